@@ -1,0 +1,39 @@
+namespace Ghostie.Sync;
+
+/// <summary>Stable error codes carried by every <see cref="GhostieSyncException"/>.</summary>
+/// <remarks>The numeric values are part of the public contract (CLI exit codes and logs use them): never renumber.</remarks>
+public enum GhostieErrorCode
+{
+    /// <summary>An error with no more specific code.</summary>
+    Unknown = 0,
+
+    /// <summary>The passphrase does not open any key file of the repository.</summary>
+    WrongPassphrase = 1,
+
+    /// <summary>An object failed authentication: it was modified, truncated, moved, swapped or replayed.</summary>
+    IntegrityFailure = 2,
+
+    /// <summary>The data was written by a newer format version or uses an algorithm this version does not know.</summary>
+    UnsupportedFormat = 3,
+
+    /// <summary>The repository has no key files: it was never initialized, or the wrong location was given.</summary>
+    RepositoryNotInitialized = 4,
+
+    /// <summary>A repository already exists at the location given to an initialize call.</summary>
+    RepositoryAlreadyInitialized = 5,
+
+    /// <summary>An argument or a configuration value is not acceptable.</summary>
+    InvalidArgument = 6,
+
+    /// <summary>A requested object or key does not exist.</summary>
+    NotFound = 7,
+
+    /// <summary>A device-local secret file has permissions wider than its owner.</summary>
+    InsecurePermissions = 8,
+
+    /// <summary>The operation would leave the repository without any usable key file.</summary>
+    LastKeyFile = 9,
+
+    /// <summary>The storage backend could not be reached or refused the request.</summary>
+    BackendUnavailable = 10,
+}

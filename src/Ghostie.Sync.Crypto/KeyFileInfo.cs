@@ -1,0 +1,24 @@
+namespace Ghostie.Sync.Crypto;
+
+/// <summary>One key file of a repository: one passphrase (or recovery key) that unlocks the master key.</summary>
+/// <param name="Id">The key file's id (16 hex digits), as given to remove or change calls.</param>
+/// <param name="ObjectName">Its storage name (<c>keys/&lt;id&gt;</c>).</param>
+/// <param name="Label">The label given when it was added (for example "primary" or "printed recovery key").</param>
+/// <param name="CreatedAt">When it was written.</param>
+/// <param name="Iterations">Its PBKDF2-HMAC-SHA256 iteration count.</param>
+/// <param name="IsCurrent">Whether this session was unlocked with it.</param>
+public sealed record KeyFileInfo(string Id, string ObjectName, string Label, DateTimeOffset CreatedAt, int Iterations, bool IsCurrent);
+
+/// <summary>Progress of <see cref="RepositoryKeys.ReencryptAsync"/>.</summary>
+/// <param name="Processed">Objects looked at so far.</param>
+/// <param name="Total">Objects to look at.</param>
+/// <param name="Reencrypted">Objects rewritten under the current epoch so far.</param>
+/// <param name="CurrentObject">The object just processed.</param>
+public readonly record struct ReencryptionProgress(int Processed, int Total, int Reencrypted, string CurrentObject);
+
+/// <summary>The outcome of <see cref="RepositoryKeys.ReencryptAsync"/>.</summary>
+/// <param name="Reencrypted">Objects rewritten under the target epoch.</param>
+/// <param name="AlreadyCurrent">Objects already under the target epoch (left alone; this is what makes the operation resumable).</param>
+/// <param name="Missing">Objects named but not found in storage.</param>
+/// <param name="TargetEpoch">The epoch objects were rewritten under.</param>
+public sealed record ReencryptionResult(int Reencrypted, int AlreadyCurrent, int Missing, uint TargetEpoch);

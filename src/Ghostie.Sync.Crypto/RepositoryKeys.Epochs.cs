@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Ghostie.Sync.Crypto.Internal;
+
+namespace Ghostie.Sync.Crypto;
+
+public sealed partial class RepositoryKeys
+{
+    private const byte EpochRecordVersion = 1;
+    private const int EpochRecordSize = 1 + 4 + 8 + EnvelopeFormat.KeySize;
+
+    /// <summary>
+    /// Starts a new key epoch: a fresh random data key that seals every new object from now on. Objects sealed
+    /// under older epochs stay readable. Two devices rotating at once both succeed and agree on the current epoch
+    /// (latest creation time, then largest id), because each epoch is its own immutable object.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The new epoch's id.</returns>
+    public async Task<uint> RotateEpochAsync(CancellationToken cancellationToken = default)
+    {
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        uint epoch = await CreateEpochAsync(cancellationToken).ConfigureAwait(false);
+        Log.EpochRotated(_options.Logger, epoch);
+        return epoch;
+    }
+
+    /// <summary>Loads key epochs created by other devices since this instance was unlocked.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="IntegrityException">An epoch object fails authentication (names it).</exception>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (string name in await ListAsync(_backend, EpochPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!TryParseEpochName(name, out uint epoch) || _ring.HasEpoch(epoch))
+            {
+                continue;
+            }
+
+            byte[]? sealedRecord = await ReadAllAsync(_backend, name, cancellationToken).ConfigureAwait(false);
+            if (sealedRecord is null)
+            {
+                continue;
+            }
+
+            byte[] record = Cipher.Open(sealedRecord, ObjectKind.KeyEpoch, name);
+            try
+            {
+                if (record.Length != EpochRecordSize || record[0] != EpochRecordVersion || BinaryPrimitives.ReadUInt32BigEndian(record.AsSpan(1)) != epoch)
+                {
+                    throw new IntegrityException(name, "its epoch record is malformed or names another epoch");
+                }
+
+                _ring.AddEpoch(epoch, BinaryPrimitives.ReadInt64BigEndian(record.AsSpan(5)), record.AsSpan(13, EnvelopeFormat.KeySize));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(record);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the named objects under the current epoch, decrypting and re-sealing each (same name, kind and
+    /// cipher). Objects already under the current epoch are skipped, which makes the operation resumable: after a
+    /// crash or cancellation, call it again with the same names. Each object is verified before it is replaced, and
+    /// memory stays bounded (large objects go through a temporary file that is deleted on close).
+    /// </summary>
+    /// <param name="objectNames">The objects to rewrite (for example every pack and snapshot of the repository).</param>
+    /// <param name="progress">Receives a report after each object.</param>
+    /// <param name="cancellationToken">Cancels between objects and between chunks.</param>
+    /// <exception cref="IntegrityException">An object fails authentication; it is left as it was.</exception>
+    public async Task<ReencryptionResult> ReencryptAsync(IReadOnlyCollection<string> objectNames, IProgress<ReencryptionProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(objectNames);
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        uint target = _ring.CurrentEpoch;
+        int processed = 0, reencrypted = 0, current = 0, missing = 0;
+        byte[] header = new byte[EnvelopeFormat.HeaderSize];
+        foreach (string name in objectNames)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Stream? source = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+            if (source is null)
+            {
+                missing++;
+            }
+            else
+            {
+                await using (source.ConfigureAwait(false))
+                {
+                    int read = await source.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                    SealedObjectInfo info = ObjectCipher.ReadInfo(header.AsSpan(0, read), name);
+                    if (info.Epoch == target || info.Epoch == 0)
+                    {
+                        current++;
+                    }
+                    else
+                    {
+                        await ReencryptOneAsync(name, info, header, source, cancellationToken).ConfigureAwait(false);
+                        Log.Reencrypted(_options.Logger, name, info.Epoch, target);
+                        reencrypted++;
+                    }
+                }
+            }
+
+            processed++;
+            progress?.Report(new ReencryptionProgress(processed, objectNames.Count, reencrypted, name));
+        }
+
+        return new ReencryptionResult(reencrypted, current, missing, target);
+    }
+
+    private async Task ReencryptOneAsync(string name, SealedObjectInfo info, byte[] header, Stream rest, CancellationToken cancellationToken)
+    {
+        // Plaintext and the new sealed object go to temporary files (deleted on close) so memory stays bounded and
+        // the original is replaced only after it has been fully verified.
+        await using var plain = TempFile();
+        using (var whole = new ConcatStream(header, rest))
+        {
+            await Cipher.OpenAsync(whole, plain, info.Kind, name, cancellationToken).ConfigureAwait(false);
+        }
+
+        plain.Position = 0;
+        await using var resealed = TempFile();
+        await Cipher.SealAsync(plain, resealed, info.Kind, name, info.Suite, cancellationToken).ConfigureAwait(false);
+        resealed.Position = 0;
+        await _backend.PutAsync(name, resealed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static FileStream TempFile() =>
+        OwnerOnlyFile.Open(Path.Combine(Path.GetTempPath(), "ghostie-" + Guid.NewGuid().ToString("N") + ".tmp"), FileMode.CreateNew,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+
+    private async Task<uint> CreateEpochAsync(CancellationToken cancellationToken)
+    {
+        uint epoch;
+        string name;
+        do
+        {
+            epoch = BinaryPrimitives.ReadUInt32BigEndian(RandomNumberGenerator.GetBytes(4));
+            name = EpochName(epoch);
+        }
+        while (epoch == 0 || _ring.HasEpoch(epoch) || await ReadAllAsync(_backend, name, cancellationToken).ConfigureAwait(false) is not null);
+
+        // Creation times order epochs; never let a slow clock make a new epoch older than the current one.
+        long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        long newest = _ring.Epochs.Count == 0 ? long.MinValue : _ring.CurrentEpochCreatedUnixMs;
+        created = Math.Max(created, newest == long.MinValue ? created : newest + 1);
+
+        byte[] record = new byte[EpochRecordSize];
+        try
+        {
+            record[0] = EpochRecordVersion;
+            BinaryPrimitives.WriteUInt32BigEndian(record.AsSpan(1), epoch);
+            BinaryPrimitives.WriteInt64BigEndian(record.AsSpan(5), created);
+            RandomNumberGenerator.Fill(record.AsSpan(13));
+            byte[] sealedRecord = Cipher.SealCoreRandom(record, ObjectKind.KeyEpoch, name, epoch: 0);
+            await WriteAllAsync(_backend, name, sealedRecord, cancellationToken).ConfigureAwait(false);
+            _ring.AddEpoch(epoch, created, record.AsSpan(13));
+            return epoch;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(record);
+        }
+    }
+
+    private static string EpochName(uint epoch) => EpochPrefix + epoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool TryParseEpochName(string name, out uint epoch)
+    {
+        epoch = 0;
+        string hex = name[EpochPrefix.Length..];
+        return hex.Length == 8 && uint.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out epoch) && epoch != 0
+            && EpochName(epoch) == name;
+    }
+}

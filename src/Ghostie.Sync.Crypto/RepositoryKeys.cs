@@ -125,6 +125,7 @@ public sealed partial class RepositoryKeys : IDisposable
         }
 
         GhostieSyncException? firstProblem = null;
+        int readable = 0;
         using SecretBuffer master = new(EnvelopeFormat.KeySize);
         foreach (string name in names)
         {
@@ -148,6 +149,7 @@ public sealed partial class RepositoryKeys : IDisposable
                 continue;
             }
 
+            readable++;
             if (!KeyFileFormat.TryUnwrap(parsed, passphrase, master.Span, name))
             {
                 continue;
@@ -168,7 +170,8 @@ public sealed partial class RepositoryKeys : IDisposable
             }
         }
 
-        if (firstProblem is UnsupportedFormatException)
+        // When no key file could even be read, the problem is the key files, not the passphrase.
+        if (readable == 0 && firstProblem is not null)
         {
             throw firstProblem;
         }

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using Ghostie.Sync.Crypto.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Ghostie.Sync.Crypto.Tests;
+
+internal static class TestSupport
+{
+    public const string Passphrase = "correct horse battery staple";
+
+    /// <summary>Weak KDF so the suite stays fast; one test proves the real default separately.</summary>
+    public static RepositoryKeyOptions FastOptions(ILogger? logger = null, TimeProvider? time = null) => new()
+    {
+        AllowWeakKdfForTesting = true,
+        Pbkdf2Iterations = 1_000,
+        Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+        TimeProvider = time ?? new ManualTime(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),
+    };
+
+    public static Task<RepositoryKeys> NewRepositoryAsync(IStorageBackend? backend = null, RepositoryKeyOptions? options = null) =>
+        RepositoryKeys.InitializeAsync(backend ?? new InMemoryStorageBackend(), Passphrase, "primary", options ?? FastOptions());
+
+    /// <summary>A cipher over fixed keys, for envelope tests that need no repository.</summary>
+    public static ObjectCipher FixedCipher(byte repoFill = 0x11, byte masterFill = 0x22, int chunkShift = 16, uint epoch = 1, byte epochFill = 0x33)
+    {
+        var ring = new KeyRing(Filled(16, repoFill), Filled(32, masterFill));
+        ring.AddEpoch(epoch, 0, Filled(32, epochFill));
+        return new ObjectCipher(ring, chunkShift);
+    }
+
+    public static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
+
+    public static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+}
+
+/// <summary>A settable clock.</summary>
+internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
+
+/// <summary>Keeps every formatted log line, to prove no secret is ever logged.</summary>
+internal sealed class CapturingLogger : ILogger
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        Lines.Enqueue($"{eventId.Id} {formatter(state, exception)} {exception}");
+    }
+}

@@ -62,3 +62,15 @@ internal sealed class CapturingLogger : ILogger
         Lines.Enqueue($"{eventId.Id} {formatter(state, exception)} {exception}");
     }
 }
+
+/// <summary>A fact about Unix file permissions: skipped, visibly, on Windows.</summary>
+public sealed class UnixFactAttribute : FactAttribute
+{
+    public UnixFactAttribute()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Skip = "Unix file permissions only";
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Ghostie.Sync.Crypto.Internal;
+using static Ghostie.Sync.Crypto.Tests.KnownAnswerVectors;
+
+namespace Ghostie.Sync.Crypto.Tests;
+
+/// <summary>
+/// Fixed inputs give exactly these bytes: the format cannot drift silently. The same vectors are printed in
+/// docs/format.md ("Test vectors") and checked by the independent decryptor in tests/interop.
+/// </summary>
+public class KnownAnswerTests
+{
+    private const string ShortAes = "4748534f0101101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc2822783fd9f0b9c40141fb86b400eddc9eac54d425b0fde4928028d062550bf40078dfeadfdd28e82ea8036e40a";
+    private const string ShortChaCha = "4748534f0102301001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf30e3cd9edf86b53afed99a32a2955cbe08d5b7422a15f7072845cb9fc60122cad7764c5cc74eb6c05cbe7e3dac8b";
+    private const string EmptyAes = "4748534f0101101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf19b8e71d5e452065d406920542ba67b6";
+    private const string LongAesSha256 = "bfa97d19d8f676e71ce42ddf45804736837ecee4f1c86b57237ff24b1f600533";
+    private const string LongAesTags = "02b6b4dfacc61898bb3f9393b92fe10be2d9a6ae63dafd9197a533c108bb8b2a417c818538322cebe5496f4f431343da";
+    private const string EpochObjectHex = "4748534f0101021000000000303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f2e492939e517ae94c6bed8ba4141f8579cb4fe58b016191e0675ff2b5a14700d1b4167bf6ccd4025c7413c3ae0354d965bda0755c4b09646f91988a0bc";
+    private const string KeyFileHex = "4748534b01010000000927c020c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf000102030405060708090a0b0c0d0e0f50d59bebc53c0ef38785bed715d96b16e0e1e2e3e4e5e6e7e8e9eaeb4584d097e6905897c02f7d2617ff7b21ce3a015b3c6e81ee70632434cd730549ec55e1ec37ee4f0a8e7c964a692315d70000004d4748534f0101011000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2ffdc07feb3748df1a38dd0a663988303755d32d0f257118bf4b7730d1a4d1f23e43";
+
+    [Fact]
+    public void DerivedKeys_MatchPublishedValues()
+    {
+        Assert.Equal("84e6a9e7a206f25586435ef7fa6321f467a1ad242bb95dfabe48741f248580a0", Convert.ToHexStringLower(Ring().GetPurposeKey(Epoch, CipherSuite.Aes256Gcm)));
+        Assert.Equal("a806be196efe9c2cd7a8a7b1529d48b3ce9aab6158288c249f92e105bfe69432", Convert.ToHexStringLower(Ring().GetPurposeKey(Epoch, CipherSuite.ChaCha20Poly1305)));
+        var objectKey = new byte[32];
+        EnvelopeFormat.DeriveObjectKey(Ring().GetPurposeKey(Epoch, CipherSuite.Aes256Gcm), ObjectSalt, objectKey);
+        Assert.Equal("17073a7716948183aba5012c9b56b0c2b98d18f711c4eabcf3b9f8fa90a97920", Convert.ToHexStringLower(objectKey));
+        EnvelopeFormat.DeriveObjectKey(Ring().GetPurposeKey(Epoch, CipherSuite.ChaCha20Poly1305), ObjectSalt, objectKey);
+        Assert.Equal("03e88b809067a40d3fbae687981b7ca14b94543aafdb76bbcad72c3c87a61aee", Convert.ToHexStringLower(objectKey));
+    }
+
+    [Theory]
+    [InlineData(CipherSuite.Aes256Gcm, ObjectKind.Pack, ShortAes)]
+    [InlineData(CipherSuite.ChaCha20Poly1305, ObjectKind.VectorData, ShortChaCha)]
+    public void Seal_ShortPlaintext_GivesExactBytes_AndOpens(CipherSuite suite, ObjectKind kind, string expected)
+    {
+        byte[] sealedObject = SealObject(ShortPlaintext, suite, kind, 16);
+
+        Assert.Equal(expected, Convert.ToHexStringLower(sealedObject));
+        Assert.Equal(ShortPlaintext, new ObjectCipher(Ring()).Open(Convert.FromHexString(expected), kind, KatObjectName));
+    }
+
+    [Fact]
+    public void Seal_EmptyPlaintext_GivesExactBytes()
+    {
+        Assert.Equal(EmptyAes, Convert.ToHexStringLower(SealObject([], CipherSuite.Aes256Gcm, ObjectKind.Pack, 16)));
+    }
+
+    [Fact]
+    public void Seal_ThreeChunkPlaintext_GivesExactBytes()
+    {
+        byte[] sealedObject = SealObject(LongPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 10);
+
+        Assert.Equal(44 + 2500 + (3 * 16), sealedObject.Length);
+        Assert.Equal(LongAesSha256, Convert.ToHexStringLower(SHA256.HashData(sealedObject)));
+        byte[] tags = [.. sealedObject.AsSpan(44 + 1024, 16), .. sealedObject.AsSpan(44 + 1040 + 1024, 16), .. sealedObject.AsSpan(sealedObject.Length - 16)];
+        Assert.Equal(LongAesTags, Convert.ToHexStringLower(tags));
+    }
+
+    [Fact]
+    public void EpochObject_GivesExactBytes_AndLoadsItsKey()
+    {
+        Assert.Equal(EpochObjectHex, Convert.ToHexStringLower(EpochObject()));
+    }
+
+    [Fact]
+    public async Task KeyFile_GivesExactBytes_AndUnlocksTheKnownRepository()
+    {
+        Assert.Equal(KeyFileHex, Convert.ToHexStringLower(KeyFile()));
+
+        // A repository made of nothing but the published bytes unlocks with the published passphrase.
+        var backend = new InMemoryStorageBackend();
+        backend.SetRaw(KeyFileName, Convert.FromHexString(KeyFileHex));
+        backend.SetRaw(EpochObjectName, Convert.FromHexString(EpochObjectHex));
+        using RepositoryKeys keys = await RepositoryKeys.UnlockAsync(backend, Passphrase);
+
+        Assert.Equal("000102030405060708090a0b0c0d0e0f", keys.RepositoryId);
+        Assert.Equal(Epoch, keys.CurrentEpoch);
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAes), ObjectKind.Pack, KatObjectName));
+        KeyFileInfo info = (await keys.ListKeyFilesAsync()).Single();
+        Assert.Equal(("00112233aabbccdd", "primary", 600_000), (info.Id, info.Label, info.Iterations));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(KeyFileCreatedUnixMs), info.CreatedAt);
+    }
+}

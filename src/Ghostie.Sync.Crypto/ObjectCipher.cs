@@ -381,6 +381,15 @@ public sealed class ObjectCipher
             throw new IntegrityException(name, $"its header says kind {header.Kind} where {expectedKind} was expected");
         }
 
+        // Epoch 0 (the master key) seals key material and nothing else; anything else under it is forged or misfiled.
+        bool keyMaterial = header.Kind is ObjectKind.KeyFileMetadata or ObjectKind.KeyEpoch;
+        if (keyMaterial != (header.Epoch == 0))
+        {
+            throw new IntegrityException(name, keyMaterial
+                ? $"its header names key epoch {header.Epoch}, but key material is always sealed under the master key (epoch 0)"
+                : "its header names epoch 0 (the master key), which seals only key material");
+        }
+
         if (!_ring.HasEpoch(header.Epoch))
         {
             throw new GhostieSyncException(GhostieErrorCode.NotFound,

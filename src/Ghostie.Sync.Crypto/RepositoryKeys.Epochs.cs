@@ -45,6 +45,11 @@ public sealed partial class RepositoryKeys
             byte[] record = Cipher.Open(sealedRecord, ObjectKind.KeyEpoch, name);
             try
             {
+                if (record.Length > 0 && record[0] > EpochRecordVersion)
+                {
+                    throw new UnsupportedFormatException($"Epoch record '{name}'", record[0], EpochRecordVersion);
+                }
+
                 if (record.Length != EpochRecordSize || record[0] != EpochRecordVersion || BinaryPrimitives.ReadUInt32BigEndian(record.AsSpan(1)) != epoch)
                 {
                     throw new IntegrityException(name, "its epoch record is malformed or names another epoch");
@@ -172,7 +177,6 @@ public sealed partial class RepositoryKeys
     {
         epoch = 0;
         string hex = name[EpochPrefix.Length..];
-        return hex.Length == 8 && uint.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out epoch) && epoch != 0
-            && EpochName(epoch) == name;
+        return hex.Length == 8 && IsLowerHex(hex) && uint.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out epoch) && epoch != 0;
     }
 }

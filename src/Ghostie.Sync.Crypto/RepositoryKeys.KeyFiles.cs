@@ -83,7 +83,7 @@ public sealed partial class RepositoryKeys
     public async Task<IReadOnlyList<KeyFileInfo>> ListKeyFilesAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<KeyFileInfo>();
-        foreach (string name in await ListAsync(_backend, KeyFilePrefix, cancellationToken).ConfigureAwait(false))
+        foreach (string name in await ListKeyFileNamesAsync(_backend, cancellationToken).ConfigureAwait(false))
         {
             byte[]? data = await ReadAllAsync(_backend, name, cancellationToken).ConfigureAwait(false);
             if (data is not null)

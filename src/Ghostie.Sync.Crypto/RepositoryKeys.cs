@@ -118,13 +118,14 @@ public sealed partial class RepositoryKeys : IDisposable
         ValidatePassphrase(passphrase);
         options ??= new RepositoryKeyOptions();
 
-        List<string> names = await ListAsync(backend, KeyFilePrefix, cancellationToken).ConfigureAwait(false);
+        List<string> names = await ListKeyFileNamesAsync(backend, cancellationToken).ConfigureAwait(false);
         if (names.Count == 0)
         {
             throw NotInitialized(backend);
         }
 
         GhostieSyncException? firstProblem = null;
+        IntegrityException? tampered = null;
         int readable = 0;
         using SecretBuffer master = new(EnvelopeFormat.KeySize);
         foreach (string name in names)
@@ -150,8 +151,18 @@ public sealed partial class RepositoryKeys : IDisposable
             }
 
             readable++;
-            if (!KeyFileFormat.TryUnwrap(parsed, passphrase, master.Span, name))
+            try
             {
+                if (!KeyFileFormat.TryUnwrap(parsed, passphrase, master.Span, name))
+                {
+                    continue;
+                }
+            }
+            catch (IntegrityException ex)
+            {
+                // The passphrase matches this key file but its wrapped key is damaged: another key file may still open.
+                Log.KeyFileSkipped(options.Logger, IdOf(name), ex.Reason);
+                tampered ??= ex;
                 continue;
             }
 
@@ -170,6 +181,11 @@ public sealed partial class RepositoryKeys : IDisposable
             }
         }
 
+        if (tampered is not null)
+        {
+            throw tampered;
+        }
+
         // When no key file could even be read, the problem is the key files, not the passphrase.
         if (readable == 0 && firstProblem is not null)
         {
@@ -184,7 +200,7 @@ public sealed partial class RepositoryKeys : IDisposable
     internal static async Task<RepositoryKeys> OpenWithMasterKeyAsync(IStorageBackend backend, ReadOnlyMemory<byte> repositoryId, ReadOnlyMemory<byte> masterKey,
         RepositoryKeyOptions options, CancellationToken cancellationToken)
     {
-        List<string> names = await ListAsync(backend, KeyFilePrefix, cancellationToken).ConfigureAwait(false);
+        List<string> names = await ListKeyFileNamesAsync(backend, cancellationToken).ConfigureAwait(false);
         if (names.Count == 0)
         {
             throw NotInitialized(backend);
@@ -227,6 +243,11 @@ public sealed partial class RepositoryKeys : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(purpose);
+        if (purpose.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The purpose must not contain a NUL character (it separates purpose from input).", nameof(purpose));
+        }
+
         Span<byte> namesKey = stackalloc byte[EnvelopeFormat.KeySize];
         byte[] message = new byte[Encoding.UTF8.GetByteCount(purpose) + 1 + input.Length];
         try
@@ -274,6 +295,28 @@ public sealed partial class RepositoryKeys : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Key files are <c>keys/</c> + 16 lowercase hex digits; anything else under the prefix is not ours and is ignored.</summary>
+    private static async Task<List<string>> ListKeyFileNamesAsync(IStorageBackend backend, CancellationToken cancellationToken)
+    {
+        List<string> names = await ListAsync(backend, KeyFilePrefix, cancellationToken).ConfigureAwait(false);
+        names.RemoveAll(n => n.Length != KeyFilePrefix.Length + 16 || !IsLowerHex(n.AsSpan(KeyFilePrefix.Length)));
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> text)
+    {
+        foreach (char c in text)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix, CancellationToken cancellationToken)

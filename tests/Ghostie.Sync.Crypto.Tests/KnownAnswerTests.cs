@@ -30,6 +30,57 @@ public class KnownAnswerTests
         Assert.Equal("03e88b809067a40d3fbae687981b7ca14b94543aafdb76bbcad72c3c87a61aee", Convert.ToHexStringLower(objectKey));
     }
 
+    [Fact]
+    public void MasterKeyDerivations_MatchPublishedValues()
+    {
+        var key = new byte[32];
+        Assert.Equal("fe1769a2cbe86ff4d072f6a45083a34efae3655a3e4d2f9f9b7cf1ef0b9c0b40", Convert.ToHexStringLower(Ring().GetPurposeKey(0, CipherSuite.Aes256Gcm)));
+        EnvelopeFormat.DeriveObjectKey(Ring().GetPurposeKey(0, CipherSuite.Aes256Gcm), EpochSalt, key);
+        Assert.Equal("1abf8dc0643dc20c88852dca39f95a4045548ee04902c8e9dc83c5aa2bb39ef2", Convert.ToHexStringLower(key));
+        EnvelopeFormat.DeriveObjectKey(Ring().GetPurposeKey(0, CipherSuite.Aes256Gcm), MetadataSalt, key);
+        Assert.Equal("d06dc62d4b96ecc29c4add15e480ddfc373fe6cd0b6c376e71288bc8f75a082a", Convert.ToHexStringLower(key));
+        Ring().DeriveNamesKey(key);
+        Assert.Equal("713fd5ac350fdaabc33b9b7afa66204924f42e0106c81547a92fa3bd59b55e1a", Convert.ToHexStringLower(key));
+    }
+
+    [Fact]
+    public void PassphraseDerivation_MatchesPublishedIntermediates()
+    {
+        var d = new byte[32];
+        Rfc2898DeriveBytes.Pbkdf2("correct horse battery staple"u8, KeyFileSalt, d, Iterations, HashAlgorithmName.SHA256);
+        var wrap = new byte[32];
+        var check = new byte[16];
+        KeyFileFormat.DerivePassphraseKeys(Passphrase, KeyFileSalt, Iterations, wrap, check);
+
+        Assert.Equal("1bfc73bc415e0dcb3eb245e6119fc13f5ded1a810cef42caa0fac6b3bbebef48", Convert.ToHexStringLower(d));
+        Assert.Equal("2005f5bb907442c46afa394ee8b57f4a9ed49eb3afc9317081892942f93a7108", Convert.ToHexStringLower(wrap));
+        Assert.Equal("50d59bebc53c0ef38785bed715d96b16", Convert.ToHexStringLower(check));
+    }
+
+    [Theory]
+    [InlineData("caf\u00e9")]
+    [InlineData("cafe\u0301")]
+    public void PassphraseDerivation_NormalizesToNfc(string escaped)
+    {
+        string passphrase = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        var wrap = new byte[32];
+        var check = new byte[16];
+        KeyFileFormat.DerivePassphraseKeys(passphrase, KeyFileSalt, 1_000, wrap, check);
+
+        Assert.Equal("dafab28a6f3c2de3f5a92c5996cee340", Convert.ToHexStringLower(check));
+    }
+
+    [Fact]
+    public async Task DerivedObjectName_MatchesPublishedValue()
+    {
+        var backend = new InMemoryStorageBackend();
+        backend.SetRaw(KeyFileName, Convert.FromHexString(KeyFileHex));
+        backend.SetRaw(EpochObjectName, Convert.FromHexString(EpochObjectHex));
+        using RepositoryKeys keys = await RepositoryKeys.UnlockAsync(backend, Passphrase);
+
+        Assert.Equal("d/tp6hes4thvv3fplz7yeujwky5mqq44zm", keys.DeriveObjectName("d/", "device-prefix", "pixel9-pro-xl-termux"u8));
+    }
+
     [Theory]
     [InlineData(CipherSuite.Aes256Gcm, ObjectKind.Pack, ShortAes)]
     [InlineData(CipherSuite.ChaCha20Poly1305, ObjectKind.VectorData, ShortChaCha)]
@@ -53,13 +104,14 @@ public class KnownAnswerTests
         byte[] sealedObject = SealObject(LongPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 10);
 
         Assert.Equal(44 + 2500 + (3 * 16), sealedObject.Length);
+        Assert.Equal("4748534f0101100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf", Convert.ToHexStringLower(sealedObject.AsSpan(0, 44)));
         Assert.Equal(LongAesSha256, Convert.ToHexStringLower(SHA256.HashData(sealedObject)));
         byte[] tags = [.. sealedObject.AsSpan(44 + 1024, 16), .. sealedObject.AsSpan(44 + 1040 + 1024, 16), .. sealedObject.AsSpan(sealedObject.Length - 16)];
         Assert.Equal(LongAesTags, Convert.ToHexStringLower(tags));
     }
 
     [Fact]
-    public void EpochObject_GivesExactBytes_AndLoadsItsKey()
+    public void EpochObject_GivesExactBytes()
     {
         Assert.Equal(EpochObjectHex, Convert.ToHexStringLower(EpochObject()));
     }

@@ -297,6 +297,35 @@ public class ObjectCipherTests
     }
 
     [Fact]
+    public void Open_VersionZero_IsAnIntegrityFailure_NotAnUpgradeHint()
+    {
+        ObjectCipher cipher = FixedCipher();
+        byte[] sealedObject = cipher.Seal([1], ObjectKind.Pack, Name);
+        sealedObject[4] = 0;
+
+        Assert.Throws<IntegrityException>(() => cipher.Open(sealedObject, ObjectKind.Pack, Name));
+    }
+
+    [Fact]
+    public void Open_DataObjectClaimingMasterKeyEpoch_IsRejected()
+    {
+        ObjectCipher cipher = FixedCipher();
+        byte[] forged = cipher.SealCoreRandom([1, 2, 3], ObjectKind.Pack, Name, epoch: 0);
+
+        var ex = Assert.Throws<IntegrityException>(() => cipher.Open(forged, ObjectKind.Pack, Name));
+        Assert.Contains("epoch 0", ex.Reason);
+    }
+
+    [Fact]
+    public void Open_KeyMaterialUnderADataEpoch_IsRejected()
+    {
+        ObjectCipher cipher = FixedCipher(epoch: 5);
+        byte[] misfiled = cipher.Seal([1, 2, 3], ObjectKind.KeyEpoch, "epochs/00000005");
+
+        Assert.Throws<IntegrityException>(() => cipher.Open(misfiled, ObjectKind.KeyEpoch, "epochs/00000005"));
+    }
+
+    [Fact]
     public void Seal_InvalidName_ThrowsInvalidArgument()
     {
         ObjectCipher cipher = FixedCipher();

@@ -130,6 +130,58 @@ public class RepositoryKeysTests
         Assert.Equal(keyFile, ex.ObjectName);
     }
 
+    [Fact]
+    public async Task Unlock_OneTamperedKeyFile_AnotherWithSamePassphraseStillOpens()
+    {
+        var backend = new InMemoryStorageBackend();
+        using (RepositoryKeys keys = await NewRepositoryAsync(backend))
+        {
+            await keys.AddPassphraseAsync(Passphrase, "duplicate");
+        }
+
+        string first = (await backend.ListAsync(RepositoryKeys.KeyFilePrefix).ToListAsync()).Order(StringComparer.Ordinal).First();
+        byte[] raw = backend.GetRaw(first)!;
+        raw[13 + 32 + 16 + 16 + 12] ^= 1;
+        backend.SetRaw(first, raw);
+
+        using RepositoryKeys unlocked = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions());
+        Assert.NotEqual(first, RepositoryKeys.KeyFilePrefix + unlocked.CurrentKeyFileId);
+    }
+
+    [Fact]
+    public async Task Unlock_IgnoresObjectsUnderKeysThatAreNotKeyFiles()
+    {
+        var backend = new InMemoryStorageBackend();
+        using (await NewRepositoryAsync(backend))
+        {
+        }
+
+        backend.SetRaw("keys/readme", [1, 2, 3]);
+        backend.SetRaw("keys/00112233aabbccdd00", [1, 2, 3]);
+
+        using RepositoryKeys unlocked = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions());
+        Assert.Single(await unlocked.ListKeyFilesAsync());
+    }
+
+    [Theory]
+    [InlineData(4, 0)] // version 0 is written by nobody
+    [InlineData(6, 1)] // reserved bytes must be zero
+    public async Task Unlock_MalformedKeyFileHeader_IsIntegrityFailure(int offset, byte value)
+    {
+        var backend = new InMemoryStorageBackend();
+        using (await NewRepositoryAsync(backend))
+        {
+        }
+
+        string keyFile = (await backend.ListAsync(RepositoryKeys.KeyFilePrefix).ToListAsync()).Single();
+        byte[] raw = backend.GetRaw(keyFile)!;
+        raw[offset] = value;
+        backend.SetRaw(keyFile, raw);
+
+        var ex = await Assert.ThrowsAsync<IntegrityException>(() => RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions()));
+        Assert.Equal(keyFile, ex.ObjectName);
+    }
+
     [Theory]
     [InlineData(4, 2, "unsupported format v2; this version reads up to v1")]
     [InlineData(5, 7, "unsupported key derivation function id 7; this version knows 1 (PBKDF2-HMAC-SHA256)")]

@@ -54,7 +54,12 @@ internal static class EnvelopeFormat
             throw new IntegrityException(name, "it does not start with the Ghostie object magic 'GHSO'");
         }
 
-        if (data[4] != Version)
+        if (data[4] == 0)
+        {
+            throw new IntegrityException(name, "its format version byte is 0, which no version writes");
+        }
+
+        if (data[4] > Version)
         {
             throw new UnsupportedFormatException($"Object '{name}'", data[4], Version);
         }

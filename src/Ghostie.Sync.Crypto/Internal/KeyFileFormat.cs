@@ -68,7 +68,12 @@ internal static class KeyFileFormat
             throw new IntegrityException(name, data.Length < 4 ? "it is too short to be a key file" : "it does not start with the key file magic 'GHSK'");
         }
 
-        if (data[4] != Version)
+        if (data[4] == 0)
+        {
+            throw new IntegrityException(name, "its format version byte is 0, which no version writes");
+        }
+
+        if (data[4] > Version)
         {
             throw new UnsupportedFormatException($"Key file '{name}'", data[4], Version);
         }
@@ -76,6 +81,11 @@ internal static class KeyFileFormat
         if (data[5] != KdfPbkdf2Sha256)
         {
             throw new UnsupportedFormatException($"Key file '{name}'", $"unsupported key derivation function id {data[5]}; this version knows 1 (PBKDF2-HMAC-SHA256)");
+        }
+
+        if (data[6] != 0 || data[7] != 0)
+        {
+            throw new IntegrityException(name, "its reserved bytes 6-7 are not zero");
         }
 
         uint iterations = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);

@@ -36,4 +36,16 @@ public enum GhostieErrorCode
 
     /// <summary>The storage backend could not be reached or refused the request.</summary>
     BackendUnavailable = 10,
+
+    /// <summary>The storage served an older state than one already seen (a device head went backwards).</summary>
+    Rollback = 11,
+
+    /// <summary>A local file is not a valid memory; it was skipped and left untouched.</summary>
+    MalformedLocalFile = 12,
+
+    /// <summary>Sync has not been set up in this Ghostie home, or its configuration is unreadable.</summary>
+    NotConfigured = 13,
+
+    /// <summary>Another process is syncing the same Ghostie home.</summary>
+    Busy = 14,
 }

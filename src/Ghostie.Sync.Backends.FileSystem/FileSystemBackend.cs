@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+
+namespace Ghostie.Sync.Backends.FileSystem;
+
+/// <summary>
+/// A repository in a folder: each object is a file at <c>&lt;root&gt;/&lt;name&gt;</c> (names contain '/', so
+/// objects live in subfolders). The folder may be local, a USB disk, a network share or a folder that another
+/// tool synchronizes (Dropbox, Syncthing, iCloud Drive).
+/// </summary>
+/// <remarks>
+/// Writes go to a hidden temporary file beside the target, are flushed to disk, then renamed into place, so a
+/// crash never leaves a half-written object under a real name. The protocol does not rely on rename being atomic
+/// for other machines or on listings being current: objects are immutable and authenticated, so a copy that a
+/// sync tool has only half delivered fails its integrity check and is retried later. Temporary files (names
+/// starting with '.') never appear in listings.
+/// </remarks>
+public sealed class FileSystemBackend : IConditionalStorageBackend
+{
+    private const string TempPrefix = ".tmp-";
+
+    /// <summary>Creates a backend over <paramref name="rootPath"/>; the folder is created if missing.</summary>
+    /// <param name="rootPath">The repository folder.</param>
+    public FileSystemBackend(string rootPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootPath);
+        RootPath = Path.GetFullPath(rootPath);
+        Directory.CreateDirectory(RootPath);
+    }
+
+    /// <summary>The repository folder's full path.</summary>
+    public string RootPath { get; }
+
+    /// <inheritdoc />
+    public string DisplayName => "folder " + RootPath;
+
+    /// <inheritdoc />
+    public async Task PutAsync(string name, Stream content, CancellationToken cancellationToken = default)
+    {
+        string temp = await WriteTempAsync(name, content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            File.Move(temp, PathOf(name), overwrite: true);
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> TryCreateAsync(string name, Stream content, CancellationToken cancellationToken = default)
+    {
+        string target = PathOf(name);
+        if (File.Exists(target))
+        {
+            return false;
+        }
+
+        string temp = await WriteTempAsync(name, content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Without overwrite, .NET moves with link()+unlink() on Unix and MoveFileEx without REPLACE on Windows:
+            // it fails, atomically, if the target appeared in the meantime.
+            File.Move(temp, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        try
+        {
+            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw Unavailable($"Cannot read '{name}' in {DisplayName}: permission denied. Check the folder's permissions.", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+
+        // Start from the deepest folder the prefix names, so listing "p/abc/" does not walk the whole repository.
+        int slash = prefix.LastIndexOf('/');
+        string folder = slash < 0 ? RootPath : Path.Combine(RootPath, prefix[..slash].Replace('/', Path.DirectorySeparatorChar));
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        var names = new List<string>();
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+        foreach (string file in Directory.EnumerateFiles(folder, "*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string name = Path.GetRelativePath(RootPath, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && ObjectName.IsValid(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            yield return name;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        if (!File.Exists(path))
+        {
+            return Task.FromResult(false);
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.FromResult(false);
+        }
+
+        return Task.FromResult(true);
+    }
+
+    private string PathOf(string name)
+    {
+        ObjectName.Validate(name);
+        return Path.Combine(RootPath, name.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private async Task<string> WriteTempAsync(string name, Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        string target = PathOf(name);
+        string directory = Path.GetDirectoryName(target)!;
+        string temp = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(directory);
+            await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+            return temp;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            DeleteQuietly(temp);
+            throw Unavailable($"Cannot write '{name}' in {DisplayName}: permission denied. Check the folder's permissions.", ex);
+        }
+        catch (IOException ex) when (ex is not FileNotFoundException)
+        {
+            DeleteQuietly(temp);
+            throw Unavailable($"Cannot write '{name}' in {DisplayName}: {ex.Message}", ex, transient: true);
+        }
+        catch
+        {
+            DeleteQuietly(temp);
+            throw;
+        }
+    }
+
+    private static GhostieSyncException Unavailable(string message, Exception inner, bool transient = false) =>
+        new(GhostieErrorCode.BackendUnavailable, message, transient, inner);
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ghostie.Sync;
+
+/// <summary>Options of a sync manager.</summary>
+public sealed class GhostieSyncOptions
+{
+    /// <summary>The Ghostie home folder. Default <see cref="GhostieHome.DefaultRoot"/>.</summary>
+    [Required]
+    public string Home { get; set; } = GhostieHome.DefaultRoot;
+
+    /// <summary>This device's id, as written in memories' <c>device_id</c>. Default: from <c>sync/device_id</c>, else the machine name.</summary>
+    public string? DeviceId { get; set; }
+
+    /// <summary>Pack size: a pack is closed once its uncompressed entries exceed this many bytes. Default 16 MiB.</summary>
+    [Range(64 * 1024, 1024 * 1024 * 1024)]
+    public int PackTargetBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>When this device's live packs exceed this count, the next push compacts them into one. Default 16.</summary>
+    [Range(2, 10_000)]
+    public int CompactAfterPacks { get; set; } = 16;
+
+    /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests inject a fake one.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

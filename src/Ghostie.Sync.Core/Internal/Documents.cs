@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ghostie.Sync.Internal;
+
+/// <summary>One version of one memory as it travels in packs: full state (or a tombstone), its version vector and clock.</summary>
+internal sealed class PackEntry
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
+    [JsonPropertyName("t")] public long WallMs { get; init; }
+    [JsonPropertyName("c")] public int Counter { get; init; }
+    [JsonPropertyName("o")] public required string Origin { get; init; }
+    [JsonPropertyName("d")] public bool Deleted { get; init; }
+    [JsonPropertyName("h")] public required string Hash { get; init; }
+    [JsonPropertyName("r")] public MemoryRecord? Record { get; init; }
+
+    public VersionInfo ToInfo() => new() { VersionVector = VersionVector, WallMs = WallMs, Counter = Counter, Origin = Origin, Deleted = Deleted, Hash = Hash };
+}
+
+/// <summary>What the local state remembers of one version (no content).</summary>
+internal sealed class VersionInfo
+{
+    [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
+    [JsonPropertyName("t")] public long WallMs { get; init; }
+    [JsonPropertyName("c")] public int Counter { get; init; }
+    [JsonPropertyName("o")] public required string Origin { get; init; }
+    [JsonPropertyName("d")] public bool Deleted { get; init; }
+    [JsonPropertyName("h")] public required string Hash { get; init; }
+
+    [JsonIgnore] public VersionVector Vector => Internal.VersionVector.From(VersionVector);
+    [JsonIgnore] public Hlc Clock => new(WallMs, Counter);
+}
+
+/// <summary>Per memory: the versions not superseded by another (winner first), and the file stamp last seen.</summary>
+internal sealed class RecordState
+{
+    [JsonPropertyName("v")] public List<VersionInfo> Versions { get; set; } = [];
+    [JsonPropertyName("m")] public long FileTicks { get; set; }
+    [JsonPropertyName("s")] public long FileSize { get; set; } = -1;
+    [JsonIgnore] public VersionInfo Winner => Versions[0];
+}
+
+internal sealed class PackRef
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("entries")] public int Entries { get; init; }
+    [JsonPropertyName("bytes")] public long Bytes { get; init; }
+    [JsonPropertyName("sha256")] public required string Sha256 { get; init; }
+}
+
+internal sealed class RetiredPack
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("seq")] public long RetiredAtSeq { get; init; }
+}
+
+/// <summary>A device's head: the small object it writes last, naming its live packs and what it has seen of others.</summary>
+internal sealed class HeadDocument
+{
+    [JsonPropertyName("format")] public int Format { get; init; } = 1;
+    [JsonPropertyName("device_id")] public required string DeviceId { get; init; }
+    [JsonPropertyName("device_name")] public required string DeviceName { get; init; }
+    [JsonPropertyName("seq")] public long Seq { get; init; }
+    [JsonPropertyName("packs")] public List<PackRef> Packs { get; init; } = [];
+    [JsonPropertyName("retired")] public List<RetiredPack> Retired { get; init; } = [];
+    [JsonPropertyName("acks")] public Dictionary<string, long> Acks { get; init; } = [];
+    [JsonPropertyName("outbox_through")] public long OutboxThrough { get; init; }
+    [JsonPropertyName("hlc_t")] public long HlcWallMs { get; init; }
+    [JsonPropertyName("hlc_c")] public int HlcCounter { get; init; }
+    [JsonPropertyName("written_at")] public DateTimeOffset WrittenAt { get; init; }
+}
+
+internal sealed class RemoteDeviceState
+{
+    [JsonPropertyName("device_id")] public string DeviceId { get; set; } = "";
+    [JsonPropertyName("device_name")] public string DeviceName { get; set; } = "";
+    [JsonPropertyName("head")] public string? Head { get; set; }
+    [JsonPropertyName("seq")] public long Seq { get; set; }
+    [JsonPropertyName("ingested")] public HashSet<string> Ingested { get; set; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("acks_of_us")] public long AcksOfUs { get; set; }
+    [JsonPropertyName("last_seen")] public DateTimeOffset? LastSeen { get; set; }
+}
+
+internal sealed class SyncStateDocument
+{
+    [JsonPropertyName("format")] public int Format { get; set; } = 1;
+    [JsonPropertyName("repository_id")] public string RepositoryId { get; set; } = "";
+    [JsonPropertyName("device_id")] public string DeviceId { get; set; } = "";
+    [JsonPropertyName("device_prefix")] public string DevicePrefix { get; set; } = "";
+    [JsonPropertyName("own_seq")] public long OwnSeq { get; set; }
+    [JsonPropertyName("own_head")] public string? OwnHead { get; set; }
+    [JsonPropertyName("own_packs")] public List<PackRef> OwnPacks { get; set; } = [];
+    [JsonPropertyName("retired")] public List<RetiredPack> Retired { get; set; } = [];
+    [JsonPropertyName("pushed_acks")] public Dictionary<string, long> PushedAcks { get; set; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("outbox_applied")] public long OutboxApplied { get; set; }
+    [JsonPropertyName("outbox_pushed")] public long OutboxPushed { get; set; }
+    [JsonPropertyName("hlc_t")] public long HlcWallMs { get; set; }
+    [JsonPropertyName("hlc_c")] public int HlcCounter { get; set; }
+    [JsonPropertyName("last_sync")] public DateTimeOffset? LastSync { get; set; }
+    [JsonPropertyName("last_push")] public DateTimeOffset? LastPush { get; set; }
+    [JsonPropertyName("last_pull")] public DateTimeOffset? LastPull { get; set; }
+    [JsonPropertyName("devices")] public Dictionary<string, RemoteDeviceState> Devices { get; set; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("records")] public Dictionary<string, RecordState> Records { get; set; } = new(StringComparer.Ordinal);
+}
+
+internal sealed class OutboxLine
+{
+    [JsonPropertyName("n")] public long Seq { get; init; }
+    [JsonPropertyName("e")] public required PackEntry Entry { get; init; }
+}
+
+internal sealed class ConflictDocument
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("detected_at")] public DateTimeOffset DetectedAt { get; init; }
+    [JsonPropertyName("winner")] public required ConflictVersion Winner { get; init; }
+    [JsonPropertyName("losers")] public List<ConflictVersion> Losers { get; init; } = [];
+}
+
+internal sealed class ConflictVersion
+{
+    [JsonPropertyName("device_id")] public required string DeviceId { get; init; }
+    [JsonPropertyName("last_modified")] public DateTimeOffset LastModified { get; init; }
+    [JsonPropertyName("version")] public long Version { get; init; }
+    [JsonPropertyName("deleted")] public bool Deleted { get; init; }
+    [JsonPropertyName("hash")] public required string Hash { get; init; }
+    [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
+    [JsonPropertyName("record")] public MemoryRecord? Record { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.Never, PropertyNameCaseInsensitive = false,
+    AllowTrailingCommas = false, ReadCommentHandling = JsonCommentHandling.Disallow, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(MemoryRecord))]
+[JsonSerializable(typeof(PackEntry))]
+[JsonSerializable(typeof(HeadDocument))]
+[JsonSerializable(typeof(SyncStateDocument))]
+[JsonSerializable(typeof(OutboxLine))]
+[JsonSerializable(typeof(ConflictDocument))]
+[JsonSerializable(typeof(SyncConfiguration))]
+internal sealed partial class CoreJson : JsonSerializerContext
+{
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(MemoryRecord))]
+[JsonSerializable(typeof(ConflictDocument))]
+[JsonSerializable(typeof(SyncConfiguration))]
+internal sealed partial class IndentedJson : JsonSerializerContext
+{
+}

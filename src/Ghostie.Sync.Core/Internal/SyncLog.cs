@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ghostie.Sync.Internal;
+
+/// <summary>Sync log events. Ids are stable; parameters are ids, names and counts, never memory content or secrets.</summary>
+internal static partial class SyncLog
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Committed {Count} local change(s)")]
+    public static partial void Committed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Pushed {Entries} version(s) in {Packs} pack(s); head seq {Seq}")]
+    public static partial void Pushed(ILogger logger, int entries, int packs, long seq);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Pulled {Entries} version(s) from device {DeviceId} (head seq {Seq})")]
+    public static partial void Pulled(ILogger logger, int entries, string deviceId, long seq);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Problem with {Subject}: {Message}")]
+    public static partial void Problem(ILogger logger, string subject, string message);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Conflict on memory {MemoryId}: {Count} concurrent version(s)")]
+    public static partial void Conflict(ILogger logger, string memoryId, int count);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Compacted {Packs} pack(s) into {Entries} live version(s)")]
+    public static partial void Compacted(ILogger logger, int packs, int entries);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Deleted {Count} retired pack(s) acknowledged by every known device")]
+    public static partial void RetiredDeleted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Recovered own head seq {Seq} written by an interrupted push")]
+    public static partial void RecoveredOwnHead(ILogger logger, long seq);
+}

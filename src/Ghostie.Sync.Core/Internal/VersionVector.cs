@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+
+namespace Ghostie.Sync.Internal;
+
+internal enum Causality
+{
+    Equal,
+    Before,
+    After,
+    Concurrent,
+}
+
+/// <summary>A version vector: for each device, how many of its edits a version includes. Immutable.</summary>
+internal sealed class VersionVector : IEquatable<VersionVector>
+{
+    public static readonly VersionVector Empty = new(ImmutableSortedDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal));
+
+    private VersionVector(ImmutableSortedDictionary<string, long> counters) => Counters = counters;
+
+    public ImmutableSortedDictionary<string, long> Counters { get; }
+
+    public long Sum => Counters.Values.Sum();
+
+    public static VersionVector From(IEnumerable<KeyValuePair<string, long>> counters) =>
+        new(counters.Where(c => c.Value > 0).ToImmutableSortedDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal));
+
+    public long this[string device] => Counters.TryGetValue(device, out long n) ? n : 0;
+
+    public VersionVector Increment(string device) => new(Counters.SetItem(device, this[device] + 1));
+
+    public VersionVector Merge(VersionVector other)
+    {
+        var builder = Counters.ToBuilder();
+        foreach ((string device, long n) in other.Counters)
+        {
+            if (n > this[device])
+            {
+                builder[device] = n;
+            }
+        }
+
+        return new VersionVector(builder.ToImmutable());
+    }
+
+    /// <summary>How this version relates to <paramref name="other"/>: Before means other includes everything this one does.</summary>
+    public Causality Compare(VersionVector other)
+    {
+        bool less = false, greater = false;
+        foreach ((string device, long n) in Counters)
+        {
+            long m = other[device];
+            if (n < m)
+            {
+                less = true;
+            }
+            else if (n > m)
+            {
+                greater = true;
+            }
+        }
+
+        foreach ((string device, long m) in other.Counters)
+        {
+            if (!Counters.ContainsKey(device) && m > 0)
+            {
+                less = true;
+            }
+        }
+
+        return (less, greater) switch
+        {
+            (false, false) => Causality.Equal,
+            (true, false) => Causality.Before,
+            (false, true) => Causality.After,
+            _ => Causality.Concurrent,
+        };
+    }
+
+    /// <summary>Whether this version includes <paramref name="other"/> (equal or after).</summary>
+    public bool Includes(VersionVector other) => Compare(other) is Causality.Equal or Causality.After;
+
+    public bool Equals(VersionVector? other) => other is not null && Compare(other) == Causality.Equal;
+
+    public override bool Equals(object? obj) => Equals(obj as VersionVector);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach ((string device, long n) in Counters)
+        {
+            hash.Add(device);
+            hash.Add(n);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => "{" + string.Join(",", Counters.Select(c => c.Key + ":" + c.Value)) + "}";
+}

@@ -1,0 +1,203 @@
+using System.Text.Json;
+using Ghostie.Sync.Internal;
+
+namespace Ghostie.Sync;
+
+public sealed partial class MemorySyncManager
+{
+    /// <summary>
+    /// The deterministic order of concurrent versions: newest clock first, then the larger origin id, then the larger
+    /// content hash. Every device sorts the same set the same way, so every device shows the same winner.
+    /// </summary>
+    private static readonly Comparison<VersionInfo> WinnerOrder = (a, b) =>
+    {
+        int c = b.Clock.CompareTo(a.Clock);
+        if (c == 0)
+        {
+            c = string.CompareOrdinal(b.Origin, a.Origin);
+        }
+
+        return c != 0 ? c : string.CompareOrdinal(b.Hash, a.Hash);
+    };
+
+    /// <summary>
+    /// Merges one version into the record's set of concurrent versions (a multi-value register): versions it
+    /// supersedes are dropped, a version already included is ignored, and concurrent ones are kept side by side.
+    /// The winner goes to <c>memories/</c>, the others to <c>sync/conflicts/</c>.
+    /// </summary>
+    /// <returns>1 when this made the memory newly conflicted, else 0.</returns>
+    private int ApplyVersion(PackEntry entry, bool local, bool writeFiles)
+    {
+        if (!MemoryRecord.IsValidId(entry.Id) || (!entry.Deleted && (entry.Record is null || entry.Record.Id != entry.Id)))
+        {
+            Problem(GhostieErrorCode.IntegrityFailure, entry.Origin, $"A version from device '{entry.Origin}' is malformed (bad id or missing record); it was skipped.");
+            return 0;
+        }
+
+        if (!_state.Records.TryGetValue(entry.Id, out RecordState? record))
+        {
+            record = new RecordState();
+            _state.Records[entry.Id] = record;
+        }
+
+        VersionVector incoming = VersionVector.From(entry.VersionVector);
+        foreach (VersionInfo existing in record.Versions)
+        {
+            if (existing.Vector.Includes(incoming))
+            {
+                return 0; // already have it, or something newer
+            }
+        }
+
+        List<VersionInfo> before = record.Versions;
+        VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
+        var after = before.Where(v => !incoming.Includes(v.Vector)).ToList();
+        after.Add(entry.ToInfo());
+        after.Sort(WinnerOrder);
+        record.Versions = after;
+        if (!local)
+        {
+            Clock = Hlc.Observe(Clock, new Hlc(entry.WallMs, entry.Counter));
+        }
+
+        bool conflictBefore = before.Count > 1, conflictAfter = after.Count > 1;
+        if (!writeFiles)
+        {
+            return 0;
+        }
+
+        // Gather the content of every version still in the set: the incoming one, the ones already kept aside,
+        // and the old winner (in the memory file) if it has just become one of the others.
+        var contents = new Dictionary<string, MemoryRecord?>(StringComparer.Ordinal) { [entry.Hash] = entry.Record };
+        ConflictDocument? oldConflict = conflictBefore ? ReadConflict(entry.Id) : null;
+        foreach (ConflictVersion other in oldConflict?.Losers ?? [])
+        {
+            contents.TryAdd(other.Hash, other.Record);
+        }
+
+        if (oldConflict is not null)
+        {
+            contents.TryAdd(oldConflict.Winner.Hash, oldConflict.Winner.Record);
+        }
+
+        VersionInfo winner = after[0];
+        string path = _home.MemoryPath(entry.Id);
+        if (oldWinner is { Deleted: false } && !contents.ContainsKey(oldWinner.Hash) && File.Exists(path))
+        {
+            MemoryRecord? current = LocalMemoryStore.Read(path).Record;
+            if (current is not null && LocalMemoryStore.ContentHash(current) == oldWinner.Hash)
+            {
+                contents[oldWinner.Hash] = current with { SyncMetadata = null };
+            }
+        }
+
+        if (local)
+        {
+            // A local version always carries the newest clock, so the file already shows the winner.
+            (record.FileTicks, record.FileSize) = _pendingStamps.TryGetValue(entry.Id, out var stamp) ? stamp : (record.FileTicks, record.FileSize);
+        }
+        else if (oldWinner is null || oldWinner.Hash != winner.Hash || oldWinner.Deleted != winner.Deleted || conflictBefore != conflictAfter)
+        {
+            WriteWinner(entry.Id, record, winner, contents.GetValueOrDefault(winner.Hash), conflictAfter);
+        }
+
+        if (conflictAfter)
+        {
+            var document = new ConflictDocument
+            {
+                Id = entry.Id,
+                DetectedAt = oldConflict?.DetectedAt ?? Now,
+                Winner = ToConflictVersion(winner, contents.GetValueOrDefault(winner.Hash)),
+                Losers = after.Skip(1).Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
+            };
+            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Default.ConflictDocument));
+        }
+        else if (conflictBefore)
+        {
+            File.Delete(_home.ConflictPath(entry.Id));
+        }
+
+        if (!conflictBefore && conflictAfter)
+        {
+            SyncLog.Conflict(_logger, entry.Id, after.Count);
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private void WriteWinner(string id, RecordState record, VersionInfo winner, MemoryRecord? content, bool conflicted)
+    {
+        string path = _home.MemoryPath(id);
+        var file = new FileInfo(path);
+        if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize))
+        {
+            // Not the file sync last wrote or read: a malformed file, or an edit made while this sync ran. Never
+            // overwrite it; a valid edit is committed by the next sync as a newer version.
+            Problem(GhostieErrorCode.MalformedLocalFile, path,
+                $"{path} was not updated to the newer version from device '{winner.Origin}' because it is malformed or was changed during sync; it was left untouched.");
+            return;
+        }
+
+        if (winner.Deleted)
+        {
+            if (file.Exists)
+            {
+                File.Delete(path);
+            }
+
+            (record.FileTicks, record.FileSize) = (0, -1);
+            return;
+        }
+
+        if (content is null)
+        {
+            Problem(GhostieErrorCode.IntegrityFailure, id, $"The content of memory '{id}' from device '{winner.Origin}' is not available locally; pull again.");
+            return;
+        }
+
+        MemoryRecord rendered = content with
+        {
+            SyncMetadata = new SyncMetadata
+            {
+                LastModified = winner.Clock.ToDateTimeOffset(),
+                SyncHash = winner.Hash,
+                Version = winner.Vector.Sum,
+                ConflictState = conflicted ? "conflict" : null,
+            },
+        };
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Default.MemoryRecord));
+        file.Refresh();
+        (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
+    }
+
+    private static ConflictVersion ToConflictVersion(VersionInfo version, MemoryRecord? content) => new()
+    {
+        DeviceId = version.Origin,
+        LastModified = version.Clock.ToDateTimeOffset(),
+        Version = version.Vector.Sum,
+        Deleted = version.Deleted,
+        Hash = version.Hash,
+        VersionVector = version.VersionVector,
+        Record = content,
+    };
+
+    private ConflictDocument? ReadConflict(string id)
+    {
+        string path = _home.ConflictPath(id);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CoreJson.Default.ConflictDocument);
+        }
+        catch (JsonException)
+        {
+            Problem(GhostieErrorCode.MalformedLocalFile, path, $"{path} is not a valid conflict record; it will be rewritten.");
+            return null;
+        }
+    }
+}

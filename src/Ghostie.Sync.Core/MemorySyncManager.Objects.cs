@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Internal;
+
+namespace Ghostie.Sync;
+
+public sealed partial class MemorySyncManager
+{
+    private const string HeadPrefix = "h/";
+    private const string PackPrefix = "p/";
+
+    private string OwnHeadPrefix => HeadPrefix + _prefix + "/";
+
+    private string OwnPackPrefix => PackPrefix + _prefix + "/";
+
+    private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    private FileStream TempFile() =>
+        new(Path.Combine(TempFolder(), Guid.NewGuid().ToString("N") + ".tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 65536,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+
+    private string TempFolder()
+    {
+        string folder = Path.Combine(_home.SyncPath, "tmp");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>Packs are Brotli-compressed JSON lines (one <see cref="PackEntry"/> per line), sealed as kind Pack.</summary>
+    private sealed class PackBuilder : IAsyncDisposable
+    {
+        private readonly FileStream _plain;
+        private readonly BrotliStream _brotli;
+        private readonly ArrayBufferWriter<byte> _line = new(4096);
+
+        public PackBuilder(FileStream plain)
+        {
+            _plain = plain;
+            _brotli = new BrotliStream(plain, CompressionLevel.Fastest, leaveOpen: true);
+        }
+
+        public int Count { get; private set; }
+
+        public long RawBytes { get; private set; }
+
+        public void Add(PackEntry entry)
+        {
+            _line.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(_line))
+            {
+                JsonSerializer.Serialize(writer, entry, CoreJson.Default.PackEntry);
+            }
+
+            _brotli.Write(_line.WrittenSpan);
+            _brotli.WriteByte((byte)'\n');
+            Count++;
+            RawBytes += _line.WrittenCount + 1;
+        }
+
+        public async Task<FileStream> FinishAsync()
+        {
+            await _brotli.DisposeAsync().ConfigureAwait(false);
+            _plain.Position = 0;
+            return _plain;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _brotli.DisposeAsync().ConfigureAwait(false);
+            await _plain.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<PackRef> UploadPackAsync(PackBuilder builder, CancellationToken cancellationToken)
+    {
+        string name = OwnPackPrefix + RandomSuffix();
+        int count = builder.Count;
+        await using FileStream plain = await builder.FinishAsync().ConfigureAwait(false);
+        await using FileStream sealedFile = TempFile();
+        await _keys.Cipher.SealAsync(plain, sealedFile, ObjectKind.Pack, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        sealedFile.Position = 0;
+        byte[] hash = await SHA256.HashDataAsync(sealedFile, cancellationToken).ConfigureAwait(false);
+        sealedFile.Position = 0;
+        await PutNewAsync(name, sealedFile, cancellationToken).ConfigureAwait(false);
+        return new PackRef { Name = name, Entries = count, Bytes = sealedFile.Length, Sha256 = Convert.ToHexStringLower(hash) };
+    }
+
+    /// <summary>Writes an object that must not exist yet: create-only where the backend can, else a plain put.</summary>
+    private async Task PutNewAsync(string name, Stream content, CancellationToken cancellationToken)
+    {
+        _writes++;
+        if (_backend is IConditionalStorageBackend conditional)
+        {
+            if (!await conditional.TryCreateAsync(name, content, cancellationToken).ConfigureAwait(false))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.IntegrityFailure,
+                    $"Object '{name}' already exists although its name was just chosen at random; another writer is using this device's prefix. Check that no two devices share the id '{DeviceId}'.");
+            }
+        }
+        else
+        {
+            await _backend.PutAsync(name, content, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Downloads a pack, checks it against its reference, then yields its entries.</summary>
+    private async IAsyncEnumerable<PackEntry> ReadPackAsync(PackRef pack, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using FileStream sealedFile = TempFile();
+        _reads++;
+        Stream source = await _backend.GetAsync(pack.Name, cancellationToken).ConfigureAwait(false)
+            ?? throw new GhostieSyncException(GhostieErrorCode.NotFound,
+                $"Pack '{pack.Name}' is listed by its device's head but is not in storage (yet); it may still be uploading or syncing. Try again later.", isTransient: true);
+        await using (source.ConfigureAwait(false))
+        {
+            await source.CopyToAsync(sealedFile, cancellationToken).ConfigureAwait(false);
+        }
+
+        sealedFile.Position = 0;
+        string hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(sealedFile, cancellationToken).ConfigureAwait(false));
+        if (hash != pack.Sha256 || sealedFile.Length != pack.Bytes)
+        {
+            throw new IntegrityException(pack.Name, "its size or SHA-256 differs from what its device's head records (replaced, truncated or still syncing)");
+        }
+
+        sealedFile.Position = 0;
+        byte[] header = new byte[ObjectCipher.HeaderSize];
+        int headerLength = await sealedFile.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        uint epoch = ObjectCipher.ReadInfo(header.AsSpan(0, headerLength), pack.Name).Epoch;
+        if (epoch != 0 && !_keys.Epochs.Contains(epoch))
+        {
+            await _keys.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        sealedFile.Position = 0;
+        await using FileStream plain = TempFile();
+        await _keys.Cipher.OpenAsync(sealedFile, plain, ObjectKind.Pack, pack.Name, cancellationToken).ConfigureAwait(false);
+        plain.Position = 0;
+        await using var brotli = new BrotliStream(plain, CompressionMode.Decompress);
+        using var reader = new StreamReader(brotli);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            PackEntry? entry;
+            try
+            {
+                entry = JsonSerializer.Deserialize(line, CoreJson.Default.PackEntry);
+            }
+            catch (JsonException ex)
+            {
+                throw new IntegrityException(pack.Name, "an entry is not valid JSON although the pack is authentic (written by an incompatible version?)", ex);
+            }
+
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async Task<string> UploadHeadAsync(HeadDocument head, CancellationToken cancellationToken)
+    {
+        string name = OwnHeadPrefix + RandomSuffix();
+        byte[] sealedHead = _keys.Cipher.Seal(JsonSerializer.SerializeToUtf8Bytes(head, CoreJson.Default.HeadDocument), ObjectKind.Head, name);
+        await PutNewAsync(name, new MemoryStream(sealedHead, writable: false), cancellationToken).ConfigureAwait(false);
+        return name;
+    }
+
+    /// <summary>Downloads and opens a head; null when it vanished between listing and reading.</summary>
+    private async Task<HeadDocument?> ReadHeadAsync(string name, CancellationToken cancellationToken)
+    {
+        _reads++;
+        Stream? stream = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        byte[] sealedHead;
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            sealedHead = buffer.ToArray();
+        }
+
+        byte[] json = await OpenRefreshingEpochsAsync(sealedHead, ObjectKind.Head, name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            HeadDocument head = JsonSerializer.Deserialize(json, CoreJson.Default.HeadDocument) ?? throw new JsonException("null");
+            if (head.Format > 1)
+            {
+                throw new UnsupportedFormatException($"Head '{name}'", head.Format, 1);
+            }
+
+            return head;
+        }
+        catch (JsonException ex)
+        {
+            throw new IntegrityException(name, "its content is not a valid head document although it is authentic", ex);
+        }
+    }
+
+    /// <summary>Opens an object; if it names a key epoch created since we unlocked, reloads the epochs once.</summary>
+    private async Task<byte[]> OpenRefreshingEpochsAsync(byte[] sealedObject, ObjectKind kind, string name, CancellationToken cancellationToken)
+    {
+        SealedObjectInfo info = ObjectCipher.ReadInfo(sealedObject, name);
+        if (!_keys.Epochs.Contains(info.Epoch) && info.Epoch != 0)
+        {
+            await _keys.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return _keys.Cipher.Open(sealedObject, kind, name);
+    }
+
+    /// <summary>Lists head names grouped by device prefix.</summary>
+    private async Task<Dictionary<string, List<string>>> ListHeadsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        _reads++;
+        var heads = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await foreach (string name in _backend.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            string[] parts = name.Split('/');
+            if (parts.Length != 3)
+            {
+                continue;
+            }
+
+            if (!heads.TryGetValue(parts[1], out List<string>? list))
+            {
+                heads[parts[1]] = list = [];
+            }
+
+            list.Add(name);
+        }
+
+        return heads;
+    }
+}

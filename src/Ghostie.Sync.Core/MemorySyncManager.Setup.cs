@@ -1,0 +1,110 @@
+using Ghostie.Sync.Crypto;
+using Microsoft.Extensions.Logging;
+
+namespace Ghostie.Sync;
+
+public sealed partial class MemorySyncManager
+{
+    /// <summary>
+    /// Sets up sync in a Ghostie home: unlocks the repository in <paramref name="backend"/> with the passphrase (or
+    /// creates it when the backend holds none), caches the unlocked key on this device (0600), and writes
+    /// <c>sync/config.json</c> and <c>sync/device_id</c>.
+    /// </summary>
+    /// <param name="backend">The repository's storage.</param>
+    /// <param name="configuration">Backend type and non-secret settings; device id and name. The repository id is filled in.</param>
+    /// <param name="passphrase">The repository passphrase. Never stored.</param>
+    /// <param name="options">Home folder, pack sizes, clock.</param>
+    /// <param name="keyOptions">Key derivation options; defaults when null.</param>
+    /// <param name="logger">Where events go.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>A manager that owns the unlocked keys.</returns>
+    public static async Task<MemorySyncManager> SetupAsync(IStorageBackend backend, SyncConfiguration configuration, string passphrase, GhostieSyncOptions options,
+        RepositoryKeyOptions? keyOptions = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+        var home = new GhostieHome(options.Home);
+        RepositoryKeys keys;
+        try
+        {
+            keys = await RepositoryKeys.UnlockAsync(backend, passphrase, keyOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.RepositoryNotInitialized)
+        {
+            keys = await RepositoryKeys.InitializeAsync(backend, passphrase, "primary", keyOptions, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            if (home.IsConfigured && home.ReadConfiguration().RepositoryId is { Length: > 0 } existing && existing != keys.RepositoryId)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"{home.Root} already syncs with repository {existing}; this backend holds repository {keys.RepositoryId}. Use another Ghostie home.");
+            }
+
+            home.EnsureCreated();
+            DeviceKeyCache.ForHome(home.Root).Save(keys);
+            configuration.RepositoryId = keys.RepositoryId;
+            if (configuration.CreatedAt == default)
+            {
+                configuration.CreatedAt = options.TimeProvider.GetUtcNow();
+            }
+
+            home.WriteConfiguration(configuration);
+            return Create(backend, keys, options, configuration.DeviceId, configuration.DeviceName, logger, ownsKeys: true);
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the manager of a Ghostie home that was set up before: with the device's cached key, or, when there is
+    /// none, with <paramref name="passphrase"/> (and caches the key for next time).
+    /// </summary>
+    /// <param name="backend">The repository's storage (as configured in <c>sync/config.json</c>).</param>
+    /// <param name="options">Home folder, pack sizes, clock.</param>
+    /// <param name="passphrase">Used only when no key is cached on this device.</param>
+    /// <param name="keyOptions">Key derivation options; defaults when null.</param>
+    /// <param name="logger">Where events go.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">Not set up (<see cref="GhostieErrorCode.NotConfigured"/>), or no cached key and no passphrase.</exception>
+    public static async Task<MemorySyncManager> OpenAsync(IStorageBackend backend, GhostieSyncOptions options, string? passphrase = null,
+        RepositoryKeyOptions? keyOptions = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var home = new GhostieHome(options.Home);
+        SyncConfiguration configuration = home.ReadConfiguration();
+        DeviceKeyCache cache = DeviceKeyCache.ForHome(home.Root);
+        RepositoryKeys? keys = await cache.TryOpenAsync(backend, keyOptions, cancellationToken).ConfigureAwait(false);
+        if (keys is null)
+        {
+            if (passphrase is null)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                    $"No unlocked key is cached on this device ({cache.FilePath}). Give the passphrase (GHOSTIE_PASSPHRASE or the prompt) to unlock.");
+            }
+
+            keys = await RepositoryKeys.UnlockAsync(backend, passphrase, keyOptions, cancellationToken).ConfigureAwait(false);
+            cache.Save(keys);
+        }
+
+        try
+        {
+            if (configuration.RepositoryId.Length > 0 && configuration.RepositoryId != keys.RepositoryId)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"{home.Root} is set up for repository {configuration.RepositoryId}, but the backend holds repository {keys.RepositoryId}. Check the backend settings in {home.ConfigPath}.");
+            }
+
+            return Create(backend, keys, options, configuration.DeviceId, configuration.DeviceName, logger, ownsKeys: true);
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,419 @@
+using System.Text;
+using System.Text.Json;
+using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ghostie.Sync;
+
+/// <summary>
+/// Synchronizes the memories of one Ghostie home with a repository shared by all of a person's devices: the seed's
+/// manager (push, pull, sync, status, conflicts) over the lock-free protocol described in docs/sync-protocol.md.
+/// </summary>
+/// <remarks>
+/// Every operation first commits local changes (new, edited and deleted memory files become versions in
+/// <c>sync/outbox.jsonl</c>), so nothing written locally is lost even if the push fails. One instance per home;
+/// a second process on the same home gets a <see cref="GhostieErrorCode.Busy"/> error.
+/// </remarks>
+public sealed partial class MemorySyncManager : IDisposable
+{
+    private readonly IStorageBackend _backend;
+    private readonly RepositoryKeys _keys;
+    private readonly bool _ownsKeys;
+    private readonly GhostieHome _home;
+    private readonly LocalMemoryStore _store;
+    private readonly GhostieSyncOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _prefix;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SyncStateDocument _state;
+    private List<SyncProblem> _problems = [];
+    private int _reads;
+    private int _writes;
+
+    private MemorySyncManager(IStorageBackend backend, RepositoryKeys keys, bool ownsKeys, GhostieSyncOptions options, string deviceId, string deviceName, ILogger logger)
+    {
+        _backend = backend;
+        _keys = keys;
+        _ownsKeys = ownsKeys;
+        _options = options;
+        _logger = logger;
+        _home = new GhostieHome(options.Home);
+        _home.EnsureCreated();
+        _store = new LocalMemoryStore(_home);
+        DeviceId = deviceId;
+        DeviceName = deviceName;
+        _prefix = keys.DeriveObjectName("", "device-prefix", Encoding.UTF8.GetBytes(deviceId));
+        _state = LoadState();
+    }
+
+    /// <summary>This device's id.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>This device's display name.</summary>
+    public string DeviceName { get; }
+
+    /// <summary>The Ghostie home.</summary>
+    public GhostieHome Home => _home;
+
+    /// <summary>The local memory files.</summary>
+    public LocalMemoryStore Memories => _store;
+
+    /// <summary>The repository's keys (owned by this manager when it opened them).</summary>
+    public RepositoryKeys Keys => _keys;
+
+    /// <summary>Creates a manager over an unlocked repository.</summary>
+    /// <param name="backend">The repository's storage.</param>
+    /// <param name="keys">The unlocked keys.</param>
+    /// <param name="options">Home folder, pack sizes, clock.</param>
+    /// <param name="deviceId">This device's id (as in memories' device_id).</param>
+    /// <param name="deviceName">A display name for other devices; the id when null.</param>
+    /// <param name="logger">Where events go; never receives secrets or memory content.</param>
+    /// <param name="ownsKeys">Whether disposing the manager disposes <paramref name="keys"/>.</param>
+    public static MemorySyncManager Create(IStorageBackend backend, RepositoryKeys keys, GhostieSyncOptions options, string deviceId,
+        string? deviceName = null, ILogger? logger = null, bool ownsKeys = false)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128 || deviceId.Any(char.IsControl))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The device id must be 1 to 128 printable characters.");
+        }
+
+        return new MemorySyncManager(backend, keys, ownsKeys, options, deviceId, deviceName ?? deviceId, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>Uploads local changes.</summary>
+    /// <param name="progress">Receives progress on long work.</param>
+    /// <param name="cancellationToken">Cancels between steps; committed changes stay in the outbox.</param>
+    public Task<SyncResult> PushAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync(push: true, pull: false, progress, cancellationToken);
+
+    /// <summary>Downloads and applies other devices' changes (local changes are committed first, so none is overwritten).</summary>
+    /// <param name="progress">Receives progress on long work.</param>
+    /// <param name="cancellationToken">Cancels between steps.</param>
+    public Task<SyncResult> PullAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync(push: false, pull: true, progress, cancellationToken);
+
+    /// <summary>Pulls, then pushes.</summary>
+    /// <param name="progress">Receives progress on long work.</param>
+    /// <param name="cancellationToken">Cancels between steps.</param>
+    public Task<SyncResult> SyncAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync(push: true, pull: true, progress, cancellationToken);
+
+    /// <summary>The seed's status view, from local state (no network request).</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int local = Directory.Exists(_home.MemoriesPath)
+                ? Directory.EnumerateFiles(_home.MemoriesPath, "*.json").Count(p => !Path.GetFileName(p).StartsWith('.'))
+                : 0;
+            var devices = new List<DeviceInfo> { new(DeviceId, DeviceName, true, _state.LastPush) };
+            devices.AddRange(_state.Devices.Values.Where(d => d.DeviceId.Length > 0)
+                .OrderBy(d => d.DeviceId, StringComparer.Ordinal)
+                .Select(d => new DeviceInfo(d.DeviceId, d.DeviceName, false, d.LastSeen)));
+            return new SyncStatus
+            {
+                Backend = _backend.DisplayName,
+                DeviceId = DeviceId,
+                RepositoryId = _keys.RepositoryId,
+                LastSync = _state.LastSync,
+                LocalCount = local,
+                CloudCount = _state.Records.Values.Count(r => r.Versions.Count > 0 && !r.Winner.Deleted),
+                PendingPush = ReadOutbox(_state.OutboxPushed).Count,
+                ConflictCount = _state.Records.Values.Count(r => r.Versions.Count > 1),
+                KnownDevices = devices,
+            };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Disposes the keys if this manager owns them.</summary>
+    public void Dispose()
+    {
+        if (_ownsKeys)
+        {
+            _keys.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+
+    private async Task<SyncResult> RunAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using LocalLock _ = LocalLock.Acquire(_home);
+            _state = LoadState(); // another process may have synced this home since
+            _problems = [];
+            _reads = _writes = 0;
+            int uploaded = 0, downloaded = 0, newConflicts = 0;
+            CommitLocalChanges(progress, ref newConflicts);
+            if (pull)
+            {
+                (downloaded, int conflicts) = await PullCoreAsync(progress, cancellationToken).ConfigureAwait(false);
+                newConflicts += conflicts;
+                _state.LastPull = Now;
+            }
+
+            if (push)
+            {
+                uploaded = await PushCoreAsync(progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            _state.LastSync = Now;
+            SaveState();
+            foreach (SyncProblem problem in _problems)
+            {
+                SyncLog.Problem(_logger, problem.Subject, problem.Message);
+            }
+
+            return new SyncResult
+            {
+                Uploaded = uploaded,
+                Downloaded = downloaded,
+                NewConflicts = newConflicts,
+                ObjectsRead = _reads,
+                ObjectsWritten = _writes,
+                Problems = _problems.ToArray(),
+            };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
+
+    private Hlc Clock
+    {
+        get => new(_state.HlcWallMs, _state.HlcCounter);
+        set => (_state.HlcWallMs, _state.HlcCounter) = (value.WallMs, value.Counter);
+    }
+
+    private Hlc NextClock() => Clock = Hlc.Tick(Clock, Now.ToUnixTimeMilliseconds());
+
+    private void Problem(GhostieErrorCode code, string subject, string message) => _problems.Add(new SyncProblem(code, subject, message));
+
+    // ---- local state and outbox -------------------------------------------------------------------------------
+
+    private SyncStateDocument LoadState()
+    {
+        SyncStateDocument state;
+        if (File.Exists(_home.StatePath))
+        {
+            try
+            {
+                using FileStream stream = File.OpenRead(_home.StatePath);
+                state = JsonSerializer.Deserialize(stream, CoreJson.Default.SyncStateDocument) ?? throw new JsonException("null");
+            }
+            catch (JsonException ex)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                    $"{_home.StatePath} is unreadable ({ex.Message}). Move it aside and pull again to rebuild it from the repository.", innerException: ex);
+            }
+
+            if (state.RepositoryId.Length > 0 && state.RepositoryId != _keys.RepositoryId)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"{_home.Root} syncs with repository {state.RepositoryId}, not {_keys.RepositoryId}. Use another Ghostie home for this repository.");
+            }
+        }
+        else
+        {
+            state = new SyncStateDocument();
+        }
+
+        state.RepositoryId = _keys.RepositoryId;
+        state.DeviceId = DeviceId;
+        state.DevicePrefix = _prefix;
+
+        // Versions appended to the outbox but not yet reflected in the state (a crash between the two writes).
+        foreach (OutboxLine line in ReadOutbox(state.OutboxApplied))
+        {
+            _state = state;
+            ApplyVersion(line.Entry, local: true, writeFiles: false);
+            state.OutboxApplied = line.Seq;
+        }
+
+        return state;
+    }
+
+    private void SaveState()
+    {
+        AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
+    }
+
+    private List<OutboxLine> ReadOutbox(long after)
+    {
+        var lines = new List<OutboxLine>();
+        if (!File.Exists(_home.OutboxPath))
+        {
+            return lines;
+        }
+
+        foreach (string text in File.ReadLines(_home.OutboxPath))
+        {
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                OutboxLine? line = JsonSerializer.Deserialize(text, CoreJson.Default.OutboxLine);
+                if (line is not null && line.Seq > after)
+                {
+                    lines.Add(line);
+                }
+            }
+            catch (JsonException)
+            {
+                // A line torn by a crash while appending: its version was never reflected in the state, and the
+                // change is still in the memory file, so the next commit makes it again.
+            }
+        }
+
+        return lines;
+    }
+
+    private void AppendOutbox(List<PackEntry> entries)
+    {
+        long seq = Math.Max(_state.OutboxApplied, ReadOutbox(0).Select(l => l.Seq).DefaultIfEmpty(0).Max());
+        var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e }).ToList();
+        using (var stream = new FileStream(_home.OutboxPath, FileMode.Append, FileAccess.Write, FileShare.None))
+        {
+            foreach (OutboxLine line in lines)
+            {
+                JsonSerializer.Serialize(stream, line, CoreJson.Default.OutboxLine);
+                stream.WriteByte((byte)'\n');
+            }
+
+            stream.Flush(flushToDisk: true);
+        }
+
+        _state.OutboxApplied = seq;
+    }
+
+    private void TrimOutbox(long through)
+    {
+        List<OutboxLine> rest = ReadOutbox(through);
+        if (rest.Count == 0)
+        {
+            File.Delete(_home.OutboxPath);
+            return;
+        }
+
+        using var buffer = new MemoryStream();
+        foreach (OutboxLine line in rest)
+        {
+            JsonSerializer.Serialize(buffer, line, CoreJson.Default.OutboxLine);
+            buffer.WriteByte((byte)'\n');
+        }
+
+        AtomicFile.Write(_home.OutboxPath, buffer.ToArray());
+    }
+
+    // ---- committing local changes -----------------------------------------------------------------------------
+
+    private void CommitLocalChanges(IProgress<SyncProgress>? progress, ref int newConflicts)
+    {
+        var entries = new List<PackEntry>();
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        long scanned = 0;
+        if (Directory.Exists(_home.MemoriesPath))
+        {
+            foreach (FileInfo file in new DirectoryInfo(_home.MemoriesPath).EnumerateFiles("*.json"))
+            {
+                if (file.Name.StartsWith('.'))
+                {
+                    continue;
+                }
+
+                string id = Path.GetFileNameWithoutExtension(file.Name);
+                present.Add(id);
+                if (++scanned % 1000 == 0)
+                {
+                    progress?.Report(new SyncProgress("scan", scanned, -1));
+                }
+
+                _state.Records.TryGetValue(id, out RecordState? known);
+                long ticks = file.LastWriteTimeUtc.Ticks;
+                if (known is not null && known.FileTicks == ticks && known.FileSize == file.Length)
+                {
+                    continue; // unchanged since we last read or wrote it: never re-read
+                }
+
+                LocalMemoryFile local = LocalMemoryStore.Read(file.FullName);
+                if (local.Record is null)
+                {
+                    Problem(GhostieErrorCode.MalformedLocalFile, local.Path, $"{local.Path} is not a valid memory ({local.Problem}); it was skipped and left untouched. Fix or remove it.");
+                    continue;
+                }
+
+                string hash = LocalMemoryStore.ContentHash(local.Record);
+                if (known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash)
+                {
+                    (known.FileTicks, known.FileSize) = (local.LastWriteTicks, local.Size);
+                    continue; // touched, or rewritten with the same content
+                }
+
+                VersionVector baseline = known is { Versions.Count: > 0 } ? known.Winner.Vector : VersionVector.Empty;
+                entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }));
+                _pendingStamps[id] = (local.LastWriteTicks, local.Size);
+            }
+        }
+
+        foreach ((string id, RecordState known) in _state.Records)
+        {
+            if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id))
+            {
+                entries.Add(NewLocalEntry(id, known.Winner.Vector, deleted: true, "deleted", null));
+                _pendingStamps[id] = (0, -1);
+            }
+        }
+
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        AppendOutbox(entries); // durable first: a crash from here on replays the outbox into the state
+        foreach (PackEntry entry in entries)
+        {
+            newConflicts += ApplyVersion(entry, local: true, writeFiles: true);
+        }
+
+        _pendingStamps.Clear();
+        SaveState();
+        SyncLog.Committed(_logger, entries.Count);
+    }
+
+    private readonly Dictionary<string, (long Ticks, long Size)> _pendingStamps = new(StringComparer.Ordinal);
+
+    private PackEntry NewLocalEntry(string id, VersionVector baseline, bool deleted, string hash, MemoryRecord? record)
+    {
+        Hlc clock = NextClock();
+        return new PackEntry
+        {
+            Id = id,
+            VersionVector = new Dictionary<string, long>(baseline.Increment(DeviceId).Counters, StringComparer.Ordinal),
+            WallMs = clock.WallMs,
+            Counter = clock.Counter,
+            Origin = DeviceId,
+            Deleted = deleted,
+            Hash = hash,
+            Record = record,
+        };
+    }
+}

@@ -1,0 +1,107 @@
+namespace Ghostie.Sync;
+
+/// <summary>The outcome of a push, pull or sync.</summary>
+public sealed record SyncResult
+{
+    /// <summary>Local versions uploaded (new, edited or deleted memories).</summary>
+    public int Uploaded { get; init; }
+
+    /// <summary>Remote versions applied to this device.</summary>
+    public int Downloaded { get; init; }
+
+    /// <summary>Memories newly in conflict after this operation.</summary>
+    public int NewConflicts { get; init; }
+
+    /// <summary>Objects written to the backend.</summary>
+    public int ObjectsWritten { get; init; }
+
+    /// <summary>Objects read from the backend.</summary>
+    public int ObjectsRead { get; init; }
+
+    /// <summary>Things that went wrong without stopping the operation (a malformed local file, a device whose head
+    /// could not be read, a rollback). Each names the file, object or device and what to do.</summary>
+    public IReadOnlyList<SyncProblem> Problems { get; init; } = [];
+
+    /// <summary>Whether the operation completed with no problem.</summary>
+    public bool Success => Problems.Count == 0;
+}
+
+/// <summary>A problem met during sync that did not stop it.</summary>
+/// <param name="Code">What kind of problem.</param>
+/// <param name="Subject">The file, object or device concerned.</param>
+/// <param name="Message">What happened and what to do; never secrets or memory content.</param>
+public sealed record SyncProblem(GhostieErrorCode Code, string Subject, string Message);
+
+/// <summary>The seed's status view.</summary>
+public sealed record SyncStatus
+{
+    /// <summary>The backend's description.</summary>
+    public required string Backend { get; init; }
+
+    /// <summary>This device's id.</summary>
+    public required string DeviceId { get; init; }
+
+    /// <summary>The repository id.</summary>
+    public required string RepositoryId { get; init; }
+
+    /// <summary>When this device last completed a sync (push or pull), or null.</summary>
+    public DateTimeOffset? LastSync { get; init; }
+
+    /// <summary>Valid memory files on this device.</summary>
+    public int LocalCount { get; init; }
+
+    /// <summary>Memories (not deleted) in the repository as of the last pull, including this device's pushed ones.</summary>
+    public int CloudCount { get; init; }
+
+    /// <summary>Local versions waiting to be pushed.</summary>
+    public int PendingPush { get; init; }
+
+    /// <summary>Memories with unresolved conflicts.</summary>
+    public int ConflictCount { get; init; }
+
+    /// <summary>Every device known to have written to the repository (this one included), by id.</summary>
+    public IReadOnlyList<DeviceInfo> KnownDevices { get; init; } = [];
+}
+
+/// <summary>A device of the repository.</summary>
+/// <param name="DeviceId">Its id.</param>
+/// <param name="DeviceName">Its display name.</param>
+/// <param name="IsThisDevice">Whether it is the device asking.</param>
+/// <param name="LastSeen">When its newest head was written (its clock), or null.</param>
+public sealed record DeviceInfo(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
+
+/// <summary>Progress of a long operation.</summary>
+/// <param name="Stage">What is happening ("scan", "upload", "download", "apply").</param>
+/// <param name="Done">Units done.</param>
+/// <param name="Total">Units in all, or -1 when unknown.</param>
+public readonly record struct SyncProgress(string Stage, long Done, long Total);
+
+/// <summary>A memory with concurrent versions from different devices, awaiting resolution.</summary>
+/// <param name="Id">The memory id.</param>
+/// <param name="Current">The version every device shows now (the deterministic winner).</param>
+/// <param name="Others">The concurrent versions kept aside.</param>
+/// <param name="DetectedAt">When this device detected the conflict.</param>
+public sealed record ConflictInfo(string Id, ConflictVersionInfo Current, IReadOnlyList<ConflictVersionInfo> Others, DateTimeOffset DetectedAt);
+
+/// <summary>One side of a conflict.</summary>
+/// <param name="DeviceId">The device that wrote this version.</param>
+/// <param name="LastModified">When it was written (its clock).</param>
+/// <param name="Deleted">Whether this version deletes the memory.</param>
+/// <param name="Record">The memory as this version has it (null for a deletion).</param>
+public sealed record ConflictVersionInfo(string DeviceId, DateTimeOffset LastModified, bool Deleted, MemoryRecord? Record);
+
+/// <summary>How to resolve a conflict.</summary>
+public enum ConflictChoice
+{
+    /// <summary>Keep this device's version (or, if this device wrote none, the current one).</summary>
+    KeepMine,
+
+    /// <summary>Keep the other device's version (the newest other one if several).</summary>
+    KeepTheirs,
+
+    /// <summary>Keep the current version under the memory's id and every other version as a new memory.</summary>
+    KeepBoth,
+
+    /// <summary>Replace all versions with a merged record supplied by the host.</summary>
+    Merged,
+}

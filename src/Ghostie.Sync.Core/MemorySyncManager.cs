@@ -303,7 +303,17 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         _state.OutboxApplied = seq;
+        foreach (PackEntry entry in entries)
+        {
+            LocalVersionCommitted?.Invoke(entry);
+        }
     }
+
+    /// <summary>Test hook: every local version as it is committed.</summary>
+    internal event Action<PackEntry>? LocalVersionCommitted;
+
+    /// <summary>Test hook: the versions not superseded, per memory, winner first.</summary>
+    internal IReadOnlyDictionary<string, RecordState> RecordStates => _state.Records;
 
     private void TrimOutbox(long through)
     {

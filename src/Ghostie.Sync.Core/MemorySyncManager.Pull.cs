@@ -116,6 +116,7 @@ public sealed partial class MemorySyncManager
         device.Head = bestName;
         device.Seq = best.Seq;
         device.AcksOfUs = best.Acks.GetValueOrDefault(_prefix);
+        device.AwaitsAckOf = best.Retired.Count > 0 ? best.Retired.Max(r => r.RetiredAtSeq) : 0;
         device.LastSeen = best.WrittenAt;
         Clock = Hlc.Observe(Clock, new Hlc(best.HlcWallMs, best.HlcCounter));
         SyncLog.Pulled(_logger, applied, best.DeviceId, best.Seq);

@@ -14,9 +14,11 @@ public sealed partial class MemorySyncManager
     {
         List<OutboxLine> outbox = ReadOutbox(_state.OutboxPushed);
         Dictionary<string, long> acks = _state.Devices.Where(d => d.Value.Seq > 0).ToDictionary(d => d.Key, d => d.Value.Seq, StringComparer.Ordinal);
-        bool acksChanged = _state.OwnSeq > 0 && !SameAcks(acks, _state.PushedAcks);
+        // Acknowledgements matter only to a device waiting to delete retired packs; writing a head for every change of
+        // acknowledgements would make devices answer each other's heads forever.
+        bool acksAwaited = _state.Devices.Any(d => d.Value.AwaitsAckOf > 0 && _state.PushedAcks.GetValueOrDefault(d.Key) < d.Value.AwaitsAckOf);
         bool retirable = _state.Retired.Any(IsAcknowledgedByAll);
-        if (outbox.Count == 0 && !acksChanged && !retirable && _state.OwnSeq > 0)
+        if (outbox.Count == 0 && !acksAwaited && !retirable && _state.OwnSeq > 0)
         {
             return 0; // nothing to say: no request at all
         }
@@ -196,7 +198,4 @@ public sealed partial class MemorySyncManager
 
     private bool IsAcknowledgedByAll(RetiredPack pack) =>
         _state.Devices.Values.Where(d => d.DeviceId.Length > 0).All(d => d.AcksOfUs >= pack.RetiredAtSeq);
-
-    private static bool SameAcks(Dictionary<string, long> a, Dictionary<string, long> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out long v) && v == kv.Value);
 }

@@ -79,6 +79,7 @@ internal sealed class RemoteDeviceState
     [JsonPropertyName("seq")] public long Seq { get; set; }
     [JsonPropertyName("ingested")] public HashSet<string> Ingested { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("acks_of_us")] public long AcksOfUs { get; set; }
+    [JsonPropertyName("awaits_ack")] public long AwaitsAckOf { get; set; }
     [JsonPropertyName("last_seen")] public DateTimeOffset? LastSeen { get; set; }
 }
 

@@ -1,0 +1,212 @@
+using Ghostie.Sync.Backends.FileSystem;
+using Ghostie.Sync.Crypto;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Ghostie.Sync.Tests;
+
+public sealed class FileSystemBackendTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ghostie-fs-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private FileSystemBackend Backend() => new(Path.Combine(_root, "repo"));
+
+    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
+    {
+        await using Stream? stream = await backend.GetAsync(name);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task RoundTrip_Empty_Missing_Overwrite_DeleteTwice()
+    {
+        FileSystemBackend backend = Backend();
+        byte[] binary = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+
+        await backend.PutAsync("p/abc/one", new MemoryStream(binary));
+        await backend.PutAsync("empty", new MemoryStream());
+        Assert.Equal(binary, await ReadAsync(backend, "p/abc/one"));
+        Assert.Empty((await ReadAsync(backend, "empty"))!);
+        Assert.Null(await ReadAsync(backend, "p/abc/missing"));
+        Assert.Null(await ReadAsync(backend, "nowhere/at/all"));
+
+        await backend.PutAsync("p/abc/one", new MemoryStream([7]));
+        Assert.Equal(new byte[] { 7 }, await ReadAsync(backend, "p/abc/one"));
+        Assert.True(await backend.DeleteAsync("p/abc/one"));
+        Assert.False(await backend.DeleteAsync("p/abc/one"));
+        Assert.False(await backend.DeleteAsync("x/y/z"));
+    }
+
+    [Fact]
+    public async Task List_ByPrefix_OrderedAndPastAThousand_SkipsTemporaryAndForeignFiles()
+    {
+        FileSystemBackend backend = Backend();
+        for (int i = 0; i < 1_100; i++)
+        {
+            await backend.PutAsync($"p/dev/{i:d5}", new MemoryStream([1]));
+        }
+
+        await backend.PutAsync("h/dev/head", new MemoryStream([2]));
+        File.WriteAllText(Path.Combine(backend.RootPath, "p", "dev", ".tmp-half-written"), "x");
+        File.WriteAllText(Path.Combine(backend.RootPath, "p", "dev", "Desktop.ini"), "x");
+
+        List<string> packs = await backend.ListAsync("p/").ToListAsync();
+        List<string> all = await backend.ListAsync("").ToListAsync();
+        List<string> partial = await backend.ListAsync("p/dev/0099").ToListAsync();
+
+        Assert.Equal(1_100, packs.Count);
+        Assert.Equal(packs.Order(StringComparer.Ordinal), packs);
+        Assert.Equal(1_101, all.Count);
+        Assert.Equal(["p/dev/00990", "p/dev/00991", "p/dev/00992", "p/dev/00993", "p/dev/00994", "p/dev/00995", "p/dev/00996", "p/dev/00997", "p/dev/00998", "p/dev/00999"], partial);
+        Assert.Empty(await backend.ListAsync("zzz/").ToListAsync());
+    }
+
+    [Fact]
+    public async Task LargeObject_StreamsInBothDirections()
+    {
+        FileSystemBackend backend = Backend();
+        const long size = 64L * 1024 * 1024;
+        await backend.PutAsync("big", new PatternStream(size));
+
+        await using Stream stream = (await backend.GetAsync("big"))!;
+        long total = 0;
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            long start = total;
+            Assert.True(buffer.AsSpan(0, read).SequenceEqual(Enumerable.Range(0, read).Select(i => (byte)((start + i) % 251)).ToArray()), $"bytes differ after offset {total}");
+
+            total += read;
+        }
+
+        Assert.Equal(size, total);
+    }
+
+    [Fact]
+    public async Task Put_Cancelled_LeavesNoObjectAndNoTemporaryFile()
+    {
+        FileSystemBackend backend = Backend();
+        using var cts = new CancellationTokenSource();
+        var source = new PatternStream(10L * 1024 * 1024, afterBytes: 1024 * 1024, onReached: cts.Cancel);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backend.PutAsync("p/x/cancelled", source, cts.Token));
+
+        Assert.Null(await backend.GetAsync("p/x/cancelled"));
+        Assert.Empty(Directory.GetFiles(backend.RootPath, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task TryCreate_IsCreateOnly()
+    {
+        FileSystemBackend backend = Backend();
+
+        Assert.True(await backend.TryCreateAsync("h/d/1", new MemoryStream([1])));
+        Assert.False(await backend.TryCreateAsync("h/d/1", new MemoryStream([2])));
+        Assert.Equal(new byte[] { 1 }, await ReadAsync(backend, "h/d/1"));
+    }
+
+    [Fact]
+    public async Task InvalidNames_AreRejectedBeforeTouchingTheDisk()
+    {
+        FileSystemBackend backend = Backend();
+        await Assert.ThrowsAsync<GhostieSyncException>(() => backend.PutAsync("../escape", new MemoryStream([1])));
+        await Assert.ThrowsAsync<GhostieSyncException>(() => backend.GetAsync("/etc/passwd"));
+        Assert.False(File.Exists(Path.Combine(_root, "escape")));
+    }
+
+    [Fact]
+    public async Task TwoDevices_SyncThroughAFolder()
+    {
+        string repo = Path.Combine(_root, "repo");
+        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
+        using MemorySyncManager laptop = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions);
+        var phoneConfig = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "phone", DeviceName = "Phone" };
+        using MemorySyncManager phone = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), phoneConfig, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "phone") }, keyOptions);
+
+        laptop.Memories.Save(MemoryRecord.Create("project", "uses folder sync", "laptop", DateTimeOffset.UnixEpoch));
+        await laptop.SyncAsync();
+        await phone.SyncAsync();
+
+        Assert.Equal("uses folder sync", Assert.Single(phone.Memories.Scan()).Record!.Content);
+        Assert.Equal(laptop.Keys.RepositoryId, phone.Keys.RepositoryId);
+        Assert.True(new GhostieHome(Path.Combine(_root, "phone")).ReadConfiguration().RepositoryId == phone.Keys.RepositoryId);
+        Assert.True(File.Exists(Path.Combine(_root, "phone", "keys", "master.key")));
+        Assert.DoesNotContain("pw", File.ReadAllText(Path.Combine(_root, "phone", "sync", "config.json")));
+
+        // Reopening uses the device key cache: no passphrase needed.
+        using MemorySyncManager reopened = await MemorySyncManager.OpenAsync(new FileSystemBackend(repo), new GhostieSyncOptions { Home = Path.Combine(_root, "phone") }, keyOptions: keyOptions);
+        Assert.Equal("phone", reopened.DeviceId);
+    }
+
+    [Fact]
+    public async Task DependencyInjection_RegistersBackendAndClient_AndValidatesAtStart()
+    {
+        var services = new ServiceCollection();
+        services.AddGhostieSync(o => o.Home = Path.Combine(_root, "home")).AddFileSystemBackend(o => o.Path = Path.Combine(_root, "repo"));
+        services.AddGhostieSync(); // safe twice
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        GhostieSyncClient client = provider.GetRequiredService<GhostieSyncClient>();
+        Assert.IsType<FileSystemBackend>(client.Backend);
+        Assert.Single(services, d => d.ServiceType == typeof(GhostieSyncClient));
+
+        var bad = new ServiceCollection();
+        bad.AddGhostieSync(o => o.Home = "").AddFileSystemBackend(o => o.Path = "");
+        await using ServiceProvider badProvider = bad.BuildServiceProvider();
+        Assert.Throws<OptionsValidationException>(() => badProvider.GetRequiredService<IOptions<FileSystemBackendOptions>>().Value);
+        Assert.Throws<OptionsValidationException>(() => badProvider.GetRequiredService<IOptions<GhostieSyncOptions>>().Value);
+    }
+
+    /// <summary>A readable stream of a byte pattern, optionally firing an action after some bytes.</summary>
+    private sealed class PatternStream(long length, long afterBytes = long.MaxValue, Action? onReached = null) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = (int)Math.Min(count, length - _position);
+            for (int i = 0; i < n; i++)
+            {
+                buffer[offset + i] = (byte)((_position + i) % 251);
+            }
+
+            _position += n;
+            if (_position >= afterBytes)
+            {
+                onReached?.Invoke();
+            }
+
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

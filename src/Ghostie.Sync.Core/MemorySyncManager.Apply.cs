@@ -40,10 +40,10 @@ public sealed partial class MemorySyncManager
             _state.Records[entry.Id] = record;
         }
 
-        VersionVector incoming = VersionVector.From(entry.VersionVector);
+        Dictionary<string, long> incoming = entry.VersionVector;
         foreach (VersionInfo existing in record.Versions)
         {
-            if (existing.Vector.Includes(incoming))
+            if (Vectors.Includes(existing.VersionVector, incoming))
             {
                 return 0; // already have it, or something newer
             }
@@ -51,8 +51,16 @@ public sealed partial class MemorySyncManager
 
         List<VersionInfo> before = record.Versions;
         VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
-        var after = before.Where(v => !incoming.Includes(v.Vector)).ToList();
-        after.Add(entry.ToInfo());
+        var after = new List<VersionInfo>(before.Count + 1);
+        foreach (VersionInfo version in before)
+        {
+            if (!Vectors.Includes(incoming, version.VersionVector))
+            {
+                after.Add(version);
+            }
+        }
+
+        after.Add(entry.ToInfo(_strings));
         after.Sort(WinnerOrder);
         record.Versions = after;
         if (!local)
@@ -110,7 +118,7 @@ public sealed partial class MemorySyncManager
                 Winner = ToConflictVersion(winner, contents.GetValueOrDefault(winner.Hash)),
                 Losers = after.Skip(1).Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
             };
-            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Default.ConflictDocument));
+            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Default.ConflictDocument), deferFlushTo: _barrier);
         }
         else if (conflictBefore)
         {
@@ -162,11 +170,11 @@ public sealed partial class MemorySyncManager
             {
                 LastModified = winner.Clock.ToDateTimeOffset(),
                 SyncHash = winner.Hash,
-                Version = winner.Vector.Sum,
+                Version = Vectors.Sum(winner.VersionVector),
                 ConflictState = conflicted ? "conflict" : null,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Default.MemoryRecord));
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Default.MemoryRecord), deferFlushTo: _barrier);
         file.Refresh();
         (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
     }
@@ -175,7 +183,7 @@ public sealed partial class MemorySyncManager
     {
         DeviceId = version.Origin,
         LastModified = version.Clock.ToDateTimeOffset(),
-        Version = version.Vector.Sum,
+        Version = Vectors.Sum(version.VersionVector),
         Deleted = version.Deleted,
         Hash = version.Hash,
         VersionVector = version.VersionVector,

@@ -67,7 +67,7 @@ public sealed partial class MemorySyncManager
         try
         {
             using LocalLock _ = LocalLock.Acquire(_home);
-            _state = LoadState();
+            ReloadStateIfChanged();
             ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.Versions.Count > 1 ? ReadConflict(id) : null)
                 ?? throw new GhostieSyncException(GhostieErrorCode.NotFound, $"Memory '{id}' has no conflict to resolve. List conflicts to see which ones do.");
             var all = new List<ConflictVersion> { document.Winner };

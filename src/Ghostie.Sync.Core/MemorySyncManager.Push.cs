@@ -167,7 +167,7 @@ public sealed partial class MemorySyncManager
         {
             await foreach (PackEntry entry in ReadPackAsync(pack, cancellationToken).ConfigureAwait(false))
             {
-                if (!newest.TryGetValue(entry.Id, out PackEntry? known) || VersionVector.From(entry.VersionVector).Includes(VersionVector.From(known.VersionVector)))
+                if (!newest.TryGetValue(entry.Id, out PackEntry? known) || Vectors.Includes(entry.VersionVector, known.VersionVector))
                 {
                     newest[entry.Id] = entry;
                 }

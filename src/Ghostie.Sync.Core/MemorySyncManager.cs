@@ -28,6 +28,9 @@ public sealed partial class MemorySyncManager : IDisposable
     private readonly string _prefix;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SyncStateDocument _state;
+    private readonly StringPool _strings = new();
+    private readonly WriteBarrier _barrier = new();
+    private (DateTime Written, long Length) _stateStamp;
     private List<SyncProblem> _problems = [];
     private int _reads;
     private int _writes;
@@ -153,7 +156,7 @@ public sealed partial class MemorySyncManager : IDisposable
         try
         {
             using LocalLock _ = LocalLock.Acquire(_home);
-            _state = LoadState(); // another process may have synced this home since
+            ReloadStateIfChanged(); // another process may have synced this home since
             _problems = [];
             _reads = _writes = 0;
             int uploaded = 0, downloaded = 0, newConflicts = 0;
@@ -234,6 +237,8 @@ public sealed partial class MemorySyncManager : IDisposable
             state = new SyncStateDocument();
         }
 
+        _strings.Intern(state);
+        _stateStamp = StampOf(_home.StatePath);
         state.RepositoryId = _keys.RepositoryId;
         state.DeviceId = DeviceId;
         state.DevicePrefix = _prefix;
@@ -249,9 +254,27 @@ public sealed partial class MemorySyncManager : IDisposable
         return state;
     }
 
+    /// <summary>Saves the state, after making every memory and conflict file it describes durable.</summary>
     private void SaveState()
     {
+        _barrier.Flush(_home.StatePath);
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
+        _stateStamp = StampOf(_home.StatePath);
+    }
+
+    private static (DateTime, long) StampOf(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (default, -1);
+    }
+
+    /// <summary>Reloads the state only if another process changed it since this one last read or wrote it.</summary>
+    private void ReloadStateIfChanged()
+    {
+        if (StampOf(_home.StatePath) != _stateStamp || File.Exists(_home.OutboxPath) && ReadOutbox(_state.OutboxApplied).Count > 0)
+        {
+            _state = LoadState();
+        }
     }
 
     private List<OutboxLine> ReadOutbox(long after)

@@ -3,7 +3,7 @@ namespace Ghostie.Sync.Internal;
 /// <summary>Whole-file writes that never leave a half-written file: temporary file beside it, flush to disk, rename.</summary>
 internal static class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null, WriteBarrier? deferFlushTo = null)
     {
         string directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
@@ -19,10 +19,11 @@ internal static class AtomicFile
             using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: deferFlushTo is null);
             }
 
             File.Move(temp, path, overwrite: true);
+            deferFlushTo?.Written(path);
         }
         finally
         {

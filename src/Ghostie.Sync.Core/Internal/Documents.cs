@@ -15,7 +15,53 @@ internal sealed class PackEntry
     [JsonPropertyName("h")] public required string Hash { get; init; }
     [JsonPropertyName("r")] public MemoryRecord? Record { get; init; }
 
-    public VersionInfo ToInfo() => new() { VersionVector = VersionVector, WallMs = WallMs, Counter = Counter, Origin = Origin, Deleted = Deleted, Hash = Hash };
+    /// <summary>The state's copy of this version; device ids are shared through <paramref name="strings"/> (100,000 memories
+    /// from one device should not hold 100,000 copies of its id).</summary>
+    public VersionInfo ToInfo(StringPool strings)
+    {
+        var vector = new Dictionary<string, long>(VersionVector.Count, StringComparer.Ordinal);
+        foreach ((string device, long n) in VersionVector)
+        {
+            vector[strings.Get(device)] = n;
+        }
+
+        return new() { VersionVector = vector, WallMs = WallMs, Counter = Counter, Origin = strings.Get(Origin), Deleted = Deleted, Hash = Hash };
+    }
+}
+
+/// <summary>Shares equal strings (device ids) between the many objects of the state.</summary>
+internal sealed class StringPool
+{
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+
+    public string Get(string value)
+    {
+        if (_strings.TryGetValue(value, out string? shared))
+        {
+            return shared;
+        }
+
+        _strings[value] = value;
+        return value;
+    }
+
+    public void Intern(SyncStateDocument state)
+    {
+        foreach (RecordState record in state.Records.Values)
+        {
+            for (int i = 0; i < record.Versions.Count; i++)
+            {
+                VersionInfo v = record.Versions[i];
+                var vector = new Dictionary<string, long>(v.VersionVector.Count, StringComparer.Ordinal);
+                foreach ((string device, long n) in v.VersionVector)
+                {
+                    vector[Get(device)] = n;
+                }
+
+                record.Versions[i] = new VersionInfo { VersionVector = vector, WallMs = v.WallMs, Counter = v.Counter, Origin = Get(v.Origin), Deleted = v.Deleted, Hash = v.Hash };
+            }
+        }
+    }
 }
 
 /// <summary>What the local state remembers of one version (no content).</summary>

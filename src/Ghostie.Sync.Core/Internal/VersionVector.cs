@@ -10,6 +10,43 @@ internal enum Causality
     Concurrent,
 }
 
+/// <summary>Comparisons straight on the dictionaries stored in state and packs: the hot path of applying versions allocates nothing.</summary>
+internal static class Vectors
+{
+    public static Causality Compare(IReadOnlyDictionary<string, long> a, IReadOnlyDictionary<string, long> b)
+    {
+        bool less = false, greater = false;
+        foreach ((string device, long n) in a)
+        {
+            long m = b.TryGetValue(device, out long x) ? x : 0;
+            less |= n < m;
+            greater |= n > m;
+        }
+
+        foreach ((string device, long m) in b)
+        {
+            if (m > 0 && !a.ContainsKey(device))
+            {
+                less = true;
+            }
+        }
+
+        return (less, greater) switch
+        {
+            (false, false) => Causality.Equal,
+            (true, false) => Causality.Before,
+            (false, true) => Causality.After,
+            _ => Causality.Concurrent,
+        };
+    }
+
+    /// <summary>Whether <paramref name="a"/> includes <paramref name="b"/> (equal or after).</summary>
+    public static bool Includes(IReadOnlyDictionary<string, long> a, IReadOnlyDictionary<string, long> b) =>
+        Compare(a, b) is Causality.Equal or Causality.After;
+
+    public static long Sum(IReadOnlyDictionary<string, long> a) => a.Values.Sum();
+}
+
 /// <summary>A version vector: for each device, how many of its edits a version includes. Immutable.</summary>
 internal sealed class VersionVector : IEquatable<VersionVector>
 {

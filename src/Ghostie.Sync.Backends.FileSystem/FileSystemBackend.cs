@@ -18,13 +18,13 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
 {
     private const string TempPrefix = ".tmp-";
 
-    /// <summary>Creates a backend over <paramref name="rootPath"/>; the folder is created if missing.</summary>
+    /// <summary>Creates a backend over <paramref name="rootPath"/>. Nothing is created until the first write, so a
+    /// disk that is not mounted is never mistaken for an empty repository by creating its mount point.</summary>
     /// <param name="rootPath">The repository folder.</param>
     public FileSystemBackend(string rootPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootPath);
         RootPath = Path.GetFullPath(rootPath);
-        Directory.CreateDirectory(RootPath);
     }
 
     /// <summary>The repository folder's full path.</summary>

@@ -56,11 +56,17 @@ public sealed class GhostieHome
 
     /// <summary>The path of a memory's file.</summary>
     /// <param name="id">The memory id.</param>
-    public string MemoryPath(string id) => Path.Combine(MemoriesPath, id + ".json");
+    /// <exception cref="GhostieSyncException">The id is not a valid memory id (it could name a path outside the folder).</exception>
+    public string MemoryPath(string id) => Path.Combine(MemoriesPath, CheckedId(id) + ".json");
 
     /// <summary>The path of a memory's conflict record.</summary>
     /// <param name="id">The memory id.</param>
-    public string ConflictPath(string id) => Path.Combine(ConflictsPath, id + ".json");
+    /// <exception cref="GhostieSyncException">The id is not a valid memory id.</exception>
+    public string ConflictPath(string id) => Path.Combine(ConflictsPath, CheckedId(id) + ".json");
+
+    private static string CheckedId(string id) => MemoryRecord.IsValidId(id)
+        ? id
+        : throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{id}' is not a valid memory id: use 1 to 128 letters, digits, '-' and '_'.");
 
     /// <summary>Creates the folders of the layout.</summary>
     public void EnsureCreated()
@@ -85,7 +91,7 @@ public sealed class GhostieHome
         }
         catch (JsonException ex)
         {
-            throw new GhostieSyncException(GhostieErrorCode.NotConfigured, $"{ConfigPath} is not valid JSON ({ex.Message}). Fix it or run 'ghostie sync setup' again.", innerException: ex);
+            throw new GhostieSyncException(GhostieErrorCode.NotConfigured, $"{ConfigPath} is not valid JSON ({ex.Message}). Fix it, or move it aside and run 'ghostie sync setup' again.", innerException: ex);
         }
     }
 
@@ -94,7 +100,7 @@ public sealed class GhostieHome
     public void WriteConfiguration(SyncConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(configuration, IndentedJson.Default.SyncConfiguration));
+        AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(configuration, IndentedJson.Readable.SyncConfiguration));
         AtomicFile.Write(DeviceIdPath, System.Text.Encoding.UTF8.GetBytes(configuration.DeviceId + "\n"));
     }
 }

@@ -42,7 +42,7 @@ public sealed class LocalMemoryStore
     {
         ArgumentNullException.ThrowIfNull(record);
         ValidateId(record.Id);
-        AtomicFile.Write(_home.MemoryPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, IndentedJson.Default.MemoryRecord));
+        AtomicFile.Write(_home.MemoryPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, IndentedJson.Readable.MemoryRecord));
     }
 
     /// <summary>Deletes a memory's file. The next push turns the deletion into a tombstone.</summary>

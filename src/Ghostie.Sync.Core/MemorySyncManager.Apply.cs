@@ -118,7 +118,7 @@ public sealed partial class MemorySyncManager
                 Winner = ToConflictVersion(winner, contents.GetValueOrDefault(winner.Hash)),
                 Losers = after.Skip(1).Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
             };
-            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Default.ConflictDocument), deferFlushTo: _barrier);
+            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
         }
         else if (conflictBefore)
         {
@@ -174,7 +174,7 @@ public sealed partial class MemorySyncManager
                 ConflictState = conflicted ? "conflict" : null,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Default.MemoryRecord), deferFlushTo: _barrier);
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
         file.Refresh();
         (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
     }

@@ -17,7 +17,7 @@ public sealed partial class MemorySyncManager
                 Version = VersionVector.From(version.VersionVector).Sum,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Default.MemoryRecord));
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
         var file = new FileInfo(path);
         return (file.LastWriteTimeUtc.Ticks, file.Length);
     }
@@ -68,6 +68,9 @@ public sealed partial class MemorySyncManager
         {
             using LocalLock _ = LocalLock.Acquire(_home);
             ReloadStateIfChanged();
+            _problems = [];
+            int ignored = 0;
+            CommitLocalChanges(null, ref ignored); // an unpushed local edit becomes a version first, never lost
             ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.Versions.Count > 1 ? ReadConflict(id) : null)
                 ?? throw new GhostieSyncException(GhostieErrorCode.NotFound, $"Memory '{id}' has no conflict to resolve. List conflicts to see which ones do.");
             var all = new List<ConflictVersion> { document.Winner };

@@ -24,6 +24,15 @@ public sealed partial class MemorySyncManager
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
         var home = new GhostieHome(options.Home);
+
+        // A home that already syncs keeps its repository and its device id: check before creating anything.
+        SyncConfiguration? existing = home.IsConfigured ? home.ReadConfiguration() : null;
+        if (existing is not null && existing.DeviceId.Length > 0 && existing.DeviceId != configuration.DeviceId)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"{home.Root} is already set up as device '{existing.DeviceId}'; setting it up again as '{configuration.DeviceId}' would orphan its history. Use the same device id, or another Ghostie home.");
+        }
+
         RepositoryKeys keys;
         try
         {
@@ -31,15 +40,21 @@ public sealed partial class MemorySyncManager
         }
         catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.RepositoryNotInitialized)
         {
+            if (existing is { RepositoryId.Length: > 0 })
+            {
+                throw new GhostieSyncException(GhostieErrorCode.RepositoryNotInitialized,
+                    $"{home.Root} syncs with repository {existing.RepositoryId}, but {backend.DisplayName} holds no repository. Check the backend location (is the disk mounted?); nothing was created.", innerException: ex);
+            }
+
             keys = await RepositoryKeys.InitializeAsync(backend, passphrase, "primary", keyOptions, cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            if (home.IsConfigured && home.ReadConfiguration().RepositoryId is { Length: > 0 } existing && existing != keys.RepositoryId)
+            if (existing is { RepositoryId.Length: > 0 } && existing.RepositoryId != keys.RepositoryId)
             {
                 throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                    $"{home.Root} already syncs with repository {existing}; this backend holds repository {keys.RepositoryId}. Use another Ghostie home.");
+                    $"{home.Root} already syncs with repository {existing.RepositoryId}; this backend holds repository {keys.RepositoryId}. Use another Ghostie home.");
             }
 
             home.EnsureCreated();

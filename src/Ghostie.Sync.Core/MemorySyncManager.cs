@@ -437,10 +437,24 @@ public sealed partial class MemorySyncManager : IDisposable
     private PackEntry NewLocalEntry(string id, VersionVector baseline, bool deleted, string hash, MemoryRecord? record)
     {
         Hlc clock = NextClock();
+
+        // This device's counter must never repeat for one memory: two different versions with the same vector
+        // would look identical and one of them would be dropped. So it continues from the highest counter of this
+        // device in any surviving version, not only in the baseline.
+        long own = baseline[DeviceId];
+        if (_state.Records.TryGetValue(id, out RecordState? known))
+        {
+            foreach (VersionInfo version in known.Versions)
+            {
+                own = Math.Max(own, version.VersionVector.GetValueOrDefault(DeviceId));
+            }
+        }
+
+        var vector = new Dictionary<string, long>(baseline.Counters, StringComparer.Ordinal) { [DeviceId] = own + 1 };
         return new PackEntry
         {
             Id = id,
-            VersionVector = new Dictionary<string, long>(baseline.Increment(DeviceId).Counters, StringComparer.Ordinal),
+            VersionVector = vector,
             WallMs = clock.WallMs,
             Counter = clock.Counter,
             Origin = DeviceId,

@@ -52,7 +52,14 @@ public class SimulationTests
             else if (kind < 75 && device.Manager.ListConflicts() is { Count: > 0 } conflicts)
             {
                 ConflictChoice choice = (ConflictChoice)random.Next(3);
-                await device.Manager.ResolveConflictAsync(conflicts[random.Next(conflicts.Count)].Id, choice);
+                try
+                {
+                    await device.Manager.ResolveConflictAsync(conflicts[random.Next(conflicts.Count)].Id, choice);
+                }
+                catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.NotFound)
+                {
+                    // A local edit committed just before settled it already.
+                }
             }
             else if (!offline[d])
             {

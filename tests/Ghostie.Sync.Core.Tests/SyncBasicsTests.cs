@@ -175,3 +175,84 @@ public class SyncBasicsTests
         Assert.Equal(a.Manager.Keys.RepositoryId, status.RepositoryId);
     }
 }
+
+public class ReviewFixTests
+{
+    private static async Task<(Cluster, Device, Device, string)> ConflictedAsync()
+    {
+        var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("alpha");
+        Device b = await cluster.AddDeviceAsync("beta");
+        MemoryRecord shared = a.Add("original");
+        await a.SyncAsync();
+        await b.SyncAsync();
+        a.Edit(shared.Id, "alpha 1");
+        b.Edit(shared.Id, "beta 1"); // later clock: beta's version is shown everywhere
+        await a.SyncAsync();
+        await b.SyncAsync();
+        await a.SyncAsync();
+        return (cluster, a, b, shared.Id);
+    }
+
+    [Fact]
+    public async Task Resolve_AfterAnUnpushedLocalEditOfTheShownVersion_KeepsThatEdit()
+    {
+        (Cluster cluster, Device a, Device b, string id) = await ConflictedAsync();
+        using (cluster)
+        {
+            b.Edit(id, "beta 2, not pushed yet");
+
+            await b.Manager.ResolveConflictAsync(id, ConflictChoice.KeepMine);
+            await b.SyncAsync();
+            await a.SyncAsync();
+
+            Assert.Equal("beta 2, not pushed yet", a.Manager.Memories.Get(id)!.Content);
+            Assert.Empty(a.ConflictIds());
+            Assert.Equal(a.Snapshot(), b.Snapshot());
+        }
+    }
+
+    [Fact]
+    public async Task LocalEdit_OnTheDeviceWhoseVersionLost_SupersedesBoth_AndCountersNeverRepeat()
+    {
+        (Cluster cluster, Device a, Device b, string id) = await ConflictedAsync();
+        using (cluster)
+        {
+            a.Edit(id, "alpha 2, made after seeing both");
+
+            var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => a.Manager.ResolveConflictAsync(id, ConflictChoice.KeepMine));
+            Assert.Equal(GhostieErrorCode.NotFound, ex.Code); // the edit already settled it
+            await a.SyncAsync();
+            await b.SyncAsync();
+
+            Assert.Equal("alpha 2, made after seeing both", b.Manager.Memories.Get(id)!.Content);
+            Assert.Empty(b.ConflictIds());
+            Internal.VersionInfo only = Assert.Single(a.Manager.RecordStates[id].Versions);
+            Assert.Equal(3, only.VersionVector["alpha"]); // alpha:2 was taken by "alpha 1"
+        }
+    }
+
+    [Fact]
+    public async Task PathLikeIds_AreRejected()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+
+        Assert.Equal(GhostieErrorCode.InvalidArgument, Assert.Throws<GhostieSyncException>(() => a.Manager.GetConflict("../x")).Code);
+        Assert.Throws<GhostieSyncException>(() => a.Home.MemoryPath("../../etc/passwd"));
+    }
+
+    [Fact]
+    public async Task WrittenFiles_KeepNonAsciiTextReadable()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        a.Add("café <b> 日本語");
+        await a.SyncAsync();
+        await b.SyncAsync();
+
+        string text = File.ReadAllText(Directory.GetFiles(b.Home.MemoriesPath).Single());
+        Assert.Contains("café <b> 日本語", text);
+    }
+}

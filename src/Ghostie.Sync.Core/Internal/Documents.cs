@@ -189,10 +189,18 @@ internal sealed partial class CoreJson : JsonSerializerContext
 {
 }
 
+/// <summary>For the files people open in an editor: indented, and non-ASCII text written as itself (not \u00E9).
+/// Content hashes use <see cref="CoreJson"/>, so this changes no hash.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(MemoryRecord))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(SyncConfiguration))]
 internal sealed partial class IndentedJson : JsonSerializerContext
 {
+    /// <summary>The context with relaxed escaping.</summary>
+    public static IndentedJson Readable { get; } = new(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }

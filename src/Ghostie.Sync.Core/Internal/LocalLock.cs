@@ -16,7 +16,7 @@ internal sealed class LocalLock : IDisposable
         string path = Path.Combine(home.SyncPath, ".lock");
         try
         {
-            return new LocalLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose));
+            return new LocalLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
         }
         catch (IOException ex)
         {

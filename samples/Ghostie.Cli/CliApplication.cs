@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using Ghostie.Cli.Commands;
+using Ghostie.Sync;
+
+namespace Ghostie.Cli;
+
+/// <summary>The <c>ghostie</c> command tree, its global options, and the error handling every command shares.</summary>
+internal sealed class CliApplication
+{
+    private readonly TextWriter _out;
+    private readonly TextWriter _error;
+
+    public CliApplication(TextWriter output, TextWriter error)
+    {
+        _out = output;
+        _error = error;
+        // A plain command rather than RootCommand, whose name is the executable's ("Ghostie.Cli" under 'dotnet Ghostie.Cli.dll').
+        Root = new Command("ghostie", "ghostie: one encrypted memory across all your devices. Set up sync, push, pull, resolve conflicts, and manage memories.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            HomeOption,
+            JsonOption,
+            QuietOption,
+        };
+        Root.Subcommands.Add(SyncCommands.Create(this));
+        Root.Subcommands.Add(MemoryCommands.Create(this));
+        foreach (Option option in Root.Options)
+        {
+            if (option is HelpOption { Action: HelpAction help } helpOption)
+            {
+                helpOption.Action = new HelpWithExitCodes(help);
+            }
+        }
+    }
+
+    public Command Root { get; }
+
+    public Option<string> HomeOption { get; } = new("--home")
+    {
+        Description = "The Ghostie home folder. Default: $GHOSTIE_HOME, else ~/.ghostie.",
+        HelpName = "dir",
+        Recursive = true,
+        DefaultValueFactory = _ => GhostieHome.DefaultRoot,
+    };
+
+    public Option<bool> JsonOption { get; } = new("--json")
+    {
+        Description = "Write one JSON document to stdout (no progress bars, no colors); errors too.",
+        Recursive = true,
+    };
+
+    public Option<bool> QuietOption { get; } = new("--quiet", "-q")
+    {
+        Description = "Print nothing on success; errors and problems still go to stderr.",
+        Recursive = true,
+    };
+
+    /// <summary>Runs the command line; returns the process exit code.</summary>
+    /// <param name="args">The arguments, in the seed's spelling or the command spelling.</param>
+    public static Task<int> RunAsync(string[] args) => new CliApplication(Console.Out, Console.Error).InvokeAsync(args);
+
+    public async Task<int> InvokeAsync(string[] args)
+    {
+        args = SeedSpelling.Rewrite(args);
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = _out, Error = _error };
+        if (args.Length == 0)
+        {
+            await Root.Parse(["--help"]).InvokeAsync(invocation).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        // No response files: a memory such as "@alice prefers tea" is content, not a file to read arguments from.
+        ParseResult parse = Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+        {
+            // Our own report instead of the parser's: the errors on one line, a pointer to help, and a JSON document with --json.
+            bool json = args.Contains("--json", StringComparer.Ordinal);
+            string message = string.Join(" ", parse.Errors.Select(e => e.Message));
+            string commandPath = string.Join(" ", CommandPath(parse.CommandResult.Command));
+            int exitCode = CliContext.Fail(_out, _error, json, nameof(GhostieErrorCode.InvalidArgument), ExitCodes.Usage, message);
+            _error.WriteLine($"ghostie: run '{commandPath} --help' for usage.");
+            return exitCode;
+        }
+
+        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets <paramref name="command"/>'s action: <paramref name="body"/> with a <see cref="CliContext"/>, and every error mapped to its exit code.</summary>
+    public void SetAction(Command command, Func<CliContext, ParseResult, CancellationToken, Task<int>> body)
+    {
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            bool json = parse.GetValue(JsonOption);
+            CliContext context;
+            try
+            {
+                context = new CliContext(new GhostieHome(parse.GetValue(HomeOption) ?? GhostieHome.DefaultRoot), json, parse.GetValue(QuietOption), _out, _error);
+            }
+            catch (ArgumentException ex)
+            {
+                return CliContext.Fail(_out, _error, json, nameof(GhostieErrorCode.InvalidArgument), ExitCodes.Usage, $"--home is not a usable folder path: {ex.Message}");
+            }
+
+            try
+            {
+                return await body(context, parse, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GhostieSyncException ex)
+            {
+                // The library's messages say what happened and what to do; they never hold secrets. No stack trace.
+                return context.Fail(ex.Code.ToString(), ExitCodes.From(ex.Code), ex.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return context.Fail("Cancelled", ExitCodes.Cancelled, "Interrupted. Local changes already committed stay in the outbox and go with the next push.");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return context.Fail(nameof(GhostieErrorCode.Unknown), ExitCodes.OtherError, ex.Message);
+            }
+#pragma warning disable CA1031 // the last line of defence of a CLI: report, never crash with a stack trace
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                return context.Fail(nameof(GhostieErrorCode.Unknown), ExitCodes.OtherError, $"Unexpected {ex.GetType().Name}: {ex.Message}");
+            }
+        });
+    }
+
+    private static IEnumerable<string> CommandPath(Command command)
+    {
+        var names = new Stack<string>();
+        for (Symbol? symbol = command; symbol is not null; symbol = symbol.Parents.OfType<Command>().FirstOrDefault())
+        {
+            names.Push(symbol.Name);
+        }
+
+        return names;
+    }
+
+    /// <summary>The standard help, followed by the exit codes and environment variables.</summary>
+    private sealed class HelpWithExitCodes(HelpAction inner) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int result = inner.Invoke(parseResult);
+            TextWriter output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine(ExitCodes.HelpText);
+            return result;
+        }
+    }
+}

@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Ghostie.Cli.Output;
+using Ghostie.Sync;
+
+namespace Ghostie.Cli.Commands;
+
+/// <summary>
+/// <c>ghostie memory add | list | show | edit | rm</c>: the memory files of the home (<c>memories/&lt;id&gt;.json</c>).
+/// They need no passphrase and no sync setup; the next push turns every change into a new version.
+/// </summary>
+internal static class MemoryCommands
+{
+    private const string DefaultCategory = "note";
+
+    public static Command Create(CliApplication app)
+    {
+        var memory = new Command("memory", "Add, list, show, edit and remove memories in this Ghostie home (no passphrase needed; 'ghostie sync push' uploads the changes).");
+        memory.Aliases.Add("memories");
+        memory.Subcommands.Add(Add(app));
+        memory.Subcommands.Add(List(app));
+        memory.Subcommands.Add(Show(app));
+        memory.Subcommands.Add(Edit(app));
+        memory.Subcommands.Add(Remove(app));
+        return memory;
+    }
+
+    /// <summary>Throws a usage error unless <paramref name="id"/> is a valid memory id (which also keeps it inside the home).</summary>
+    public static string ValidId(string id) => MemoryRecord.IsValidId(id)
+        ? id
+        : throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{id}' is not a valid memory id: use 1 to 128 letters, digits, '-' and '_'.");
+
+    private static Command Add(CliApplication app)
+    {
+        var content = new Argument<string>("content") { Description = "The memory's text." };
+        var category = new Option<string>("--category") { Description = $"A category, for example 'network'. Default: {DefaultCategory}.", DefaultValueFactory = _ => DefaultCategory };
+        var jsonContext = new Option<string>("--context") { Description = "Free-form JSON context kept with the memory, for example '{\"source\":\"chat\"}'.", HelpName = "json" };
+        var command = new Command("add", "Record a new memory on this device.") { content, category, jsonContext };
+        app.SetAction(command, (context, parse, _) =>
+        {
+            string text = NonEmpty(parse.GetValue(content));
+            JsonElement? extra = ParseContext(parse.GetValue(jsonContext));
+            var record = MemoryRecord.Create(parse.GetValue(category) ?? DefaultCategory, text, DeviceIdentity.ForHome(context.Home), TimeProvider.System.GetUtcNow(), extra);
+            new LocalMemoryStore(context.Home).Save(record);
+            context.Report(record, CliJson.Output.MemoryRecord, $"Added memory {record.Id}.");
+
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command List(CliApplication app)
+    {
+        var category = new Option<string>("--category") { Description = "Only memories of this category." };
+        var command = new Command("list", "List the memories in this Ghostie home, oldest first.") { category };
+        command.Aliases.Add("ls");
+        app.SetAction(command, (context, parse, _) =>
+        {
+            string? only = parse.GetValue(category);
+            var memories = new List<MemoryRecord>();
+            var problems = new List<MalformedFileDocument>();
+            foreach (LocalMemoryFile file in new LocalMemoryStore(context.Home).Scan())
+            {
+                if (file.Record is null)
+                {
+                    problems.Add(new MalformedFileDocument(file.Path, file.Problem ?? "not a valid memory"));
+                }
+                else if (only is null || file.Record.Category == only)
+                {
+                    memories.Add(file.Record);
+                }
+            }
+
+            memories.Sort((a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
+            problems.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+            if (context.Json)
+            {
+                context.Document(new MemoryListDocument(memories, problems), CliJson.Output.MemoryListDocument);
+            }
+            else
+            {
+                foreach (MemoryRecord memory in memories)
+                {
+                    string conflict = memory.SyncMetadata?.ConflictState is { } state ? $" ({state})" : "";
+                    context.Line($"{memory.Id}  {SyncCommands.Time(memory.Timestamp)}  [{memory.Category}]{conflict}  {Excerpt(memory.Content)}");
+                }
+
+                if (memories.Count == 0 && problems.Count == 0)
+                {
+                    context.Line("No memories.");
+                }
+            }
+
+            foreach (MalformedFileDocument problem in problems)
+            {
+                context.Warn($"problem ({nameof(GhostieErrorCode.MalformedLocalFile)}): {problem.Path} is not a valid memory ({problem.Problem}); it was skipped.");
+            }
+
+            return Task.FromResult(problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems);
+        });
+        return command;
+    }
+
+    private static Command Show(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The memory id." };
+        var command = new Command("show", "Show one memory.") { id };
+        app.SetAction(command, (context, parse, _) =>
+        {
+            MemoryRecord record = Get(context.Home, ValidId(parse.GetValue(id)!));
+            if (context.Json)
+            {
+                context.Document(record, CliJson.Output.MemoryRecord);
+                return Task.FromResult(ExitCodes.Success);
+            }
+
+            context.Line($"ID:        {record.Id}");
+            context.Line($"Category:  {record.Category}");
+            context.Line($"Device:    {record.DeviceId}");
+            context.Line($"Recorded:  {SyncCommands.Time(record.Timestamp)}");
+            context.Line($"Content:   {record.Content}");
+            if (record.Context is { } extra)
+            {
+                context.Line($"Context:   {Compact(extra)}");
+            }
+
+            if (record.SyncMetadata is { } sync)
+            {
+                string conflict = sync.ConflictState is { } state ? $", {state} (see 'ghostie sync conflict show {record.Id}')" : "";
+                context.Line($"Sync:      version {sync.Version}, modified {SyncCommands.Time(sync.LastModified)}{conflict}");
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command Edit(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The memory id." };
+        var content = new Argument<string>("content") { Description = "The new text." };
+        var category = new Option<string>("--category") { Description = "A new category (default: unchanged)." };
+        var command = new Command("edit", "Replace a memory's text (and optionally its category) on this device.") { id, content, category };
+        app.SetAction(command, (context, parse, _) =>
+        {
+            var store = new LocalMemoryStore(context.Home);
+            MemoryRecord record = Get(context.Home, ValidId(parse.GetValue(id)!));
+
+            // The old sync_metadata describes the previous version; sync writes the block again when it next writes the file.
+            MemoryRecord edited = record with
+            {
+                Content = NonEmpty(parse.GetValue(content)),
+                Category = parse.GetValue(category) ?? record.Category,
+                SyncMetadata = null,
+            };
+            store.Save(edited);
+            if (record.SyncMetadata?.ConflictState is not null)
+            {
+                context.Warn($"memory {edited.Id} is in conflict, and an edit does not resolve it. To keep this text everywhere, run 'ghostie sync push', then 'ghostie sync conflict resolve {edited.Id} --keep mine'.");
+            }
+
+            context.Report(edited, CliJson.Output.MemoryRecord, $"Edited memory {edited.Id}.");
+
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command Remove(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The memory id." };
+        var command = new Command("rm", "Delete a memory on this device; the next push deletes it everywhere.") { id };
+        command.Aliases.Add("remove");
+        app.SetAction(command, (context, parse, _) =>
+        {
+            string memoryId = ValidId(parse.GetValue(id)!);
+            if (!new LocalMemoryStore(context.Home).Delete(memoryId))
+            {
+                throw NotFound(context.Home, memoryId);
+            }
+
+            context.Report(new MemoryRemovedDocument(memoryId, true), CliJson.Output.MemoryRemovedDocument, $"Removed memory {memoryId}.");
+
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static MemoryRecord Get(GhostieHome home, string id) => new LocalMemoryStore(home).Get(id) ?? throw NotFound(home, id);
+
+    private static GhostieSyncException NotFound(GhostieHome home, string id) =>
+        new(GhostieErrorCode.NotFound, $"There is no memory '{id}' in {home.Root}. 'ghostie memory list' shows the ids.");
+
+    private static string NonEmpty(string? content) => string.IsNullOrWhiteSpace(content)
+        ? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "A memory's content cannot be empty.")
+        : content;
+
+    private static JsonElement? ParseContext(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--context is not valid JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>The JSON on one line, with characters such as '&lt;' as written (the memory file may hold them escaped).</summary>
+    private static string Compact(JsonElement element)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            element.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string Excerpt(string content)
+    {
+        string line = content.ReplaceLineEndings(" ");
+        return line.Length <= 70 ? line : string.Concat(line.AsSpan(0, 67), "...");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ghostie.Sync;
+
+namespace Ghostie.Cli.Output;
+
+// The --json documents, one per command, in snake_case. docs/cli.md describes each; keep the two in step.
+// These are the CLI's own shapes (not the library's types) so the CLI contract does not change when the library does.
+
+internal sealed record ErrorDocument(ErrorDetail Error);
+
+internal sealed record ErrorDetail(string Code, int ExitCode, string Message);
+
+internal sealed record SetupDocument(string Home, string Backend, string Path, string DeviceId, string DeviceName, string RepositoryId, bool CreatedRepository);
+
+internal sealed record TransferDocument(string Operation, int Uploaded, int Downloaded, int NewConflicts, int Conflicts,
+    int ObjectsWritten, int ObjectsRead, bool Success, IReadOnlyList<ProblemDocument> Problems);
+
+internal sealed record ProblemDocument(string Code, string Subject, string Message)
+{
+    public static ProblemDocument From(SyncProblem problem) => new(problem.Code.ToString(), problem.Subject, problem.Message);
+}
+
+internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
+    int CloudMemories, int PendingPush, int Conflicts, IReadOnlyList<DeviceDocument> KnownDevices);
+
+internal sealed record DeviceDocument(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
+
+internal sealed record ConflictListDocument(IReadOnlyList<ConflictDocument> Conflicts);
+
+internal sealed record ConflictDocument(string Id, DateTimeOffset DetectedAt, ConflictVersionDocument Current, IReadOnlyList<ConflictVersionDocument> Others)
+{
+    public static ConflictDocument From(ConflictInfo info) =>
+        new(info.Id, info.DetectedAt, ConflictVersionDocument.From(info.Current), info.Others.Select(ConflictVersionDocument.From).ToArray());
+}
+
+internal sealed record ConflictVersionDocument(string DeviceId, DateTimeOffset LastModified, bool Deleted, MemoryRecord? Record)
+{
+    public static ConflictVersionDocument From(ConflictVersionInfo version) =>
+        new(version.DeviceId, version.LastModified, version.Deleted, version.Record);
+}
+
+internal sealed record ResolveDocument(string Id, string Choice, IReadOnlyList<string> Kept);
+
+internal sealed record MemoryListDocument(IReadOnlyList<MemoryRecord> Memories, IReadOnlyList<MalformedFileDocument> Problems);
+
+internal sealed record MalformedFileDocument(string Path, string Problem);
+
+internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(SetupDocument))]
+[JsonSerializable(typeof(TransferDocument))]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(ConflictListDocument))]
+[JsonSerializable(typeof(ConflictDocument))]
+[JsonSerializable(typeof(ResolveDocument))]
+[JsonSerializable(typeof(MemoryRecord))]
+[JsonSerializable(typeof(MemoryListDocument))]
+[JsonSerializable(typeof(MemoryRemovedDocument))]
+internal sealed partial class CliJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The context used for output: as generated, but with relaxed escaping, since the documents go to a terminal or a
+    /// pipe, never into HTML, and memory content should read as written ("it's", "a &lt; b", non-Latin scripts).
+    /// </summary>
+    public static CliJson Output { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace Ghostie.Cli.Tests.Support;
+
+/// <summary>Runs the built <c>ghostie</c> command (<c>dotnet Ghostie.Cli.dll ...</c>) as a separate process.</summary>
+internal static class GhostieCli
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly Lazy<string> Dll = new(FindDll);
+
+    /// <summary>Runs the CLI with stdin closed (never a terminal), in <paramref name="workingDirectory"/>.</summary>
+    /// <param name="args">The arguments after the command name.</param>
+    /// <param name="workingDirectory">The working directory.</param>
+    /// <param name="environment">Variables to set; a null value removes the variable. GHOSTIE_PASSPHRASE is removed unless given.</param>
+    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(Dll.Value);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("GHOSTIE_PASSPHRASE");
+        start.Environment["NO_COLOR"] = "1";
+        foreach ((string name, string? value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(Timeout))
+        {
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"ghostie {string.Join(' ', args)} did not finish within {Timeout.TotalSeconds} s.");
+            }
+        }
+
+        return new CliResult(args, process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string FindDll()
+    {
+        var candidates = new List<string?>
+        {
+            Environment.GetEnvironmentVariable("GHOSTIE_CLI_DLL"),
+            typeof(GhostieCli).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "GhostieCliPath")?.Value,
+            Path.Combine(AppContext.BaseDirectory, "Ghostie.Cli.dll"),
+        };
+        return candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c))
+            ?? throw new FileNotFoundException("Ghostie.Cli.dll was not found; build samples/Ghostie.Cli first, or set GHOSTIE_CLI_DLL. Tried: " + string.Join(", ", candidates));
+    }
+
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
+        {
+            return host;
+        }
+
+        return Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    }
+}
+
+/// <summary>What one run of the CLI did.</summary>
+internal sealed record CliResult(IReadOnlyList<string> Args, int ExitCode, string StdOut, string StdErr)
+{
+    /// <summary>Asserts the exit code, showing everything the process wrote when it differs.</summary>
+    public CliResult Expect(int exitCode)
+    {
+        Assert.True(ExitCode == exitCode, $"ghostie {string.Join(' ', Args)}: exit code {ExitCode}, expected {exitCode}.\nstdout:\n{StdOut}\nstderr:\n{StdErr}");
+        return this;
+    }
+
+    /// <summary>Parses stdout, which must be exactly one JSON document.</summary>
+    public JsonElement Json()
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(StdOut);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            Assert.Fail($"ghostie {string.Join(' ', Args)}: stdout is not one JSON document ({ex.Message}).\nstdout:\n{StdOut}\nstderr:\n{StdErr}");
+            throw;
+        }
+    }
+}

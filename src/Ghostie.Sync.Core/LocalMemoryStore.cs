@@ -105,11 +105,25 @@ public sealed class LocalMemoryStore
         return new LocalMemoryFile(path, stem, record, problem, ticks, size);
     }
 
-    internal static (MemoryRecord? Record, string? Problem) Parse(ReadOnlySpan<byte> bytes, string id)
+    internal static (MemoryRecord? Record, string? Problem) Parse(ReadOnlyMemory<byte> bytes, string id)
     {
+        // Fast path: a well-formed memory deserializes in one pass. Anything else takes the careful path below,
+        // which says precisely what is wrong (or supplies the id a seed-format file lacks).
         try
         {
-            using JsonDocument document = JsonDocument.Parse(bytes.ToArray());
+            MemoryRecord? direct = JsonSerializer.Deserialize(bytes.Span, CoreJson.Default.MemoryRecord);
+            if (direct is { Content: not null, Category: not null } && direct.Id == id)
+            {
+                return (direct, null);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(bytes);
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

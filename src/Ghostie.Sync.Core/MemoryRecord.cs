@@ -23,10 +23,12 @@ public sealed record MemoryRecord
 
     /// <summary>A host-defined category (for example "network").</summary>
     [JsonPropertyName("category")]
+    [JsonRequired]
     public string Category { get; init; } = "";
 
     /// <summary>The memory's text.</summary>
     [JsonPropertyName("content")]
+    [JsonRequired]
     public string Content { get; init; } = "";
 
     /// <summary>Free-form JSON context the host attaches; kept verbatim.</summary>

@@ -47,18 +47,24 @@ public sealed partial class MemorySyncManager
 
         public long RawBytes { get; private set; }
 
-        public void Add(PackEntry entry)
+        public void Add(PackEntry entry, byte[]? json = null)
         {
-            _line.ResetWrittenCount();
-            using (var writer = new Utf8JsonWriter(_line))
+            ReadOnlySpan<byte> bytes = json;
+            if (json is null)
             {
-                JsonSerializer.Serialize(writer, entry, CoreJson.Default.PackEntry);
+                _line.ResetWrittenCount();
+                using (var writer = new Utf8JsonWriter(_line))
+                {
+                    JsonSerializer.Serialize(writer, entry, CoreJson.Default.PackEntry);
+                }
+
+                bytes = _line.WrittenSpan;
             }
 
-            _brotli.Write(_line.WrittenSpan);
+            _brotli.Write(bytes);
             _brotli.WriteByte((byte)'\n');
             Count++;
-            RawBytes += _line.WrittenCount + 1;
+            RawBytes += bytes.Length + 1;
         }
 
         public async Task<FileStream> FinishAsync()

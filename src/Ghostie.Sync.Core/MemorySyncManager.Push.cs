@@ -10,7 +10,7 @@ public sealed partial class MemorySyncManager
     /// the head lands, the new packs are merely unreferenced (deleted by the next push); after it, the next push
     /// finds its own newer head and adopts it.
     /// </summary>
-    private async Task<int> PushCoreAsync(IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    private async Task<(int Uploaded, bool Saved)> PushCoreAsync(IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         List<OutboxLine> outbox = ReadOutbox(_state.OutboxPushed);
         Dictionary<string, long> acks = _state.Devices.Where(d => d.Value.Seq > 0).ToDictionary(d => d.Key, d => d.Value.Seq, StringComparer.Ordinal);
@@ -20,12 +20,12 @@ public sealed partial class MemorySyncManager
         bool retirable = _state.Retired.Any(IsAcknowledgedByAll);
         if (outbox.Count == 0 && !acksAwaited && !retirable && _state.OwnSeq > 0)
         {
-            return 0; // nothing to say: no request at all
+            return (0, false); // nothing to say: no request at all
         }
 
         if (outbox.Count == 0 && _state.OwnSeq == 0 && acks.Count == 0)
         {
-            return 0; // a device with nothing to push and nothing seen announces itself with its first change
+            return (0, false); // a device with nothing to push and nothing seen announces itself with its first change
         }
 
         // Our own head may be newer than our state (a push that crashed after writing its head), gone, or older.
@@ -71,7 +71,7 @@ public sealed partial class MemorySyncManager
             foreach (OutboxLine line in outbox)
             {
                 builder ??= new PackBuilder(TempFile());
-                builder.Add(line.Entry);
+                builder.Add(line.Entry, line.EntryJson);
                 if (builder.RawBytes >= _options.PackTargetBytes)
                 {
                     packs.Add(await UploadPackAsync(builder, cancellationToken).ConfigureAwait(false));
@@ -152,7 +152,7 @@ public sealed partial class MemorySyncManager
         }
 
         SyncLog.Pushed(_logger, outbox.Count, packs.Count, seq);
-        return outbox.Count;
+        return (outbox.Count, true);
     }
 
     /// <summary>

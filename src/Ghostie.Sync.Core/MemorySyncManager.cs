@@ -31,6 +31,7 @@ public sealed partial class MemorySyncManager : IDisposable
     private readonly StringPool _strings = new();
     private readonly WriteBarrier _barrier = new();
     private (DateTime Written, long Length) _stateStamp;
+    private (DateTime Written, long Length) _outboxStamp;
     private List<SyncProblem> _problems = [];
     private int _reads;
     private int _writes;
@@ -160,7 +161,7 @@ public sealed partial class MemorySyncManager : IDisposable
             _problems = [];
             _reads = _writes = 0;
             int uploaded = 0, downloaded = 0, newConflicts = 0;
-            CommitLocalChanges(progress, ref newConflicts);
+            CommitLocalChanges(progress, ref newConflicts, save: false); // the outbox is durable; the state is saved below
             if (pull)
             {
                 (downloaded, int conflicts) = await PullCoreAsync(progress, cancellationToken).ConfigureAwait(false);
@@ -168,13 +169,17 @@ public sealed partial class MemorySyncManager : IDisposable
                 _state.LastPull = Now;
             }
 
+            _state.LastSync = Now;
+            bool saved = false;
             if (push)
             {
-                uploaded = await PushCoreAsync(progress, cancellationToken).ConfigureAwait(false);
+                (uploaded, saved) = await PushCoreAsync(progress, cancellationToken).ConfigureAwait(false);
             }
 
-            _state.LastSync = Now;
-            SaveState();
+            if (!saved)
+            {
+                SaveState();
+            }
             foreach (SyncProblem problem in _problems)
             {
                 SyncLog.Problem(_logger, problem.Subject, problem.Message);
@@ -212,6 +217,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private SyncStateDocument LoadState()
     {
+        _outbox = null; // another process may have written it
         SyncStateDocument state;
         if (File.Exists(_home.StatePath))
         {
@@ -239,6 +245,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
         _strings.Intern(state);
         _stateStamp = StampOf(_home.StatePath);
+        _outboxStamp = StampOf(_home.OutboxPath);
         state.RepositoryId = _keys.RepositoryId;
         state.DeviceId = DeviceId;
         state.DevicePrefix = _prefix;
@@ -260,6 +267,7 @@ public sealed partial class MemorySyncManager : IDisposable
         _barrier.Flush(_home.StatePath);
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
         _stateStamp = StampOf(_home.StatePath);
+        _outboxStamp = StampOf(_home.OutboxPath);
     }
 
     private static (DateTime, long) StampOf(string path)
@@ -271,13 +279,23 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>Reloads the state only if another process changed it since this one last read or wrote it.</summary>
     private void ReloadStateIfChanged()
     {
-        if (StampOf(_home.StatePath) != _stateStamp || File.Exists(_home.OutboxPath) && ReadOutbox(_state.OutboxApplied).Count > 0)
+        if (StampOf(_home.StatePath) != _stateStamp || StampOf(_home.OutboxPath) != _outboxStamp)
         {
             _state = LoadState();
         }
     }
 
+    /// <summary>The outbox lines with a sequence number above <paramref name="after"/>. The file is parsed once and
+    /// then kept in memory while this process holds the home (it is the only writer then).</summary>
     private List<OutboxLine> ReadOutbox(long after)
+    {
+        _outbox ??= ParseOutbox();
+        return after <= 0 ? [.. _outbox] : _outbox.Where(l => l.Seq > after).ToList();
+    }
+
+    private List<OutboxLine>? _outbox;
+
+    private List<OutboxLine> ParseOutbox()
     {
         var lines = new List<OutboxLine>();
         if (!File.Exists(_home.OutboxPath))
@@ -295,7 +313,7 @@ public sealed partial class MemorySyncManager : IDisposable
             try
             {
                 OutboxLine? line = JsonSerializer.Deserialize(text, CoreJson.Default.OutboxLine);
-                if (line is not null && line.Seq > after)
+                if (line is not null)
                 {
                     lines.Add(line);
                 }
@@ -312,19 +330,26 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private void AppendOutbox(List<PackEntry> entries)
     {
-        long seq = Math.Max(_state.OutboxApplied, ReadOutbox(0).Select(l => l.Seq).DefaultIfEmpty(0).Max());
-        var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e }).ToList();
-        using (var stream = new FileStream(_home.OutboxPath, FileMode.Append, FileAccess.Write, FileShare.None))
+        List<OutboxLine> existing = ReadOutbox(0);
+        long seq = Math.Max(_state.OutboxApplied, existing.Count > 0 ? existing[^1].Seq : 0);
+        var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e, EntryJson = JsonSerializer.SerializeToUtf8Bytes(e, CoreJson.Default.PackEntry) }).ToList();
+        using (var stream = new FileStream(_home.OutboxPath, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16))
         {
             foreach (OutboxLine line in lines)
             {
-                JsonSerializer.Serialize(stream, line, CoreJson.Default.OutboxLine);
-                stream.WriteByte((byte)'\n');
+                // Same bytes as serializing the OutboxLine, with the entry serialized once for outbox and pack.
+                stream.Write("{\"n\":"u8);
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(line.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                stream.Write(",\"e\":"u8);
+                stream.Write(line.EntryJson);
+                stream.Write("}\n"u8);
             }
 
             stream.Flush(flushToDisk: true);
         }
 
+        _outbox!.AddRange(lines);
+        _outboxStamp = StampOf(_home.OutboxPath); // our own write: no reason to reload
         _state.OutboxApplied = seq;
         foreach (PackEntry entry in entries)
         {
@@ -341,9 +366,11 @@ public sealed partial class MemorySyncManager : IDisposable
     private void TrimOutbox(long through)
     {
         List<OutboxLine> rest = ReadOutbox(through);
+        _outbox = rest;
         if (rest.Count == 0)
         {
             File.Delete(_home.OutboxPath);
+            _outboxStamp = StampOf(_home.OutboxPath);
             return;
         }
 
@@ -355,14 +382,16 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         AtomicFile.Write(_home.OutboxPath, buffer.ToArray());
+        _outboxStamp = StampOf(_home.OutboxPath);
     }
 
     // ---- committing local changes -----------------------------------------------------------------------------
 
-    private void CommitLocalChanges(IProgress<SyncProgress>? progress, ref int newConflicts)
+    private void CommitLocalChanges(IProgress<SyncProgress>? progress, ref int newConflicts, bool save = true)
     {
         var entries = new List<PackEntry>();
         var present = new HashSet<string>(StringComparer.Ordinal);
+        var changed = new List<FileInfo>();
         long scanned = 0;
         if (Directory.Exists(_home.MemoriesPath))
         {
@@ -380,21 +409,36 @@ public sealed partial class MemorySyncManager : IDisposable
                     progress?.Report(new SyncProgress("scan", scanned, -1));
                 }
 
-                _state.Records.TryGetValue(id, out RecordState? known);
-                long ticks = file.LastWriteTimeUtc.Ticks;
-                if (known is not null && known.FileTicks == ticks && known.FileSize == file.Length)
+                if (_state.Records.TryGetValue(id, out RecordState? known) && known.FileTicks == file.LastWriteTimeUtc.Ticks && known.FileSize == file.Length)
                 {
                     continue; // unchanged since we last read or wrote it: never re-read
                 }
 
-                LocalMemoryFile local = LocalMemoryStore.Read(file.FullName);
+                changed.Add(file);
+            }
+        }
+
+        // Reading, parsing and hashing the changed files is the costly part of a first push: spread it over the cores.
+        changed.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var read = new (LocalMemoryFile File, string? Hash)[changed.Count];
+        Parallel.For(0, changed.Count, i =>
+        {
+            LocalMemoryFile file = LocalMemoryStore.Read(changed[i].FullName);
+            read[i] = (file, file.Record is null ? null : LocalMemoryStore.ContentHash(file.Record));
+        });
+
+        {
+            foreach ((LocalMemoryFile local, string? contentHash) in read)
+            {
+                string id = local.Id;
+                _state.Records.TryGetValue(id, out RecordState? known);
                 if (local.Record is null)
                 {
                     Problem(GhostieErrorCode.MalformedLocalFile, local.Path, $"{local.Path} is not a valid memory ({local.Problem}); it was skipped and left untouched. Fix or remove it.");
                     continue;
                 }
 
-                string hash = LocalMemoryStore.ContentHash(local.Record);
+                string hash = contentHash!;
                 if (known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash)
                 {
                     (known.FileTicks, known.FileSize) = (local.LastWriteTicks, local.Size);
@@ -428,7 +472,11 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         _pendingStamps.Clear();
-        SaveState();
+        if (save)
+        {
+            SaveState();
+        }
+
         SyncLog.Committed(_logger, entries.Count);
     }
 

@@ -155,6 +155,9 @@ internal sealed class OutboxLine
 {
     [JsonPropertyName("n")] public long Seq { get; init; }
     [JsonPropertyName("e")] public required PackEntry Entry { get; init; }
+
+    /// <summary>The entry's JSON as written to the outbox, reused verbatim in the pack (null after a reload).</summary>
+    [JsonIgnore] public byte[]? EntryJson { get; init; }
 }
 
 internal sealed class ConflictDocument

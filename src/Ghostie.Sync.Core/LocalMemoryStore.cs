@@ -81,10 +81,13 @@ public sealed class LocalMemoryStore
     }
 
     /// <summary>Reads and validates one file.</summary>
-    internal static LocalMemoryFile Read(string path)
+    internal static LocalMemoryFile Read(string path) => Read(new FileInfo(path));
+
+    /// <summary>Reads and validates one file whose metadata was just enumerated.</summary>
+    internal static LocalMemoryFile Read(FileInfo info)
     {
+        string path = info.FullName;
         string stem = Path.GetFileNameWithoutExtension(path);
-        var info = new FileInfo(path);
         long ticks = info.LastWriteTimeUtc.Ticks, size = info.Length;
         if (!MemoryRecord.IsValidId(stem))
         {
@@ -153,10 +156,13 @@ public sealed class LocalMemoryStore
     }
 
     /// <summary><c>sha256:</c> + hex SHA-256 of the record's content fields, in the canonical compact serialization.</summary>
-    internal static string ContentHash(MemoryRecord record)
+    internal static string ContentHash(MemoryRecord record) => Canonical(record).Hash;
+
+    /// <summary>The canonical JSON of the record's content fields and its hash; the JSON is reused as the pack's copy.</summary>
+    internal static (string Hash, byte[] Json) Canonical(MemoryRecord record)
     {
         byte[] canonical = JsonSerializer.SerializeToUtf8Bytes(record with { SyncMetadata = null }, CoreJson.Default.MemoryRecord);
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(canonical));
+        return ("sha256:" + Convert.ToHexStringLower(SHA256.HashData(canonical)), canonical);
     }
 
     private static byte[] WithId(JsonElement root, string id)

@@ -35,12 +35,14 @@ public sealed partial class MemorySyncManager
     {
         private readonly FileStream _plain;
         private readonly BrotliStream _brotli;
+        private readonly BufferedStream _buffer; // the encoder is called per 64 KiB, not per entry
         private readonly ArrayBufferWriter<byte> _line = new(4096);
 
         public PackBuilder(FileStream plain)
         {
             _plain = plain;
             _brotli = new BrotliStream(plain, CompressionLevel.Fastest, leaveOpen: true);
+            _buffer = new BufferedStream(_brotli, 1 << 16);
         }
 
         public int Count { get; private set; }
@@ -61,14 +63,15 @@ public sealed partial class MemorySyncManager
                 bytes = _line.WrittenSpan;
             }
 
-            _brotli.Write(bytes);
-            _brotli.WriteByte((byte)'\n');
+            _buffer.Write(bytes);
+            _buffer.WriteByte((byte)'\n');
             Count++;
             RawBytes += bytes.Length + 1;
         }
 
         public async Task<FileStream> FinishAsync()
         {
+            await _buffer.DisposeAsync().ConfigureAwait(false);
             await _brotli.DisposeAsync().ConfigureAwait(false);
             _plain.Position = 0;
             return _plain;
@@ -76,6 +79,7 @@ public sealed partial class MemorySyncManager
 
         public async ValueTask DisposeAsync()
         {
+            await _buffer.DisposeAsync().ConfigureAwait(false);
             await _brotli.DisposeAsync().ConfigureAwait(false);
             await _plain.DisposeAsync().ConfigureAwait(false);
         }

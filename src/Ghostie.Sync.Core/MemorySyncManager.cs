@@ -332,7 +332,7 @@ public sealed partial class MemorySyncManager : IDisposable
     {
         List<OutboxLine> existing = ReadOutbox(0);
         long seq = Math.Max(_state.OutboxApplied, existing.Count > 0 ? existing[^1].Seq : 0);
-        var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e, EntryJson = JsonSerializer.SerializeToUtf8Bytes(e, CoreJson.Default.PackEntry) }).ToList();
+        var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e, EntryJson = e.ToJson() }).ToList();
         using (var stream = new FileStream(_home.OutboxPath, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16))
         {
             foreach (OutboxLine line in lines)
@@ -420,15 +420,16 @@ public sealed partial class MemorySyncManager : IDisposable
 
         // Reading, parsing and hashing the changed files is the costly part of a first push: spread it over the cores.
         changed.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var read = new (LocalMemoryFile File, string? Hash)[changed.Count];
+        var read = new (LocalMemoryFile File, string? Hash, byte[]? Json)[changed.Count];
         Parallel.For(0, changed.Count, i =>
         {
-            LocalMemoryFile file = LocalMemoryStore.Read(changed[i].FullName);
-            read[i] = (file, file.Record is null ? null : LocalMemoryStore.ContentHash(file.Record));
+            LocalMemoryFile file = LocalMemoryStore.Read(changed[i]);
+            (string? hash, byte[]? json) = file.Record is null ? (null, null) : LocalMemoryStore.Canonical(file.Record);
+            read[i] = (file, hash, json);
         });
 
         {
-            foreach ((LocalMemoryFile local, string? contentHash) in read)
+            foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in read)
             {
                 string id = local.Id;
                 _state.Records.TryGetValue(id, out RecordState? known);
@@ -446,7 +447,7 @@ public sealed partial class MemorySyncManager : IDisposable
                 }
 
                 VersionVector baseline = known is { Versions.Count: > 0 } ? known.Winner.Vector : VersionVector.Empty;
-                entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }));
+                entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
                 _pendingStamps[id] = (local.LastWriteTicks, local.Size);
             }
         }
@@ -482,7 +483,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private readonly Dictionary<string, (long Ticks, long Size)> _pendingStamps = new(StringComparer.Ordinal);
 
-    private PackEntry NewLocalEntry(string id, VersionVector baseline, bool deleted, string hash, MemoryRecord? record)
+    private PackEntry NewLocalEntry(string id, VersionVector baseline, bool deleted, string hash, MemoryRecord? record, byte[]? recordJson = null)
     {
         Hlc clock = NextClock();
 
@@ -509,6 +510,7 @@ public sealed partial class MemorySyncManager : IDisposable
             Deleted = deleted,
             Hash = hash,
             Record = record,
+            RecordJson = recordJson,
         };
     }
 }

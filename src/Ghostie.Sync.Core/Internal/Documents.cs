@@ -15,6 +15,42 @@ internal sealed class PackEntry
     [JsonPropertyName("h")] public required string Hash { get; init; }
     [JsonPropertyName("r")] public MemoryRecord? Record { get; init; }
 
+    /// <summary>The canonical JSON of <see cref="Record"/> when it was just computed (for its hash); spares a second serialization.</summary>
+    [JsonIgnore] public byte[]? RecordJson { get; init; }
+
+    /// <summary>This entry's JSON: the same as serializing it, with the record's canonical JSON inserted verbatim when known.</summary>
+    public byte[] ToJson()
+    {
+        if (RecordJson is null)
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(this, CoreJson.Default.PackEntry);
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(RecordJson.Length + 256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", Id);
+            writer.WriteStartObject("vv");
+            foreach ((string device, long n) in VersionVector)
+            {
+                writer.WriteNumber(device, n);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteNumber("t", WallMs);
+            writer.WriteNumber("c", Counter);
+            writer.WriteString("o", Origin);
+            writer.WriteBoolean("d", Deleted);
+            writer.WriteString("h", Hash);
+            writer.WritePropertyName("r");
+            writer.WriteRawValue(RecordJson, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>The state's copy of this version; device ids are shared through <paramref name="strings"/> (100,000 memories
     /// from one device should not hold 100,000 copies of its id).</summary>
     public VersionInfo ToInfo(StringPool strings)

@@ -13,15 +13,19 @@ switch (command)
     case "edit":
         Edit(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), seed: 2);
         return 0;
+    case "prepare-pull":
+        await PreparePullAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), args[2]);
+        return 0;
     case "pull-memory":
-        return await PullMemoryAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "ghostie-pull-memory"));
+        return await PullMemoryAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), args[2]);
     default:
         Console.Error.WriteLine("""
             usage:
               syncbench generate <memories dir> <count>     write <count> memory files (fixed seed)
               syncbench edit <memories dir> <count>         edit <count> of them (fixed seed)
-              syncbench pull-memory <count> [work dir]      push <count> memories from one device, pull them into an
-                                                            empty one, and report the pull's peak managed memory
+              syncbench prepare-pull <count> <work dir>     push <count> memories from a writer device into a folder repository
+              syncbench pull-memory <count> <work dir>      pull them into an empty device and report the pull's peak managed
+                                                            memory (run it in its own process, e.g. with DOTNET_GCHeapHardLimit)
             """);
         return 1;
 }
@@ -69,7 +73,7 @@ static string Sentence(Random random, int words)
     return string.Join(' ', Enumerable.Range(0, words).Select(_ => vocabulary[random.Next(vocabulary.Length)])) + ".";
 }
 
-static async Task<int> PullMemoryAsync(int count, string work)
+static async Task PreparePullAsync(int count, string work)
 {
     if (Directory.Exists(work))
     {
@@ -77,16 +81,18 @@ static async Task<int> PullMemoryAsync(int count, string work)
     }
 
     string repository = Path.Combine(work, "repository");
-    const string passphrase = "bench passphrase";
     var writerConfig = new SyncConfiguration { Settings = { ["path"] = repository }, DeviceId = "writer", DeviceName = "writer" };
-    using (MemorySyncManager writer = await MemorySyncManager.SetupAsync(new FileSystemBackend(repository), writerConfig, passphrase, new GhostieSyncOptions { Home = Path.Combine(work, "writer") }))
-    {
-        Generate(writer.Home.MemoriesPath, count, seed: 1);
-        Stopwatch push = Stopwatch.StartNew();
-        SyncResult pushed = await writer.PushAsync();
-        Console.WriteLine($"push: {pushed.Uploaded} memories, {pushed.ObjectsWritten} objects written, {push.Elapsed.TotalSeconds:F1} s");
-    }
+    using MemorySyncManager writer = await MemorySyncManager.SetupAsync(new FileSystemBackend(repository), writerConfig, "bench passphrase", new GhostieSyncOptions { Home = Path.Combine(work, "writer") });
+    Generate(writer.Home.MemoriesPath, count, seed: 1);
+    Stopwatch push = Stopwatch.StartNew();
+    SyncResult pushed = await writer.PushAsync();
+    Console.WriteLine($"push: {pushed.Uploaded} memories, {pushed.ObjectsWritten} objects written, {push.Elapsed.TotalSeconds:F1} s");
+}
 
+static async Task<int> PullMemoryAsync(int count, string work)
+{
+    string repository = Path.Combine(work, "repository");
+    const string passphrase = "bench passphrase";
     var readerConfig = new SyncConfiguration { Settings = { ["path"] = repository }, DeviceId = "reader", DeviceName = "reader" };
     using MemorySyncManager reader = await MemorySyncManager.SetupAsync(new FileSystemBackend(repository), readerConfig, passphrase, new GhostieSyncOptions { Home = Path.Combine(work, "reader") });
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -114,6 +120,5 @@ static async Task<int> PullMemoryAsync(int count, string work)
     Console.WriteLine($"pull peak managed heap: {peak / 1048576.0:F1} MiB (baseline before pull {baseline / 1048576.0:F1} MiB; sampled every 5 ms)");
     Console.WriteLine($"pull peak heap after a collection (live data high-water mark): {peakAfterGc / 1048576.0:F1} MiB; live after the pull: {live / 1048576.0:F1} MiB");
     Console.WriteLine($"process peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB");
-    Directory.Delete(work, recursive: true);
     return pulled.Success && pulled.Downloaded == count ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 // A tour of Ghostie.Sync's foundation: a repository's keys and encrypted objects, in a temporary folder, with
-// no account anywhere. The multi-device sync sample replaces this as the main sample when the sync layer lands.
+// no account anywhere. (The main sample, with two devices syncing, is samples/Ghostie.TwoDevices.)
 using System.Text;
 using Ghostie.Sync;
 using Ghostie.Sync.Crypto;

@@ -55,13 +55,7 @@ internal sealed class PackEntry
     /// from one device should not hold 100,000 copies of its id).</summary>
     public VersionInfo ToInfo(StringPool strings)
     {
-        var vector = new Dictionary<string, long>(VersionVector.Count, StringComparer.Ordinal);
-        foreach ((string device, long n) in VersionVector)
-        {
-            vector[strings.Get(device)] = n;
-        }
-
-        return new() { VersionVector = vector, WallMs = WallMs, Counter = Counter, Origin = strings.Get(Origin), Deleted = Deleted, Hash = Hash };
+        return new() { VersionVector = strings.Vector(VersionVector), WallMs = WallMs, Counter = Counter, Origin = strings.Get(Origin), Deleted = Deleted, Hash = Hash };
     }
 }
 
@@ -81,6 +75,18 @@ internal sealed class StringPool
         return value;
     }
 
+    /// <summary>A copy of a version vector whose device ids are the shared strings.</summary>
+    public Dictionary<string, long> Vector(Dictionary<string, long> source)
+    {
+        var vector = new Dictionary<string, long>(source.Count, StringComparer.Ordinal);
+        foreach ((string device, long n) in source)
+        {
+            vector[Get(device)] = n;
+        }
+
+        return vector;
+    }
+
     public void Intern(SyncStateDocument state)
     {
         foreach (RecordState record in state.Records.Values)
@@ -88,13 +94,7 @@ internal sealed class StringPool
             for (int i = 0; i < record.Versions.Count; i++)
             {
                 VersionInfo v = record.Versions[i];
-                var vector = new Dictionary<string, long>(v.VersionVector.Count, StringComparer.Ordinal);
-                foreach ((string device, long n) in v.VersionVector)
-                {
-                    vector[Get(device)] = n;
-                }
-
-                record.Versions[i] = new VersionInfo { VersionVector = vector, WallMs = v.WallMs, Counter = v.Counter, Origin = Get(v.Origin), Deleted = v.Deleted, Hash = v.Hash };
+                record.Versions[i] = new VersionInfo { VersionVector = Vector(v.VersionVector), WallMs = v.WallMs, Counter = v.Counter, Origin = Get(v.Origin), Deleted = v.Deleted, Hash = v.Hash };
             }
         }
     }

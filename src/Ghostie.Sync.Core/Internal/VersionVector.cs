@@ -80,38 +80,7 @@ internal sealed class VersionVector : IEquatable<VersionVector>
     }
 
     /// <summary>How this version relates to <paramref name="other"/>: Before means other includes everything this one does.</summary>
-    public Causality Compare(VersionVector other)
-    {
-        bool less = false, greater = false;
-        foreach ((string device, long n) in Counters)
-        {
-            long m = other[device];
-            if (n < m)
-            {
-                less = true;
-            }
-            else if (n > m)
-            {
-                greater = true;
-            }
-        }
-
-        foreach ((string device, long m) in other.Counters)
-        {
-            if (!Counters.ContainsKey(device) && m > 0)
-            {
-                less = true;
-            }
-        }
-
-        return (less, greater) switch
-        {
-            (false, false) => Causality.Equal,
-            (true, false) => Causality.Before,
-            (false, true) => Causality.After,
-            _ => Causality.Concurrent,
-        };
-    }
+    public Causality Compare(VersionVector other) => Vectors.Compare(Counters, other.Counters);
 
     /// <summary>Whether this version includes <paramref name="other"/> (equal or after).</summary>
     public bool Includes(VersionVector other) => Compare(other) is Causality.Equal or Causality.After;

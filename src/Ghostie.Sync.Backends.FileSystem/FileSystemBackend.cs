@@ -92,6 +92,10 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
         {
             throw Unavailable($"Cannot read '{name}' in {DisplayName}: permission denied. Check the folder's permissions.", ex);
         }
+        catch (IOException ex)
+        {
+            throw Unavailable($"Cannot read '{name}' in {DisplayName}: {ex.Message} (another program may be writing it); try again.", ex, transient: true);
+        }
     }
 
     /// <inheritdoc />

@@ -102,7 +102,11 @@ public sealed partial class MemorySyncManager
         if (local)
         {
             // A local version always carries the newest clock, so the file already shows the winner.
-            (record.FileTicks, record.FileSize) = _pendingStamps.TryGetValue(entry.Id, out var stamp) ? stamp : (record.FileTicks, record.FileSize);
+            if (_pendingStamps.TryGetValue(entry.Id, out var stamp))
+            {
+                (record.FileTicks, record.FileSize) = stamp;
+                record.FileVector = entry.Deleted ? null : entry.VersionVector;
+            }
         }
         else if (oldWinner is null || oldWinner.Hash != winner.Hash || oldWinner.Deleted != winner.Deleted || conflictBefore != conflictAfter)
         {
@@ -138,7 +142,7 @@ public sealed partial class MemorySyncManager
     {
         string path = _home.MemoryPath(id);
         var file = new FileInfo(path);
-        if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize))
+        if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize) && !WrittenBySyncUnedited(path))
         {
             // Not the file sync last wrote or read: a malformed file, or an edit made while this sync ran. Never
             // overwrite it; a valid edit is committed by the next sync as a newer version.
@@ -152,9 +156,10 @@ public sealed partial class MemorySyncManager
             if (file.Exists)
             {
                 File.Delete(path);
+                _barrier.Written(path);
             }
 
-            (record.FileTicks, record.FileSize) = (0, -1);
+            (record.FileTicks, record.FileSize, record.FileVector) = (0, -1, null);
             return;
         }
 
@@ -176,7 +181,15 @@ public sealed partial class MemorySyncManager
         };
         AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
         file.Refresh();
-        (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
+        (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+    }
+
+    /// <summary>Whether a file is sync's own output, unedited: its content still hashes to the sync_hash sync wrote
+    /// into it (a pull that was interrupted before saving its state leaves such files behind).</summary>
+    private static bool WrittenBySyncUnedited(string path)
+    {
+        MemoryRecord? current = LocalMemoryStore.Read(path).Record;
+        return current?.SyncMetadata?.SyncHash is { } written && LocalMemoryStore.ContentHash(current) == written;
     }
 
     private static ConflictVersion ToConflictVersion(VersionInfo version, MemoryRecord? content) => new()

@@ -25,10 +25,23 @@ public sealed partial class MemorySyncManager
     /// <summary>Lists the memories with concurrent versions awaiting resolution (from <c>sync/conflicts/</c>).</summary>
     public IReadOnlyList<ConflictInfo> ListConflicts()
     {
+        _gate.Wait();
+        try
+        {
+            return ListConflictsCore();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private List<ConflictInfo> ListConflictsCore()
+    {
         var result = new List<ConflictInfo>();
         foreach ((string id, RecordState record) in _state.Records.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            if (record.Versions.Count > 1 && GetConflict(id) is { } conflict)
+            if (record.Versions.Count > 1 && GetConflictCore(id) is { } conflict)
             {
                 result.Add(conflict);
             }
@@ -40,6 +53,19 @@ public sealed partial class MemorySyncManager
     /// <summary>One conflict, or null if the memory is not in conflict.</summary>
     /// <param name="id">The memory id.</param>
     public ConflictInfo? GetConflict(string id)
+    {
+        _gate.Wait();
+        try
+        {
+            return GetConflictCore(id);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ConflictInfo? GetConflictCore(string id)
     {
         ConflictDocument? document = ReadConflict(id);
         if (document is null || !_state.Records.TryGetValue(id, out RecordState? record) || record.Versions.Count < 2)
@@ -69,8 +95,15 @@ public sealed partial class MemorySyncManager
             using LocalLock _ = LocalLock.Acquire(_home);
             ReloadStateIfChanged();
             _problems = [];
+            await RecoverOwnLogAsync(cancellationToken).ConfigureAwait(false);
             int ignored = 0;
             CommitLocalChanges(null, ref ignored); // an unpushed local edit becomes a version first, never lost
+            string memoryPath = _home.MemoryPath(id);
+            if (File.Exists(memoryPath) && LocalMemoryStore.Read(memoryPath).Record is null)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.MalformedLocalFile,
+                    $"{memoryPath} is not a valid memory; fix or remove it before resolving the conflict (it is never overwritten).");
+            }
             ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.Versions.Count > 1 ? ReadConflict(id) : null)
                 ?? throw new GhostieSyncException(GhostieErrorCode.NotFound, $"Memory '{id}' has no conflict to resolve. List conflicts to see which ones do.");
             var all = new List<ConflictVersion> { document.Winner };
@@ -136,10 +169,12 @@ public sealed partial class MemorySyncManager
 
             _pendingStamps.Clear();
             SaveState();
+            _succeeded = true;
             return kept;
         }
         finally
         {
+            DiscardStateUnlessSucceeded();
             _gate.Release();
         }
     }

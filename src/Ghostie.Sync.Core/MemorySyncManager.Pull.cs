@@ -37,10 +37,12 @@ public sealed partial class MemorySyncManager
                 applied += n;
                 newConflicts += c;
             }
-            catch (GhostieSyncException ex)
+            catch (Exception ex) when (ex is GhostieSyncException or IOException or InvalidDataException)
             {
+                // One unreadable device (tampered, still syncing, locked by another program) never stops the others.
                 string who = device.DeviceId.Length > 0 ? $"device '{device.DeviceId}'" : $"device prefix {prefix}";
-                Problem(ex.Code, who, $"Could not pull from {who}: {ex.Message}");
+                GhostieErrorCode code = ex is GhostieSyncException g ? g.Code : ex is InvalidDataException ? GhostieErrorCode.IntegrityFailure : GhostieErrorCode.BackendUnavailable;
+                Problem(code, who, $"Could not pull from {who}: {ex.Message}");
             }
             finally
             {
@@ -67,6 +69,11 @@ public sealed partial class MemorySyncManager
         if (best is null || bestName is null)
         {
             return (0, 0);
+        }
+
+        if (best.Seq < device.Seq && device.Head is not null && names.Contains(device.Head))
+        {
+            return (0, 0); // an older head the device has not deleted yet (it crashed, or a synced folder lags): not a rollback
         }
 
         if (best.Seq < device.Seq)

@@ -34,6 +34,12 @@ public sealed partial class MemorySyncManager
         foreach (string name in own.Where(n => n != _state.OwnHead))
         {
             HeadDocument? head = await ReadHeadAsync(name, cancellationToken).ConfigureAwait(false);
+            if (head is not null && head.Seq > _state.OwnSeq && head.Installation != _state.Installation)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"Another installation is writing to the repository as device '{DeviceId}' (its head '{name}' has sequence {head.Seq}). Two devices must not share an id: set this one up again with a unique device id.");
+            }
+
             if (head is not null && head.Seq > _state.OwnSeq)
             {
                 SyncLog.RecoveredOwnHead(_logger, head.Seq);
@@ -120,6 +126,7 @@ public sealed partial class MemorySyncManager
             Retired = retired,
             Acks = acks,
             OutboxThrough = through,
+            Installation = _state.Installation,
             HlcWallMs = clock.WallMs,
             HlcCounter = clock.Counter,
             WrittenAt = Now,
@@ -162,37 +169,55 @@ public sealed partial class MemorySyncManager
     /// </summary>
     private async Task<(List<PackRef> Packs, List<RetiredPack> Retired)> CompactAsync(List<PackRef> packs, long seq, CancellationToken cancellationToken)
     {
-        var newest = new Dictionary<string, PackEntry>(StringComparer.Ordinal);
+        // Per memory, every entry of our log that no other entry of our log includes (normally exactly one: a later
+        // version of ours includes our earlier ones; keeping all maximal ones is right even if that ever fails).
+        var newest = new Dictionary<string, List<PackEntry>>(StringComparer.Ordinal);
         foreach (PackRef pack in packs)
         {
             await foreach (PackEntry entry in ReadPackAsync(pack, cancellationToken).ConfigureAwait(false))
             {
-                if (!newest.TryGetValue(entry.Id, out PackEntry? known) || Vectors.Includes(entry.VersionVector, known.VersionVector))
+                if (!newest.TryGetValue(entry.Id, out List<PackEntry>? kept))
                 {
-                    newest[entry.Id] = entry;
+                    newest[entry.Id] = [entry];
+                }
+                else if (!kept.Any(k => Vectors.Includes(k.VersionVector, entry.VersionVector)))
+                {
+                    kept.RemoveAll(k => Vectors.Includes(entry.VersionVector, k.VersionVector));
+                    kept.Add(entry);
                 }
             }
         }
 
         var compacted = new List<PackRef>();
         PackBuilder? builder = null;
-        foreach (PackEntry entry in newest.Values)
+        try
         {
-            builder ??= new PackBuilder(TempFile());
-            builder.Add(entry);
-            if (builder.RawBytes >= _options.PackTargetBytes)
+            foreach (PackEntry entry in newest.Values.SelectMany(v => v))
+            {
+                builder ??= new PackBuilder(TempFile());
+                builder.Add(entry);
+                if (builder.RawBytes >= _options.PackTargetBytes)
+                {
+                    compacted.Add(await UploadPackAsync(builder, cancellationToken).ConfigureAwait(false));
+                    builder = null;
+                }
+            }
+
+            if (builder is not null)
             {
                 compacted.Add(await UploadPackAsync(builder, cancellationToken).ConfigureAwait(false));
                 builder = null;
             }
         }
-
-        if (builder is not null)
+        finally
         {
-            compacted.Add(await UploadPackAsync(builder, cancellationToken).ConfigureAwait(false));
+            if (builder is not null)
+            {
+                await builder.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
-        SyncLog.Compacted(_logger, packs.Count, newest.Count);
+        SyncLog.Compacted(_logger, packs.Count, newest.Values.Sum(v => v.Count));
         return (compacted, packs.Select(p => new RetiredPack { Name = p.Name, RetiredAtSeq = seq }).ToList());
     }
 

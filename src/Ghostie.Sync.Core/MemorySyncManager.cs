@@ -161,6 +161,8 @@ public sealed partial class MemorySyncManager : IDisposable
             _problems = [];
             _reads = _writes = 0;
             int uploaded = 0, downloaded = 0, newConflicts = 0;
+            CleanTemporaryFiles();
+            await RecoverOwnLogAsync(cancellationToken).ConfigureAwait(false);
             CommitLocalChanges(progress, ref newConflicts, save: false); // the outbox is durable; the state is saved below
             if (pull)
             {
@@ -185,6 +187,7 @@ public sealed partial class MemorySyncManager : IDisposable
                 SyncLog.Problem(_logger, problem.Subject, problem.Message);
             }
 
+            _succeeded = true;
             return new SyncResult
             {
                 Uploaded = uploaded,
@@ -197,8 +200,85 @@ public sealed partial class MemorySyncManager : IDisposable
         }
         finally
         {
+            DiscardStateUnlessSucceeded();
             _gate.Release();
         }
+    }
+
+    private bool _succeeded;
+
+    /// <summary>
+    /// After a failure part-way, the state in memory may be ahead of the state file (or behind the outbox): forget it,
+    /// so the next operation reloads the file and replays the outbox, which are always consistent.
+    /// </summary>
+    private void DiscardStateUnlessSucceeded()
+    {
+        if (!_succeeded)
+        {
+            _stateStamp = (DateTime.MinValue, -2);
+            _outbox = null;
+            _pendingStamps.Clear();
+        }
+
+        _succeeded = false;
+    }
+
+    private void CleanTemporaryFiles()
+    {
+        string folder = Path.Combine(_home.SyncPath, "tmp");
+        if (Directory.Exists(folder))
+        {
+            foreach (string file in Directory.EnumerateFiles(folder))
+            {
+                File.Delete(file); // left by a crash: plaintext copies of packs must not linger
+            }
+        }
+    }
+
+    /// <summary>
+    /// A state that has never seen this device's own log (new, lost, or restored from an old backup) first reads the
+    /// device's own packs, so its counters continue where its history is and its old versions are known.
+    /// Otherwise its next edits would reuse counters that other devices already hold, and be dropped there.
+    /// </summary>
+    private async Task RecoverOwnLogAsync(CancellationToken cancellationToken)
+    {
+        if (_state.OwnLogChecked)
+        {
+            return;
+        }
+
+        Dictionary<string, List<string>> heads = await ListHeadsAsync(OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
+        HeadDocument? best = null;
+        string? bestName = null;
+        foreach (string name in heads.GetValueOrDefault(_prefix) ?? [])
+        {
+            HeadDocument? head = await ReadHeadAsync(name, cancellationToken).ConfigureAwait(false);
+            if (head is not null && (best is null || head.Seq > best.Seq))
+            {
+                (best, bestName) = (head, name);
+            }
+        }
+
+        if (best is not null && best.Seq > _state.OwnSeq)
+        {
+            foreach (PackRef pack in best.Packs)
+            {
+                await foreach (PackEntry entry in ReadPackAsync(pack, cancellationToken).ConfigureAwait(false))
+                {
+                    ApplyVersion(entry, local: false, writeFiles: false);
+                }
+            }
+
+            (_state.OwnSeq, _state.OwnHead, _state.OwnPacks, _state.Retired) = (best.Seq, bestName, best.Packs, best.Retired);
+            if (best.Installation == _state.Installation)
+            {
+                _state.OutboxPushed = Math.Max(_state.OutboxPushed, best.OutboxThrough);
+            }
+
+            SyncLog.RecoveredOwnHead(_logger, best.Seq);
+        }
+
+        _state.OwnLogChecked = true;
     }
 
     private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
@@ -243,6 +323,11 @@ public sealed partial class MemorySyncManager : IDisposable
             state = new SyncStateDocument();
         }
 
+        if (state.Installation.Length == 0)
+        {
+            state.Installation = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        }
+
         _strings.Intern(state);
         _stateStamp = StampOf(_home.StatePath);
         _outboxStamp = StampOf(_home.OutboxPath);
@@ -256,6 +341,8 @@ public sealed partial class MemorySyncManager : IDisposable
             _state = state;
             ApplyVersion(line.Entry, local: true, writeFiles: false);
             state.OutboxApplied = line.Seq;
+            Hlc clock = Hlc.Observe(new Hlc(state.HlcWallMs, state.HlcCounter), new Hlc(line.Entry.WallMs, line.Entry.Counter));
+            (state.HlcWallMs, state.HlcCounter) = (clock.WallMs, clock.Counter);
         }
 
         return state;
@@ -264,7 +351,7 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>Saves the state, after making every memory and conflict file it describes durable.</summary>
     private void SaveState()
     {
-        _barrier.Flush(_home.StatePath);
+        _barrier.Flush(Path.Combine(_home.SyncPath, ".barrier"));
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
         _stateStamp = StampOf(_home.StatePath);
         _outboxStamp = StampOf(_home.OutboxPath);
@@ -333,8 +420,23 @@ public sealed partial class MemorySyncManager : IDisposable
         List<OutboxLine> existing = ReadOutbox(0);
         long seq = Math.Max(_state.OutboxApplied, existing.Count > 0 ? existing[^1].Seq : 0);
         var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e, EntryJson = e.ToJson() }).ToList();
-        using (var stream = new FileStream(_home.OutboxPath, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16))
+        using (var stream = new FileStream(_home.OutboxPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16))
         {
+            // A line torn by a crash mid-append would swallow the next one: cut the file back to its last newline.
+            long end = stream.Length;
+            while (end > 0)
+            {
+                stream.Position = end - 1;
+                if (stream.ReadByte() == '\n')
+                {
+                    break;
+                }
+
+                end--;
+            }
+
+            stream.SetLength(end);
+            stream.Position = end;
             foreach (OutboxLine line in lines)
             {
                 // Same bytes as serializing the OutboxLine, with the entry serialized once for outbox and pack.
@@ -389,6 +491,13 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private void CommitLocalChanges(IProgress<SyncProgress>? progress, ref int newConflicts, bool save = true)
     {
+        if (!Directory.Exists(_home.MemoriesPath) && _state.Records.Values.Any(r => r.Versions.Count > 0 && !r.Winner.Deleted))
+        {
+            // Never read a missing folder as "every memory was deleted".
+            throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                $"The memories folder {_home.MemoriesPath} is missing although this device holds memories. Restore it (is the disk mounted?) and sync again; nothing was changed.");
+        }
+
         var entries = new List<PackEntry>();
         var present = new HashSet<string>(StringComparer.Ordinal);
         var changed = new List<FileInfo>();
@@ -440,13 +549,24 @@ public sealed partial class MemorySyncManager : IDisposable
                 }
 
                 string hash = contentHash!;
-                if (known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash)
+                VersionInfo? shown = known?.Versions.FirstOrDefault(v => !v.Deleted && v.Hash == hash);
+                if (shown is not null)
                 {
-                    (known.FileTicks, known.FileSize) = (local.LastWriteTicks, local.Size);
-                    continue; // touched, or rewritten with the same content
+                    // Touched, rewritten with the same content, or showing a version sync already knows.
+                    (known!.FileTicks, known.FileSize, known.FileVector) = (local.LastWriteTicks, local.Size, shown.VersionVector);
+                    continue;
                 }
 
-                VersionVector baseline = known is { Versions.Count: > 0 } ? known.Winner.Vector : VersionVector.Empty;
+                if (local.Record.SyncMetadata?.SyncHash == hash)
+                {
+                    // Written by sync and not edited since, but of a version this state does not know: a pull that was
+                    // interrupted before it saved the state. Not a local edit; the next pull records or replaces it.
+                    continue;
+                }
+
+                // A local edit: it follows the version the file was showing (not necessarily the current winner, if
+                // sync could not update the file), so a remote version the user never saw is never superseded.
+                VersionVector baseline = known?.FileVector is { } fileVector ? VersionVector.From(fileVector) : VersionVector.Empty;
                 entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
                 _pendingStamps[id] = (local.LastWriteTicks, local.Size);
             }
@@ -456,7 +576,8 @@ public sealed partial class MemorySyncManager : IDisposable
         {
             if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id))
             {
-                entries.Add(NewLocalEntry(id, known.Winner.Vector, deleted: true, "deleted", null));
+                VersionVector baseline = VersionVector.From(known.FileVector ?? known.Winner.VersionVector);
+                entries.Add(NewLocalEntry(id, baseline, deleted: true, "deleted", null));
                 _pendingStamps[id] = (0, -1);
             }
         }
@@ -490,13 +611,18 @@ public sealed partial class MemorySyncManager : IDisposable
         // This device's counter must never repeat for one memory: two different versions with the same vector
         // would look identical and one of them would be dropped. So it continues from the highest counter of this
         // device in any surviving version, not only in the baseline.
+        // A new version of ours also follows every surviving version this device made itself (it has seen them),
+        // so this device's own log never holds two concurrent versions of one memory (compaction relies on it).
+        _state.Records.TryGetValue(id, out RecordState? known);
         long own = baseline[DeviceId];
-        if (_state.Records.TryGetValue(id, out RecordState? known))
+        foreach (VersionInfo version in known?.Versions ?? [])
         {
-            foreach (VersionInfo version in known.Versions)
+            if (version.Origin == DeviceId)
             {
-                own = Math.Max(own, version.VersionVector.GetValueOrDefault(DeviceId));
+                baseline = baseline.Merge(version.Vector);
             }
+
+            own = Math.Max(own, version.VersionVector.GetValueOrDefault(DeviceId));
         }
 
         var vector = new Dictionary<string, long>(baseline.Counters, StringComparer.Ordinal) { [DeviceId] = own + 1 };

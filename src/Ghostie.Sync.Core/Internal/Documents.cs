@@ -120,6 +120,10 @@ internal sealed class RecordState
     [JsonPropertyName("v")] public List<VersionInfo> Versions { get; set; } = [];
     [JsonPropertyName("m")] public long FileTicks { get; set; }
     [JsonPropertyName("s")] public long FileSize { get; set; } = -1;
+
+    /// <summary>The version vector of the version the memory file shows (set when sync writes or reads the file);
+    /// null when there is no file or it shows nothing sync knows. Local edits follow this version.</summary>
+    [JsonPropertyName("fv")] public Dictionary<string, long>? FileVector { get; set; }
     [JsonIgnore] public VersionInfo Winner => Versions[0];
 }
 
@@ -148,6 +152,7 @@ internal sealed class HeadDocument
     [JsonPropertyName("retired")] public List<RetiredPack> Retired { get; init; } = [];
     [JsonPropertyName("acks")] public Dictionary<string, long> Acks { get; init; } = [];
     [JsonPropertyName("outbox_through")] public long OutboxThrough { get; init; }
+    [JsonPropertyName("installation")] public string Installation { get; init; } = "";
     [JsonPropertyName("hlc_t")] public long HlcWallMs { get; init; }
     [JsonPropertyName("hlc_c")] public int HlcCounter { get; init; }
     [JsonPropertyName("written_at")] public DateTimeOffset WrittenAt { get; init; }
@@ -171,6 +176,9 @@ internal sealed class SyncStateDocument
     [JsonPropertyName("repository_id")] public string RepositoryId { get; set; } = "";
     [JsonPropertyName("device_id")] public string DeviceId { get; set; } = "";
     [JsonPropertyName("device_prefix")] public string DevicePrefix { get; set; } = "";
+    /// <summary>Random, made with the state: tells this installation's heads from those of another one using the same device id.</summary>
+    [JsonPropertyName("installation")] public string Installation { get; set; } = "";
+    [JsonPropertyName("own_log_checked")] public bool OwnLogChecked { get; set; }
     [JsonPropertyName("own_seq")] public long OwnSeq { get; set; }
     [JsonPropertyName("own_head")] public string? OwnHead { get; set; }
     [JsonPropertyName("own_packs")] public List<PackRef> OwnPacks { get; set; } = [];

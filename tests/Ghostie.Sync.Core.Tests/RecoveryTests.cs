@@ -1,0 +1,173 @@
+namespace Ghostie.Sync.Tests;
+
+/// <summary>Regression tests for the review of the protocol: lost state, interrupted pulls, stale files, torn outbox lines.</summary>
+public class RecoveryTests
+{
+    private static async Task<List<string>> NamesAsync(IStorageBackend storage, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (string name in storage.ListAsync(prefix))
+        {
+            names.Add(name);
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public async Task LostState_DeviceRecoversItsOwnLog_AndItsNextEditIsNotDroppedElsewhere()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        MemoryRecord m = a.Add("v1");
+        a.Add("untouched");
+        await a.SyncAsync();
+        a.Edit(m.Id, "v2");
+        await a.SyncAsync();
+        await b.SyncAsync();
+
+        File.Delete(a.Home.StatePath); // lost, or restored from an old backup
+        a.Manager.Dispose();
+        a.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
+            new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time, PackTargetBytes = 256 * 1024, CompactAfterPacks = 4 }, "a", ownsKeys: true);
+        a.Edit(m.Id, "v3 after the state was lost");
+        SyncResult result = await a.SyncAsync();
+        await b.SyncAsync();
+
+        Assert.True(result.Success, string.Join("; ", result.Problems.Select(p => p.Message)));
+        Assert.Equal("v3 after the state was lost", b.Manager.Memories.Get(m.Id)!.Content);
+        Assert.Empty(b.ConflictIds());
+        Assert.Empty(a.ConflictIds());
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public async Task PullInterruptedBeforeItsStateWasSaved_LeavesNoSpuriousEditsOrConflicts()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        for (int i = 0; i < 5; i++)
+        {
+            a.Add($"memory {i}");
+        }
+
+        await a.SyncAsync();
+        await b.Manager.PullAsync();
+        File.Delete(b.Home.StatePath); // the files were written, the state that records them was not
+
+        SyncResult again = await b.SyncAsync();
+        await a.SyncAsync();
+
+        Assert.Equal(0, again.Uploaded); // sync's own files are not mistaken for local edits
+        Assert.Empty(a.ConflictIds());
+        Assert.Empty(b.ConflictIds());
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public async Task EditOfAFileSyncCouldNotUpdate_BecomesAConflict_NotASilentOverwrite()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        MemoryRecord m = a.Add("v1");
+        await a.SyncAsync();
+        await b.SyncAsync();
+        string path = b.Home.MemoryPath(m.Id);
+        string good = File.ReadAllText(path);
+        File.WriteAllText(path, "{ broken by an editor");
+        a.Edit(m.Id, "v2 from a");
+        await a.SyncAsync();
+        await b.SyncAsync(); // cannot write v2 over the broken file
+        File.WriteAllText(path, good.Replace("v1", "fixed by b, never saw v2", StringComparison.Ordinal));
+
+        await b.SyncAsync();
+        await a.SyncAsync();
+
+        Assert.Equal([m.Id], a.ConflictIds());
+        Assert.Equal([m.Id], b.ConflictIds());
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public async Task TornOutboxLine_DoesNotSwallowTheNextChange()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        File.WriteAllText(a.Home.OutboxPath, "{\"n\":1,\"e\":{\"id\":\"half-writ"); // a crash mid-append
+        a.Add("after the crash");
+        await a.Manager.PullAsync(); // commits into the outbox; nothing pushed
+        a.Manager.Dispose(); // the next run is a new process: it knows only the files
+        a.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
+            new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time }, "a", ownsKeys: true);
+
+        await a.SyncAsync();
+        await b.SyncAsync();
+
+        Assert.Single(b.Snapshot());
+    }
+
+    [Fact]
+    public async Task LeftoverOlderHead_IsNotReportedAsRollback()
+    {
+        var storage = new InMemoryStorageBackend();
+        using var cluster = new Cluster(storage);
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        a.Add("one");
+        await a.SyncAsync();
+        string oldHead = (await NamesAsync(storage, "h/")).Single();
+        byte[] oldBytes = storage.GetRaw(oldHead)!;
+        a.Add("two");
+        await a.SyncAsync();
+        await b.SyncAsync();
+
+        storage.SetRaw(oldHead, oldBytes); // as if a's delete of its old head never happened
+        SyncResult result = await b.SyncAsync();
+
+        Assert.True(result.Success, string.Join("; ", result.Problems.Select(p => p.Message)));
+        Assert.Equal(2, b.Snapshot().Count);
+    }
+
+    [Fact]
+    public async Task MissingMemoriesFolder_IsRefused_NotReadAsMassDeletion()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        a.Add("one");
+        a.Add("two");
+        await a.SyncAsync();
+        await b.SyncAsync();
+        Directory.Move(a.Home.MemoriesPath, a.Home.MemoriesPath + "-moved");
+
+        var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => a.SyncAsync());
+        await b.SyncAsync();
+
+        Assert.Equal(GhostieErrorCode.NotConfigured, ex.Code);
+        Assert.Equal(2, b.Snapshot().Count);
+    }
+
+    [Fact]
+    public async Task TwoInstallationsSharingADeviceId_AreRefused()
+    {
+        using var cluster = new Cluster();
+        Device first = await cluster.AddDeviceAsync("same-id");
+        first.Add("from the first machine");
+        await first.SyncAsync();
+        Device second = await cluster.AddDeviceAsync("same-id-elsewhere");
+        second.Manager.Dispose();
+        second.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
+            new GhostieSyncOptions { Home = second.Home.Root, TimeProvider = cluster.Time }, "same-id", ownsKeys: true);
+        await second.SyncAsync(); // takes over the id's history (as after a reinstall)
+        first.Add("the first machine again");
+
+        var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => first.SyncAsync());
+
+        Assert.Equal(GhostieErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains("same-id", ex.Message);
+    }
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares ObjectCipher seal/open throughput with `openssl speed` on this machine, in one run (about 8 minutes).
+# Compares ObjectCipher seal/open throughput with `openssl speed` on this machine, in one run (about 7 minutes).
 #
 #   benchmarks/compare-openssl.sh                 # from the repository root (or anywhere)
 #   OPENSSL_SECONDS=5 BDN_ITERATIONS=15 benchmarks/compare-openssl.sh   # longer, steadier
@@ -59,6 +59,12 @@ measure() {
     (openssl version; awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; nproc; date '+%Y-%m-%d %H:%M %Z'; echo "$iterations") \
         >"$out/environment.txt"
 
+    # Sample the load average while measuring: other work on a 2-core machine shows up here, and in the
+    # difference between the two openssl passes.
+    (while :; do cut -d' ' -f1 /proc/loadavg; sleep 10; done) >"$out/load.txt" &
+    sampler=$!
+    trap 'kill "$sampler" 2>/dev/null || true' EXIT
+
     echo "== openssl speed, pass 1 ($(openssl version))"
     openssl_pass before
 
@@ -79,6 +85,7 @@ measure() {
 
     echo "== openssl speed, pass 2"
     openssl_pass after
+    kill "$sampler" 2>/dev/null || true
 }
 
 case ${1:-} in
@@ -160,6 +167,15 @@ for cipher in ("Aes256Gcm", "ChaCha20Poly1305"):
 
 drift = max(abs(v[0] - v[-1]) / statistics.mean(v) for v in passes.values())
 lines += ["", f"All span targets met: {'yes' if all_met else 'no'}"]
+loads = []
+if os.path.exists(os.path.join(out, "load.txt")):
+    with open(os.path.join(out, "load.txt")) as f:
+        loads = [float(x) for x in f.read().split()]
+if loads:
+    # Our own benchmark keeps about one core busy, so a 1-minute load average near 1 is an idle machine.
+    lines.append(f"1-minute load average during the run: {min(loads):.1f} to {max(loads):.1f} ({len(loads)} samples).")
+if loads and max(loads) > 2.0:
+    lines.append("WARNING: the load average went above 2 on this run: something else was using the CPU; run again when the machine is idle.")
 if drift > 0.10:
     lines.append(f"WARNING: openssl's two passes differ by up to {drift:.0%}: the machine was busy during this run; "
                  "run again when it is idle before trusting these ratios.")

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
 EDITS=${EDITS:-100}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 
 if ! command -v restic >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic
@@ -29,7 +29,9 @@ seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(d
 
 echo "ghostie build: ${BUILD:-r2r}; N=$N memory files, $EDITS edited; $RUNS runs; $(nproc) cores; $(restic version | cut -d' ' -f1-2); dotnet $(dotnet --version)"
 printf '%-4s %12s %12s %8s %14s %14s %8s\n' run ghostie-init restic-init ratio ghostie-incr restic-incr ratio
-for run in $(seq 1 "$RUNS"); do
+results=$(mktemp)
+# Run 0 is a warm-up (cold page cache for both programs and their files); it is printed but not counted.
+for run in $(seq 0 "$RUNS"); do
   work=$(mktemp -d)
   "${BENCH[@]}" generate "$work/home/memories" "$N"
   "${CLI[@]}" sync setup --home "$work/home" --backend folder --path "$work/repo" --device bench --quiet
@@ -40,7 +42,12 @@ for run in $(seq 1 "$RUNS"); do
   g2=$(seconds "${CLI[@]}" sync push --home "$work/home" --quiet)
   r2=$(seconds restic -r "$work/restic" backup "$work/home/memories" -q)
   printf '%-4s %12.2f %12.2f %8.2f %14.2f %14.2f %8.2f\n' "$run" "$g1" "$r1" "$(echo "$g1 / $r1" | bc -l)" "$g2" "$r2" "$(echo "$g2 / $r2" | bc -l)"
+  [ "$run" -gt 0 ] && echo "$(echo "$g1 / $r1" | bc -l) $(echo "$g2 / $r2" | bc -l)" >> "$results"
   objects=$(find "$work/repo" -type f | wc -l)
   echo "     repository objects after both pushes: $objects (ghostie), $(find "$work/restic/data" -type f | wc -l) data files (restic)"
   rm -rf "$work"
 done
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+printf 'median ratio ghostie/restic over %s runs: initial push %.2f (goal <= 0.50), incremental push %.2f (goal <= 0.33)\n' "$RUNS" \
+  "$(cut -d' ' -f1 "$results" | median)" "$(cut -d' ' -f2 "$results" | median)"
+rm -f "$results"

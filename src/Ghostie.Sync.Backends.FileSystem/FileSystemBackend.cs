@@ -75,6 +75,46 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>The version of a file is its last write time and length.</remarks>
+    public Task<string?> GetVersionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var file = new FileInfo(PathOf(name));
+        return Task.FromResult(file.Exists ? VersionOf(file) : null);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A folder has no compare-and-swap: the version is checked just before the rename, which is atomic on one machine
+    /// but not across machines sharing the folder. The sync protocol never relies on it (each device writes only its
+    /// own objects); it is offered for hosts that want a best-effort guard.
+    /// </remarks>
+    public async Task<bool> TryReplaceAsync(string name, Stream content, string expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(expectedVersion);
+        string target = PathOf(name);
+        string temp = await WriteTempAsync(name, content, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var file = new FileInfo(target);
+            if (!file.Exists || VersionOf(file) != expectedVersion)
+            {
+                return false;
+            }
+
+            File.Move(temp, target, overwrite: true);
+            return true;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    private static string VersionOf(FileInfo file) =>
+        file.LastWriteTimeUtc.Ticks.ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "-" + file.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
     public Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -99,3 +99,22 @@ public class GhostieSyncExceptionTests
         Assert.True(new GhostieSyncException(GhostieErrorCode.BackendUnavailable, "x", isTransient: true).IsTransient);
     }
 }
+
+public class ConditionalWriteTests
+{
+    [Fact]
+    public async Task InMemory_CreateOnly_And_ReplaceIfUnchanged()
+    {
+        IConditionalStorageBackend backend = new InMemoryStorageBackend();
+
+        Assert.True(await backend.TryCreateAsync("h/x", new MemoryStream([1])));
+        Assert.False(await backend.TryCreateAsync("h/x", new MemoryStream([2])));
+        string v1 = (await backend.GetVersionAsync("h/x"))!;
+        Assert.True(await backend.TryReplaceAsync("h/x", new MemoryStream([3]), v1));
+        Assert.False(await backend.TryReplaceAsync("h/x", new MemoryStream([4]), v1)); // stale version
+        Assert.False(await backend.TryReplaceAsync("h/missing", new MemoryStream([5]), v1));
+        Assert.Null(await backend.GetVersionAsync("h/missing"));
+        await using Stream? s = await backend.GetAsync("h/x");
+        Assert.Equal(3, s!.ReadByte());
+    }
+}

@@ -210,3 +210,31 @@ public sealed class FileSystemBackendTests : IDisposable
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
+
+public sealed class FileSystemConditionalTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ghostie-fsc-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ReplaceIfUnchanged_RefusesAStaleVersion()
+    {
+        var backend = new FileSystemBackend(_root);
+        await backend.PutAsync("h/x", new MemoryStream([1]));
+        string v1 = (await backend.GetVersionAsync("h/x"))!;
+        await Task.Delay(20);
+
+        Assert.True(await backend.TryReplaceAsync("h/x", new MemoryStream([2, 2]), v1));
+        Assert.False(await backend.TryReplaceAsync("h/x", new MemoryStream([3]), v1));
+        Assert.False(await backend.TryReplaceAsync("h/none", new MemoryStream([3]), v1));
+        Assert.Null(await backend.GetVersionAsync("h/none"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "h"), ".tmp-*"));
+    }
+}

@@ -145,9 +145,7 @@ public class RequestCountTests
         var counting = new InstrumentedBackend(new InMemoryStorageBackend());
         using var cluster = new Cluster(counting);
         Device a = await cluster.AddDeviceAsync("a");
-        a.Manager.Dispose();
-        var options = new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time }; // default pack size
-        a.Manager = MemorySyncManager.Create(counting, await Crypto.RepositoryKeys.UnlockAsync(counting, Cluster.Passphrase, Cluster.KeyOptions()), options, "a", ownsKeys: true);
+        await cluster.ReopenAsync(a, options: new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time }); // default pack size
         for (int i = 0; i < 10_000; i++)
         {
             a.Add($"memory number {i}: the user prefers concise answers and works on project {i % 37}");

@@ -28,9 +28,7 @@ public class RecoveryTests
         await b.SyncAsync();
 
         File.Delete(a.Home.StatePath); // lost, or restored from an old backup
-        a.Manager.Dispose();
-        a.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
-            new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time, PackTargetBytes = 256 * 1024, CompactAfterPacks = 4 }, "a", ownsKeys: true);
+        await cluster.ReopenAsync(a);
         a.Edit(m.Id, "v3 after the state was lost");
         SyncResult result = await a.SyncAsync();
         await b.SyncAsync();
@@ -100,9 +98,7 @@ public class RecoveryTests
         File.WriteAllText(a.Home.OutboxPath, "{\"n\":1,\"e\":{\"id\":\"half-writ"); // a crash mid-append
         a.Add("after the crash");
         await a.Manager.PullAsync(); // commits into the outbox; nothing pushed
-        a.Manager.Dispose(); // the next run is a new process: it knows only the files
-        a.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
-            new GhostieSyncOptions { Home = a.Home.Root, TimeProvider = cluster.Time }, "a", ownsKeys: true);
+        await cluster.ReopenAsync(a); // the next run is a new process: it knows only the files
 
         await a.SyncAsync();
         await b.SyncAsync();
@@ -159,9 +155,7 @@ public class RecoveryTests
         first.Add("from the first machine");
         await first.SyncAsync();
         Device second = await cluster.AddDeviceAsync("same-id-elsewhere");
-        second.Manager.Dispose();
-        second.Manager = MemorySyncManager.Create(cluster.Storage, await Crypto.RepositoryKeys.UnlockAsync(cluster.Storage, Cluster.Passphrase, Cluster.KeyOptions()),
-            new GhostieSyncOptions { Home = second.Home.Root, TimeProvider = cluster.Time }, "same-id", ownsKeys: true);
+        await cluster.ReopenAsync(second, deviceId: "same-id");
         await second.SyncAsync(); // takes over the id's history (as after a reinstall)
         first.Add("the first machine again");
 

@@ -52,6 +52,16 @@ internal sealed class Cluster : IDisposable
         return device;
     }
 
+    /// <summary>Disposes the device's manager and opens a new one on the same home, as a new process would
+    /// (optionally with another device id: a second installation using the same id, say).</summary>
+    public async Task ReopenAsync(Device device, string? deviceId = null, GhostieSyncOptions? options = null)
+    {
+        device.Manager.Dispose();
+        RepositoryKeys keys = await RepositoryKeys.UnlockAsync(Storage, Passphrase, KeyOptions());
+        options ??= new GhostieSyncOptions { Home = device.Home.Root, TimeProvider = Time, PackTargetBytes = 256 * 1024, CompactAfterPacks = 4 };
+        device.Manager = MemorySyncManager.Create(Storage, keys, options, deviceId ?? device.Id, ownsKeys: true);
+    }
+
     public void Dispose()
     {
         foreach (Device device in _devices)

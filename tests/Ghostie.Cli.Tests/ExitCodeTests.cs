@@ -144,3 +144,30 @@ public sealed class ExitCodeTests : IDisposable
         }
     }
 }
+
+/// <summary>Forgetting a device: the cached key goes; the passphrase is needed again, and caches the key again.</summary>
+public sealed class ForgetTests : IDisposable
+{
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Forget_RemovesTheCachedKey_NextSyncNeedsThePassphrase()
+    {
+        await _sandbox.SetupAsync("laptop");
+        string cache = Path.Combine(_sandbox.Home("laptop"), "keys", "master.key");
+        Assert.True(File.Exists(cache));
+
+        JsonElement forgot = (await _sandbox.RunAsync("laptop", "sync", "forget", "--json")).Expect(0).Json();
+        Assert.True(forgot.GetProperty("forgotten").GetBoolean());
+        Assert.False(File.Exists(cache));
+
+        CliResult locked = (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(1); // no cached key, no passphrase, no terminal to ask on
+        Assert.Contains("GHOSTIE_PASSPHRASE", locked.StdErr, StringComparison.Ordinal);
+        (await _sandbox.RunWithPassphraseAsync("laptop", Sandbox.Passphrase, "sync", "push")).Expect(0);
+        Assert.True(File.Exists(cache)); // unlocked again and cached
+        File.Delete(cache);
+        Assert.False((await _sandbox.RunAsync("laptop", "sync", "forget", "--json")).Expect(0).Json().GetProperty("forgotten").GetBoolean());
+    }
+}

@@ -16,6 +16,7 @@ internal static class SyncCommands
         sync.Subcommands.Add(Transfer(app, "push", "Upload this device's new, edited and deleted memories."));
         sync.Subcommands.Add(Transfer(app, "pull", "Download and apply other devices' changes (local changes are committed first, so none is lost)."));
         sync.Subcommands.Add(Status(app));
+        sync.Subcommands.Add(Forget(app));
         sync.Subcommands.Add(ConflictCommands.Create(app));
         return sync;
     }
@@ -178,6 +179,21 @@ internal static class SyncCommands
         }
 
         return ExitCodes.Success;
+    }
+
+    private static Command Forget(CliApplication app)
+    {
+        var command = new Command("forget",
+            "Forget the unlocked key cached on this device (keys/master.key is overwritten and deleted). Memories and sync settings stay; the next sync asks for the passphrase.");
+        app.SetAction(command, (context, _, _) =>
+        {
+            var cache = Ghostie.Sync.Crypto.DeviceKeyCache.ForHome(context.Home.Root);
+            bool forgotten = cache.Forget();
+            context.Report(new ForgetDocument(forgotten, cache.FilePath), CliJson.Output.ForgetDocument,
+                forgotten ? $"Forgot the cached key ({cache.FilePath}). The next sync on this device needs the passphrase." : $"No key was cached on this device ({cache.FilePath}).");
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
     }
 
     internal static string Time(DateTimeOffset? time) =>

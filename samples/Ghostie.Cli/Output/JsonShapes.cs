@@ -22,6 +22,8 @@ internal sealed record ProblemDocument(string Code, string Subject, string Messa
     public static ProblemDocument From(SyncProblem problem) => new(problem.Code.ToString(), problem.Subject, problem.Message);
 }
 
+internal sealed record ForgetDocument(bool Forgotten, string Path);
+
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
     int CloudMemories, int PendingPush, int Conflicts, IReadOnlyList<DeviceDocument> KnownDevices);
 
@@ -54,6 +56,7 @@ internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(ForgetDocument))]
 [JsonSerializable(typeof(ConflictListDocument))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(ResolveDocument))]

@@ -151,28 +151,71 @@ public sealed partial class MemorySyncManager
         await _keys.Cipher.OpenAsync(sealedFile, plain, ObjectKind.Pack, pack.Name, cancellationToken).ConfigureAwait(false);
         plain.Position = 0;
         await using var brotli = new BrotliStream(plain, CompressionMode.Decompress);
-        using var reader = new StreamReader(brotli);
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+
+        // Lines are split and parsed as UTF-8 bytes in one reused buffer: no string per line (a pull of 100,000
+        // memories would otherwise make 100,000 UTF-16 copies of its JSON for the collector to clear).
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
         {
-            if (line.Length == 0)
+            int start = 0, end = 0;
+            while (true)
             {
-                continue;
-            }
+                int newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                if (newline < 0)
+                {
+                    if (start > 0)
+                    {
+                        buffer.AsSpan(start, end - start).CopyTo(buffer);
+                        (end, start) = (end - start, 0);
+                    }
 
-            PackEntry? entry;
-            try
-            {
-                entry = JsonSerializer.Deserialize(line, CoreJson.Default.PackEntry);
-            }
-            catch (JsonException ex)
-            {
-                throw new IntegrityException(pack.Name, "an entry is not valid JSON although the pack is authentic (written by an incompatible version?)", ex);
-            }
+                    if (end == buffer.Length)
+                    {
+                        byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2); // one entry longer than the buffer
+                        buffer.AsSpan(0, end).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
 
-            if (entry is not null)
-            {
-                yield return entry;
+                    int read = await brotli.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        if (end > start)
+                        {
+                            yield return ParseEntry(pack.Name, buffer.AsSpan(start, end - start));
+                        }
+
+                        break;
+                    }
+
+                    end += read;
+                    continue;
+                }
+
+                if (newline > 0)
+                {
+                    yield return ParseEntry(pack.Name, buffer.AsSpan(start, newline));
+                }
+
+                start += newline + 1;
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static PackEntry ParseEntry(string packName, ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line, CoreJson.Default.PackEntry)
+                ?? throw new IntegrityException(packName, "an entry is JSON null although the pack is authentic");
+        }
+        catch (JsonException ex)
+        {
+            throw new IntegrityException(packName, "an entry is not valid JSON although the pack is authentic (written by an incompatible version?)", ex);
         }
     }
 

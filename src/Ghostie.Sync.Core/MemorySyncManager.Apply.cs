@@ -142,10 +142,22 @@ public sealed partial class MemorySyncManager
     {
         string path = _home.MemoryPath(id);
         var file = new FileInfo(path);
+        if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize) && !winner.Deleted
+            && LocalMemoryStore.Read(path).Record is { } existing && LocalMemoryStore.ContentHash(existing) == winner.Hash)
+        {
+            (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+            return; // the file already shows this version
+        }
+
         if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize) && !WrittenBySyncUnedited(path))
         {
             // Not the file sync last wrote or read: a malformed file, or an edit made while this sync ran. Never
             // overwrite it; a valid edit is committed by the next sync as a newer version.
+            if (_recovering)
+            {
+                return; // this device's own edit made while its state was lost: the commit that follows keeps it
+            }
+
             Problem(GhostieErrorCode.MalformedLocalFile, path,
                 $"{path} was not updated to the newer version from device '{winner.Origin}' because it is malformed or was changed during sync; it was left untouched.");
             return;

@@ -13,7 +13,10 @@ public sealed partial class MemorySyncManager
             SyncMetadata = new SyncMetadata
             {
                 LastModified = DateTimeOffset.FromUnixTimeMilliseconds(version.WallMs),
-                SyncHash = version.Hash,
+
+                // Written before the outbox: without its sync_hash, a file left by a crash in between is committed as
+                // an ordinary local edit by the next sync, never mistaken for sync's own unedited output.
+                SyncHash = "",
                 Version = VersionVector.From(version.VersionVector).Sum,
             },
         };
@@ -95,7 +98,8 @@ public sealed partial class MemorySyncManager
             using LocalLock _ = LocalLock.Acquire(_home);
             ReloadStateIfChanged();
             _problems = [];
-            await RecoverOwnLogAsync(cancellationToken).ConfigureAwait(false);
+            Dictionary<string, List<string>> heads = await ListHeadsAsync(OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
+            await CheckOwnHeadAsync(heads.GetValueOrDefault(_prefix) ?? [], cancellationToken).ConfigureAwait(false);
             int ignored = 0;
             CommitLocalChanges(null, ref ignored); // an unpushed local edit becomes a version first, never lost
             string memoryPath = _home.MemoryPath(id);

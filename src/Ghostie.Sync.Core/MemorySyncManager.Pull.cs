@@ -9,9 +9,8 @@ public sealed partial class MemorySyncManager
     /// applies the packs they list that this device has not ingested yet. A device whose head or packs cannot be
     /// read is reported and skipped; the others still sync.
     /// </summary>
-    private async Task<(int Applied, int NewConflicts)> PullCoreAsync(IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    private async Task<(int Applied, int NewConflicts)> PullCoreAsync(Dictionary<string, List<string>> heads, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        Dictionary<string, List<string>> heads = await ListHeadsAsync(HeadPrefix, cancellationToken).ConfigureAwait(false);
         int applied = 0, newConflicts = 0;
         foreach ((string prefix, List<string> names) in heads.OrderBy(h => h.Key, StringComparer.Ordinal))
         {

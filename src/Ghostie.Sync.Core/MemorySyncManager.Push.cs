@@ -7,10 +7,10 @@ public sealed partial class MemorySyncManager
     /// <summary>
     /// Uploads the outbox as new immutable packs under this device's prefix, then a new head naming every live pack
     /// (written last), then deletes the previous head. A crash at any point leaves the repository readable: before
-    /// the head lands, the new packs are merely unreferenced (deleted by the next push); after it, the next push
-    /// finds its own newer head and adopts it.
+    /// the head lands, the new packs are merely unreferenced (deleted by the next push); after it, the next run
+    /// finds its own newer head and adopts it (<see cref="CheckOwnHeadAsync"/>).
     /// </summary>
-    private async Task<(int Uploaded, bool Saved)> PushCoreAsync(IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    private async Task<(int Uploaded, bool Saved)> PushCoreAsync(List<string> own, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         List<OutboxLine> outbox = ReadOutbox(_state.OutboxPushed);
         Dictionary<string, long> acks = _state.Devices.Where(d => d.Value.Seq > 0).ToDictionary(d => d.Key, d => d.Value.Seq, StringComparer.Ordinal);
@@ -20,33 +20,12 @@ public sealed partial class MemorySyncManager
         bool retirable = _state.Retired.Any(IsAcknowledgedByAll);
         if (outbox.Count == 0 && !acksAwaited && !retirable && _state.OwnSeq > 0)
         {
-            return (0, false); // nothing to say: no request at all
+            return (0, false); // nothing to say: no write at all
         }
 
         if (outbox.Count == 0 && _state.OwnSeq == 0 && acks.Count == 0)
         {
             return (0, false); // a device with nothing to push and nothing seen announces itself with its first change
-        }
-
-        // Our own head may be newer than our state (a push that crashed after writing its head), gone, or older.
-        Dictionary<string, List<string>> ownHeads = await ListHeadsAsync(OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
-        List<string> own = ownHeads.GetValueOrDefault(_prefix) ?? [];
-        foreach (string name in own.Where(n => n != _state.OwnHead))
-        {
-            HeadDocument? head = await ReadHeadAsync(name, cancellationToken).ConfigureAwait(false);
-            if (head is not null && head.Seq > _state.OwnSeq && head.Installation != _state.Installation)
-            {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                    $"Another installation is writing to the repository as device '{DeviceId}' (its head '{name}' has sequence {head.Seq}). Two devices must not share an id: set this one up again with a unique device id.");
-            }
-
-            if (head is not null && head.Seq > _state.OwnSeq)
-            {
-                SyncLog.RecoveredOwnHead(_logger, head.Seq);
-                (_state.OwnSeq, _state.OwnHead, _state.OwnPacks, _state.Retired) = (head.Seq, name, head.Packs, head.Retired);
-                _state.OutboxPushed = Math.Max(_state.OutboxPushed, head.OutboxThrough);
-                outbox = ReadOutbox(_state.OutboxPushed);
-            }
         }
 
         if (_state.OwnHead is not null && !own.Contains(_state.OwnHead))

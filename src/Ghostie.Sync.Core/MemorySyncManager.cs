@@ -44,7 +44,7 @@ public sealed partial class MemorySyncManager : IDisposable
         _options = options;
         _logger = logger;
         _home = new GhostieHome(options.Home);
-        _home.EnsureCreated();
+        Directory.CreateDirectory(_home.ConflictsPath); // never memories/: a missing memories folder must stay missing (see commit)
         _store = new LocalMemoryStore(_home);
         DeviceId = deviceId;
         DeviceName = deviceName;
@@ -162,11 +162,16 @@ public sealed partial class MemorySyncManager : IDisposable
             _reads = _writes = 0;
             int uploaded = 0, downloaded = 0, newConflicts = 0;
             CleanTemporaryFiles();
-            await RecoverOwnLogAsync(cancellationToken).ConfigureAwait(false);
+
+            // One listing serves the whole run: it shows whether this device's own head moved (checked before anything
+            // is committed, so counters and outbox numbers continue from the real history) and what others wrote.
+            Dictionary<string, List<string>> heads = await ListHeadsAsync(pull ? HeadPrefix : OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
+            List<string> ownHeads = heads.GetValueOrDefault(_prefix) ?? [];
+            await CheckOwnHeadAsync(ownHeads, cancellationToken).ConfigureAwait(false);
             CommitLocalChanges(progress, ref newConflicts, save: false); // the outbox is durable; the state is saved below
             if (pull)
             {
-                (downloaded, int conflicts) = await PullCoreAsync(progress, cancellationToken).ConfigureAwait(false);
+                (downloaded, int conflicts) = await PullCoreAsync(heads, progress, cancellationToken).ConfigureAwait(false);
                 newConflicts += conflicts;
                 _state.LastPull = Now;
             }
@@ -175,7 +180,7 @@ public sealed partial class MemorySyncManager : IDisposable
             bool saved = false;
             if (push)
             {
-                (uploaded, saved) = await PushCoreAsync(progress, cancellationToken).ConfigureAwait(false);
+                (uploaded, saved) = await PushCoreAsync(ownHeads, progress, cancellationToken).ConfigureAwait(false);
             }
 
             if (!saved)
@@ -236,21 +241,18 @@ public sealed partial class MemorySyncManager : IDisposable
     }
 
     /// <summary>
-    /// A state that has never seen this device's own log (new, lost, or restored from an old backup) first reads the
-    /// device's own packs, so its counters continue where its history is and its old versions are known.
-    /// Otherwise its next edits would reuse counters that other devices already hold, and be dropped there.
+    /// Compares this device's own heads in storage with what the state knows. A newer own head means the state is
+    /// behind its own history: a push that crashed after writing its head, a state that was lost or restored from a
+    /// backup, or a reinstall under the same device id. The device's own packs are then applied first (files written
+    /// where missing, never over a local file), so its counters and outbox continue from the real history; outbox
+    /// lines the head already covers are dropped. A newer head written by another installation while this one was
+    /// active means two devices share one id: an error, never a merge of two histories.
     /// </summary>
-    private async Task RecoverOwnLogAsync(CancellationToken cancellationToken)
+    private async Task CheckOwnHeadAsync(List<string> names, CancellationToken cancellationToken)
     {
-        if (_state.OwnLogChecked)
-        {
-            return;
-        }
-
-        Dictionary<string, List<string>> heads = await ListHeadsAsync(OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
         HeadDocument? best = null;
         string? bestName = null;
-        foreach (string name in heads.GetValueOrDefault(_prefix) ?? [])
+        foreach (string name in names.Where(n => n != _state.OwnHead))
         {
             HeadDocument? head = await ReadHeadAsync(name, cancellationToken).ConfigureAwait(false);
             if (head is not null && (best is null || head.Seq > best.Seq))
@@ -261,18 +263,35 @@ public sealed partial class MemorySyncManager : IDisposable
 
         if (best is not null && best.Seq > _state.OwnSeq)
         {
-            foreach (PackRef pack in best.Packs)
+            if (best.Installation != _state.Installation && _state.OwnLogChecked)
             {
-                await foreach (PackEntry entry in ReadPackAsync(pack, cancellationToken).ConfigureAwait(false))
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"Another installation is writing to the repository as device '{DeviceId}' (its head '{bestName}' has sequence {best.Seq}). Two devices must not share an id: set this one up again with a unique device id.");
+            }
+
+            var pushed = new HashSet<string>(StringComparer.Ordinal);
+            _recovering = true; // local files that differ are this device's own edits: kept, and not reported
+            try
+            {
+                foreach (PackRef pack in best.Packs)
                 {
-                    ApplyVersion(entry, local: false, writeFiles: false);
+                    await foreach (PackEntry entry in ReadPackAsync(pack, cancellationToken).ConfigureAwait(false))
+                    {
+                        ApplyVersion(entry, local: false, writeFiles: true);
+                        pushed.Add(VersionKey(entry));
+                    }
                 }
+            }
+            finally
+            {
+                _recovering = false;
             }
 
             (_state.OwnSeq, _state.OwnHead, _state.OwnPacks, _state.Retired) = (best.Seq, bestName, best.Packs, best.Retired);
-            if (best.Installation == _state.Installation)
+            List<OutboxLine> pending = ReadOutbox(_state.OutboxPushed);
+            if (pending.Any(l => pushed.Contains(VersionKey(l.Entry))))
             {
-                _state.OutboxPushed = Math.Max(_state.OutboxPushed, best.OutboxThrough);
+                RewriteOutbox(pending.Where(l => !pushed.Contains(VersionKey(l.Entry))).ToList());
             }
 
             SyncLog.RecoveredOwnHead(_logger, best.Seq);
@@ -280,6 +299,11 @@ public sealed partial class MemorySyncManager : IDisposable
 
         _state.OwnLogChecked = true;
     }
+
+    private static string VersionKey(PackEntry entry) =>
+        entry.Id + "|" + string.Join(",", entry.VersionVector.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => v.Key + ":" + v.Value));
+
+    private bool _recovering;
 
     private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
 
@@ -415,14 +439,27 @@ public sealed partial class MemorySyncManager : IDisposable
         return lines;
     }
 
+    private static OutboxLine? TryParseOutboxLine(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line, CoreJson.Default.OutboxLine);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private void AppendOutbox(List<PackEntry> entries)
     {
         List<OutboxLine> existing = ReadOutbox(0);
-        long seq = Math.Max(_state.OutboxApplied, existing.Count > 0 ? existing[^1].Seq : 0);
+        long seq = Math.Max(Math.Max(_state.OutboxApplied, _state.OutboxPushed), existing.Count > 0 ? existing.Max(l => l.Seq) : 0);
         var lines = entries.Select(e => new OutboxLine { Seq = ++seq, Entry = e, EntryJson = e.ToJson() }).ToList();
         using (var stream = new FileStream(_home.OutboxPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16))
         {
-            // A line torn by a crash mid-append would swallow the next one: cut the file back to its last newline.
+            // A line torn by a crash mid-append would swallow the next one: cut the file back to its last newline,
+            // unless the tail is a complete line that only lacks its newline (it was parsed and replayed: keep it).
             long end = stream.Length;
             while (end > 0)
             {
@@ -433,6 +470,19 @@ public sealed partial class MemorySyncManager : IDisposable
                 }
 
                 end--;
+            }
+
+            if (end < stream.Length)
+            {
+                var tail = new byte[stream.Length - end];
+                stream.Position = end;
+                stream.ReadExactly(tail);
+                if (TryParseOutboxLine(tail) is not null)
+                {
+                    stream.Position = stream.Length;
+                    stream.WriteByte((byte)'\n');
+                    end = stream.Length;
+                }
             }
 
             stream.SetLength(end);
@@ -465,9 +515,10 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>Test hook: the versions not superseded, per memory, winner first.</summary>
     internal IReadOnlyDictionary<string, RecordState> RecordStates => _state.Records;
 
-    private void TrimOutbox(long through)
+    private void TrimOutbox(long through) => RewriteOutbox(ReadOutbox(through));
+
+    private void RewriteOutbox(List<OutboxLine> rest)
     {
-        List<OutboxLine> rest = ReadOutbox(through);
         _outbox = rest;
         if (rest.Count == 0)
         {
@@ -491,7 +542,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private void CommitLocalChanges(IProgress<SyncProgress>? progress, ref int newConflicts, bool save = true)
     {
-        if (!Directory.Exists(_home.MemoriesPath) && _state.Records.Values.Any(r => r.Versions.Count > 0 && !r.Winner.Deleted))
+        if (!Directory.Exists(_home.MemoriesPath) && _state.Records.Values.Any(r => r.Versions.Count > 0 && !r.Winner.Deleted && r.FileSize >= 0))
         {
             // Never read a missing folder as "every memory was deleted".
             throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
@@ -549,15 +600,17 @@ public sealed partial class MemorySyncManager : IDisposable
                 }
 
                 string hash = contentHash!;
-                VersionInfo? shown = known?.Versions.FirstOrDefault(v => !v.Deleted && v.Hash == hash);
+                // Touched or rewritten with the same content as the current version (or as the version the file showed).
+                VersionInfo? shown = known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash
+                    ? known.Winner
+                    : known?.Versions.FirstOrDefault(v => !v.Deleted && v.Hash == hash && known.FileVector is { } fv && Vectors.Compare(fv, v.VersionVector) == Causality.Equal);
                 if (shown is not null)
                 {
-                    // Touched, rewritten with the same content, or showing a version sync already knows.
                     (known!.FileTicks, known.FileSize, known.FileVector) = (local.LastWriteTicks, local.Size, shown.VersionVector);
                     continue;
                 }
 
-                if (local.Record.SyncMetadata?.SyncHash == hash)
+                if (local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 })
                 {
                     // Written by sync and not edited since, but of a version this state does not know: a pull that was
                     // interrupted before it saved the state. Not a local edit; the next pull records or replaces it.
@@ -574,7 +627,9 @@ public sealed partial class MemorySyncManager : IDisposable
 
         foreach ((string id, RecordState known) in _state.Records)
         {
-            if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id))
+            // Only a file sync saw (wrote or read) can have been deleted by the user; a version whose file was never
+            // written here (recovered from the repository, or refused) is not a deletion.
+            if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id) && known.FileSize >= 0)
             {
                 VersionVector baseline = VersionVector.From(known.FileVector ?? known.Winner.VersionVector);
                 entries.Add(NewLocalEntry(id, baseline, deleted: true, "deleted", null));

@@ -157,6 +157,8 @@ public class RecoveryTests
         Device second = await cluster.AddDeviceAsync("same-id-elsewhere");
         await cluster.ReopenAsync(second, deviceId: "same-id");
         await second.SyncAsync(); // takes over the id's history (as after a reinstall)
+        second.Add("from the second machine");
+        await second.SyncAsync();
         first.Add("the first machine again");
 
         var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => first.SyncAsync());

@@ -47,6 +47,7 @@ internal sealed class Cluster : IDisposable
         }
 
         var options = new GhostieSyncOptions { Home = Path.Combine(Root, deviceId), TimeProvider = Time, PackTargetBytes = 256 * 1024, CompactAfterPacks = 4 };
+        new GhostieHome(options.Home).EnsureCreated(); // as setup does
         var device = new Device(deviceId, MemorySyncManager.Create(backend, keys, options, deviceId, deviceId + " name", ownsKeys: true), Time);
         _devices.Add(device);
         return device;

@@ -31,6 +31,7 @@ public sealed partial class MemorySyncManager
         _gate.Wait();
         try
         {
+            ReloadStateIfChanged();
             return ListConflictsCore();
         }
         finally
@@ -60,6 +61,7 @@ public sealed partial class MemorySyncManager
         _gate.Wait();
         try
         {
+            ReloadStateIfChanged();
             return GetConflictCore(id);
         }
         finally

@@ -25,9 +25,9 @@ public sealed partial class MemorySyncManager
                 _state.Devices[prefix] = device;
             }
 
-            if (names.Count == 1 && names[0] == device.Head)
+            if (names.All(n => n == device.Head || device.Leftovers.Contains(n)))
             {
-                continue; // nothing new from this device: no download at all
+                continue; // nothing new from this device (leftover older heads were read once): no download at all
             }
 
             try
@@ -72,7 +72,10 @@ public sealed partial class MemorySyncManager
 
         if (best.Seq < device.Seq && device.Head is not null && names.Contains(device.Head))
         {
-            return (0, 0); // an older head the device has not deleted yet (it crashed, or a synced folder lags): not a rollback
+            // An older head the device has not deleted yet (it crashed, or a synced folder lags): not a rollback.
+            // Remembered, so it is not downloaded again.
+            device.Leftovers.UnionWith(names.Where(n => n != device.Head));
+            return (0, 0);
         }
 
         if (best.Seq < device.Seq)
@@ -119,6 +122,7 @@ public sealed partial class MemorySyncManager
 
         progress?.Report(new SyncProgress("download", done, total));
         device.Ingested.IntersectWith(best.Packs.Select(p => p.Name));
+        device.Leftovers.Clear();
         device.Head = bestName;
         device.Seq = best.Seq;
         device.AcksOfUs = best.Acks.GetValueOrDefault(_prefix);

@@ -114,6 +114,7 @@ public sealed partial class MemorySyncManager : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ReloadStateIfChanged(); // also after a failed run, whose state in memory was discarded
             int local = Directory.Exists(_home.MemoriesPath)
                 ? Directory.EnumerateFiles(_home.MemoriesPath, "*.json").Count(p => !Path.GetFileName(p).StartsWith('.'))
                 : 0;

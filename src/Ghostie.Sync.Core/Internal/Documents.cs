@@ -167,6 +167,7 @@ internal sealed class RemoteDeviceState
     [JsonPropertyName("ingested")] public HashSet<string> Ingested { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("acks_of_us")] public long AcksOfUs { get; set; }
     [JsonPropertyName("awaits_ack")] public long AwaitsAckOf { get; set; }
+    [JsonPropertyName("leftovers")] public HashSet<string> Leftovers { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("last_seen")] public DateTimeOffset? LastSeen { get; set; }
 }
 

@@ -88,6 +88,17 @@ public sealed partial class MemorySyncManager
             contents.TryAdd(oldConflict.Winner.Hash, oldConflict.Winner.Record);
         }
 
+        // A version sync could not write over a malformed or edited file is kept aside, so its content stays known.
+        if (ReadPending(entry.Id) is { } pending)
+        {
+            string pendingHash = LocalMemoryStore.ContentHash(pending);
+            contents.TryAdd(pendingHash, pending);
+            if (!after.Any(v => v.Hash == pendingHash))
+            {
+                File.Delete(PendingPath(entry.Id)); // superseded
+            }
+        }
+
         VersionInfo winner = after[0];
         string path = _home.MemoryPath(entry.Id);
         if (oldWinner is { Deleted: false } && !contents.ContainsKey(oldWinner.Hash) && File.Exists(path))
@@ -160,6 +171,18 @@ public sealed partial class MemorySyncManager
 
             Problem(GhostieErrorCode.MalformedLocalFile, path,
                 $"{path} was not updated to the newer version from device '{winner.Origin}' because it is malformed or was changed during sync; it was left untouched.");
+            if (content is not null)
+            {
+                AtomicFile.Write(PendingPath(id), JsonSerializer.SerializeToUtf8Bytes(content, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+            }
+
+            return;
+        }
+
+        if (!file.Exists && record.FileSize >= 0 && !winner.Deleted)
+        {
+            // The file sync wrote is gone, but this run's commit saw it: the user deleted it while the sync ran. Not
+            // recreated: the next sync commits the deletion, which then conflicts with this newer version.
             return;
         }
 
@@ -192,8 +215,21 @@ public sealed partial class MemorySyncManager
             },
         };
         AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+        if (File.Exists(PendingPath(id)))
+        {
+            File.Delete(PendingPath(id)); // the file shows it now
+        }
+
         file.Refresh();
         (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+    }
+
+    private string PendingPath(string id) => Path.Combine(_home.SyncPath, "pending", _home.MemoryPath(id)[(_home.MemoriesPath.Length + 1)..]);
+
+    private MemoryRecord? ReadPending(string id)
+    {
+        string path = PendingPath(id);
+        return File.Exists(path) ? LocalMemoryStore.Read(path).Record : null;
     }
 
     /// <summary>Whether a file is sync's own output, unedited: its content still hashes to the sync_hash sync wrote

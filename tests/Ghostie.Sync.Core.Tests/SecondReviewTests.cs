@@ -118,3 +118,37 @@ public class SecondReviewTests
         Assert.Empty(b.ConflictIds());
     }
 }
+
+public class PendingContentTests
+{
+    [Fact]
+    public async Task WinnerRefusedByABrokenFile_KeepsItsContent_ConflictRecordsMatchOnBothDevices()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        Device b = await cluster.AddDeviceAsync("b");
+        MemoryRecord m = a.Add("v1");
+        await a.SyncAsync();
+        await b.SyncAsync();
+        string path = b.Home.MemoryPath(m.Id);
+        string good = File.ReadAllText(path);
+        File.WriteAllText(path, "{ broken by an editor");
+        a.Edit(m.Id, "v2 from a");
+        await a.SyncAsync();
+        await b.SyncAsync(); // v2 cannot be written over the broken file: kept aside
+        File.WriteAllText(path, good.Replace("v1", "fixed by b", StringComparison.Ordinal));
+
+        await b.SyncAsync();
+        await a.SyncAsync();
+
+        static string Describe(Device d) => string.Join("|", d.Manager.ListConflicts().Select(c =>
+            $"{c.Current.DeviceId}:{c.Current.Record?.Content}/" + string.Join(",", c.Others.Select(o => $"{o.DeviceId}:{o.Record?.Content}"))));
+        Assert.Equal(Describe(a), Describe(b));
+        Assert.Contains("v2 from a", Describe(b));
+        await b.Manager.ResolveConflictAsync(m.Id, ConflictChoice.KeepTheirs);
+        await b.SyncAsync();
+        await a.SyncAsync();
+        Assert.Equal("v2 from a", b.Manager.Memories.Get(m.Id)!.Content);
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+}

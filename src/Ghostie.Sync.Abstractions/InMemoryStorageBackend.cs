@@ -22,11 +22,7 @@ public sealed class InMemoryStorageBackend : IConditionalStorageBackend
     public async Task PutAsync(string name, Stream content, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
-        ArgumentNullException.ThrowIfNull(content);
-        using var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        _objects[name] = NewStored(buffer.ToArray());
+        _objects[name] = NewStored(await ReadAllAsync(content, cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc />

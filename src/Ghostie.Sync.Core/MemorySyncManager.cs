@@ -589,41 +589,39 @@ public sealed partial class MemorySyncManager : IDisposable
             read[i] = (file, hash, json);
         });
 
+        foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in read)
         {
-            foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in read)
+            string id = local.Id;
+            _state.Records.TryGetValue(id, out RecordState? known);
+            if (local.Record is null)
             {
-                string id = local.Id;
-                _state.Records.TryGetValue(id, out RecordState? known);
-                if (local.Record is null)
-                {
-                    Problem(GhostieErrorCode.MalformedLocalFile, local.Path, $"{local.Path} is not a valid memory ({local.Problem}); it was skipped and left untouched. Fix or remove it.");
-                    continue;
-                }
-
-                string hash = contentHash!;
-                // Touched or rewritten with the same content as the current version (or as the version the file showed).
-                VersionInfo? shown = known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash
-                    ? known.Winner
-                    : known?.Versions.FirstOrDefault(v => !v.Deleted && v.Hash == hash && known.FileVector is { } fv && Vectors.Compare(fv, v.VersionVector) == Causality.Equal);
-                if (shown is not null)
-                {
-                    (known!.FileTicks, known.FileSize, known.FileVector) = (local.LastWriteTicks, local.Size, shown.VersionVector);
-                    continue;
-                }
-
-                if (local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 })
-                {
-                    // Written by sync and not edited since, but of a version this state does not know: a pull that was
-                    // interrupted before it saved the state. Not a local edit; the next pull records or replaces it.
-                    continue;
-                }
-
-                // A local edit: it follows the version the file was showing (not necessarily the current winner, if
-                // sync could not update the file), so a remote version the user never saw is never superseded.
-                VersionVector baseline = known?.FileVector is { } fileVector ? VersionVector.From(fileVector) : VersionVector.Empty;
-                entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
-                _pendingStamps[id] = (local.LastWriteTicks, local.Size);
+                Problem(GhostieErrorCode.MalformedLocalFile, local.Path, $"{local.Path} is not a valid memory ({local.Problem}); it was skipped and left untouched. Fix or remove it.");
+                continue;
             }
+
+            string hash = contentHash!;
+            // Touched or rewritten with the same content as the current version (or as the version the file showed).
+            VersionInfo? shown = known is { Versions.Count: > 0 } && !known.Winner.Deleted && known.Winner.Hash == hash
+                ? known.Winner
+                : known?.Versions.FirstOrDefault(v => !v.Deleted && v.Hash == hash && known.FileVector is { } fv && Vectors.Compare(fv, v.VersionVector) == Causality.Equal);
+            if (shown is not null)
+            {
+                (known!.FileTicks, known.FileSize, known.FileVector) = (local.LastWriteTicks, local.Size, shown.VersionVector);
+                continue;
+            }
+
+            if (local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 })
+            {
+                // Written by sync and not edited since, but of a version this state does not know: a pull that was
+                // interrupted before it saved the state. Not a local edit; the next pull records or replaces it.
+                continue;
+            }
+
+            // A local edit: it follows the version the file was showing (not necessarily the current winner, if
+            // sync could not update the file), so a remote version the user never saw is never superseded.
+            VersionVector baseline = known?.FileVector is { } fileVector ? VersionVector.From(fileVector) : VersionVector.Empty;
+            entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
+            _pendingStamps[id] = (local.LastWriteTicks, local.Size);
         }
 
         foreach ((string id, RecordState known) in _state.Records)

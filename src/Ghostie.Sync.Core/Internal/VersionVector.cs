@@ -48,7 +48,7 @@ internal static class Vectors
 }
 
 /// <summary>A version vector: for each device, how many of its edits a version includes. Immutable.</summary>
-internal sealed class VersionVector : IEquatable<VersionVector>
+internal sealed class VersionVector
 {
     public static readonly VersionVector Empty = new(ImmutableSortedDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal));
 
@@ -79,27 +79,8 @@ internal sealed class VersionVector : IEquatable<VersionVector>
         return new VersionVector(builder.ToImmutable());
     }
 
-    /// <summary>How this version relates to <paramref name="other"/>: Before means other includes everything this one does.</summary>
-    public Causality Compare(VersionVector other) => Vectors.Compare(Counters, other.Counters);
-
     /// <summary>Whether this version includes <paramref name="other"/> (equal or after).</summary>
-    public bool Includes(VersionVector other) => Compare(other) is Causality.Equal or Causality.After;
-
-    public bool Equals(VersionVector? other) => other is not null && Compare(other) == Causality.Equal;
-
-    public override bool Equals(object? obj) => Equals(obj as VersionVector);
-
-    public override int GetHashCode()
-    {
-        var hash = new HashCode();
-        foreach ((string device, long n) in Counters)
-        {
-            hash.Add(device);
-            hash.Add(n);
-        }
-
-        return hash.ToHashCode();
-    }
+    public bool Includes(VersionVector other) => Vectors.Includes(Counters, other.Counters);
 
     public override string ToString() => "{" + string.Join(",", Counters.Select(c => c.Key + ":" + c.Value)) + "}";
 }

@@ -19,6 +19,18 @@ if ! "$PYTHON" -c 'import cryptography' 2>/dev/null; then
 fi
 export GHOSTIE_INTEROP_PYTHON="$PYTHON"
 
+# Real servers the backend and vector tests start on 127.0.0.1 (each test assembly starts and stops its own):
+# moto_server comes with the machine image; s3rver, Azurite and PGlite (pgvector) are npm packages pinned in
+# tests/servers/package-lock.json.
+if ! command -v moto_server >/dev/null 2>&1; then
+  log "moto_server not found: installing it with pip (needed by the S3 tests)"
+  python3 -m pip install --quiet 'moto[server]==5.2.1' >&2 || log "could not install moto_server; the S3 tests will fail"
+fi
+if [ ! -x tests/servers/node_modules/.bin/azurite-blob ] || [ tests/servers/package-lock.json -nt tests/servers/node_modules/.package-lock.json ]; then
+  log "installing the npm test servers (s3rver, azurite, pglite) into tests/servers/node_modules"
+  npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >&2 || log "npm ci failed; the backend tests will fail"
+fi
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 dotnet test Ghostie.Sync.sln -c Release 2>&1 | tee "$out"

@@ -48,4 +48,10 @@ public enum GhostieErrorCode
 
     /// <summary>Another process is syncing the same Ghostie home.</summary>
     Busy = 14,
+
+    /// <summary>The storage refused the credentials (HTTP 401/403): a wrong, expired or under-privileged key or token.</summary>
+    AccessDenied = 15,
+
+    /// <summary>The bucket, container or gist set the backend points at does not exist.</summary>
+    StorageNotFound = 16,
 }

@@ -1,0 +1,301 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Ghostie.Sync;
+
+/// <summary>How a remote backend retries transient failures: bounded exponential backoff with full jitter, and
+/// throttling hints (Retry-After, rate-limit reset) honoured up to a ceiling.</summary>
+public sealed class BackendRetryOptions
+{
+    /// <summary>Attempts in total, the first included (default 5). 1 disables retrying.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>The backoff before the second attempt; it doubles per attempt (default 200 ms).</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest backoff between two attempts when the server gave no hint (default 20 s).</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The longest wait a server's throttling hint may impose; a longer hint fails at once as throttled
+    /// (default 2 minutes), so a caller is never parked for an hour by a rate-limit reset.</summary>
+    public TimeSpan MaxThrottleDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long one attempt may take before it counts as a transient timeout (default 100 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it).</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The clock backoff waits on (tests inject one that records the waits).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Seeds the jitter for reproducible tests; null uses a shared random source.</summary>
+    public int? JitterSeed { get; set; }
+
+    /// <summary>Throws a clear error when a value is out of range.</summary>
+    /// <exception cref="GhostieSyncException">A value is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public void Validate()
+    {
+        if (MaxAttempts is < 1 or > 100)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"BackendRetryOptions.MaxAttempts is {MaxAttempts}; use 1 to 100.");
+        }
+
+        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay || MaxThrottleDelay < TimeSpan.Zero)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "BackendRetryOptions delays must be non-negative, with MaxDelay >= BaseDelay.");
+        }
+
+        if (AttemptTimeout <= TimeSpan.Zero && AttemptTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "BackendRetryOptions.AttemptTimeout must be positive (or Timeout.InfiniteTimeSpan).");
+        }
+    }
+}
+
+/// <summary>What to do about a failed attempt.</summary>
+public enum RetryKind
+{
+    /// <summary>Do not retry: the failure is permanent (bad credentials, missing container, bad request).</summary>
+    Permanent,
+
+    /// <summary>Retry after an exponential, jittered backoff (5xx, timeouts, reset connections).</summary>
+    Transient,
+
+    /// <summary>The server asked to slow down; retry after its hint, or a backoff when it gave none.</summary>
+    Throttled,
+}
+
+/// <summary>The classification of a failed attempt.</summary>
+/// <param name="Kind">Retry or not, and how.</param>
+/// <param name="RetryAfter">The server's hint, when it gave one.</param>
+/// <param name="Reason">A short, secret-free description for the final error ("HTTP 503", "connection reset").</param>
+public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter, string Reason)
+{
+    /// <summary>A permanent failure.</summary>
+    /// <param name="reason">A short, secret-free description.</param>
+    public static RetryVerdict Permanent(string reason) => new(RetryKind.Permanent, null, reason);
+
+    /// <summary>A transient failure.</summary>
+    /// <param name="reason">A short, secret-free description.</param>
+    public static RetryVerdict Transient(string reason) => new(RetryKind.Transient, null, reason);
+
+    /// <summary>Throttling, with the server's hint if any.</summary>
+    /// <param name="retryAfter">The server's hint.</param>
+    /// <param name="reason">A short, secret-free description.</param>
+    public static RetryVerdict Throttled(TimeSpan? retryAfter, string reason) => new(RetryKind.Throttled, retryAfter, reason);
+
+    /// <summary>Classifies an HTTP status the usual way: 408, 500, 502, 503, 504 transient; 429 throttled (503 with a
+    /// Retry-After too); everything else permanent. Retry-After is read as seconds or as an HTTP date.</summary>
+    /// <param name="response">The response of the failed attempt.</param>
+    /// <param name="timeProvider">The clock an HTTP-date hint is measured against.</param>
+    public static RetryVerdict FromHttpResponse(HttpResponseMessage response, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        int status = (int)response.StatusCode;
+        string reason = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
+        TimeSpan? hint = ReadRetryAfter(response.Headers.RetryAfter, timeProvider ?? TimeProvider.System);
+        return status switch
+        {
+            429 => Throttled(hint, reason),
+            503 when hint is not null => Throttled(hint, reason),
+            408 or 500 or 502 or 503 or 504 => Transient(reason),
+            _ => Permanent(reason),
+        };
+    }
+
+    /// <summary>Classifies an exception thrown by <see cref="HttpClient"/>: connection failures, resets and I/O
+    /// errors are transient; anything else permanent. (Timeouts are recognised by <see cref="BackendRetry"/>.)</summary>
+    /// <param name="exception">The exception.</param>
+    public static RetryVerdict FromHttpException(Exception exception) => exception switch
+    {
+        HttpRequestException e => Transient(e.HttpRequestError == HttpRequestError.Unknown ? "network error" : $"network error ({e.HttpRequestError})"),
+        IOException => Transient("connection reset"),
+        _ => Permanent(exception.GetType().Name),
+    };
+
+    /// <summary>Reads a Retry-After header (delta seconds or HTTP date) as a delay.</summary>
+    /// <param name="header">The header, if present.</param>
+    /// <param name="timeProvider">The clock a date is measured against.</param>
+    public static TimeSpan? ReadRetryAfter(RetryConditionHeaderValue? header, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (header?.Delta is TimeSpan delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is DateTimeOffset date)
+        {
+            TimeSpan wait = date - timeProvider.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// Runs one backend operation with retries. Each attempt gets its own timeout; the caller's cancellation ends
+/// everything at once. When attempts run out, or a throttling hint exceeds the ceiling, the result is a transient
+/// <see cref="GhostieSyncException"/> with <see cref="GhostieErrorCode.BackendUnavailable"/> naming the operation
+/// and the last reason (never a URL, key or token).
+/// </summary>
+public static class BackendRetry
+{
+    private static readonly object SharedRandomLock = new();
+    private static readonly Random SharedRandom = new();
+
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, fails permanently, or attempts run out.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="operation">A secret-free name for errors, for example "S3 PUT p/ab/cd".</param>
+    /// <param name="attempt">One attempt; receives a token that combines the caller's and the attempt timeout.</param>
+    /// <param name="classify">Decides, for an exception thrown by an attempt, whether to retry. Exceptions that are
+    /// already <see cref="GhostieSyncException"/> and permanent verdicts are rethrown unchanged.</param>
+    /// <param name="options">Attempts, delays, clock.</param>
+    /// <param name="cancellationToken">Cancels the operation (an <see cref="OperationCanceledException"/>, never retried).</param>
+    public static async Task<T> ExecuteAsync<T>(
+        string operation,
+        Func<CancellationToken, Task<T>> attempt,
+        Func<Exception, RetryVerdict> classify,
+        BackendRetryOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        ArgumentNullException.ThrowIfNull(classify);
+        ArgumentNullException.ThrowIfNull(options);
+        Random random = options.JitterSeed is int seed ? new Random(seed) : SharedRandom;
+        for (int number = 1; ; number++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            RetryVerdict verdict;
+            Exception failure;
+            using (var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                if (options.AttemptTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    attemptCts.CancelAfter(options.AttemptTimeout);
+                }
+
+                try
+                {
+                    return await attempt(attemptCts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (OperationCanceledException e) when (attemptCts.IsCancellationRequested)
+                {
+                    failure = e;
+                    verdict = RetryVerdict.Transient($"no answer within {options.AttemptTimeout.TotalSeconds:0.#} s");
+                }
+                catch (GhostieSyncException)
+                {
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    verdict = classify(e);
+                }
+            }
+
+            if (verdict.Kind == RetryKind.Permanent)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+
+            if (number >= options.MaxAttempts)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"{operation} failed after {number} attempt(s): {verdict.Reason}. The storage service is unreachable or overloaded; try again later.",
+                    isTransient: true, failure);
+            }
+
+            TimeSpan delay = Backoff(number, options, random);
+            if (verdict.Kind == RetryKind.Throttled && verdict.RetryAfter is TimeSpan hint)
+            {
+                if (hint > options.MaxThrottleDelay)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                        $"{operation} was throttled ({verdict.Reason}); the service asks to wait {hint.TotalSeconds:0} s, longer than the allowed {options.MaxThrottleDelay.TotalSeconds:0} s. Try again later.",
+                        isTransient: true, failure);
+                }
+
+                delay = hint;
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Runs an attempt without a result. See <see cref="ExecuteAsync{T}"/>.</summary>
+    /// <param name="operation">A secret-free name for errors.</param>
+    /// <param name="attempt">One attempt.</param>
+    /// <param name="classify">Decides whether to retry.</param>
+    /// <param name="options">Attempts, delays, clock.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    public static Task ExecuteAsync(string operation, Func<CancellationToken, Task> attempt, Func<Exception, RetryVerdict> classify,
+        BackendRetryOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        return ExecuteAsync<bool>(operation, async ct =>
+        {
+            await attempt(ct).ConfigureAwait(false);
+            return true;
+        }, classify, options, cancellationToken);
+    }
+
+    /// <summary>The full-jitter backoff before attempt <paramref name="failedAttempts"/> + 1: uniform in
+    /// [0, min(MaxDelay, BaseDelay * 2^(failedAttempts-1))].</summary>
+    /// <param name="failedAttempts">Attempts made so far (1 or more).</param>
+    /// <param name="options">The delays.</param>
+    /// <param name="random">The jitter source.</param>
+    internal static TimeSpan Backoff(int failedAttempts, BackendRetryOptions options, Random random)
+    {
+        double ceiling = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failedAttempts - 1, 30)));
+        double factor;
+        if (ReferenceEquals(random, SharedRandom))
+        {
+            lock (SharedRandomLock)
+            {
+                factor = random.NextDouble();
+            }
+        }
+        else
+        {
+            factor = random.NextDouble();
+        }
+
+        return TimeSpan.FromMilliseconds(ceiling * factor);
+    }
+}
+
+/// <summary>Thrown inside an attempt to report a failed HTTP response to <see cref="BackendRetry"/>; carries the
+/// verdict so classification reads the status and headers once. Backends turn it into their own error when it is
+/// permanent.</summary>
+public sealed class HttpAttemptException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="status">The HTTP status.</param>
+    /// <param name="verdict">What to do about it.</param>
+    /// <param name="serviceCode">The service's error code (for example "ContainerNotFound"), if the body named one.</param>
+    public HttpAttemptException(HttpStatusCode status, RetryVerdict verdict, string? serviceCode)
+        : base(verdict.Reason + (serviceCode is null ? "" : $" ({serviceCode})"))
+    {
+        Status = status;
+        Verdict = verdict;
+        ServiceCode = serviceCode;
+    }
+
+    /// <summary>The HTTP status.</summary>
+    public HttpStatusCode Status { get; }
+
+    /// <summary>The classification.</summary>
+    public RetryVerdict Verdict { get; }
+
+    /// <summary>The service's error code, if any.</summary>
+    public string? ServiceCode { get; }
+}

@@ -21,8 +21,7 @@ public static class Servers
     public static Task<ServerProcess> StartAzuriteAsync() =>
         ServerProcess.StartAsync("azurite-blob", ServerProcess.NpmProgram("azurite-blob"),
             port => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--inMemoryPersistence", "--disableProductStyleUrl", "--disableTelemetry", "--silent", "--skipApiVersionCheck",
-                "--location", Path.Combine(Path.GetTempPath(), "ghostie-azurite-" + Guid.NewGuid().ToString("N")[..8])]);
+                "--inMemoryPersistence", "--disableProductStyleUrl", "--disableTelemetry", "--silent", "--skipApiVersionCheck"]);
 
     /// <summary>PGlite (PostgreSQL in WASM) with pgvector over the wire protocol.</summary>
     public static Task<ServerProcess> StartPgliteAsync() =>

@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Ghostie.Sync.Backends.S3.Internal;
+
+namespace Ghostie.Sync.Backends.S3;
+
+public partial class S3Backend
+{
+    /// <summary>S3 accepts at most 10,000 parts per object.</summary>
+    private const int MaxParts = 10_000;
+
+    /// <summary>Small objects start in a small buffer that grows only as far as needed.</summary>
+    private const int InitialBufferBytes = 64 * 1024;
+
+    /// <summary>Uploads <paramref name="content"/>: up to the multipart threshold in one PUT from a pooled buffer,
+    /// larger objects as a multipart upload, one pooled part buffer at a time.</summary>
+    /// <param name="name">The object name (validated).</param>
+    /// <param name="content">The bytes, read to the end.</param>
+    /// <param name="ifNoneMatch">"*" for create-only, or null.</param>
+    /// <param name="ifMatch">The ETag the object must still have, or null.</param>
+    /// <param name="cancellationToken">Cancels the upload; nothing is left behind.</param>
+    /// <returns>False when a condition failed (nothing was written), else true.</returns>
+    private protected async Task<bool> UploadAsync(string name, Stream content, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        int threshold = Options.MultipartThresholdBytes;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(threshold, 1, InitialBufferBytes));
+        try
+        {
+            int filled = 0;
+            while (filled < threshold)
+            {
+                if (filled == buffer.Length)
+                {
+                    buffer = Grow(buffer, filled, Math.Min(threshold, buffer.Length * 2));
+                }
+
+                int read = await content.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, threshold) - filled), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+                }
+
+                filled += read;
+            }
+
+            // Exactly the threshold so far: one more byte decides between a single PUT and a multipart upload.
+            byte[] one = new byte[1];
+            if (await content.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+            }
+
+            int capacity = Math.Max(threshold, Options.PartSizeBytes);
+            if (buffer.Length < capacity)
+            {
+                buffer = Grow(buffer, filled, capacity);
+            }
+
+            return await PutMultipartAsync(name, content, buffer, filled, one[0], ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int filled, int size)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan(0, filled).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+
+    private async Task<bool> PutSingleAsync(string name, byte[] buffer, int length, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
+    {
+        string key = KeyPrefix + name;
+        int attempts = 0;
+        bool stored = await RunAsync("S3 PUT " + name, async ct =>
+        {
+            attempts++;
+            var request = new PutObjectRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                InputStream = new MemoryStream(buffer, 0, length, writable: false),
+                AutoCloseStream = true,
+
+                // A signed, unchunked body: s3rver would otherwise store the aws-chunked framing as the object.
+                UseChunkEncoding = false,
+                ContentType = "application/octet-stream",
+                IfNoneMatch = ifNoneMatch,
+                IfMatch = ifMatch,
+            };
+            try
+            {
+                await Client.PutObjectAsync(request, ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (AmazonS3Exception e) when ((ifNoneMatch is not null || ifMatch is not null) && IsConditionFailure(e, ifMatch is not null))
+            {
+                return false;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (!stored && attempts > 1 && ifNoneMatch is not null)
+        {
+            // An earlier attempt may have stored the object and lost only its answer; then the 412 is our own write.
+            // A single PUT's ETag is the body's MD5 (without SSE-KMS), which tells the two apart.
+            string? etag = await HeadAsync(name, cancellationToken).ConfigureAwait(false);
+#pragma warning disable CA5351 // MD5 only recognises our own upload by its ETag; it protects nothing.
+            string md5 = Convert.ToHexStringLower(MD5.HashData(buffer.AsSpan(0, length)));
+#pragma warning restore CA5351
+            stored = etag is not null && string.Equals(etag.Trim('"'), md5, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return stored;
+    }
+
+    /// <summary>412 Precondition Failed; with If-Match also 404 (the object to replace is gone), but never a missing bucket.</summary>
+    private static bool IsConditionFailure(AmazonS3Exception e, bool ifMatch) =>
+        e.StatusCode == HttpStatusCode.PreconditionFailed
+        || (ifMatch && e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is not "NoSuchBucket");
+
+    private async Task<bool> PutMultipartAsync(string name, Stream content, byte[] buffer, int filled, byte carry,
+        string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
+    {
+        string key = KeyPrefix + name;
+        int partSize = Options.PartSizeBytes;
+        InitiateMultipartUploadResponse started = await RunAsync("S3 start multipart " + name, ct =>
+            Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                ContentType = "application/octet-stream",
+            }, ct), cancellationToken).ConfigureAwait(false);
+        string uploadId = started.UploadId;
+        var parts = new List<PartETag>();
+        bool finished = false;
+        try
+        {
+            int offset = 0;
+            bool carried = true;
+            bool end = false;
+            while (true)
+            {
+                while (filled - offset >= partSize)
+                {
+                    parts.Add(await UploadPartAsync(name, key, uploadId, parts.Count + 1, buffer, offset, partSize, cancellationToken).ConfigureAwait(false));
+                    offset += partSize;
+                }
+
+                // Keep the unsent tail at the start of the buffer, then the byte read to decide on multipart.
+                buffer.AsSpan(offset, filled - offset).CopyTo(buffer);
+                filled -= offset;
+                offset = 0;
+                if (carried)
+                {
+                    buffer[filled++] = carry;
+                    carried = false;
+                }
+
+                if (end)
+                {
+                    break;
+                }
+
+                while (filled < partSize)
+                {
+                    int read = await content.ReadAsync(buffer.AsMemory(filled, partSize - filled), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        end = true;
+                        break;
+                    }
+
+                    filled += read;
+                }
+            }
+
+            if (filled > 0 || parts.Count == 0)
+            {
+                parts.Add(await UploadPartAsync(name, key, uploadId, parts.Count + 1, buffer, 0, filled, cancellationToken).ConfigureAwait(false));
+            }
+
+            int completions = 0;
+            bool completed = await RunAsync("S3 complete multipart " + name, async ct =>
+            {
+                completions++;
+                try
+                {
+                    await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+                    {
+                        BucketName = Bucket,
+                        Key = key,
+                        UploadId = uploadId,
+                        PartETags = parts,
+                        IfNoneMatch = ifNoneMatch,
+                        IfMatch = ifMatch,
+                    }, ct).ConfigureAwait(false);
+                    return true;
+                }
+                catch (AmazonS3Exception e) when ((ifNoneMatch is not null || ifMatch is not null) && IsConditionFailure(e, ifMatch is not null))
+                {
+                    return false;
+                }
+                catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchUpload" && completions > 1)
+                {
+                    // A retried completion whose first attempt succeeded: the upload is gone because it became the object.
+                    return true;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            finished = completed;
+            if (completed)
+            {
+                Log.MultipartCompleted(Logger, DisplayName, name, parts.Count);
+            }
+
+            return completed;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                await AbortQuietlyAsync(name, key, uploadId).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<PartETag> UploadPartAsync(string name, string key, string uploadId, int number, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        if (number > MaxParts)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"Object '{name}' needs more than {MaxParts} parts of {Options.PartSizeBytes} bytes; raise S3BackendOptions.PartSizeBytes.");
+        }
+
+        UploadPartResponse response = await RunAsync($"S3 upload part {number} of {name}", ct =>
+            Client.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                UploadId = uploadId,
+                PartNumber = number,
+                PartSize = count,
+                InputStream = new MemoryStream(buffer, offset, count, writable: false),
+                UseChunkEncoding = false,
+            }, ct), cancellationToken).ConfigureAwait(false);
+        return new PartETag(number, response.ETag);
+    }
+
+    /// <summary>Aborts a multipart upload that will not complete (failure or cancellation), with its own time limit,
+    /// since the caller's token may be the reason we are here.</summary>
+    private async Task AbortQuietlyAsync(string name, string key, string uploadId)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await RunAsync("S3 abort multipart " + name, ct =>
+                Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId }, ct),
+                limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is GhostieSyncException or OperationCanceledException or AmazonServiceException)
+        {
+            Log.AbortFailed(Logger, DisplayName, name, e);
+        }
+    }
+
+    /// <summary>Checks once whether the endpoint honours conditional writes: a create-only PUT of a fresh probe object
+    /// must fail with 412 the second time, and a PUT with a wrong If-Match must fail with 412. The probe object's name
+    /// is not an object name, so listings never show it, even if deleting it fails.</summary>
+    private protected async Task<bool> ProbeConditionalWritesAsync(CancellationToken cancellationToken)
+    {
+        string key = KeyPrefix + ".ghostie-probe/" + Guid.NewGuid().ToString("N");
+        async Task<bool> PutProbeAsync(string? ifNoneMatch, string? ifMatch) =>
+            await RunAsync("S3 conditional-write probe", async ct =>
+            {
+                try
+                {
+                    await Client.PutObjectAsync(new PutObjectRequest
+                    {
+                        BucketName = Bucket,
+                        Key = key,
+                        InputStream = new MemoryStream([0x67], writable: false),
+                        UseChunkEncoding = false,
+                        IfNoneMatch = ifNoneMatch,
+                        IfMatch = ifMatch,
+                    }, ct).ConfigureAwait(false);
+                    return true;
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+                {
+                    return false;
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
+                {
+                    // The store rejects the header outright: treat as "not honoured" (the write did not happen).
+                    return true;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+
+        try
+        {
+            if (!await PutProbeAsync("*", null).ConfigureAwait(false))
+            {
+                return false; // cannot happen with a fresh random key, unless the store answers 412 to everything
+            }
+
+            return !await PutProbeAsync("*", null).ConfigureAwait(false)
+                && !await PutProbeAsync(null, "\"00000000000000000000000000000000\"").ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await RunAsync("S3 DELETE conditional-write probe", ct =>
+                    Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (GhostieSyncException)
+            {
+                // Harmless: a one-byte object listings skip. Permission errors already surfaced through the PUTs.
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+using System.Net;
+using System.Security.Cryptography;
+using Ghostie.Sync.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Ghostie.Sync.Backends.S3.Tests;
+
+/// <summary>What only the S3 backend does: multipart uploads, aborts, prefixes, the conditional-write probe, request
+/// counting, options and dependency injection. Against moto_server, and s3rver where the difference matters.</summary>
+public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture>, IAsyncLifetime
+{
+    private const int FiveMiB = 5 * 1024 * 1024;
+    private readonly List<IDisposable> _disposables = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        foreach (IDisposable disposable in _disposables)
+        {
+            disposable.Dispose();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private T Own<T>(T disposable)
+        where T : IDisposable
+    {
+        _disposables.Add(disposable);
+        return disposable;
+    }
+
+    private async Task<(S3Backend Backend, FaultInjectingHandler Http, string Bucket)> SmallPartBackendAsync(int attempts = 3)
+    {
+        string bucket = await moto.CreateBucketAsync();
+        FaultInjectingHandler http = Own(new FaultInjectingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        options.HttpMessageHandler = http;
+        options.Retry = new BackendRetryOptions { MaxAttempts = attempts, TimeProvider = new RecordingTimeProvider(), JitterSeed = 3 };
+        return (Own(await S3Backend.CreateAsync(options)), http, bucket);
+    }
+
+    private static int Count(FaultInjectingHandler http, string method, string path) =>
+        http.Log.Count(entry => entry == $"{method} {path}");
+
+    [Fact]
+    public async Task PutAsync_AboveThreshold_UsesMultipartParts_AtThresholdOnePut()
+    {
+        (S3Backend backend, FaultInjectingHandler http, string bucket) = await SmallPartBackendAsync();
+        long size = (2L * FiveMiB) + 12_345;
+
+        await using (var source = new GeneratedStream(size, seed: 5))
+        {
+            await backend.PutAsync("big/parts", source);
+        }
+
+        await using (var exact = new GeneratedStream(FiveMiB, seed: 6))
+        {
+            await backend.PutAsync("big/exact", exact);
+        }
+
+        string parts = $"/{bucket}/big/parts";
+        Assert.Equal(2, Count(http, "POST", parts)); // initiate and complete
+        Assert.Equal(3, Count(http, "PUT", parts)); // 5 MiB, 5 MiB, the rest
+        Assert.Equal(1, Count(http, "PUT", $"/{bucket}/big/exact"));
+        Assert.Equal(0, Count(http, "POST", $"/{bucket}/big/exact"));
+        Assert.Equal(GeneratedStream.HashOf(size, seed: 5), await HashAsync(backend, "big/parts"));
+        Assert.Equal(GeneratedStream.HashOf(FiveMiB, seed: 6), await HashAsync(backend, "big/exact"));
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+    }
+
+    [Fact]
+    public async Task PutAsync_CancelledMidMultipart_AbortsUpload_NoObjectNoParts()
+    {
+        (S3Backend backend, FaultInjectingHandler http, string bucket) = await SmallPartBackendAsync();
+        using var cts = new CancellationTokenSource();
+        await using var source = new GeneratedStream(30L * 1024 * 1024, seed: 2, triggerAt: 12L * 1024 * 1024, trigger: cts.Cancel);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backend.PutAsync("c/cancelled", source, cts.Token));
+
+        Assert.True(Count(http, "PUT", $"/{bucket}/c/cancelled") >= 2, "parts were uploaded before the cancellation");
+        Assert.Equal(1, Count(http, "DELETE", $"/{bucket}/c/cancelled")); // the abort
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+        Assert.Null(await backend.GetAsync("c/cancelled"));
+        Assert.Empty(await moto.RawKeysAsync(bucket));
+    }
+
+    [Fact]
+    public async Task PutAsync_PartFailsPermanently_AbortsUpload_AndReportsTypedError()
+    {
+        (S3Backend backend, FaultInjectingHandler http, string bucket) = await SmallPartBackendAsync(attempts: 2);
+
+        // Once the first part is sent, the next part's attempts all fail (a failing disk behind the store, say).
+        await using var source = new GeneratedStream(12L * 1024 * 1024, seed: 4, triggerAt: FiveMiB + (512 * 1024),
+            trigger: () => http.FailNext(2, Fault.Status(HttpStatusCode.InternalServerError)));
+
+        var error = await Assert.ThrowsAnyAsync<GhostieSyncException>(() => backend.PutAsync("f/failed", source));
+
+        Assert.Equal(GhostieErrorCode.BackendUnavailable, error.Code);
+        Assert.True(error.IsTransient);
+        Assert.Equal(2, http.Faulted);
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+        Assert.Null(await backend.GetAsync("f/failed"));
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_Multipart_HonoursCreateOnly()
+    {
+        (S3Backend backend, _, string bucket) = await SmallPartBackendAsync();
+        var conditional = Assert.IsType<ConditionalS3Backend>(backend);
+        long size = FiveMiB + 100;
+
+        await using (var first = new GeneratedStream(size, seed: 8))
+        {
+            Assert.True(await conditional.TryCreateAsync("m/once", first));
+        }
+
+        await using (var second = new GeneratedStream(size, seed: 9))
+        {
+            Assert.False(await conditional.TryCreateAsync("m/once", second));
+        }
+
+        Assert.Equal(GeneratedStream.HashOf(size, seed: 8), await HashAsync(backend, "m/once"));
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_FirstAnswerLost_RetryStillReportsCreated()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+
+        losing.LoseNextAnswer = true;
+        Assert.True(await backend.TryCreateAsync("h/head", new MemoryStream([1, 2, 3])));
+        Assert.Equal(1, losing.Lost);
+
+        // Someone else's object under the name is still refused.
+        Assert.False(await backend.TryCreateAsync("h/head", new MemoryStream([4])));
+    }
+
+    [Fact]
+    public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions aliceOptions = moto.Options(bucket);
+        aliceOptions.Prefix = "ghostie/alice";
+        S3BackendOptions bobOptions = moto.Options(bucket);
+        bobOptions.Prefix = "ghostie/bob/";
+        S3Backend alice = Own(await S3Backend.CreateAsync(aliceOptions));
+        S3Backend bob = Own(await S3Backend.CreateAsync(bobOptions));
+
+        await alice.PutAsync("k/1", new MemoryStream([1]));
+        await alice.PutAsync("k/2", new MemoryStream([2]));
+        await bob.PutAsync("k/1", new MemoryStream([9]));
+
+        Assert.Equal(["k/1", "k/2"], await ListAsync(alice, ""));
+        Assert.Equal(["k/1"], await ListAsync(bob, "k/"));
+        Assert.Equal(new byte[] { 9 }, await ReadAsync(bob, "k/1"));
+        Assert.Null(await bob.GetAsync("k/2"));
+        Assert.False(await bob.DeleteAsync("k/2"));
+        Assert.True(await alice.DeleteAsync("k/1"));
+        Assert.Equal(new byte[] { 9 }, await ReadAsync(bob, "k/1"));
+        Assert.Equal(["ghostie/alice/k/2", "ghostie/bob/k/1"], (await moto.RawKeysAsync(bucket)).Order(StringComparer.Ordinal));
+        Assert.Contains("prefix 'ghostie/alice/'", alice.DisplayName, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Probe_OnMoto_FindsConditionalWrites_LeavesNothingBehind()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3Backend backend = Own(await S3Backend.CreateAsync(moto.Options(bucket)));
+
+        Assert.IsType<ConditionalS3Backend>(backend);
+        Assert.True(backend.ConditionalWritesEnabled);
+        Assert.Equal(4, backend.RequestCount); // create-only PUT twice, If-Match PUT, DELETE
+        Assert.Empty(await moto.RawKeysAsync(bucket));
+
+        S3Backend disabled = Own(await S3Backend.CreateAsync(moto.Options(bucket, S3ConditionalWrites.Disabled)));
+        Assert.IsNotAssignableFrom<IConditionalStorageBackend>(disabled);
+        Assert.Equal(0, disabled.RequestCount);
+    }
+
+    [Fact]
+    public async Task RequestCount_CountsEveryHttpRequest()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3Backend backend = Own(await S3Backend.CreateAsync(moto.Options(bucket, S3ConditionalWrites.Disabled)));
+
+        await backend.PutAsync("n/1", new MemoryStream([1]));
+        Assert.Equal(1, backend.RequestCount);
+        await ReadAsync(backend, "n/1");
+        Assert.Equal(2, backend.RequestCount);
+        await ListAsync(backend, "n/");
+        Assert.Equal(3, backend.RequestCount);
+        Assert.True(await backend.DeleteAsync("n/1")); // HEAD, then DELETE
+        Assert.Equal(5, backend.RequestCount);
+        Assert.False(await backend.DeleteAsync("n/1")); // HEAD only
+        Assert.Equal(6, backend.RequestCount);
+    }
+
+    [Fact]
+    public async Task Options_Invalid_AreRejectedWithMessagesNamingEachOption_WithoutSecrets()
+    {
+        const string secret = "secret-without-key-Jx4Qm8Rr2";
+        var options = new S3BackendOptions
+        {
+            Bucket = "s3://My Bucket/path",
+            Prefix = "/leading//double",
+            Region = "Europe West",
+            ServiceUrl = "ftp://store.example.com",
+            SecretAccessKey = secret,
+            PartSizeBytes = 1024,
+            MultipartThresholdBytes = -1,
+            Retry = new BackendRetryOptions { MaxAttempts = 0 },
+        };
+
+        var error = await Assert.ThrowsAsync<GhostieSyncException>(() => S3Backend.CreateAsync(options));
+
+        Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+        foreach (string option in new[] { "Bucket", "Prefix", "Region", "ServiceUrl", "AccessKeyId", "PartSizeBytes", "MultipartThresholdBytes", "Retry" })
+        {
+            Assert.Contains("S3BackendOptions." + option, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(secret, error.ToString(), StringComparison.Ordinal);
+        Assert.Empty(new S3BackendOptions { Bucket = "ok-bucket" }.GetValidationErrors());
+        Assert.Contains(new S3BackendOptions { Bucket = "" }.GetValidationErrors(), e => e.Contains("Bucket is required", StringComparison.Ordinal));
+        Assert.Contains(new S3BackendOptions { Bucket = "b-1", ServiceUrl = "https://key:pw@minio.example.com" }.GetValidationErrors(),
+            e => e.Contains("must not carry credentials", StringComparison.Ordinal));
+        Assert.Contains(new S3BackendOptions { Bucket = "b-1", Profile = "work", AccessKeyId = "a", SecretAccessKey = "b" }.GetValidationErrors(),
+            e => e.Contains("Profile and AccessKeyId", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddS3Backend_RegistersOneProbedSingleton_ForBothServiceTypes()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var services = new ServiceCollection();
+        services.AddGhostieSync(o => o.Home = Path.GetTempPath()).AddS3Backend(o =>
+        {
+            o.Bucket = bucket;
+            o.ServiceUrl = moto.ServiceUrl;
+            o.ForcePathStyle = true;
+            o.AccessKeyId = moto.AccessKeyId;
+            o.SecretAccessKey = moto.SecretAccessKey;
+            o.Prefix = "di";
+        });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        IStorageBackend backend = provider.GetRequiredService<IStorageBackend>();
+        Assert.IsType<ConditionalS3Backend>(backend);
+        Assert.Same(backend, provider.GetRequiredService<S3Backend>());
+        Assert.Same(backend, provider.GetRequiredService<GhostieSyncClient>().Backend);
+        await backend.PutAsync("x/1", new MemoryStream([7]));
+        Assert.Equal(["di/x/1"], await moto.RawKeysAsync(bucket));
+    }
+
+    [Fact]
+    public async Task AddS3Backend_InvalidOptions_FailValidationAtStart_WithClearMessage()
+    {
+        var services = new ServiceCollection();
+        services.AddGhostieSync(o => o.Home = Path.GetTempPath()).AddS3Backend(o => o.AccessKeyId = "only-the-id");
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("S3BackendOptions.Bucket is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("must be set together", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<byte[]> HashAsync(IStorageBackend backend, string name)
+    {
+        await using Stream? stream = await backend.GetAsync(name);
+        Assert.NotNull(stream);
+        return await SHA256.HashDataAsync(stream);
+    }
+
+    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
+    {
+        await using Stream? stream = await backend.GetAsync(name);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (string name in backend.ListAsync(prefix))
+        {
+            names.Add(name);
+        }
+
+        return names;
+    }
+}
+
+/// <summary>s3rver ignores conditional writes: the probe must notice and hand out a plain backend.</summary>
+public sealed class S3rverProbeTests(S3rverFixture s3rver) : IClassFixture<S3rverFixture>
+{
+    [Fact]
+    public async Task Probe_OnS3rver_FindsNoConditionalWrites_AndEnabledIsNotTrusted()
+    {
+        string bucket = await s3rver.CreateBucketAsync();
+        using S3Backend backend = await S3Backend.CreateAsync(s3rver.Options(bucket));
+
+        Assert.IsNotAssignableFrom<IConditionalStorageBackend>(backend);
+        Assert.False(backend.ConditionalWritesEnabled);
+        Assert.Empty(await s3rver.RawKeysAsync(bucket));
+
+        // Proof that the probe matters: forced on, s3rver silently overwrites a create-only write.
+        using S3Backend forced = await S3Backend.CreateAsync(s3rver.Options(bucket, S3ConditionalWrites.Enabled));
+        var conditional = Assert.IsType<ConditionalS3Backend>(forced);
+        Assert.True(await conditional.TryCreateAsync("p/1", new MemoryStream([1])));
+        Assert.True(await conditional.TryCreateAsync("p/1", new MemoryStream([2])));
+    }
+}
+
+/// <summary>Delivers the next request to the server, then throws as if the connection dropped before the answer.</summary>
+internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _lost;
+
+    public bool LoseNextAnswer { get; set; }
+
+    public int Lost => _lost;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+        if (LoseNextAnswer)
+        {
+            LoseNextAnswer = false;
+            Interlocked.Increment(ref _lost);
+            response.Dispose();
+            throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely.", new IOException("connection closed"));
+        }
+
+        return response;
+    }
+}

@@ -17,7 +17,8 @@ public static class Servers
             new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
     }
 
-    /// <summary>Azurite's blob service, in memory, with the well-known development account.</summary>
+    /// <summary>Azurite's blob service, in memory (Azurite refuses --location together with --inMemoryPersistence), with
+    /// the well-known development account.</summary>
     public static Task<ServerProcess> StartAzuriteAsync() =>
         ServerProcess.StartAsync("azurite-blob", ServerProcess.NpmProgram("azurite-blob"),
             port => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,0 +1,167 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Ghostie.Sync.Backends.AzureBlob.Internal;
+
+namespace Ghostie.Sync.Backends.AzureBlob;
+
+/// <summary>Uploads: one Put Blob for small objects, staged blocks and one Put Block List for large ones.</summary>
+public sealed partial class AzureBlobBackend
+{
+    /// <summary>Random bytes that make one upload's block ids its own (two uploads of one name never mix blocks).</summary>
+    private const int BlockIdNonceBytes = 14;
+
+    private async Task<bool> UploadAsync(string name, Stream content, WriteCondition? condition, CancellationToken cancellationToken)
+    {
+        ObjectName.Validate(name);
+        ArgumentNullException.ThrowIfNull(content);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var reader = new ChunkReader(content, _blockSize);
+        ReadOnlyMemory<byte> chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (reader.AtEnd && chunk.Length <= _singlePutThreshold)
+        {
+            return await PutBlobAsync(name, chunk, condition, cancellationToken).ConfigureAwait(false);
+        }
+
+        byte[] nonce = RandomNumberGenerator.GetBytes(BlockIdNonceBytes);
+        var blockIds = new List<string>();
+        while (true)
+        {
+            string blockId = BlockId(nonce, blockIds.Count);
+            await PutBlockAsync(name, blockId, chunk, cancellationToken).ConfigureAwait(false);
+            blockIds.Add(blockId);
+            if (reader.AtEnd)
+            {
+                break;
+            }
+
+            chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Nothing is visible until this commit; a cancelled or failed upload leaves only uncommitted blocks.
+        cancellationToken.ThrowIfCancellationRequested();
+        return await PutBlockListAsync(name, blockIds, condition, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A block id: the upload's nonce and the block's index, 18 bytes, so every id of a blob has the same
+    /// length (24 base64 characters, no padding) as the service requires.</summary>
+    internal static string BlockId(ReadOnlySpan<byte> nonce, int index)
+    {
+        Span<byte> raw = stackalloc byte[BlockIdNonceBytes + 4];
+        nonce[..BlockIdNonceBytes].CopyTo(raw);
+        BinaryPrimitives.WriteInt32BigEndian(raw[BlockIdNonceBytes..], index);
+        return Convert.ToBase64String(raw);
+    }
+
+    private Task<bool> PutBlobAsync(string name, ReadOnlyMemory<byte> data, WriteCondition? condition, CancellationToken cancellationToken) =>
+        RunAsync("PUT", name, async ct =>
+        {
+            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, query: null);
+            request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
+            condition?.Apply(request);
+            request.Content = new ReadOnlyMemoryContent(data);
+            return await CompleteWriteAsync(request, "PUT", condition, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    private Task PutBlockAsync(string name, string blockId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        RunAsync("PUT BLOCK", name, async ct =>
+        {
+            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=block&blockid=" + Uri.EscapeDataString(blockId));
+            request.Content = new ReadOnlyMemoryContent(data);
+            return await CompleteWriteAsync(request, "PUT BLOCK", condition: null, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    private Task<bool> PutBlockListAsync(string name, IReadOnlyList<string> blockIds, WriteCondition? condition, CancellationToken cancellationToken)
+    {
+        byte[] body = BlobXml.BlockList(blockIds);
+        return RunAsync("PUT BLOCK LIST", name, async ct =>
+        {
+            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=blocklist");
+            condition?.Apply(request);
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
+            return await CompleteWriteAsync(request, "PUT BLOCK LIST", condition, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sends a write: true when stored, false when its condition did not hold, else the failure.</summary>
+    private async Task<bool> CompleteWriteAsync(HttpRequestMessage request, string operation, WriteCondition? condition, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return true;
+        }
+
+        HttpAttemptException failure = await FailureAsync(response, operation, ct).ConfigureAwait(false);
+        return condition is { } c && c.DidNotHold(failure) ? false : throw failure;
+    }
+
+    /// <summary>
+    /// Reads a stream in chunks of up to the block size into one pooled buffer, which grows from 64 KiB only as the
+    /// object does (small objects never hold a large buffer). A one-byte look-ahead tells whether a full chunk is the
+    /// last, so an object of exactly the single-put threshold still goes in one request.
+    /// </summary>
+    private sealed class ChunkReader(Stream source, int chunkSize) : IDisposable
+    {
+        private const int InitialSize = 64 * 1024;
+        private readonly byte[] _peek = new byte[1];
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(chunkSize, InitialSize));
+        private int _capacity = Math.Min(chunkSize, InitialSize);
+        private bool _hasCarry;
+
+        /// <summary>Whether the stream ended with the last chunk read.</summary>
+        public bool AtEnd { get; private set; }
+
+        /// <summary>The next chunk; valid until the next call.</summary>
+        public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(CancellationToken cancellationToken)
+        {
+            int filled = 0;
+            if (_hasCarry)
+            {
+                _buffer[0] = _peek[0];
+                filled = 1;
+                _hasCarry = false;
+            }
+
+            while (true)
+            {
+                if (filled == _capacity)
+                {
+                    if (_capacity < chunkSize)
+                    {
+                        Grow(filled);
+                        continue;
+                    }
+
+                    int peeked = await source.ReadAsync(_peek, cancellationToken).ConfigureAwait(false);
+                    AtEnd = peeked == 0;
+                    _hasCarry = peeked > 0;
+                    return _buffer.AsMemory(0, filled);
+                }
+
+                int read = await source.ReadAsync(_buffer.AsMemory(filled, _capacity - filled), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    AtEnd = true;
+                    return _buffer.AsMemory(0, filled);
+                }
+
+                filled += read;
+            }
+        }
+
+        private void Grow(int filled)
+        {
+            int capacity = (int)Math.Min(chunkSize, (long)_capacity * 4);
+            byte[] larger = ArrayPool<byte>.Shared.Rent(capacity);
+            _buffer.AsSpan(0, filled).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+            _capacity = capacity;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    }
+}

@@ -1,0 +1,216 @@
+using Ghostie.Sync.Backends.AzureBlob;
+using Ghostie.Sync.Testing;
+
+namespace Ghostie.Sync.Tests;
+
+/// <summary>What is particular to the Azure backend, against Azurite: block uploads, paging, prefixes, conditions on
+/// large objects, container creation, request counting.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
+{
+    private const int Block = AzureBlobBackendOptions.MinBlockSize * 4; // 64 KiB
+
+    private static MemoryStream Bytes(byte[] data) => new(data, writable: false);
+
+    private static byte[] Random(int length, int seed)
+    {
+        byte[] data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
+    {
+        await using Stream? stream = await backend.GetAsync(name);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (string name in backend.ListAsync(prefix))
+        {
+            names.Add(name);
+        }
+
+        return names;
+    }
+
+    private Task<AzureBlobBackend> SmallBlocksAsync(RecordingHandler recorder) => azurite.NewBackendAsync(o =>
+    {
+        o.BlockSize = Block;
+        o.SinglePutThreshold = Block;
+        o.HttpMessageHandler = recorder;
+    });
+
+    [Theory]
+    [InlineData(0, 1, 0)]
+    [InlineData(1000, 1, 0)]
+    [InlineData(Block, 1, 0)]
+    [InlineData(Block + 1, 0, 2)]
+    [InlineData((3 * Block) + 77, 0, 4)]
+    public async Task Put_UsesOnePutBlobUpToTheThreshold_AndStagedBlocksAbove(int size, int putBlobs, int blocks)
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await SmallBlocksAsync(recorder);
+        byte[] data = Random(size, size);
+
+        await backend.PutAsync("o/x", Bytes(data));
+
+        Assert.Equal(blocks, recorder.Count("PUT", "comp=block&"));
+        Assert.Equal(blocks > 0 ? 1 : 0, recorder.Count("PUT", "comp=blocklist"));
+        Assert.Equal(putBlobs, recorder.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal) && !r.Contains("comp=", StringComparison.Ordinal)));
+        Assert.Equal(putBlobs + blocks + (blocks > 0 ? 1 : 0), backend.RequestCount);
+        Assert.Equal(data, await ReadAsync(backend, "o/x"));
+    }
+
+    [Fact]
+    public async Task Listing_PagesWithTheMarker_AtASmallPageSize()
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o =>
+        {
+            o.ListPageSize = 7;
+            o.HttpMessageHandler = recorder;
+        });
+        var names = Enumerable.Range(0, 30).Select(i => $"p/{i * 37 % 101:x2}").ToList();
+        foreach (string name in names.Concat(["q/1", "q/2", "pz"]))
+        {
+            await backend.PutAsync(name, Bytes([1]));
+        }
+
+        List<string> listed = await ListAsync(backend, "p/");
+
+        Assert.Equal(names.Order(StringComparer.Ordinal), listed);
+        Assert.Equal(5, recorder.Count("GET", "comp=list"));
+        Assert.Equal(4, recorder.Count("GET", "marker="));
+        Assert.Equal(33, (await ListAsync(backend, "")).Count);
+    }
+
+    [Fact]
+    public async Task Prefix_KeepsRepositoriesApartInOneContainer()
+    {
+        using AzureBlobBackend whole = await azurite.NewBackendAsync();
+        AzureBlobBackendOptions Under(string prefix)
+        {
+            AzureBlobBackendOptions options = azurite.Options(whole.Container);
+            options.Prefix = prefix;
+            return options;
+        }
+
+        using var alice = new AzureBlobBackend(Under("ghostie/alice"));
+        using var bob = new AzureBlobBackend(Under("ghostie/bob"));
+        await alice.PutAsync("h/1", Bytes([1]));
+        await bob.PutAsync("h/1", Bytes([2]));
+        await bob.PutAsync("h/2", Bytes([3]));
+
+        Assert.Equal(["h/1"], await ListAsync(alice, ""));
+        Assert.Equal(["h/1", "h/2"], await ListAsync(bob, "h/"));
+        Assert.Equal(new byte[] { 1 }, await ReadAsync(alice, "h/1"));
+        Assert.Equal(["ghostie/alice/h/1", "ghostie/bob/h/1", "ghostie/bob/h/2"], await ListAsync(whole, ""));
+        Assert.True(await alice.DeleteAsync("h/1"));
+        Assert.Equal(new byte[] { 2 }, await ReadAsync(bob, "h/1"));
+        Assert.Contains("prefix 'ghostie/bob'", bob.DisplayName, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConditionalWrites_OfLargeObjects_PutTheConditionOnTheBlockList()
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await SmallBlocksAsync(recorder);
+        byte[] first = Random((2 * Block) + 5, 1);
+        byte[] second = Random((2 * Block) + 9, 2);
+
+        Assert.True(await backend.TryCreateAsync("k/big", Bytes(first)));
+        Assert.False(await backend.TryCreateAsync("k/big", Bytes(second)));
+        Assert.Equal(first, await ReadAsync(backend, "k/big"));
+
+        string? version = await backend.GetVersionAsync("k/big");
+        Assert.NotNull(version);
+        Assert.True(await backend.TryReplaceAsync("k/big", Bytes(second), version));
+        Assert.False(await backend.TryReplaceAsync("k/big", Bytes(first), version));
+        Assert.Equal(second, await ReadAsync(backend, "k/big"));
+        Assert.False(await backend.TryReplaceAsync("k/gone", Bytes(first), version));
+        Assert.Null(await backend.GetVersionAsync("k/gone"));
+        Assert.Equal(5, recorder.Count("PUT", "comp=blocklist"));
+    }
+
+    [Fact]
+    public async Task CancelledBlockUpload_KeepsThePreviousObject()
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await SmallBlocksAsync(recorder);
+        await backend.PutAsync("c/o", Bytes([7, 7]));
+        using var cts = new CancellationTokenSource();
+        var source = new GeneratedStream(10L * Block, seed: 5, triggerAt: (3L * Block) + 10, trigger: cts.Cancel);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backend.PutAsync("c/o", source, cts.Token));
+
+        Assert.True(recorder.Count("PUT", "comp=block&") >= 3);
+        Assert.Equal(0, recorder.Count("PUT", "comp=blocklist"));
+        Assert.Equal(new byte[] { 7, 7 }, await ReadAsync(backend, "c/o"));
+    }
+
+    [Fact]
+    public async Task MissingContainer_IsCreatedOnFirstUse_OnlyWhenAsked()
+    {
+        string container = azurite.NewContainerName("lazy");
+        using var strict = new AzureBlobBackend(azurite.Options(container));
+        var error = await Assert.ThrowsAsync<GhostieSyncException>(() => strict.PutAsync("a/b", Bytes([1])));
+        Assert.Equal(GhostieErrorCode.StorageNotFound, error.Code);
+        Assert.Contains($"Azure container '{container}' at {azurite.ServiceUri.ToString().TrimEnd('/')}", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+
+        AzureBlobBackendOptions options = azurite.Options(container);
+        options.CreateContainerIfMissing = true;
+        using var lenient = new AzureBlobBackend(options);
+        await lenient.PutAsync("a/b", Bytes([1]));
+        Assert.Equal(3, lenient.RequestCount); // the refused put, the container, the put again
+        Assert.Equal(new byte[] { 1 }, await ReadAsync(strict, "a/b"));
+        Assert.False(await lenient.CreateContainerIfNotExistsAsync());
+        Assert.True(await lenient.DeleteContainerAsync());
+        Assert.False(await lenient.DeleteContainerAsync());
+    }
+
+    [Fact]
+    public async Task ConnectionString_WithBlobEndpointAndKey_Works()
+    {
+        using AzureBlobBackend created = await azurite.NewBackendAsync();
+        var options = new AzureBlobBackendOptions
+        {
+            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={Servers.AzuriteAccount};AccountKey={Servers.AzuriteKey};BlobEndpoint={azurite.ServiceUri};",
+            Container = created.Container,
+        };
+        using var backend = new AzureBlobBackend(options);
+
+        await backend.PutAsync("cs/1", Bytes([4, 2]));
+
+        Assert.Equal(new byte[] { 4, 2 }, await ReadAsync(created, "cs/1"));
+        Assert.Equal(created.DisplayName, backend.DisplayName);
+    }
+
+    [Fact]
+    public async Task RequestCount_CountsRetriesToo()
+    {
+        using var faults = new FaultInjectingHandler();
+        var clock = new RecordingTimeProvider();
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o =>
+        {
+            o.HttpMessageHandler = faults;
+            o.Retry = new BackendRetryOptions { TimeProvider = clock, JitterSeed = 1 };
+        });
+        faults.FailNext(2, Fault.Status(System.Net.HttpStatusCode.ServiceUnavailable, ("x-ms-error-code", "ServerBusy"), ("Retry-After", "4")));
+
+        await backend.PutAsync("r/1", Bytes([1]));
+
+        Assert.Equal(3, backend.RequestCount);
+        Assert.Equal([TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(4)], clock.Waits);
+    }
+}

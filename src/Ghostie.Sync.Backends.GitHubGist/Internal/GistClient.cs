@@ -1,0 +1,387 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Ghostie.Sync.Backends.GitHubGist.Internal;
+
+/// <summary>
+/// A thin typed client of the GitHub REST API for gists: list (Link pagination), get, create, update, delete, and raw
+/// file reads. Every request goes through <see cref="BackendRetry"/>; primary and secondary rate limits are honoured;
+/// 401/403 become <see cref="GhostieErrorCode.AccessDenied"/>. The token is sent only to the API's own host.
+/// </summary>
+internal sealed class GistClient : IDisposable
+{
+    private const string ApiVersion = "2022-11-28";
+    private const string DocsUrl = "https://docs.github.com/rest/gists/gists";
+    private readonly HttpClient _http;
+    private readonly Uri _api;
+    private readonly string _token;
+    private readonly BackendRetryOptions _retry;
+    private readonly TimeSpan _writeInterval;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private long _requests;
+    private DateTimeOffset? _exhaustedUntil;
+    private DateTimeOffset _lastWrite = DateTimeOffset.MinValue;
+
+    public GistClient(Uri apiBase, string token, BackendRetryOptions retry, TimeSpan writeInterval, HttpMessageHandler? handler, string displayName, ILogger logger)
+    {
+        _api = apiBase.AbsoluteUri.EndsWith('/') ? apiBase : new Uri(apiBase.AbsoluteUri + "/");
+        _token = token;
+        _retry = retry;
+        _writeInterval = writeInterval;
+        _logger = logger;
+        DisplayName = displayName;
+        _http = handler is null
+            ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = DecompressionMethods.All })
+            : new HttpClient(handler, disposeHandler: false);
+        _http.Timeout = Timeout.InfiniteTimeSpan;
+    }
+
+    public string DisplayName { get; }
+
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    private TimeProvider Clock => _retry.TimeProvider;
+
+    /// <summary>Every gist of the authenticated user, following the Link header's next page.</summary>
+    public async Task<List<GistResource>> ListAllAsync(CancellationToken cancellationToken)
+    {
+        var all = new List<GistResource>();
+        Uri? next = new(_api, "gists?per_page=100");
+        for (int page = 1; next is not null; page++)
+        {
+            if (page > 1000)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable, $"Listing the gists of {DisplayName} did not end after 1000 pages; the server's pagination is broken.");
+            }
+
+            Uri current = next;
+            (List<GistResource> items, Uri? following) = await SendAsync($"GitHub list gists (page {page})", () => new HttpRequestMessage(HttpMethod.Get, current), api: true, write: false,
+                async (response, ct) =>
+                {
+                    await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                    List<GistResource> list = await JsonSerializer.DeserializeAsync(body, GistJsonContext.Default.ListGistResource, ct).ConfigureAwait(false)
+                        ?? throw Malformed("list gists");
+                    return (list, NextLink(response));
+                }, () => throw new GhostieSyncException(GhostieErrorCode.AccessDenied,
+                    $"GitHub answered 404 to listing the gists of {DisplayName}: the token probably lacks the gist scope. Create a token with the 'gist' scope and set {GitHubGistBackendOptions.TokenVariable}."),
+                cancellationToken).ConfigureAwait(false);
+            all.AddRange(items);
+            next = following;
+        }
+
+        return all;
+    }
+
+    /// <summary>One gist (files without contents), or null when it does not exist.</summary>
+    public Task<GistResource?> GetAsync(string gistId, CancellationToken cancellationToken) =>
+        SendAsync<GistResource?>($"GitHub get gist {gistId}", () => new HttpRequestMessage(HttpMethod.Get, GistUri(gistId)), api: true, write: false,
+            async (response, ct) => await ReadGistAsync(response, "get gist", ct).ConfigureAwait(false), () => null, cancellationToken);
+
+    /// <summary>Creates a secret gist with the given files.</summary>
+    public Task<GistResource> CreateAsync(string description, IReadOnlyList<GistUpload> files, CancellationToken cancellationToken) =>
+        SendAsync("GitHub create gist", () => new HttpRequestMessage(HttpMethod.Post, new Uri(_api, "gists")) { Content = new GistWriteContent(description, true, [], files) },
+            api: true, write: true, (response, ct) => ReadGistAsync(response, "create gist", ct),
+            () => throw new GhostieSyncException(GhostieErrorCode.AccessDenied,
+                $"GitHub answered 404 to creating a gist for {DisplayName}: the token lacks the gist scope. Create a token with the 'gist' scope and set {GitHubGistBackendOptions.TokenVariable}."),
+            cancellationToken);
+
+    /// <summary>Deletes and adds files in one commit; null when the gist does not exist.</summary>
+    public Task<GistResource?> UpdateAsync(string gistId, IReadOnlyList<string> deletions, IReadOnlyList<GistUpload> uploads, CancellationToken cancellationToken) =>
+        SendAsync<GistResource?>($"GitHub update gist {gistId}", () => new HttpRequestMessage(HttpMethod.Patch, GistUri(gistId)) { Content = new GistWriteContent(null, false, deletions, uploads) },
+            api: true, write: true, async (response, ct) => await ReadGistAsync(response, "update gist", ct).ConfigureAwait(false), () => null, cancellationToken);
+
+    /// <summary>Deletes a gist; false when it did not exist.</summary>
+    public Task<bool> DeleteAsync(string gistId, CancellationToken cancellationToken) =>
+        SendAsync($"GitHub delete gist {gistId}", () => new HttpRequestMessage(HttpMethod.Delete, GistUri(gistId)), api: true, write: true,
+            (_, _) => Task.FromResult(true), () => false, cancellationToken);
+
+    /// <summary>Reads a file through its raw_url; <paramref name="read"/> consumes the body inside the attempt, so a
+    /// connection broken halfway is retried as a whole. Returns <paramref name="notFound"/> on 404.</summary>
+    public Task<T> ReadRawAsync<T>(string operation, string rawUrl, Func<Stream, CancellationToken, Task<T>> read, T notFound, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(rawUrl, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && SameAuthority(uri))))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable, $"{operation}: GitHub returned a raw_url that is not an https URL; {DisplayName} cannot read it.");
+        }
+
+        return SendAsync(operation, () => new HttpRequestMessage(HttpMethod.Get, uri), api: false, write: false, async (response, ct) =>
+        {
+            await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            return await read(body, ct).ConfigureAwait(false);
+        }, () => notFound, cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private Uri GistUri(string gistId) => new(_api, "gists/" + Uri.EscapeDataString(gistId));
+
+    private bool SameAuthority(Uri uri) =>
+        string.Equals(uri.Scheme, _api.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(uri.Host, _api.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == _api.Port;
+
+    private GhostieSyncException Malformed(string what) =>
+        new(GhostieErrorCode.BackendUnavailable, $"GitHub answered '{what}' for {DisplayName} with a body that is not a gist; is ApiBaseUri the GitHub REST API?", isTransient: true);
+
+    private async Task<GistResource> ReadGistAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        GistResource gist = await JsonSerializer.DeserializeAsync(body, GistJsonContext.Default.GistResource, cancellationToken).ConfigureAwait(false) ?? throw Malformed(what);
+        return string.IsNullOrEmpty(gist.Id) ? throw Malformed(what) : gist;
+    }
+
+    private Uri? NextLink(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out IEnumerable<string>? values))
+        {
+            return null;
+        }
+
+        foreach (string part in values.SelectMany(v => v.Split(',')))
+        {
+            string[] pieces = part.Split(';', StringSplitOptions.TrimEntries);
+            if (pieces.Length >= 2 && pieces[0].StartsWith('<') && pieces[0].EndsWith('>')
+                && pieces.Skip(1).Any(p => p.Replace(" ", "", StringComparison.Ordinal) is "rel=\"next\"" or "rel=next"))
+            {
+                if (!Uri.TryCreate(pieces[0][1..^1], UriKind.Absolute, out Uri? next) || !SameAuthority(next))
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable, $"GitHub's next-page link for {DisplayName} points to another host; refusing to send the token there.");
+                }
+
+                return next;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<T> onNotFound, CancellationToken cancellationToken)
+    {
+        return await BackendRetry.ExecuteAsync(operation, async ct =>
+        {
+            if (api)
+            {
+                await WaitForRateLimitAsync(operation, ct).ConfigureAwait(false);
+            }
+
+            if (write)
+            {
+                await PaceWriteAsync(ct).ConfigureAwait(false);
+            }
+
+            using HttpRequestMessage request = build();
+            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Ghostie.Sync", "0.1"));
+            if (api)
+            {
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
+                request.Headers.Add("X-GitHub-Api-Version", ApiVersion);
+            }
+
+            if (api || SameAuthority(request.RequestUri!))
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+            }
+
+            Interlocked.Increment(ref _requests);
+            using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if (api)
+            {
+                ObserveRateLimit(response);
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                return await onSuccess(response, ct).ConfigureAwait(false);
+            }
+
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return onNotFound();
+            }
+
+            string? message = await ReadErrorMessageAsync(response, ct).ConfigureAwait(false);
+            throw Classify(operation, response, message);
+        }, e => e is HttpAttemptException attempt ? attempt.Verdict : RetryVerdict.FromHttpException(e), _retry, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Exception Classify(string operation, HttpResponseMessage response, string? message)
+    {
+        int status = (int)response.StatusCode;
+        string shown = message is null ? $"HTTP {status}" : $"HTTP {status}: {message}";
+        if (status is 403 or 429)
+        {
+            DateTimeOffset now = Clock.GetUtcNow();
+            TimeSpan? hint = null;
+            string reason = "";
+            if (Header(response, "x-ratelimit-remaining") == "0" && ReadReset(response) is DateTimeOffset reset)
+            {
+                hint = reset > now ? reset - now : TimeSpan.Zero;
+                reason = "primary rate limit";
+                lock (_gate)
+                {
+                    _exhaustedUntil = null; // the retry's own wait covers it
+                }
+            }
+            else if (RetryVerdict.ReadRetryAfter(response.Headers.RetryAfter, Clock) is TimeSpan after)
+            {
+                hint = after;
+                reason = "secondary rate limit";
+            }
+            else if (status == 429 || (message?.Contains("rate limit", StringComparison.OrdinalIgnoreCase) ?? false))
+            {
+                hint = TimeSpan.FromMinutes(1); // GitHub: without a hint, wait at least one minute
+                reason = "secondary rate limit";
+            }
+
+            if (hint is TimeSpan wait)
+            {
+                if (wait > _retry.MaxThrottleDelay)
+                {
+                    return RateLimitError(operation, now + wait, reason);
+                }
+
+                Log.Throttled(_logger, operation, reason, wait.TotalSeconds);
+                return new HttpAttemptException(response.StatusCode, RetryVerdict.Throttled(wait, $"{shown} ({reason})"), null);
+            }
+
+            if (status == 403)
+            {
+                return new GhostieSyncException(GhostieErrorCode.AccessDenied,
+                    $"GitHub refused {operation} for {DisplayName} ({shown}): the token lacks the gist scope. Create a token with the 'gist' scope (fine-grained: account permission Gists read and write) and set {GitHubGistBackendOptions.TokenVariable}.");
+            }
+        }
+
+        if (status == 401)
+        {
+            return new GhostieSyncException(GhostieErrorCode.AccessDenied,
+                $"GitHub rejected the token for {DisplayName} ({shown}): the token is invalid or expired; create a token with the gist scope and set {GitHubGistBackendOptions.TokenVariable}.");
+        }
+
+        if (status == 422)
+        {
+            return new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                $"GitHub refused {operation} for {DisplayName} ({shown}). A gist limit was probably reached; lower MaxGistBytes or ChunkSize in GitHubGistBackendOptions.");
+        }
+
+        RetryVerdict verdict = RetryVerdict.FromHttpResponse(response, Clock);
+        return new HttpAttemptException(response.StatusCode, verdict with { Reason = shown }, null);
+    }
+
+    private GhostieSyncException RateLimitError(string operation, DateTimeOffset until, string reason) =>
+        new(GhostieErrorCode.BackendUnavailable,
+            $"{operation} for {DisplayName} was not done: GitHub's {reason} is exhausted until {until.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC, "
+            + $"longer than the allowed wait of {_retry.MaxThrottleDelay.TotalSeconds:0} s. Try again after that time.", isTransient: true);
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out IEnumerable<string>? values) ? values.FirstOrDefault()?.Trim() : null;
+
+    private static DateTimeOffset? ReadReset(HttpResponseMessage response) =>
+        long.TryParse(Header(response, "x-ratelimit-reset"), NumberStyles.None, CultureInfo.InvariantCulture, out long epoch) ? DateTimeOffset.FromUnixTimeSeconds(epoch) : null;
+
+    private void ObserveRateLimit(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string? remaining = Header(response, "x-ratelimit-remaining");
+        lock (_gate)
+        {
+            _exhaustedUntil = remaining == "0" ? ReadReset(response) : null;
+        }
+    }
+
+    private async Task WaitForRateLimitAsync(string operation, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? until;
+        lock (_gate)
+        {
+            until = _exhaustedUntil;
+        }
+
+        DateTimeOffset now = Clock.GetUtcNow();
+        if (until is not DateTimeOffset reset || reset <= now)
+        {
+            return;
+        }
+
+        TimeSpan wait = reset - now;
+        if (wait > _retry.MaxThrottleDelay)
+        {
+            throw RateLimitError(operation, reset, "primary rate limit");
+        }
+
+        Log.WaitingForRateLimit(_logger, wait.TotalSeconds, reset, operation);
+        await Task.Delay(wait, Clock, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_exhaustedUntil == reset)
+            {
+                _exhaustedUntil = null;
+            }
+        }
+    }
+
+    private async Task PaceWriteAsync(CancellationToken cancellationToken)
+    {
+        if (_writeInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        TimeSpan wait;
+        lock (_gate)
+        {
+            DateTimeOffset now = Clock.GetUtcNow();
+            DateTimeOffset next = _lastWrite == DateTimeOffset.MinValue ? now : _lastWrite + _writeInterval;
+            wait = next > now ? next - now : TimeSpan.Zero;
+            _lastWrite = now + wait;
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, Clock, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string?> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            byte[] buffer = new byte[16 * 1024];
+            await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int total = 0;
+            int read;
+            while (total < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+            }
+
+            GitHubError? error = JsonSerializer.Deserialize(buffer.AsSpan(0, total), GistJsonContext.Default.GitHubError);
+            string? message = error?.Message;
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                return null;
+            }
+
+            message = new string(message.Where(c => !char.IsControl(c)).Take(200).ToArray());
+            return message;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}

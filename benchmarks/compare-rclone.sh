@@ -45,11 +45,13 @@ requests() { grep -c 'HTTP/1.1"' "$1" || true; }
 
 echo "N=$N new memories per push; $RUNS runs; $(nproc) cores; $(rclone version | head -1); moto_server $(moto_server --version 2>/dev/null | tail -1); dotnet $(dotnet --version)"
 printf '%-4s %-28s %10s %10s\n' run contestant seconds requests
-"${BENCH[@]}" generate "$work/files" "$N"
+"${BENCH[@]}" generate "$work/source/memories" "$N"
+FILES="$work/source/memories"
+[ "$(find "$FILES" -name "*.json" | wc -l)" -eq "$N" ] || { echo "generate did not make $N files" >&2; exit 1; }
 for run in $(seq 1 "$RUNS"); do
   # ghostie -> S3 (moto)
   home="$work/s3home$run"
-  mkdir -p "$home"; cp -r "$work/files" "$home/memories"
+  mkdir -p "$home"; cp -r "$FILES" "$home/memories"
   "${CLI[@]}" sync setup --home "$home" --backend s3 --endpoint "http://127.0.0.1:$S3PORT" --path-style --bucket "ghostie$run" --create-bucket --device bench --quiet
   before=$(requests "$work/moto.log"); t=$(seconds "${CLI[@]}" sync push --home "$home" --quiet); after=$(requests "$work/moto.log")
   printf '%-4s %-28s %10.2f %10d\n' "$run" "ghostie push -> S3 (moto)" "$t" "$((after - before))"
@@ -57,7 +59,7 @@ for run in $(seq 1 "$RUNS"); do
 
   # ghostie -> Azure Blob (Azurite)
   home="$work/azhome$run"
-  mkdir -p "$home"; cp -r "$work/files" "$home/memories"
+  mkdir -p "$home"; cp -r "$FILES" "$home/memories"
   "${CLI[@]}" sync setup --home "$home" --backend azure --endpoint "http://127.0.0.1:$AZPORT/devstoreaccount1" --account devstoreaccount1 --container "ghostie$run" --create-container --device bench --quiet
   before=$(requests "$work/azurite.log"); t=$(seconds "${CLI[@]}" sync push --home "$home" --quiet); after=$(requests "$work/azurite.log")
   printf '%-4s %-28s %10.2f %10d\n' "$run" "ghostie push -> Azure (Azurite)" "$t" "$((after - before))"
@@ -66,7 +68,7 @@ for run in $(seq 1 "$RUNS"); do
   # rclone crypt -> S3 (moto), same files
   rclone mkdir "m:rclone$run" 2>/dev/null
   export RCLONE_CONFIG_C_REMOTE="m:rclone$run/crypt"
-  before=$(requests "$work/moto.log"); t=$(seconds rclone sync "$work/files" c:); after=$(requests "$work/moto.log")
+  before=$(requests "$work/moto.log"); t=$(seconds rclone sync "$FILES" c:); after=$(requests "$work/moto.log")
   printf '%-4s %-28s %10.2f %10d\n' "$run" "rclone sync -> crypt -> S3" "$t" "$((after - before))"
   echo "$run rcl $t $((after - before))" >> "$work/results"
 done

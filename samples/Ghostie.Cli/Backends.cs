@@ -1,17 +1,36 @@
+using Amazon.S3;
+using Amazon.S3.Model;
 using Ghostie.Sync;
+using Ghostie.Sync.Backends.AzureBlob;
 using Ghostie.Sync.Backends.FileSystem;
+using Ghostie.Sync.Backends.GitHubGist;
+using Ghostie.Sync.Backends.S3;
 using Ghostie.Sync.Crypto;
 
 namespace Ghostie.Cli;
 
-/// <summary>The backends the CLI can use, and opening the sync manager of a configured home.</summary>
+/// <summary>
+/// The backends the CLI can use: building one from <c>ghostie sync setup</c> options, saving its non-secret settings
+/// in <c>sync/config.json</c>, and rebuilding it later. Credentials come from environment variables (whose names
+/// the settings record), else from this device's encrypted credential store (<see cref="DeviceSecretStore"/>), else
+/// from a prompt during setup. They are never written to config.json.
+/// </summary>
 internal static class Backends
 {
-    /// <summary>The only backend type for now.</summary>
     public const string Folder = "folder";
+    public const string S3 = "s3";
+    public const string Azure = "azure";
+    public const string Gist = "gist";
 
-    /// <summary>The backend types this version accepts, for error messages.</summary>
-    public static readonly string[] Available = [Folder];
+    /// <summary>The backend types this version accepts.</summary>
+    public static readonly string[] Available = [Folder, S3, Azure, Gist];
+
+    // Names of secrets in the device credential store.
+    private const string S3AccessKeySecret = "s3.access_key_id";
+    private const string S3SecretKeySecret = "s3.secret_access_key";
+    private const string AzureKeySecret = "azure.account_key";
+    private const string AzureSasSecret = "azure.sas_token";
+    private const string GistTokenSecret = "gist.token";
 
     /// <summary>Throws a usage error unless <paramref name="backend"/> is an available backend type.</summary>
     /// <param name="backend">The value of <c>--backend</c>.</param>
@@ -20,7 +39,7 @@ internal static class Backends
         if (!Available.Contains(backend, StringComparer.Ordinal))
         {
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                $"The backend '{backend}' is not available yet. Available now: {string.Join(", ", Available)}.");
+                $"The backend '{backend}' is not known. Use one of: {string.Join(", ", Available)}.");
         }
     }
 
@@ -36,6 +55,181 @@ internal static class Backends
     }
 
     /// <summary>
+    /// The non-secret settings for a new setup, checked for completeness, with the names of the environment
+    /// variables credentials are read from.
+    /// </summary>
+    public static Dictionary<string, string> SettingsFromSetup(BackendSetupOptions o)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Set(string key, string? value)
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                settings[key] = value.Trim();
+            }
+        }
+
+        switch (o.Backend)
+        {
+            case Folder:
+                if (string.IsNullOrWhiteSpace(o.Path))
+                {
+                    throw Usage("The folder backend needs --path <folder>: where the repository is (or is to be created).");
+                }
+
+                settings["path"] = Path.GetFullPath(o.Path);
+                break;
+            case S3:
+                if (string.IsNullOrWhiteSpace(o.Bucket))
+                {
+                    throw Usage("The s3 backend needs --bucket <name> (and --endpoint <url> for an S3-compatible service such as MinIO, R2 or B2).");
+                }
+
+                Set("bucket", o.Bucket);
+                Set("prefix", o.Prefix);
+                Set("region", o.Region);
+                Set("endpoint", o.Endpoint);
+                if (o.PathStyle)
+                {
+                    settings["path_style"] = "true";
+                }
+
+                Set("profile", o.Profile);
+                settings["access_key_env"] = o.AccessKeyEnv ?? "AWS_ACCESS_KEY_ID";
+                settings["secret_key_env"] = o.SecretEnv ?? "AWS_SECRET_ACCESS_KEY";
+                break;
+            case Azure:
+                if (string.IsNullOrWhiteSpace(o.Container))
+                {
+                    throw Usage("The azure backend needs --container <name>, and --account <name> or --endpoint <url>.");
+                }
+
+                if (string.IsNullOrWhiteSpace(o.Account) && string.IsNullOrWhiteSpace(o.Endpoint))
+                {
+                    throw Usage("The azure backend needs --account <storage account> (or --endpoint <url>, for example Azurite's http://127.0.0.1:10000/devstoreaccount1).");
+                }
+
+                Set("container", o.Container);
+                Set("account", o.Account);
+                Set("endpoint", o.Endpoint);
+                Set("prefix", o.Prefix);
+                settings["key_env"] = o.SecretEnv ?? AzureBlobBackendOptions.AccountKeyVariable;
+                settings["sas_env"] = AzureBlobBackendOptions.SasTokenVariable;
+                break;
+            case Gist:
+                Set("api", o.Endpoint);
+                settings["tag"] = string.IsNullOrWhiteSpace(o.Tag) ? "default" : o.Tag.Trim();
+                settings["token_env"] = o.SecretEnv ?? "GHOSTIE_GITHUB_TOKEN";
+                break;
+            default:
+                EnsureAvailable(o.Backend);
+                break;
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// Builds the backend a configuration describes. During setup (<paramref name="setup"/> true) missing credentials
+    /// are asked for on the terminal and kept in the device credential store; later they must be found.
+    /// </summary>
+    public static async Task<IStorageBackend> CreateAsync(string backend, IReadOnlyDictionary<string, string> settings, GhostieHome home,
+        bool setup, bool createStore, CancellationToken cancellationToken)
+    {
+        var secrets = new DeviceSecretStore(home.Root);
+        switch (backend)
+        {
+            case Folder:
+                return new FileSystemBackend(Required(settings, "path", home));
+            case S3:
+            {
+                var options = new S3BackendOptions
+                {
+                    Bucket = Required(settings, "bucket", home),
+                    Prefix = settings.GetValueOrDefault("prefix"),
+                    Region = settings.GetValueOrDefault("region") ?? Environment.GetEnvironmentVariable("AWS_REGION"),
+                    ServiceUrl = settings.GetValueOrDefault("endpoint"),
+                    ForcePathStyle = settings.GetValueOrDefault("path_style") == "true",
+                    Profile = settings.GetValueOrDefault("profile"),
+                };
+                string? id = Credential(settings, "access_key_env", secrets, S3AccessKeySecret);
+                string? key = Credential(settings, "secret_key_env", secrets, S3SecretKeySecret);
+                if ((id is null || key is null) && options.Profile is null && setup && !Console.IsInputRedirected)
+                {
+                    id = Prompt.Secret($"AWS access key id for bucket {options.Bucket} (or set {settings["access_key_env"]}):", echo: true);
+                    key = Prompt.Secret($"AWS secret access key (or set {settings["secret_key_env"]}):");
+                    secrets.Set(S3AccessKeySecret, id);
+                    secrets.Set(S3SecretKeySecret, key);
+                }
+
+                options.AccessKeyId = id;
+                options.SecretAccessKey = key;
+                if (createStore)
+                {
+                    await CreateBucketAsync(options, cancellationToken).ConfigureAwait(false);
+                }
+
+                return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            case Azure:
+            {
+                var options = new AzureBlobBackendOptions
+                {
+                    Container = Required(settings, "container", home),
+                    AccountName = settings.GetValueOrDefault("account"),
+                    ServiceUri = settings.GetValueOrDefault("endpoint") is { } endpoint ? new Uri(endpoint) : null,
+                    Prefix = settings.GetValueOrDefault("prefix"),
+                    CreateContainerIfMissing = createStore,
+                };
+                options.AccountKey = Credential(settings, "key_env", secrets, AzureKeySecret);
+                options.SasToken = options.AccountKey is null ? Credential(settings, "sas_env", secrets, AzureSasSecret) : null;
+                if (options.AccountKey is null && options.SasToken is null && setup && !Console.IsInputRedirected)
+                {
+                    string entered = Prompt.Secret($"Azure storage account key or SAS token for container {options.Container} (or set {settings["key_env"]}):");
+                    bool sas = entered.Contains("sig=", StringComparison.Ordinal);
+                    secrets.Set(sas ? AzureSasSecret : AzureKeySecret, entered);
+                    if (sas)
+                    {
+                        options.SasToken = entered;
+                    }
+                    else
+                    {
+                        options.AccountKey = entered;
+                    }
+                }
+
+                return new AzureBlobBackend(options);
+            }
+
+            case Gist:
+            {
+                var options = new GitHubGistBackendOptions { RepositoryTag = settings.GetValueOrDefault("tag") ?? "default" };
+                if (settings.GetValueOrDefault("api") is { } api)
+                {
+                    options.ApiBaseUri = new Uri(api);
+                }
+
+                options.Token = Credential(settings, "token_env", secrets, GistTokenSecret) ?? Environment.GetEnvironmentVariable("GITHUB_TOKEN");
+                if (options.Token is null && setup && !Console.IsInputRedirected)
+                {
+                    options.Token = Prompt.Secret($"GitHub token with the gist scope (or set {settings["token_env"]}):");
+                    secrets.Set(GistTokenSecret, options.Token);
+                }
+
+                return new GitHubGistBackend(options);
+            }
+
+            default:
+                throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
+                    $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
+        }
+    }
+
+    /// <summary>Forgets every backend credential stored on this device.</summary>
+    public static bool ForgetCredentials(GhostieHome home) => new DeviceSecretStore(home.Root).Forget();
+
+    /// <summary>
     /// Opens the sync manager of the configured home: with this device's cached key, or, when none is cached, with the
     /// passphrase from <c>GHOSTIE_PASSPHRASE</c> or a prompt.
     /// </summary>
@@ -45,30 +239,77 @@ internal static class Backends
     {
         GhostieHome home = context.Home;
         SyncConfiguration configuration = home.ReadConfiguration();
-        if (configuration.Backend != Folder)
+        if (configuration.Backend == Folder)
         {
-            throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
-                $"{home.ConfigPath} uses the backend '{configuration.Backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
+            string path = Required(configuration.Settings, "path", home);
+            // FileSystemBackend creates a missing folder; for a configured repository a missing folder means an unmounted
+            // disk or a moved share, and creating an empty one in its place would only hide that.
+            if (!Directory.Exists(path))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"The repository folder {path} does not exist. Mount or reconnect it, or run 'ghostie sync setup' with its new --path.", isTransient: true);
+            }
         }
 
-        if (!configuration.Settings.TryGetValue("path", out string? path) || string.IsNullOrWhiteSpace(path))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
-                $"{home.ConfigPath} does not name the repository folder (settings.path). Run 'ghostie sync setup' again.");
-        }
-
-        // FileSystemBackend creates a missing folder; for a configured repository a missing folder means an unmounted
-        // disk or a moved share, and creating an empty one in its place would only hide that.
-        if (!Directory.Exists(path))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
-                $"The repository folder {path} does not exist. Mount or reconnect it, or run 'ghostie sync setup' with its new --path.", isTransient: true);
-        }
-
+        IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, setup: false, createStore: false, cancellationToken)
+            .ConfigureAwait(false);
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists
             ? Passphrase.FromEnvironment()
-            : Passphrase.Require(newRepository: false, path);
-        return await MemorySyncManager.OpenAsync(new FileSystemBackend(path), new GhostieSyncOptions { Home = home.Root }, passphrase,
+            : Passphrase.Require(newRepository: false, storage.DisplayName);
+        return await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
+
+    private static string? Credential(IReadOnlyDictionary<string, string> settings, string envSetting, DeviceSecretStore secrets, string secretName)
+    {
+        if (settings.GetValueOrDefault(envSetting) is { Length: > 0 } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+        {
+            return value;
+        }
+
+        return secrets.TryGet(secretName);
+    }
+
+    private static async Task CreateBucketAsync(S3BackendOptions options, CancellationToken cancellationToken)
+    {
+        var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle };
+        if (options.ServiceUrl is { } url)
+        {
+            config.ServiceURL = url;
+            config.AuthenticationRegion = options.Region ?? "us-east-1";
+        }
+        else
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region ?? "us-east-1");
+        }
+
+        using AmazonS3Client client = options.AccessKeyId is { } id && options.SecretAccessKey is { } key
+            ? new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(id, key), config)
+            : new AmazonS3Client(config);
+        try
+        {
+            await client.PutBucketAsync(new PutBucketRequest { BucketName = options.Bucket }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou")
+        {
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw new GhostieSyncException(e.StatusCode is System.Net.HttpStatusCode.Forbidden ? GhostieErrorCode.AccessDenied : GhostieErrorCode.BackendUnavailable,
+                $"Could not create the S3 bucket '{options.Bucket}': {e.ErrorCode} (HTTP {(int)e.StatusCode}). Create it yourself, or check the credentials' permissions.");
+        }
+    }
+
+    private static string Required(IReadOnlyDictionary<string, string> settings, string key, GhostieHome home) =>
+        settings.TryGetValue(key, out string? value) && !string.IsNullOrWhiteSpace(value)
+            ? value
+            : throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                $"{home.ConfigPath} does not name the backend's '{key}' setting. Run 'ghostie sync setup' again.");
+
+    private static GhostieSyncException Usage(string message) => new(GhostieErrorCode.InvalidArgument, message);
 }
+
+/// <summary>The <c>ghostie sync setup</c> options that describe the backend.</summary>
+internal sealed record BackendSetupOptions(
+    string Backend, string? Path, string? Bucket, string? Container, string? Account, string? Endpoint, string? Prefix,
+    string? Region, bool PathStyle, string? Profile, string? Tag, string? AccessKeyEnv, string? SecretEnv);

@@ -54,3 +54,21 @@ internal static class Passphrase
         return passphrase;
     }
 }
+
+/// <summary>Asks for a value on the terminal (stderr, so stdout stays clean for --json).</summary>
+internal static class Prompt
+{
+    /// <summary>Reads one value; hidden as it is typed unless <paramref name="echo"/>.</summary>
+    /// <param name="title">The question.</param>
+    /// <param name="echo">Whether to show what is typed (for non-secret identifiers).</param>
+    public static string Secret(string title, bool echo = false)
+    {
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Interactive = InteractionSupport.Yes,
+        });
+        var prompt = new TextPrompt<string>(Markup.Escape(title));
+        return console.Prompt(echo ? prompt : prompt.Secret(null)).Trim();
+    }
+}

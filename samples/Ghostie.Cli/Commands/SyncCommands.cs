@@ -25,30 +25,50 @@ internal static class SyncCommands
     {
         var backend = new Option<string>("--backend")
         {
-            Description = $"The repository's storage. Available now: {string.Join(", ", Backends.Available)}.",
+            Description = $"The repository's storage: {string.Join(", ", Backends.Available)}. Default: folder.",
             DefaultValueFactory = _ => Backends.Folder,
         };
-        var path = new Option<string>("--path") { Description = "The repository folder (local, USB disk, network share, or a folder another tool syncs).", HelpName = "folder" };
+        var path = new Option<string>("--path") { Description = "folder: the repository folder (local, USB disk, network share, or a folder another tool syncs).", HelpName = "folder" };
+        var bucket = new Option<string>("--bucket") { Description = "s3: the bucket.", HelpName = "name" };
+        var container = new Option<string>("--container") { Description = "azure: the blob container.", HelpName = "name" };
+        var account = new Option<string>("--account") { Description = "azure: the storage account name.", HelpName = "name" };
+        var endpoint = new Option<string>("--endpoint")
+        {
+            Description = "s3: the service URL of an S3-compatible store (MinIO, R2, B2); azure: the blob service URL (default https://ACCOUNT.blob.core.windows.net); gist: the API URL (default https://api.github.com).",
+            HelpName = "url",
+        };
+        var prefix = new Option<string>("--prefix") { Description = "s3, azure: a key prefix, so one bucket or container holds several repositories.", HelpName = "prefix" };
+        var region = new Option<string>("--region") { Description = "s3: the region (default $AWS_REGION, else us-east-1).", HelpName = "region" };
+        var pathStyle = new Option<bool>("--path-style") { Description = "s3: path-style addressing (http://host/bucket/key), needed by most S3-compatible servers." };
+        var profile = new Option<string>("--profile") { Description = "s3: an AWS shared-credentials profile to use instead of keys.", HelpName = "name" };
+        var tag = new Option<string>("--tag") { Description = "gist: names this repository's gists, so one account can hold several (default: default).", HelpName = "tag" };
+        var create = new Option<bool>("--create", "--create-bucket", "--create-container") { Description = "s3, azure: create the bucket or container if it does not exist." };
+        var accessKeyEnv = new Option<string>("--access-key-env") { Description = "s3: the environment variable holding the access key id (default AWS_ACCESS_KEY_ID).", HelpName = "var" };
+        var secretEnv = new Option<string>("--secret-env")
+        {
+            Description = "The environment variable holding the secret: s3 default AWS_SECRET_ACCESS_KEY, azure AZURE_STORAGE_KEY (AZURE_STORAGE_SAS_TOKEN is also read), gist GHOSTIE_GITHUB_TOKEN (GITHUB_TOKEN is also read). Only its name is saved.",
+            HelpName = "var",
+        };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
         var command = new Command("setup",
-            "Join the repository in --path, or create it there if the folder holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600).")
+            "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, device, deviceName,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
-            SetupAsync(context, parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(device), parse.GetValue(deviceName), cancellationToken));
+            SetupAsync(context,
+                new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
+                    parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
+                    parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)),
+                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), cancellationToken));
         return command;
     }
 
-    private static async Task<int> SetupAsync(CliContext context, string backend, string? path, string? device, string? deviceName, CancellationToken cancellationToken)
+    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, CancellationToken cancellationToken)
     {
-        Backends.EnsureAvailable(backend);
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The folder backend needs --path <folder>: where the repository is (or is to be created).");
-        }
-
+        Backends.EnsureAvailable(options.Backend);
+        Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
         if (device is not null)
         {
             DeviceIdentity.Validate(device);
@@ -64,33 +84,46 @@ internal static class SyncCommands
                 $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, or use another --home for device '{deviceId}'.");
         }
 
-        // The passphrase first: a setup that cannot get one leaves no trace, not even the folder (FileSystemBackend creates it).
-        string fullPath = Path.GetFullPath(path);
-        bool joining = Directory.Exists(fullPath) && await Backends.HoldsRepositoryAsync(new FileSystemBackend(fullPath), cancellationToken).ConfigureAwait(false);
-        if (existing is { RepositoryId.Length: > 0 } && !joining)
+        // For a folder, nothing is created before the passphrase is known: FileSystemBackend would create the folder.
+        bool folder = options.Backend == Backends.Folder;
+        string? folderPath = folder ? settings["path"] : null;
+        IStorageBackend? storage = folder && !Directory.Exists(folderPath)
+            ? null
+            : await Backends.CreateAsync(options.Backend, settings, home, setup: true, createStore: create, cancellationToken).ConfigureAwait(false);
+        try
         {
-            // SetupAsync would create a repository there before noticing that this home belongs to another one.
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                $"{home.Root} already syncs with repository {existing.RepositoryId}, and {fullPath} holds no repository. Give the folder that holds it, or use another --home to create a new repository.");
+            string location = storage?.DisplayName ?? folderPath!;
+            bool joining = storage is not null && await Backends.HoldsRepositoryAsync(storage, cancellationToken).ConfigureAwait(false);
+            if (existing is { RepositoryId.Length: > 0 } && !joining)
+            {
+                // SetupAsync would create a repository there before noticing that this home belongs to another one.
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"{home.Root} already syncs with repository {existing.RepositoryId}, and {location} holds no repository. Give the storage that holds it, or use another --home to create a new repository.");
+            }
+
+            string passphrase = Passphrase.Require(newRepository: !joining, location);
+            storage ??= await Backends.CreateAsync(options.Backend, settings, home, setup: true, createStore: create, cancellationToken).ConfigureAwait(false);
+            var configuration = new SyncConfiguration
+            {
+                Backend = options.Backend,
+                Settings = settings,
+                DeviceId = deviceId,
+                DeviceName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId),
+            };
+            using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+
+            string where = folderPath ?? storage.DisplayName;
+            context.Report(new SetupDocument(home.Root, options.Backend, where, manager.DeviceId, manager.DeviceName, manager.Keys.RepositoryId, !joining),
+                CliJson.Output.SetupDocument,
+                joining ? $"Joined repository {manager.Keys.RepositoryId} in {where}." : $"Created repository {manager.Keys.RepositoryId} in {where}.",
+                $"This home ({home.Root}) syncs as device '{manager.DeviceId}'. The unlocked key is cached on this device; later commands need no passphrase.",
+                joining ? "Next: 'ghostie sync pull' to fetch memories from your other devices." : "Next: 'ghostie sync push' to upload this device's memories.");
         }
-
-        string passphrase = Passphrase.Require(newRepository: !joining, fullPath);
-        var storage = new FileSystemBackend(fullPath);
-        var configuration = new SyncConfiguration
+        finally
         {
-            Backend = Backends.Folder,
-            Settings = { ["path"] = fullPath },
-            DeviceId = deviceId,
-            DeviceName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId),
-        };
-        using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-
-        context.Report(new SetupDocument(home.Root, Backends.Folder, fullPath, manager.DeviceId, manager.DeviceName, manager.Keys.RepositoryId, !joining),
-            CliJson.Output.SetupDocument,
-            joining ? $"Joined repository {manager.Keys.RepositoryId} in {fullPath}." : $"Created repository {manager.Keys.RepositoryId} in {fullPath}.",
-            $"This home ({home.Root}) syncs as device '{manager.DeviceId}'. The unlocked key is cached on this device; later commands need no passphrase.",
-            joining ? "Next: 'ghostie sync pull' to fetch memories from your other devices." : "Next: 'ghostie sync push' to upload this device's memories.");
+            (storage as IDisposable)?.Dispose();
+        }
 
         return ExitCodes.Success;
     }
@@ -184,13 +217,15 @@ internal static class SyncCommands
     private static Command Forget(CliApplication app)
     {
         var command = new Command("forget",
-            "Forget the unlocked key cached on this device (keys/master.key is overwritten and deleted). Memories and sync settings stay; the next sync asks for the passphrase.");
+            "Forget the unlocked key cached on this device (keys/master.key is overwritten and deleted) and any backend credentials stored on it. Memories and sync settings stay; the next sync asks for the passphrase.");
         app.SetAction(command, (context, _, _) =>
         {
             var cache = Ghostie.Sync.Crypto.DeviceKeyCache.ForHome(context.Home.Root);
             bool forgotten = cache.Forget();
-            context.Report(new ForgetDocument(forgotten, cache.FilePath), CliJson.Output.ForgetDocument,
-                forgotten ? $"Forgot the cached key ({cache.FilePath}). The next sync on this device needs the passphrase." : $"No key was cached on this device ({cache.FilePath}).");
+            bool credentials = Backends.ForgetCredentials(context.Home);
+            string line = forgotten ? $"Forgot the cached key ({cache.FilePath}). The next sync on this device needs the passphrase." : $"No key was cached on this device ({cache.FilePath}).";
+            string[] lines = credentials ? [line, "Forgot the backend credentials stored on this device; set them in the environment or run 'ghostie sync setup' again."] : [line];
+            context.Report(new ForgetDocument(forgotten, cache.FilePath, credentials), CliJson.Output.ForgetDocument, lines);
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

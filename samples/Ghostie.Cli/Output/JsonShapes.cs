@@ -22,7 +22,7 @@ internal sealed record ProblemDocument(string Code, string Subject, string Messa
     public static ProblemDocument From(SyncProblem problem) => new(problem.Code.ToString(), problem.Subject, problem.Message);
 }
 
-internal sealed record ForgetDocument(bool Forgotten, string Path);
+internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
     int CloudMemories, int PendingPush, int Conflicts, IReadOnlyList<DeviceDocument> KnownDevices);

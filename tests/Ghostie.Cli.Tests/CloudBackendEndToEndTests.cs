@@ -1,0 +1,173 @@
+using System.Text;
+using System.Text.Json;
+using Ghostie.Cli.Tests.Support;
+using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
+
+namespace Ghostie.Cli.Tests;
+
+/// <summary>moto_server (S3) and Azurite (Azure Blob), started once for the class.</summary>
+public sealed class CloudServersFixture : IAsyncLifetime
+{
+    public ServerProcess Moto { get; private set; } = null!;
+
+    public ServerProcess Azurite { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Task<ServerProcess> moto = Servers.StartMotoAsync();
+        Task<ServerProcess> azurite = Servers.StartAzuriteAsync();
+        Moto = await moto;
+        Azurite = await azurite;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Moto.DisposeAsync();
+        await Azurite.DisposeAsync();
+    }
+}
+
+/// <summary><c>ghostie sync setup --backend s3|azure|gist</c> and sync between two homes, through real servers, in separate processes.</summary>
+public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixture>, IDisposable
+{
+    private const string S3Secret = "s3-secret-Zq8vR2mK5pW9";
+    private readonly CloudServersFixture _servers;
+    private readonly Sandbox _sandbox = new();
+
+    public CloudBackendEndToEndTests(CloudServersFixture servers) => _servers = servers;
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private Task<CliResult> RunAsync(string device, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        GhostieCli.RunAsync(["--home", _sandbox.Home(device), .. args], _sandbox.Root, new Dictionary<string, string?>(environment)
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(_sandbox.Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = Sandbox.Passphrase,
+            ["AWS_CA_BUNDLE"] = null,
+            ["AWS_PROFILE"] = null,
+            ["AWS_CONFIG_FILE"] = "/nonexistent",
+            ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent",
+        });
+
+    private static Dictionary<string, string?> S3Environment(string? secret = S3Secret) => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = secret is null ? null : "testing-key-id",
+        ["AWS_SECRET_ACCESS_KEY"] = secret,
+        ["AWS_REGION"] = "us-east-1",
+    };
+
+    private string[] S3Setup(string device, string bucket, params string[] extra) =>
+        ["sync", "setup", "--backend", "s3", "--endpoint", _servers.Moto.BaseUri.ToString().TrimEnd('/'), "--path-style", "--bucket", bucket, "--device", device, "--json", .. extra];
+
+    private void AssertNoFileContains(string secret)
+    {
+        foreach (string file in Directory.GetFiles(_sandbox.Root, "*", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain(secret, Encoding.Latin1.GetString(File.ReadAllBytes(file)), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task S3_TwoHomes_SetupPushPull_Converge_AndNoCredentialIsStored()
+    {
+        JsonElement laptop = (await RunAsync("laptop", S3Environment(), S3Setup("laptop", "ghostie-e2e", "--create-bucket"))).Expect(0).Json();
+        Assert.True(laptop.GetProperty("created_repository").GetBoolean());
+        Assert.Equal("s3", laptop.GetProperty("backend").GetString());
+        Assert.Contains("ghostie-e2e", laptop.GetProperty("path").GetString(), StringComparison.Ordinal);
+        JsonElement phone = (await RunAsync("phone", S3Environment(), S3Setup("phone", "ghostie-e2e"))).Expect(0).Json();
+        Assert.False(phone.GetProperty("created_repository").GetBoolean());
+        Assert.Equal(laptop.GetProperty("repository_id").GetString(), phone.GetProperty("repository_id").GetString());
+
+        (await RunAsync("laptop", S3Environment(), "memory", "add", "Uses S3 for sync", "--category", "setup")).Expect(0);
+        JsonElement push = (await RunAsync("laptop", S3Environment(), "sync", "push", "--json")).Expect(0).Json();
+        Assert.Equal(1, push.GetProperty("uploaded").GetInt32());
+        JsonElement pull = (await RunAsync("phone", S3Environment(), "sync", "pull", "--json")).Expect(0).Json();
+        Assert.Equal(1, pull.GetProperty("downloaded").GetInt32());
+        string listed = (await RunAsync("phone", S3Environment(), "memory", "list")).Expect(0).StdOut;
+        Assert.Contains("Uses S3 for sync", listed, StringComparison.Ordinal);
+
+        using JsonDocument config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
+        JsonElement settings = config.RootElement.GetProperty("settings");
+        Assert.Equal("AWS_SECRET_ACCESS_KEY", settings.GetProperty("secret_key_env").GetString());
+        Assert.Equal("ghostie-e2e", settings.GetProperty("bucket").GetString());
+        AssertNoFileContains(S3Secret);
+        Assert.False(File.Exists(new DeviceSecretStore(_sandbox.Home("laptop")).FilePath), "credentials from the environment are not copied to disk");
+    }
+
+    [Fact]
+    public async Task S3_CustomVariableNames_AndCredentialsFromTheDeviceStore()
+    {
+        var custom = new Dictionary<string, string?> { ["WORK_S3_ID"] = "testing-key-id", ["WORK_S3_SECRET"] = S3Secret, ["AWS_ACCESS_KEY_ID"] = null, ["AWS_SECRET_ACCESS_KEY"] = null };
+        (await RunAsync("laptop", custom, S3Setup("laptop", "ghostie-custom", "--create", "--access-key-env", "WORK_S3_ID", "--secret-env", "WORK_S3_SECRET"))).Expect(0);
+        string config = File.ReadAllText(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json"));
+        Assert.Contains("WORK_S3_SECRET", config, StringComparison.Ordinal);
+
+        // A credential typed at the setup prompt lands in the device store; later commands find it there with no variable set.
+        var store = new DeviceSecretStore(_sandbox.Home("laptop"));
+        store.Set("s3.access_key_id", "testing-key-id");
+        store.Set("s3.secret_access_key", S3Secret);
+        (await RunAsync("laptop", S3Environment(secret: null), "memory", "add", "from the store")).Expect(0);
+        JsonElement push = (await RunAsync("laptop", S3Environment(secret: null), "sync", "push", "--json")).Expect(0).Json();
+        Assert.Equal(1, push.GetProperty("uploaded").GetInt32());
+        AssertNoFileContains(S3Secret);
+
+        JsonElement forget = (await RunAsync("laptop", S3Environment(secret: null), "sync", "forget", "--json")).Expect(0).Json();
+        Assert.True(forget.GetProperty("credentials_forgotten").GetBoolean());
+        Assert.Null(new DeviceSecretStore(_sandbox.Home("laptop")).TryGet("s3.secret_access_key"));
+    }
+
+    [Fact]
+    public async Task Azure_TwoHomes_SetupPushPull_Converge()
+    {
+        var env = new Dictionary<string, string?> { ["AZURE_STORAGE_KEY"] = Servers.AzuriteKey };
+        string endpoint = _servers.Azurite.BaseUri + Servers.AzuriteAccount;
+        string[] Setup(string device, params string[] extra) =>
+            ["sync", "setup", "--backend", "azure", "--endpoint", endpoint, "--account", Servers.AzuriteAccount, "--container", "ghostie-e2e", "--device", device, "--json", .. extra];
+
+        JsonElement laptop = (await RunAsync("laptop", env, Setup("laptop", "--create-container"))).Expect(0).Json();
+        Assert.True(laptop.GetProperty("created_repository").GetBoolean());
+        (await RunAsync("phone", env, Setup("phone"))).Expect(0);
+        (await RunAsync("phone", env, "memory", "add", "Azure works too")).Expect(0);
+        (await RunAsync("phone", env, "sync", "push")).Expect(0);
+        JsonElement pull = (await RunAsync("laptop", env, "sync", "pull", "--json")).Expect(0).Json();
+        Assert.Equal(1, pull.GetProperty("downloaded").GetInt32());
+        JsonElement status = (await RunAsync("laptop", env, "sync", "status", "--json")).Expect(0).Json();
+        Assert.Equal(1, status.GetProperty("cloud_memories").GetInt32());
+        AssertNoFileContains(Servers.AzuriteKey);
+    }
+
+    [Fact]
+    public async Task Azure_MissingContainer_WithoutCreate_IsAClearError()
+    {
+        var env = new Dictionary<string, string?> { ["AZURE_STORAGE_KEY"] = Servers.AzuriteKey };
+        CliResult result = await RunAsync("laptop", env, "sync", "setup", "--backend", "azure", "--endpoint", _servers.Azurite.BaseUri + Servers.AzuriteAccount,
+            "--account", Servers.AzuriteAccount, "--container", "does-not-exist", "--device", "laptop");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("does-not-exist", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Servers.AzuriteKey, result.StdErr + result.StdOut, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
+    }
+
+    [Theory]
+    [InlineData("s3", "--bucket")]
+    [InlineData("azure", "--container")]
+    [InlineData("dropbox", "Use one of")]
+    public async Task Setup_WithMissingOrUnknownBackendOptions_IsAUsageError(string backend, string expected)
+    {
+        CliResult result = await RunAsync("laptop", new Dictionary<string, string?>(), "sync", "setup", "--backend", backend, "--device", "laptop");
+        Assert.Equal(ExitCodesUsage, result.ExitCode);
+        Assert.Contains(expected, result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gist_WithoutAToken_NonInteractive_SaysWhichVariableToSet()
+    {
+        var env = new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = null, ["GITHUB_TOKEN"] = null };
+        CliResult result = await RunAsync("laptop", env, "sync", "setup", "--backend", "gist", "--endpoint", "http://127.0.0.1:9/", "--device", "laptop");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("GHOSTIE_GITHUB_TOKEN", result.StdErr, StringComparison.Ordinal);
+    }
+
+    private const int ExitCodesUsage = 1;
+}

@@ -207,6 +207,33 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task Uploads_AreSignedUnchunkedBodies_OnPlainHttp()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var recorder = Own(new HeaderRecordingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Disabled);
+        options.HttpMessageHandler = recorder;
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+        byte[] small = [1, 2, 3, 4];
+
+        await backend.PutAsync("s/small", new MemoryStream(small));
+        await using (var large = new GeneratedStream(FiveMiB + 10, seed: 12))
+        {
+            await backend.PutAsync("s/large", large);
+        }
+
+        // Every body upload (one PUT, two parts) carries the SHA-256 of its own bytes in the signature: no
+        // UNSIGNED-PAYLOAD, no aws-chunked framing (which s3rver would store as the object), no trailing checksum.
+        string[] puts = [.. recorder.Puts];
+        Assert.Equal(3, puts.Length);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(small)), puts[0]);
+        Assert.All(puts, sha => Assert.Matches("^[0-9a-f]{64}$", sha));
+        Assert.Empty(recorder.ContentEncodings);
+    }
+
+    [Fact]
     public async Task Options_Invalid_AreRejectedWithMessagesNamingEachOption_WithoutSecrets()
     {
         const string secret = "secret-without-key-Jx4Qm8Rr2";
@@ -327,6 +354,28 @@ public sealed class S3rverProbeTests(S3rverFixture s3rver) : IClassFixture<S3rve
         var conditional = Assert.IsType<ConditionalS3Backend>(forced);
         Assert.True(await conditional.TryCreateAsync("p/1", new MemoryStream([1])));
         Assert.True(await conditional.TryCreateAsync("p/1", new MemoryStream([2])));
+    }
+}
+
+/// <summary>Records the payload hash and content encoding of every PUT.</summary>
+internal sealed class HeaderRecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Puts { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> ContentEncodings { get; } = new();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method == HttpMethod.Put)
+        {
+            Puts.Enqueue(request.Headers.TryGetValues("x-amz-content-sha256", out IEnumerable<string>? values) ? string.Join(",", values) : "(none)");
+            foreach (string encoding in request.Content?.Headers.ContentEncoding ?? [])
+            {
+                ContentEncodings.Enqueue(encoding);
+            }
+        }
+
+        return base.SendAsync(request, cancellationToken);
     }
 }
 

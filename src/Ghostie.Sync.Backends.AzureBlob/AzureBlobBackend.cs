@@ -1,5 +1,5 @@
-using System.Net.Http.Headers;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 using Microsoft.Extensions.Logging;

@@ -143,6 +143,19 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RacingLargeCreates_ExactlyOneWins_TheOthersReturnFalse()
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await SmallBlocksAsync(recorder);
+        byte[][] contents = [.. Enumerable.Range(0, 6).Select(i => Random((3 * Block) + i, 10 + i))];
+
+        bool[] won = await Task.WhenAll(contents.Select(c => Task.Run(() => backend.TryCreateAsync("k/race", Bytes(c)))));
+
+        Assert.Equal(1, won.Count(w => w));
+        Assert.Equal(contents[Array.IndexOf(won, true)], await ReadAsync(backend, "k/race"));
+    }
+
+    [Fact]
     public async Task CancelledBlockUpload_KeepsThePreviousObject()
     {
         using var recorder = new RecordingHandler();

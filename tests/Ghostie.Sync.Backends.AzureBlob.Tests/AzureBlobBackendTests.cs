@@ -156,6 +156,39 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Download_BrokenMidway_ResumesFromTheOffset_UnderTheETag()
+    {
+        using var breaking = new BreakingHandler(breakAfter: 100_000, breaks: 2);
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o => o.HttpMessageHandler = breaking);
+        byte[] data = Random(300_000, 8);
+        await backend.PutAsync("d/1", Bytes(data));
+
+        Assert.Equal(data, await ReadAsync(backend, "d/1"));
+
+        Assert.Equal(["bytes=100000-"], breaking.Ranges);
+        Assert.Equal(3, backend.RequestCount);
+        Assert.Equal(data, await ReadAsync(backend, "d/1")); // the second break, on a fresh download
+    }
+
+    [Fact]
+    public async Task Download_BrokenWhileTheBlobIsReplaced_FailsClearly_NeverSplices()
+    {
+        AzureBlobBackend? other = null;
+        using var breaking = new BreakingHandler(breakAfter: 50_000, breaks: 1, onBreak: () => other!.PutAsync("d/2", Bytes(Random(200_000, 2))));
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o => o.HttpMessageHandler = breaking);
+        using AzureBlobBackend sameContainer = new(azurite.Options(backend.Container));
+        other = sameContainer;
+        await backend.PutAsync("d/2", Bytes(Random(200_000, 1)));
+
+        var error = await Assert.ThrowsAsync<GhostieSyncException>(() => ReadAsync(backend, "d/2"));
+
+        Assert.Equal(GhostieErrorCode.BackendUnavailable, error.Code);
+        Assert.True(error.IsTransient);
+        Assert.Contains("'d/2'", error.Message, StringComparison.Ordinal);
+        Assert.Single(breaking.Ranges);
+    }
+
+    [Fact]
     public async Task CancelledBlockUpload_KeepsThePreviousObject()
     {
         using var recorder = new RecordingHandler();

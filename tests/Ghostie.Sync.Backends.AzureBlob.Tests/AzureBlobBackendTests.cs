@@ -19,29 +19,9 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         return data;
     }
 
-    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
-    {
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
+    private static Task<byte[]?> ReadAsync(IStorageBackend backend, string name) => backend.ReadAllAsync(name);
 
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
-
-    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
-    {
-        var names = new List<string>();
-        await foreach (string name in backend.ListAsync(prefix))
-        {
-            names.Add(name);
-        }
-
-        return names;
-    }
+    private static Task<List<string>> ListAsync(IStorageBackend backend, string prefix) => backend.ListAsync(prefix).ToListAsync();
 
     private Task<AzureBlobBackend> SmallBlocksAsync(RecordingHandler recorder) => azurite.NewBackendAsync(o =>
     {

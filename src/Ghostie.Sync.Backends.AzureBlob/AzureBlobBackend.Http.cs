@@ -1,5 +1,5 @@
-using System.Net.Http.Headers;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Net;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 
@@ -63,7 +63,12 @@ public sealed partial class AzureBlobBackend
 
             code = string.IsNullOrEmpty(code) ? null : code;
             RetryVerdict verdict = RetryVerdict.FromHttpResponse(response, _retry.TimeProvider);
-            AzureBlobLog.RequestFailed(_logger, operation, (int)response.StatusCode, code);
+            if (code != "BlobNotFound")
+            {
+                // A missing blob is an answer, not a failure.
+                AzureBlobLog.RequestFailed(_logger, operation, (int)response.StatusCode, code);
+            }
+
             return new HttpAttemptException(response.StatusCode, verdict, code);
         }
     }
@@ -125,7 +130,7 @@ public sealed partial class AzureBlobBackend
             string credential = _endpoint.Sas is null ? "account key" : "SAS token";
             string hint = _endpoint.Sas is null
                 ? "Check AccountKey (key1 or key2 of this account) and AccountName, and that the machine's clock is right."
-                : "Check that the SAS token is for this account and container, has not expired, and grants read, add, create, write, delete and list (sp=racwdl).";
+                : "Check that the SAS token is for this account and container, has not expired, and grants read, write, delete and list (sp=rwdl; an account SAS also needs srt=co).";
             return new GhostieSyncException(GhostieErrorCode.AccessDenied,
                 $"{operation} was refused ({what}): {DisplayName} does not accept the {credential}. {hint}", isTransient: false, e);
         }

@@ -41,7 +41,23 @@ public sealed partial class AzureBlobBackend
 
         // Nothing is visible until this commit; a cancelled or failed upload leaves only uncommitted blocks.
         cancellationToken.ThrowIfCancellationRequested();
-        return await PutBlockListAsync(name, blockIds, condition, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PutBlockListAsync(name, blockIds, condition, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GhostieSyncException e) when (condition is { } c && e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
+        {
+            // A racing writer committed first, which discards every other upload's uncommitted blocks: the service
+            // may report that before evaluating our condition. If the condition no longer holds, that is the answer.
+            string? current = await GetVersionAsync(name, cancellationToken).ConfigureAwait(false);
+            bool conditionFailed = c.Header == "If-None-Match" ? current is not null : current != c.Value;
+            if (!conditionFailed)
+            {
+                throw;
+            }
+
+            return false;
+        }
     }
 
     /// <summary>A block id: the upload's nonce and the block's index, 18 bytes, so every id of a blob has the same

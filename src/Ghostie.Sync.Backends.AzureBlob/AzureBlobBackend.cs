@@ -1,5 +1,5 @@
-using System.Net.Http.Headers;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 using Microsoft.Extensions.Logging;
@@ -113,6 +113,9 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     }
 
     /// <inheritdoc />
+    /// <remarks>The stream reads the response as it arrives. If the connection breaks midway, the rest is requested
+    /// again from that offset (under the same ETag, so a blob replaced meanwhile is never spliced), up to
+    /// <see cref="BackendRetryOptions.MaxAttempts"/> times.</remarks>
     public Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
@@ -126,7 +129,8 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
                 try
                 {
                     Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                    return new ResponseStream(response, body);
+                    string? etag = response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues value) ? value.ToString() : null;
+                    return new ResponseStream(response, body, etag, (offset, tag, token) => ResumeGetAsync(name, offset, tag, token), _retry.MaxAttempts);
                 }
                 catch
                 {
@@ -139,6 +143,44 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
             return IsBlobMissing(failure) ? null : throw failure;
         }, cancellationToken);
     }
+
+    /// <summary>The rest of a download whose connection broke: a ranged Get Blob from <paramref name="offset"/>, only if
+    /// the blob still has the ETag it had when the download began.</summary>
+    private Task<(HttpResponseMessage Response, Stream Body)> ResumeGetAsync(string name, long offset, string etag, CancellationToken cancellationToken) =>
+        RunAsync("GET (resumed)", name, async ct =>
+        {
+            using HttpRequestMessage request = NewRequest(HttpMethod.Get, name, query: null);
+            request.Headers.TryAddWithoutValidation("Range", "bytes=" + offset.ToString(CultureInfo.InvariantCulture) + "-");
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
+            if (response.StatusCode == System.Net.HttpStatusCode.PartialContent)
+            {
+                try
+                {
+                    return (response, await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                response.Dispose();
+                throw Changed(name, "the service ignored the range");
+            }
+
+            HttpAttemptException failure = await FailureAsync(response, "GET (resumed)", ct).ConfigureAwait(false);
+            throw failure.Status == System.Net.HttpStatusCode.PreconditionFailed || IsBlobMissing(failure)
+                ? Changed(name, "it was replaced or deleted meanwhile")
+                : failure;
+        }, cancellationToken);
+
+    private GhostieSyncException Changed(string name, string why) =>
+        new(GhostieErrorCode.BackendUnavailable,
+            $"The download of '{name}' from {DisplayName} broke off and could not be resumed: {why}. Read it again (sync again).", isTransient: true);
 
     /// <inheritdoc />
     /// <remarks>Pages through List Blobs with the service's continuation marker (<see cref="AzureBlobBackendOptions.ListPageSize"/>

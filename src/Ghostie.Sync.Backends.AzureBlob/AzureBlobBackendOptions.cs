@@ -40,8 +40,8 @@ public sealed class AzureBlobBackendOptions
     public string? AccountKey { get; set; }
 
     /// <summary>A shared access signature token (the query string of a SAS URL, with or without the leading '?').
-    /// Secret: never logged or shown. It needs read, add, create, write, delete and list permissions on the container
-    /// (<c>sp=racwdl</c>; plus the container resource type for an account SAS).</summary>
+    /// Secret: never logged or shown. It needs read, write, delete and list permissions on the container
+    /// (<c>sp=rwdl</c>; an account SAS also needs the container and object resource types, <c>srt=co</c>).</summary>
     public string? SasToken { get; set; }
 
     /// <summary>An Azure Storage connection string (<c>DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net</c>,

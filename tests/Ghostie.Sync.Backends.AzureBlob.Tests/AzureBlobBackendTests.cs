@@ -19,29 +19,9 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         return data;
     }
 
-    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
-    {
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
+    private static Task<byte[]?> ReadAsync(IStorageBackend backend, string name) => backend.ReadAllAsync(name);
 
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
-
-    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
-    {
-        var names = new List<string>();
-        await foreach (string name in backend.ListAsync(prefix))
-        {
-            names.Add(name);
-        }
-
-        return names;
-    }
+    private static Task<List<string>> ListAsync(IStorageBackend backend, string prefix) => backend.ListAsync(prefix).ToListAsync();
 
     private Task<AzureBlobBackend> SmallBlocksAsync(RecordingHandler recorder) => azurite.NewBackendAsync(o =>
     {
@@ -140,6 +120,52 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.False(await backend.TryReplaceAsync("k/gone", Bytes(first), version));
         Assert.Null(await backend.GetVersionAsync("k/gone"));
         Assert.Equal(5, recorder.Count("PUT", "comp=blocklist"));
+    }
+
+    [Fact]
+    public async Task RacingLargeCreates_ExactlyOneWins_TheOthersReturnFalse()
+    {
+        using var recorder = new RecordingHandler();
+        using AzureBlobBackend backend = await SmallBlocksAsync(recorder);
+        byte[][] contents = [.. Enumerable.Range(0, 6).Select(i => Random((3 * Block) + i, 10 + i))];
+
+        bool[] won = await Task.WhenAll(contents.Select(c => Task.Run(() => backend.TryCreateAsync("k/race", Bytes(c)))));
+
+        Assert.Equal(1, won.Count(w => w));
+        Assert.Equal(contents[Array.IndexOf(won, true)], await ReadAsync(backend, "k/race"));
+    }
+
+    [Fact]
+    public async Task Download_BrokenMidway_ResumesFromTheOffset_UnderTheETag()
+    {
+        using var breaking = new BreakingHandler(breakAfter: 100_000, breaks: 2);
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o => o.HttpMessageHandler = breaking);
+        byte[] data = Random(300_000, 8);
+        await backend.PutAsync("d/1", Bytes(data));
+
+        Assert.Equal(data, await ReadAsync(backend, "d/1"));
+
+        Assert.Equal(["bytes=100000-"], breaking.Ranges);
+        Assert.Equal(3, backend.RequestCount);
+        Assert.Equal(data, await ReadAsync(backend, "d/1")); // the second break, on a fresh download
+    }
+
+    [Fact]
+    public async Task Download_BrokenWhileTheBlobIsReplaced_FailsClearly_NeverSplices()
+    {
+        AzureBlobBackend? other = null;
+        using var breaking = new BreakingHandler(breakAfter: 50_000, breaks: 1, onBreak: () => other!.PutAsync("d/2", Bytes(Random(200_000, 2))));
+        using AzureBlobBackend backend = await azurite.NewBackendAsync(o => o.HttpMessageHandler = breaking);
+        using AzureBlobBackend sameContainer = new(azurite.Options(backend.Container));
+        other = sameContainer;
+        await backend.PutAsync("d/2", Bytes(Random(200_000, 1)));
+
+        var error = await Assert.ThrowsAsync<GhostieSyncException>(() => ReadAsync(backend, "d/2"));
+
+        Assert.Equal(GhostieErrorCode.BackendUnavailable, error.Code);
+        Assert.True(error.IsTransient);
+        Assert.Contains("'d/2'", error.Message, StringComparison.Ordinal);
+        Assert.Single(breaking.Ranges);
     }
 
     [Fact]

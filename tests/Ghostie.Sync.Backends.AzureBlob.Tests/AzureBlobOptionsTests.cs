@@ -162,6 +162,45 @@ public sealed class AzureBlobOptionsTests
         Assert.Contains(backend.DisplayName, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task ConditionalCommit_RefusedAsInvalidBlockList_ChecksWhetherTheConditionStillHolds(bool blobExistsNow, bool expectError)
+    {
+        using var stub = new StubHandler(request =>
+        {
+            string query = request.RequestUri!.Query;
+            if (request.Method == HttpMethod.Head)
+            {
+                var head = blobExistsNow ? new HttpResponseMessage(HttpStatusCode.OK) : StubHandler.Error(HttpStatusCode.NotFound, "BlobNotFound");
+                head.Headers.TryAddWithoutValidation("ETag", "\"0x1\"");
+                return head;
+            }
+
+            return query.Contains("comp=blocklist", StringComparison.Ordinal)
+                ? StubHandler.Error(HttpStatusCode.BadRequest, "InvalidBlockList")
+                : new HttpResponseMessage(HttpStatusCode.Created);
+        });
+        AzureBlobBackendOptions options = Valid();
+        options.HttpMessageHandler = stub;
+        options.BlockSize = AzureBlobBackendOptions.MinBlockSize;
+        options.SinglePutThreshold = AzureBlobBackendOptions.MinBlockSize;
+        using var backend = new AzureBlobBackend(options);
+        byte[] large = new byte[(3 * AzureBlobBackendOptions.MinBlockSize) + 1];
+
+        if (expectError)
+        {
+            var error = await Assert.ThrowsAsync<GhostieSyncException>(() => backend.TryCreateAsync("k/1", new MemoryStream(large)));
+            Assert.Contains("InvalidBlockList", error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.False(await backend.TryCreateAsync("k/1", new MemoryStream(large)));
+        }
+
+        Assert.Equal(6, stub.Calls); // 4 blocks, the refused commit, the check
+    }
+
     [Fact]
     public async Task ServerBusy_IsRetried_HonouringRetryAfter_ThenGivesUpAsTransient()
     {

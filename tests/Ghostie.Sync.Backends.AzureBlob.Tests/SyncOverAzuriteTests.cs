@@ -42,11 +42,7 @@ public sealed class SyncOverAzuriteTests(AzuriteFixture azurite)
 
         // The repository is really in the container, under the prefix only.
         using var whole = new AzureBlobBackend(azurite.Options(storage.Container));
-        var names = new List<string>();
-        await foreach (string name in whole.ListAsync(""))
-        {
-            names.Add(name);
-        }
+        List<string> names = await whole.ListAsync("").ToListAsync();
 
         Assert.NotEmpty(names);
         Assert.All(names, n => Assert.StartsWith("ghostie/shared/", n, StringComparison.Ordinal));

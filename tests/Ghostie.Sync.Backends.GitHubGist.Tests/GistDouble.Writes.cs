@@ -28,7 +28,7 @@ public sealed partial class GistDouble
     private async Task<Body> ReadBodyAsync(HttpListenerRequest request)
     {
         int capacity = request.ContentLength64 > 0 ? (int)request.ContentLength64 : 64 * 1024;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        byte[] buffer = _pool.Rent(capacity);
         int length = 0;
         try
         {
@@ -36,9 +36,9 @@ public sealed partial class GistDouble
             {
                 if (length == buffer.Length)
                 {
-                    byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    byte[] bigger = _pool.Rent(buffer.Length * 2);
                     buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    _pool.Return(buffer);
                     buffer = bigger;
                 }
 
@@ -55,7 +55,7 @@ public sealed partial class GistDouble
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed partial class GistDouble
             return (StoreBlob(name, value), IsBlank(value));
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+        byte[] buffer = _pool.Rent(Math.Max(1, reader.ValueSpan.Length));
         try
         {
             int n = reader.CopyString(buffer);
@@ -160,7 +160,7 @@ public sealed partial class GistDouble
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class DoubleGist
 /// </summary>
 public sealed partial class GistDouble : IAsyncDisposable
 {
-    public const int ContentLimit = 1024 * 1024;
+    public const int DefaultContentLimit = 1024 * 1024;
     public const int FileListLimit = 300;
     private const string Docs = "https://docs.github.com/rest/gists/gists";
     private readonly HttpListener _listener = new();
@@ -43,6 +43,9 @@ public sealed partial class GistDouble : IAsyncDisposable
     private readonly ConcurrentQueue<(HttpStatusCode Status, int? RetryAfter)> _secondary = new();
     private readonly string _blobRoot = Path.Combine(Path.GetTempPath(), "ghostie-gist-double-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly object _gate = new();
+
+    // A pool of its own: the shared pool keeps big arrays per thread, which would inflate the heap the tests measure.
+    private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Create(16 * 1024 * 1024, 8);
     private readonly Task _loop;
     private long _blobCounter;
     private int _apiRequests;
@@ -75,6 +78,9 @@ public sealed partial class GistDouble : IAsyncDisposable
     }
 
     public Uri BaseUri { get; } = null!;
+
+    /// <summary>How much of a file's content get/create/update answers carry (one megabyte, as GitHub documents).</summary>
+    public int ContentLimit { get; set; } = DefaultContentLimit;
 
     public string Token { get; set; }
 
@@ -516,7 +522,10 @@ public sealed partial class GistDouble : IAsyncDisposable
             }
 
             writer.WriteEndObject();
-            await writer.FlushAsync().ConfigureAwait(false);
+            if (writer.BytesPending > 32 * 1024)
+            {
+                await writer.FlushAsync().ConfigureAwait(false);
+            }
         }
 
         writer.WriteEndObject();
@@ -533,7 +542,7 @@ public sealed partial class GistDouble : IAsyncDisposable
             return;
         }
 
-        byte[] slice = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        byte[] slice = _pool.Rent(64 * 1024);
         try
         {
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
@@ -559,7 +568,7 @@ public sealed partial class GistDouble : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(slice);
+            _pool.Return(slice);
         }
     }
 }

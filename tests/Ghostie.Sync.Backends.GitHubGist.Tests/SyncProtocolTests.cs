@@ -77,7 +77,7 @@ public sealed class SyncProtocolTests : IAsyncLifetime
         var random = new Random(17);
         for (int i = 0; i < 60; i++)
         {
-            Add(a, $"laptop-{i:d4}", $"memory {i} " + new string((char)('a' + (i % 26)), random.Next(200, 3000)));
+            Add(a, $"laptop-{i:d4}", $"memory {i} " + new string(Enumerable.Range(0, random.Next(200, 3000)).Select(_ => (char)('a' + random.Next(26))).ToArray()));
         }
 
         SyncResult first = await a.SyncAsync();

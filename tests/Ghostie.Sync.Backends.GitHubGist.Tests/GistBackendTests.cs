@@ -241,6 +241,21 @@ public sealed partial class GistBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContentCreatingRequests_ArePacedByMinimumWriteInterval()
+    {
+        var clock = new VirtualClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        GitHubGistBackendOptions options = TestOptions.For(_server, new BackendRetryOptions { TimeProvider = clock, JitterSeed = 1 }, "paced");
+        options.MinimumWriteInterval = TimeSpan.FromSeconds(1);
+        using var backend = new GitHubGistBackend(options);
+
+        await backend.PutAsync("p/1", Bytes([1])); // create gist + add file: the second write waits
+        await backend.PutAsync("p/2", Bytes([2]));
+        Assert.Equal(new byte[] { 2 }, await ReadAsync(backend, "p/2")); // reads are not paced
+
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)], clock.Waits);
+    }
+
+    [Fact]
     public async Task Forbidden_WithoutRateLimitSigns_IsAccessDenied_NamingTheScope()
     {
         using var faults = new FaultInjectingHandler();

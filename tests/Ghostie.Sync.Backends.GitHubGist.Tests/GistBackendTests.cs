@@ -241,6 +241,32 @@ public sealed partial class GistBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HomeGistId_WhenSet_IsCheckedOnEveryOperation()
+    {
+        using var first = new GitHubGistBackend(TestOptions.For(_server, tag: "home"));
+        await first.PutAsync("h/1", Bytes([1]));
+        string home = first.HomeGistId!;
+
+        GitHubGistBackendOptions pinned = TestOptions.For(_server, tag: "home");
+        pinned.HomeGistId = home;
+        using var second = new GitHubGistBackend(pinned);
+        Assert.Equal(new byte[] { 1 }, await ReadAsync(second, "h/1"));
+
+        GitHubGistBackendOptions wrongTag = TestOptions.For(_server, tag: "other");
+        wrongTag.HomeGistId = home;
+        using var third = new GitHubGistBackend(wrongTag);
+        var mismatch = await Assert.ThrowsAsync<GhostieSyncException>(() => third.GetAsync("h/1"));
+        Assert.Equal(GhostieErrorCode.StorageNotFound, mismatch.Code);
+        Assert.Contains(home, mismatch.Message, StringComparison.Ordinal);
+
+        _server.Remove(home); // deleted on GitHub: the pinned backend refuses to treat it as an empty repository
+        var gone = await Assert.ThrowsAsync<GhostieSyncException>(() => second.PutAsync("h/2", Bytes([2])));
+        Assert.Equal(GhostieErrorCode.StorageNotFound, gone.Code);
+        Assert.Contains(second.DisplayName, gone.Message, StringComparison.Ordinal);
+        Assert.Empty(_server.GistsTagged("home"));
+    }
+
+    [Fact]
     public async Task ContentCreatingRequests_ArePacedByMinimumWriteInterval()
     {
         var clock = new VirtualClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));

@@ -30,6 +30,10 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly string _description;
 
+    // Large buffers come from a pool of this instance: ArrayPool<byte>.Shared keeps big arrays per thread, so under
+    // async thread hopping it would hold several chunk-sized arrays at once.
+    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(8 * 1024 * 1024, 4);
+
     /// <summary>Creates the backend; nothing is requested until the first operation.</summary>
     /// <param name="options">The options (validated here).</param>
     /// <param name="logger">Optional logger (never receives the token or any content).</param>
@@ -69,7 +73,7 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
+        byte[] buffer = _buffers.Rent(_options.ChunkSize);
         try
         {
             GistDirectory directory = await RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -85,7 +89,7 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _buffers.Return(buffer);
             _lock.Release();
         }
     }
@@ -329,19 +333,19 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
             Shard? shard = prefer is not null && directory.Shards.Contains(prefer) && Fits(prefer, size) ? prefer : directory.Shards.Find(s => Fits(s, size));
             if (shard is null)
             {
+                // A new gist is created with its marker only, so the answer (which repeats every file's content) stays
+                // small; the file goes in with the update below.
                 GistResource created = await _client.CreateAsync(_description,
-                    [new GistUpload(GistFormat.MarkerFileName, GistFormat.MarkerContent, ReadOnlyMemory<byte>.Empty), upload], cancellationToken).ConfigureAwait(false);
-                var added = new Shard(created);
-                directory.Shards.Add(added);
-                HomeGistId ??= added.Id;
-                Log.GistCreated(_logger, added.Id, _options.RepositoryTag);
-                return added;
+                    [new GistUpload(GistFormat.MarkerFileName, GistFormat.MarkerContent, ReadOnlyMemory<byte>.Empty)], cancellationToken).ConfigureAwait(false);
+                shard = new Shard(created);
+                directory.Shards.Add(shard);
+                HomeGistId ??= shard.Id;
+                Log.GistCreated(_logger, shard.Id, _options.RepositoryTag);
             }
 
-            GistResource? updated = await _client.UpdateAsync(shard.Id, [], [upload], cancellationToken).ConfigureAwait(false);
-            if (updated is not null)
+            if (await _client.UpdateAsync(shard.Id, [], [upload], cancellationToken).ConfigureAwait(false))
             {
-                shard.Apply(updated);
+                shard.Apply([], [upload]);
                 return shard;
             }
 
@@ -366,10 +370,10 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
             List<ObjectVersion> there = versions.Where(v => v.Shard == home).ToList();
             if (Fits(home, upload.StoredLength, there.Count, there.Sum(v => v.File.Size)))
             {
-                GistResource? updated = await _client.UpdateAsync(home.Id, there.Select(v => v.FileName).ToList(), [upload], cancellationToken).ConfigureAwait(false);
-                if (updated is not null)
+                List<string> deletions = there.Select(v => v.FileName).ToList();
+                if (await _client.UpdateAsync(home.Id, deletions, [upload], cancellationToken).ConfigureAwait(false))
                 {
-                    home.Apply(updated);
+                    home.Apply(deletions, [upload]);
                     replacedInPlace = there;
                 }
                 else
@@ -451,10 +455,9 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
             return;
         }
 
-        GistResource? updated = await _client.UpdateAsync(shard.Id, files, [], cancellationToken).ConfigureAwait(false);
-        if (updated is not null)
+        if (await _client.UpdateAsync(shard.Id, files, [], cancellationToken).ConfigureAwait(false))
         {
-            shard.Apply(updated);
+            shard.Apply(files, []);
         }
     }
 
@@ -561,6 +564,6 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
             resolved.Add(new ResolvedChunk(file.RawUrl, chunk.Length, Convert.FromHexString(chunk.Sha256)));
         }
 
-        return new ChunkedReadStream(_client, version.Name, resolved, record.Length);
+        return new ChunkedReadStream(_client, version.Name, resolved, record.Length, _buffers);
     }
 }

@@ -17,19 +17,21 @@ internal sealed class ChunkedReadStream : Stream
     private readonly string _name;
     private readonly IReadOnlyList<ResolvedChunk> _chunks;
     private readonly long _length;
+    private readonly ArrayPool<byte> _pool;
     private byte[]? _buffer;
     private int _next;
     private int _offset;
     private int _count;
     private long _position;
 
-    public ChunkedReadStream(GistClient client, string name, IReadOnlyList<ResolvedChunk> chunks, long length)
+    public ChunkedReadStream(GistClient client, string name, IReadOnlyList<ResolvedChunk> chunks, long length, ArrayPool<byte> pool)
     {
+        _pool = pool;
         _client = client;
         _name = name;
         _chunks = chunks;
         _length = length;
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, chunks.Count == 0 ? 1 : chunks.Max(c => c.Length)));
+        _buffer = pool.Rent(Math.Max(1, chunks.Count == 0 ? 1 : chunks.Max(c => c.Length)));
     }
 
     public override bool CanRead => true;
@@ -112,7 +114,7 @@ internal sealed class ChunkedReadStream : Stream
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
 
         base.Dispose(disposing);

@@ -89,10 +89,16 @@ internal sealed class GistClient : IDisposable
                 $"GitHub answered 404 to creating a gist for {DisplayName}: the token lacks the gist scope. Create a token with the 'gist' scope and set {GitHubGistBackendOptions.TokenVariable}."),
             cancellationToken);
 
-    /// <summary>Deletes and adds files in one commit; null when the gist does not exist.</summary>
-    public Task<GistResource?> UpdateAsync(string gistId, IReadOnlyList<string> deletions, IReadOnlyList<GistUpload> uploads, CancellationToken cancellationToken) =>
-        SendAsync<GistResource?>($"GitHub update gist {gistId}", () => new HttpRequestMessage(HttpMethod.Patch, GistUri(gistId)) { Content = new GistWriteContent(null, false, deletions, uploads) },
-            api: true, write: true, async (response, ct) => await ReadGistAsync(response, "update gist", ct).ConfigureAwait(false), () => null, cancellationToken);
+    /// <summary>Deletes and adds files in one commit; false when the gist does not exist. The answer (the whole gist,
+    /// with up to a megabyte of every file's content) is drained unread: the caller knows what it changed.</summary>
+    public Task<bool> UpdateAsync(string gistId, IReadOnlyList<string> deletions, IReadOnlyList<GistUpload> uploads, CancellationToken cancellationToken) =>
+        SendAsync($"GitHub update gist {gistId}", () => new HttpRequestMessage(HttpMethod.Patch, GistUri(gistId)) { Content = new GistWriteContent(null, false, deletions, uploads) },
+            api: true, write: true, async (response, ct) =>
+            {
+                await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                await body.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+                return true;
+            }, () => false, cancellationToken);
 
     /// <summary>Deletes a gist; false when it did not exist.</summary>
     public Task<bool> DeleteAsync(string gistId, CancellationToken cancellationToken) =>

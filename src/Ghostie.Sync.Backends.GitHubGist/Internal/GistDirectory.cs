@@ -13,8 +13,19 @@ internal sealed class Shard(GistResource gist)
 
     public long Bytes => Files.Values.Sum(f => f.Size);
 
-    /// <summary>Takes the gist's state from a create/update answer.</summary>
-    public void Apply(GistResource gist) => Files = Copy(gist);
+    /// <summary>Records an update this process made (raw URLs of added files are unknown until the next listing).</summary>
+    public void Apply(IEnumerable<string> deletions, IEnumerable<GistUpload> uploads)
+    {
+        foreach (string deletion in deletions)
+        {
+            Files.Remove(deletion);
+        }
+
+        foreach (GistUpload upload in uploads)
+        {
+            Files[upload.FileName] = new GistFileResource { FileName = upload.FileName, Size = upload.StoredLength };
+        }
+    }
 
     private static Dictionary<string, GistFileResource> Copy(GistResource gist)
     {

@@ -147,23 +147,27 @@ public sealed partial class TieredVectorCollection
     {
         TimeSpan timeout = _options.For(tier).SearchTimeout;
         long started = _time.GetTimestamp();
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // The timeout's timer starts before the tier is called, on the store's clock.
+        var timeoutCts = new CancellationTokenSource(timeout, _time);
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
 
         // Task.Run: a tier that blocks before its first await must not hold up the timeout or the other tiers.
-        Task<List<VectorSearchResult>> work = Task.Run(() => CollectAsync(collection, query, options, cts.Token), CancellationToken.None);
+        Task<List<VectorSearchResult>> work = Task.Run(() => CollectAsync(collection, query, options, linked.Token), CancellationToken.None);
         try
         {
-            List<VectorSearchResult> results = await work.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            // Waiting on the token (not only passing it): a tier that ignores cancellation is still left behind.
+            List<VectorSearchResult> results = await work.WaitAsync(linked.Token).ConfigureAwait(false);
             return (new TierSearchReport(tier, TierSearchOutcome.Answered, results.Count, _time.GetElapsedTime(started)), results);
-        }
-        catch (TimeoutException)
-        {
-            _logger.TierTimedOut(tier, Name, timeout.TotalMilliseconds);
-            return (new TierSearchReport(tier, TierSearchOutcome.TimedOut, 0, _time.GetElapsedTime(started), $"no answer within {timeout.TotalMilliseconds:0} ms"), []);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
+        }
+        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested)
+        {
+            _logger.TierTimedOut(tier, Name, timeout.TotalMilliseconds);
+            return (new TierSearchReport(tier, TierSearchOutcome.TimedOut, 0, _time.GetElapsedTime(started), $"no answer within {timeout.TotalMilliseconds:0} ms"), []);
         }
         catch (Exception e)
         {
@@ -172,20 +176,23 @@ public sealed partial class TieredVectorCollection
         }
         finally
         {
-            if (!work.IsCompleted)
+            if (work.IsCompleted)
             {
-                await cts.CancelAsync().ConfigureAwait(false);
+                linked.Dispose();
+                timeoutCts.Dispose();
+            }
+            else
+            {
+                await linked.CancelAsync().ConfigureAwait(false);
 
                 // The abandoned search ends on its own; observe its outcome so it is never an unobserved exception.
                 _ = work.ContinueWith(static (t, state) =>
                 {
                     _ = t.Exception;
-                    ((CancellationTokenSource)state!).Dispose();
-                }, cts, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-            else
-            {
-                cts.Dispose();
+                    var (a, b) = ((CancellationTokenSource, CancellationTokenSource))state!;
+                    a.Dispose();
+                    b.Dispose();
+                }, (linked, timeoutCts), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
     }

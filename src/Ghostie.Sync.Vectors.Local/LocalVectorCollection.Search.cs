@@ -162,6 +162,7 @@ public sealed partial class LocalVectorCollection
     private bool Accept(int slot, VectorSearchOptions options) =>
         _deleted[slot] == 0 && (options.Filter is null || options.Matches(_data[slot]));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private void ScanExact(ReadOnlySpan<float> q, TopK top, VectorSearchOptions options)
     {
         int dim = Model.Dimensions;
@@ -197,6 +198,7 @@ public sealed partial class LocalVectorCollection
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private void ScanBatch(float[] queries, int queryCount, TopK[] tops, VectorSearchOptions options, CancellationToken cancellationToken)
     {
         int dim = Model.Dimensions;

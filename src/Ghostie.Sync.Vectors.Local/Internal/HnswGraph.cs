@@ -129,6 +129,7 @@ internal sealed class HnswGraph
     private void ReturnContext(SearchContext context) => _contexts.Add(context);
 
     /// <summary>Adds row <paramref name="node"/> (which must equal <see cref="Count"/>) to the graph.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     internal void Insert(int node)
     {
         if (node != Count)
@@ -181,6 +182,7 @@ internal sealed class HnswGraph
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private (int Node, float Distance) Greedy(ref float q, int current, float distance, int level)
     {
         bool changed = true;
@@ -207,6 +209,7 @@ internal sealed class HnswGraph
 
     /// <summary>The ef closest nodes to the query on one layer, into context.Top (a max-heap on distance).
     /// Nodes for which <paramref name="skipDeleted"/> is true are traversed but not kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private void SearchLayer(SearchContext context, ref float q, int entry, float entryDistance, int ef, int level, int self, byte[]? skipDeleted)
     {
         VisitedList visited = context.Visited;
@@ -282,6 +285,7 @@ internal sealed class HnswGraph
     }
 
     /// <summary>Links <paramref name="node"/> to the heuristic selection of context.Top on one layer, and back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private (int Node, float Distance) Connect(SearchContext context, int node, int level)
     {
         List<(float Distance, int Id)> sorted = context.Sorted;
@@ -342,6 +346,7 @@ internal sealed class HnswGraph
 
     /// <summary>hnswlib's heuristic: walk candidates closest first, keep one unless it is closer to an already kept
     /// node than to the target; stop at <paramref name="m"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     private void SelectByHeuristic(SearchContext context, List<(float Distance, int Id)> candidates, int m, List<(float Distance, int Id)> result)
     {
         result.Clear();
@@ -379,6 +384,7 @@ internal sealed class HnswGraph
     }
 
     /// <summary>The <paramref name="k"/> nearest live nodes to a normalized query, closest first, as (score, node).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimized from the first call, no tier-0/OSR code
     internal (float Score, int Id)[] Search(ReadOnlySpan<float> query, int k, int ef, byte[]? deleted)
     {
         if (EntryPoint < 0)

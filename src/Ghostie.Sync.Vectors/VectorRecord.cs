@@ -48,9 +48,6 @@ public sealed class VectorSearchOptions
     /// results, which saves a copy per result).</summary>
     public bool IncludeVectors { get; set; }
 
-    /// <summary>The default options.</summary>
-    internal static VectorSearchOptions Default { get; } = new();
-
     /// <summary>Throws a clear error when a value is out of range.</summary>
     /// <exception cref="GhostieSyncException"><see cref="Top"/> is out of range or <see cref="MinScore"/> is NaN
     /// (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>

@@ -93,11 +93,13 @@ public sealed class TieredSearchTests
         TierRig rig = await SpreadAsync();
         await rig[VectorTier.Historical].UpsertAsync([TierRig.Record("a", 0, 1, 0, 0)]); // stale copy of a
         await rig[VectorTier.Edge].UpsertAsync([TierRig.Record("b", 1, 0.5f, 0, 0)]);   // cached copy of b
+        await rig[VectorTier.Critical].UpsertAsync([TierRig.Record("c", 0, 0, 1, 0)]);  // stale copy of c, in a faster tier
 
         TieredSearchResult result = await rig.Collection.SearchWithReportAsync(Query, new VectorSearchOptions { Top = 10 });
 
         Assert.Equal(["a", "b", "c"], result.Results.Select(r => r.Record.Key));
         Assert.Equal(BruteForce.Cosine(Query, [1, 0, 0, 0]), result.Results[0].Score, 5);
+        Assert.Equal(BruteForce.Cosine(Query, [1, 1, 0, 0]), result.Results[2].Score, 5); // the better, slower copy wins
     }
 
     [Fact]

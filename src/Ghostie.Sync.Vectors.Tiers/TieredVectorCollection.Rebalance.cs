@@ -57,6 +57,21 @@ public sealed partial class TieredVectorCollection
 
     private async Task MoveAsync(VectorTier from, VectorTier to, VectorMove[] chunk, List<VectorMove> moves, List<VectorMoveFailure> failures, CancellationToken cancellationToken)
     {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A write or delete since the plan was made may have changed a vector's home: move only what is still where the plan saw it.
+            VectorMove[] current = chunk.Where(m => _usage.Get(m.Key)?.Tier == from).ToArray();
+            await MoveCoreAsync(from, to, current, moves, failures, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task MoveCoreAsync(VectorTier from, VectorTier to, VectorMove[] chunk, List<VectorMove> moves, List<VectorMoveFailure> failures, CancellationToken cancellationToken)
+    {
         IVectorCollection source = _placement[from];
         IVectorCollection target = _placement[to];
         var records = new List<VectorRecord>();
@@ -121,6 +136,20 @@ public sealed partial class TieredVectorCollection
             return ([], []);
         }
 
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RefreshEdgeCoreAsync(now, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<(List<string> Admitted, List<string> Evicted)> RefreshEdgeCoreAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+
         List<VectorUsage> snapshot = _usage.Snapshot();
         var candidates = snapshot.Where(u => !u.InEdgeCache && _options.Edge.Criteria.IsMetBy(u, now, _options.FrequencyHalfLife)).ToList();
         if (candidates.Count == 0)
@@ -155,17 +184,28 @@ public sealed partial class TieredVectorCollection
         return await ApplyEdgeAsync(records, evict, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task OfferToEdgeAsync(Dictionary<string, VectorRecord> offered, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task OfferToEdgeAsync(Dictionary<string, VectorRecord> offered, DateTimeOffset now, long epoch, CancellationToken cancellationToken)
     {
-        List<VectorUsage> snapshot = _usage.Snapshot();
-        var candidates = snapshot.Where(u => !u.InEdgeCache && offered.ContainsKey(u.Key));
-        (List<string> admit, List<string> evict) = EdgeCachePolicy.Decide(snapshot.Where(u => u.InEdgeCache), candidates, _options.Edge.Capacity, now, _options);
-        if (admit.Count == 0)
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return;
-        }
+            if (Interlocked.Read(ref _writeEpoch) != epoch)
+            {
+                return; // a write or delete ran during the search: its results may be older than the tiers now; do not cache them
+            }
 
-        await ApplyEdgeAsync(admit.ToDictionary(k => k, k => offered[k], StringComparer.Ordinal), evict, cancellationToken).ConfigureAwait(false);
+            List<VectorUsage> snapshot = _usage.Snapshot();
+            var candidates = snapshot.Where(u => !u.InEdgeCache && offered.ContainsKey(u.Key));
+            (List<string> admit, List<string> evict) = EdgeCachePolicy.Decide(snapshot.Where(u => u.InEdgeCache), candidates, _options.Edge.Capacity, now, _options);
+            if (admit.Count > 0)
+            {
+                await ApplyEdgeAsync(admit.ToDictionary(k => k, k => offered[k], StringComparer.Ordinal), evict, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     private async Task<(List<string> Admitted, List<string> Evicted)> ApplyEdgeAsync(Dictionary<string, VectorRecord> admit, List<string> evict, CancellationToken cancellationToken)

@@ -40,6 +40,7 @@ public sealed partial class TieredVectorCollection
         Model.EnsureVector(query.Span, Name, "query");
         bool cacheOnEdge = _edge is not null && _options.CacheSearchResultsOnEdge && _options.Edge.Capacity > 0;
 
+        long epoch = Interlocked.Read(ref _writeEpoch);
         var reports = new List<TierSearchReport>();
         var found = new List<(VectorTier Tier, VectorSearchResult Result)>();
         bool skipRemote = false;
@@ -100,7 +101,7 @@ public sealed partial class TieredVectorCollection
             var offered = merged.Where(m => m.Tier != VectorTier.Edge && !m.Result.Record.Vector.IsEmpty).Select(m => m.Result.Record).ToList();
             if (offered.Count > 0)
             {
-                await OfferToEdgeAsync(offered.ToDictionary(r => r.Key, StringComparer.Ordinal), now, cancellationToken).ConfigureAwait(false);
+                await OfferToEdgeAsync(offered.ToDictionary(r => r.Key, StringComparer.Ordinal), now, epoch, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -29,6 +29,11 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     private readonly UsageTable _usage = new();
     private readonly SemaphoreSlim _rebalanceGate = new(1, 1);
 
+    // Writes, deletes, moves and edge updates take turns, so a move never copies a vector that a write is replacing
+    // and the edge never caches a copy older than the home tier's. Searches and reads do not wait for it.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private long _writeEpoch;
+
     /// <summary>Creates the tiered collection over existing tier collections.</summary>
     /// <param name="name">The collection name.</param>
     /// <param name="model">The embedding model; every tier must have been opened for the same one.</param>
@@ -158,6 +163,20 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             return;
         }
 
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Interlocked.Increment(ref _writeEpoch);
+            await UpsertCoreAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task UpsertCoreAsync(Dictionary<string, VectorRecord> batch, CancellationToken cancellationToken)
+    {
         DateTimeOffset now = _time.GetUtcNow();
         Dictionary<VectorTier, int> counts = _usage.Counts();
         var byTier = new Dictionary<VectorTier, List<VectorRecord>>();
@@ -273,6 +292,20 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Interlocked.Increment(ref _writeEpoch);
+            return await DeleteCoreAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
+    {
         VectorUsage? usage = _usage.Get(key);
         bool deleted = false;
         IEnumerable<VectorTier> tiers = usage is null ? _placementOrder : [usage.Tier];

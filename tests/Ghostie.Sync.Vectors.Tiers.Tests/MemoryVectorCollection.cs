@@ -18,6 +18,12 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
 
     public bool Fail { get; set; }
 
+    /// <summary>When set, reads read, then wait for it (after completing <see cref="GetEntered"/>), to interleave callers exactly.</summary>
+    public TaskCompletionSource? GetGate { get; set; }
+
+    /// <summary>Completed when a read is waiting at <see cref="GetGate"/>.</summary>
+    public TaskCompletionSource GetEntered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public int Searches => Volatile.Read(ref _searches);
 
     /// <summary>Completed when a hanging search has started.</summary>
@@ -54,13 +60,23 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
         return Task.CompletedTask;
     }
 
-    public Task<VectorRecord?> GetAsync(string key, CancellationToken cancellationToken = default)
+    public async Task<VectorRecord?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();
+        VectorRecord? found;
         lock (_gate)
         {
-            return Task.FromResult(_records.GetValueOrDefault(key));
+            found = _records.GetValueOrDefault(key);
         }
+
+        if (GetGate is TaskCompletionSource gate)
+        {
+            // The answer is already read, as a server's would be while its response is on the wire.
+            GetEntered.TrySetResult();
+            await gate.Task;
+        }
+
+        return found;
     }
 
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)

@@ -93,6 +93,27 @@ public sealed class TierMigrationTests
     }
 
     [Fact]
+    public async Task Rebalance_WriteDuringAMove_LosesNoUpdate()
+    {
+        var rig = new TierRig();
+        await rig.Collection.UpsertAsync([TierRig.Record("k", 1, 0, 0, 0)]);
+        rig.Time.Advance(TimeSpan.FromDays(8));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig[VectorTier.Context].GetGate = gate;
+
+        // The move has read k from context and waits; a new version of k is written meanwhile.
+        Task<VectorRebalanceReport> rebalance = rig.Collection.RebalanceAsync();
+        await rig[VectorTier.Context].GetEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Task write = rig.Collection.UpsertAsync([TierRig.Record("k", 0, 1, 0, 0)]);
+        gate.SetResult();
+        await Task.WhenAll(rebalance, write).WaitAsync(TimeSpan.FromSeconds(10));
+
+        var holder = Assert.Single(rig.Tiers, t => t.Key != VectorTier.Edge && t.Value.Keys.Contains("k"));
+        Assert.Equal(new float[] { 0, 1, 0, 0 }, (await holder.Value.GetAsync("k"))!.Vector.ToArray());
+        Assert.Equal(holder.Key, rig.Collection.GetUsage("k")!.Tier);
+    }
+
+    [Fact]
     public async Task Rebalance_FallbackTierOverCapacity_KeepsEveryVectorAndWarns()
     {
         var options = new VectorTiersOptions();

@@ -18,6 +18,7 @@ public sealed partial class TieredVectorCollection
         await _rebalanceGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await RemoveStraysAsync(cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = _time.GetUtcNow();
             List<VectorUsage> snapshot = _usage.Snapshot();
             IReadOnlyDictionary<string, VectorTier> plan = VectorTierPolicy.Plan(snapshot, _placementOrder, _options, now);
@@ -52,6 +53,41 @@ public sealed partial class TieredVectorCollection
         finally
         {
             _rebalanceGate.Release();
+        }
+    }
+
+    private async Task RemoveStraysAsync(CancellationToken cancellationToken)
+    {
+        (string Key, VectorTier Tier)[] strays;
+        lock (_strays)
+        {
+            strays = _strays.ToArray();
+        }
+
+        foreach ((string key, VectorTier tier) in strays)
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Unless the key has since come home to that tier, the copy there is stale.
+                if (_usage.Get(key)?.Tier != tier)
+                {
+                    await _placement[tier].DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                }
+
+                lock (_strays)
+                {
+                    _strays.Remove((key, tier));
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.StrayDeleteFailed(tier, Name, e.GetType().Name);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
         }
     }
 
@@ -123,8 +159,12 @@ public sealed partial class TieredVectorCollection
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                // The vector is in the target already; the stale source copy is removed by the next delete of the key.
+                // The vector is in the target already; the stale source copy is retried by the next rebalance.
                 _logger.MoveFailed(Name, from, to, e.GetType().Name);
+                lock (_strays)
+                {
+                    _strays.Add((move.Key, from));
+                }
             }
         }
     }

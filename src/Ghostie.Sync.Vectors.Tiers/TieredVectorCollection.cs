@@ -34,6 +34,9 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private long _writeEpoch;
 
+    // Source copies a move could not delete (the target already holds the vector); removed by the next rebalance.
+    private readonly HashSet<(string Key, VectorTier Tier)> _strays = [];
+
     /// <summary>Creates the tiered collection over existing tier collections.</summary>
     /// <param name="name">The collection name.</param>
     /// <param name="model">The embedding model; every tier must have been opened for the same one.</param>
@@ -306,21 +309,21 @@ public sealed partial class TieredVectorCollection : IVectorCollection
 
     private async Task<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
     {
-        VectorUsage? usage = _usage.Get(key);
-        bool deleted = false;
-        IEnumerable<VectorTier> tiers = usage is null ? _placementOrder : [usage.Tier];
-        foreach (VectorTier tier in tiers)
+        // Every tier, not only the home one: a copy left behind by an interrupted move must not outlive the delete.
+        var work = _placementOrder.Select(t => _placement[t].DeleteAsync(key, cancellationToken)).ToList();
+        if (_edge is not null)
         {
-            deleted |= await _placement[tier].DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            work.Add(_edge.DeleteAsync(key, cancellationToken));
         }
 
-        if (_edge is not null && (usage is null || usage.InEdgeCache))
-        {
-            await _edge.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-
+        bool[] deleted = await Task.WhenAll(work).ConfigureAwait(false);
         _usage.Remove(key);
-        return deleted;
+        lock (_strays)
+        {
+            _strays.RemoveWhere(s => s.Key == key);
+        }
+
+        return deleted.Take(_placementOrder.Count).Any(d => d);
     }
 
     /// <summary>The number of records over the placement tiers (edge copies are not counted again).</summary>

@@ -18,6 +18,8 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
 
     public bool Fail { get; set; }
 
+    public bool FailDeletes { get; set; }
+
     /// <summary>When set, reads read, then wait for it (after completing <see cref="GetEntered"/>), to interleave callers exactly.</summary>
     public TaskCompletionSource? GetGate { get; set; }
 
@@ -82,6 +84,11 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();
+        if (FailDeletes)
+        {
+            throw new InvalidOperationException("scripted delete failure");
+        }
+
         lock (_gate)
         {
             return Task.FromResult(_records.Remove(key));

@@ -114,6 +114,26 @@ public sealed class TierMigrationTests
     }
 
     [Fact]
+    public async Task Rebalance_SourceDeleteFails_LeftOverCopyIsRemovedByTheNextPass()
+    {
+        var rig = new TierRig();
+        await rig.Collection.UpsertAsync([TierRig.Record("k", 1, 0, 0, 0)]);
+        rig.Time.Advance(TimeSpan.FromDays(8));
+        rig[VectorTier.Context].FailDeletes = true;
+
+        VectorRebalanceReport first = await rig.Collection.RebalanceAsync();
+        Assert.Single(first.Moves);
+        Assert.Equal(["k"], rig[VectorTier.Context].Keys); // left behind
+        Assert.Equal(["k"], rig[VectorTier.Historical].Keys);
+
+        rig[VectorTier.Context].FailDeletes = false;
+        await rig.Collection.RebalanceAsync();
+
+        Assert.Empty(rig[VectorTier.Context].Keys);
+        Assert.Equal(["k"], rig[VectorTier.Historical].Keys);
+    }
+
+    [Fact]
     public async Task Rebalance_FallbackTierOverCapacity_KeepsEveryVectorAndWarns()
     {
         var options = new VectorTiersOptions();

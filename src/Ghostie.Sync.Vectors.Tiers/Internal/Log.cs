@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6104, Level = LogLevel.Warning, Message = "Updating the edge cache of collection '{Collection}' failed ({ErrorType})")]
     public static partial void EdgeUpdateFailed(this ILogger logger, string collection, string errorType);
 
+    [LoggerMessage(EventId = 6106, Level = LogLevel.Warning, Message = "Removing a left-over copy from vector tier {Tier} of collection '{Collection}' failed ({ErrorType}); the next rebalance tries again")]
+    public static partial void StrayDeleteFailed(this ILogger logger, VectorTier tier, string collection, string errorType);
+
     [LoggerMessage(EventId = 6105, Level = LogLevel.Warning, Message = "Vector tier {Tier} of collection '{Collection}' holds {Count} vectors, over its capacity of {Capacity}")]
     public static partial void OverCapacity(this ILogger logger, VectorTier tier, string collection, int count, int capacity);
 }

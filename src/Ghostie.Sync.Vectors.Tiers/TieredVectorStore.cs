@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Ghostie.Sync.Vectors.Tiers;
+
+/// <summary>A store registered as one tier of the plan (see <see cref="VectorTiersGhostieSyncBuilderExtensions.AddVectorTier"/>).</summary>
+/// <param name="Tier">The tier it serves.</param>
+/// <param name="Factory">Creates (or resolves) the store.</param>
+public sealed record VectorTierRegistration(VectorTier Tier, Func<IServiceProvider, IVectorStore> Factory);
+
+/// <summary>
+/// Opens <see cref="TieredVectorCollection"/>s over the tiers registered in dependency injection. The same name gives
+/// the same collection object (usage tracking lives in it). The edge tier's collection is named
+/// <c>{name}-edge</c>, so it never shares a collection with a store used directly.
+/// </summary>
+public sealed class TieredVectorStore
+{
+    private readonly IReadOnlyDictionary<VectorTier, VectorTierRegistration> _registrations;
+    private readonly IServiceProvider _services;
+    private readonly VectorTiersOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ConcurrentDictionary<string, Lazy<Task<TieredVectorCollection>>> _open = new(StringComparer.Ordinal);
+
+    /// <summary>Created by dependency injection.</summary>
+    /// <param name="registrations">The registered tiers (the last registration of a tier wins).</param>
+    /// <param name="options">The plan.</param>
+    /// <param name="services">Resolves the tier stores.</param>
+    /// <param name="timeProvider">Optional clock (default: the system clock).</param>
+    /// <param name="loggers">Optional logger factory.</param>
+    public TieredVectorStore(IEnumerable<VectorTierRegistration> registrations, IOptions<VectorTiersOptions> options, IServiceProvider services,
+        TimeProvider? timeProvider = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(registrations);
+        ArgumentNullException.ThrowIfNull(options);
+        var byTier = new Dictionary<VectorTier, VectorTierRegistration>();
+        foreach (VectorTierRegistration registration in registrations)
+        {
+            byTier[registration.Tier] = registration;
+        }
+
+        _registrations = byTier;
+        _services = services;
+        _options = options.Value;
+        _time = timeProvider ?? TimeProvider.System;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+    }
+
+    /// <summary>The edge collection's name for a collection name.</summary>
+    /// <param name="name">The collection name.</param>
+    public static string EdgeCollectionName(string name) => name + "-edge";
+
+    /// <summary>Opens (or creates) the collection <paramref name="name"/> in every registered tier and returns the tiered view.</summary>
+    /// <param name="name">The collection name (at most 59 characters, as the edge tier appends "-edge").</param>
+    /// <param name="model">The embedding model.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">No placement tier is registered (<see cref="GhostieErrorCode.NotConfigured"/>),
+    /// or the name is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    /// <exception cref="VectorModelMismatchException">A tier holds the collection for another model or dimension.</exception>
+    public async Task<TieredVectorCollection> GetOrCreateCollectionAsync(string name, EmbeddingModelInfo model, CancellationToken cancellationToken = default)
+    {
+        VectorCollectionName.EnsureValid(name);
+        ArgumentNullException.ThrowIfNull(model);
+        model.Validate();
+        if (_registrations.ContainsKey(VectorTier.Edge))
+        {
+            VectorCollectionName.EnsureValid(EdgeCollectionName(name));
+        }
+
+        Lazy<Task<TieredVectorCollection>> open = _open.GetOrAdd(name, n => new Lazy<Task<TieredVectorCollection>>(() => OpenAsync(n, model, CancellationToken.None)));
+        TieredVectorCollection collection;
+        try
+        {
+            collection = await open.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (open.Value.IsFaulted)
+        {
+            _open.TryRemove(new KeyValuePair<string, Lazy<Task<TieredVectorCollection>>>(name, open));
+            throw;
+        }
+
+        collection.Model.EnsureSameAs(model, name);
+        return collection;
+    }
+
+    private async Task<TieredVectorCollection> OpenAsync(string name, EmbeddingModelInfo model, CancellationToken cancellationToken)
+    {
+        VectorTierPolicy.OrderedPlacementTiers(_registrations.Keys.Where(t => t != VectorTier.Edge));
+        var tiers = new Dictionary<VectorTier, IVectorCollection>();
+        foreach ((VectorTier tier, VectorTierRegistration registration) in _registrations)
+        {
+            IVectorStore store = registration.Factory(_services);
+            string tierName = tier == VectorTier.Edge ? EdgeCollectionName(name) : name;
+            tiers[tier] = await store.GetOrCreateCollectionAsync(tierName, model, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new TieredVectorCollection(name, model, tiers, _options, _time, _loggers.CreateLogger<TieredVectorCollection>());
+    }
+}

@@ -292,14 +292,31 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         {
             foreach (string line in Lines(turns[i].Text))
             {
-                bool explicitQuestion = OpenQuestionPattern().IsMatch(line);
-                if ((explicitQuestion || (i >= tail && line.EndsWith('?') && line.Length >= 15)) && !questions.Contains(line))
+                if (OpenQuestionPattern().IsMatch(line))
                 {
-                    questions.Add(line);
+                    if (!questions.Contains(line))
+                    {
+                        questions.Add(line);
+                    }
                 }
-                else if (i >= tail && NextStepPattern().IsMatch(line) && !next.Contains(line))
+                else if (i >= tail && line.EndsWith('?'))
                 {
-                    next.Add(line);
+                    // The question itself, not the sentences before it on the same line.
+                    string question = SentenceSplit().Split(line)[^1];
+                    if (question.Length >= 15 && !questions.Contains(question))
+                    {
+                        questions.Add(question);
+                    }
+                }
+                else if (i >= tail)
+                {
+                    foreach (string sentence in SentenceSplit().Split(line))
+                    {
+                        if (NextStepPattern().IsMatch(sentence) && !next.Contains(sentence))
+                        {
+                            next.Add(sentence);
+                        }
+                    }
                 }
             }
         }

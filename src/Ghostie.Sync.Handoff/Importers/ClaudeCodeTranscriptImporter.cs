@@ -84,7 +84,7 @@ public static class ClaudeCodeTranscriptImporter
                     case "assistant" when root.TryGetProperty("message", out JsonElement assistantMessage):
                         model = TranscriptImporter.ReadString(assistantMessage, "model") is { Length: > 0 } m && m != "<synthetic>" ? m : model;
                         string? id = TranscriptImporter.ReadString(assistantMessage, "id");
-                        TranscriptMessage? previous = id is not null && id == lastAssistantId && messages.Count > 0 ? messages[^1] : null;
+                        TranscriptMessage? previous = id is not null && id == lastAssistantId && messages.Count > 0 && messages[^1].Role == TranscriptRole.Assistant ? messages[^1] : null;
                         ReadAssistant(assistantMessage, time, sidechain, previous, messages);
                         lastAssistantId = id;
                         break;

@@ -15,6 +15,9 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     private const int SnippetMaxLines = 60;
     private const int SnippetMaxChars = 4_000;
 
+    /// <summary>Earlier turns scoring below this (short acknowledgements such as "ok, thanks") are never carried.</summary>
+    private const double MinimumSalience = 0.5;
+
     /// <summary>The shared instance (it holds no state).</summary>
     public static ExtractiveCompressor Instance { get; } = new();
 
@@ -61,9 +64,9 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         int lastIndex = Math.Max(1, transcript.Messages.Count - 1);
         foreach ((TranscriptMessage message, double salience) in earlier.Select(m => (m, Salience(m, lastIndex))).OrderByDescending(p => p.Item2).ThenByDescending(p => p.m.Index))
         {
-            if (remaining <= 0)
+            if (remaining <= 0 || salience < MinimumSalience)
             {
-                break;
+                break; // ordered by salience: what follows is below the floor too
             }
 
             int tokens = counter.CountTokens(message.Text);
@@ -542,7 +545,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     [GeneratedRegex(@"(?:[A-Za-z]:\\|~/|\.{1,2}/|/)?(?:[\w.\-]+[/\\])+[\w.\-]+\.[A-Za-z][A-Za-z0-9]{0,7}\b", RegexOptions.CultureInvariant)]
     internal static partial Regex PathPattern();
 
-    [GeneratedRegex(@"^(?:ok(?:ay)?|thanks?(?: you)?|thx|yes|yep|sure|great|perfect|nice|cool|go ahead|continue|sounds good|lgtm)\b[.! ]*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:(?:ok(?:ay)?|thanks?(?: you)?|thx|yes|yep|sure|great|perfect|nice|cool|go ahead|continue|sounds good|lgtm)\b[,.! ]*)+$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AcknowledgementPattern();
 
     [GeneratedRegex(@"^(?:[-*+>]|\d+[.)])\s+", RegexOptions.CultureInvariant)]

@@ -152,7 +152,7 @@ public static class HandoffRebuilder
             return new RewrittenFile(f.Path, path, f.Status, mapped);
         }).ToList();
 
-        (string context, int tokens, List<RebuiltSection> sections) = RenderContext(package, files, profile.ContextTokens, options.TokenCounter);
+        (string context, int tokens, List<RebuiltSection> sections) = RenderContext(package, files, rewriter, profile.ContextTokens, options.TokenCounter);
         long memory = BaseMemoryBytes + (2L * context.Length);
         if (memory > profile.MemoryBudgetBytes)
         {
@@ -254,7 +254,7 @@ public static class HandoffRebuilder
         return (cache, memory);
     }
 
-    private static (string Context, int Tokens, List<RebuiltSection> Sections) RenderContext(HandoffPackage package, List<RewrittenFile> files, int budget, ITokenCounter counter)
+    private static (string Context, int Tokens, List<RebuiltSection> Sections) RenderContext(HandoffPackage package, List<RewrittenFile> files, PathRewriter rewriter, int budget, ITokenCounter counter)
     {
         var writer = new ContextWriter(budget, counter);
         CompressedContext context = package.Context;
@@ -285,7 +285,8 @@ public static class HandoffRebuilder
                     break;
                 case ContextSections.OpenQuestions:
                     writer.Section(section, "## Open questions and next steps",
-                        context.ProjectState.OpenQuestions.Select(q => "- " + q).Concat(context.ProjectState.NextSteps.Select(n => "- Next: " + n)));
+                        context.ProjectState.OpenQuestions.Select(q => "- " + q).Concat(context.ProjectState.NextSteps.Select(n =>
+                            n.StartsWith("next", StringComparison.OrdinalIgnoreCase) ? "- " + n : "- Next: " + n)));
                     break;
                 case ContextSections.ActiveFiles:
                     writer.Section(section, "## Active files", files.Select(f => $"- {f.Path} ({f.Status})"));
@@ -294,7 +295,7 @@ public static class HandoffRebuilder
                     writer.Section(section, "## Agent memories", context.AgentMemories.OrderByDescending(m => m.Importance).Select(m => $"- [{m.AgentId}] {m.Text}"));
                     break;
                 case ContextSections.CodeSnippets:
-                    writer.Section(section, "## Code", context.CodeSnippets.Select(s => $"```{s.Language} {s.Path}".TrimEnd() + "\n" + s.Text + "\n```"));
+                    writer.Section(section, "## Code", context.CodeSnippets.Select(s => $"```{s.Language} {(s.Path is null ? "" : rewriter.Rewrite(s.Path).Path)}".TrimEnd() + "\n" + s.Text + "\n```"));
                     break;
                 case ContextSections.EarlierTurns:
                     writer.Section(section, "## Earlier in the conversation", earlier.Select(Turn));

@@ -16,8 +16,15 @@ public sealed class HandoffOptions
     /// <summary>At most this many embeddings travel, the most similar first (default 2,000).</summary>
     public int MaxEmbeddings { get; set; } = 2_000;
 
-    /// <summary>Brotli quality of the package JSON, 0 to 11 (default 5: within a few percent of 11 on conversation text, many times faster).</summary>
+    /// <summary>Brotli quality of the package JSON, 0 to 11 (default 5: on conversation text about 20% larger than 11 and 200 times faster).</summary>
     public int BrotliQuality { get; set; } = 5;
+
+    /// <summary>Brotli quality for packages whose JSON exceeds <see cref="LargePackageJsonBytes"/> (default 1). Such packages
+    /// are mostly embeddings, which do not compress: a higher quality costs tens of milliseconds and saves under 1%.</summary>
+    public int LargePackageBrotliQuality { get; set; } = 1;
+
+    /// <summary>The JSON size above which <see cref="LargePackageBrotliQuality"/> applies (default 262,144 bytes).</summary>
+    public int LargePackageJsonBytes { get; set; } = 256 * 1024;
 
     /// <summary>Whether resuming a package deletes it from the repository (default true: a package is consumed once).</summary>
     public bool DeleteOnResume { get; set; } = true;
@@ -60,9 +67,13 @@ public sealed class HandoffOptions
         {
             problem = "MaxEmbeddings must not be negative";
         }
-        else if (BrotliQuality is < 0 or > 11)
+        else if (BrotliQuality is < 0 or > 11 || LargePackageBrotliQuality is < 0 or > 11)
         {
-            problem = "BrotliQuality must be 0 to 11";
+            problem = "BrotliQuality and LargePackageBrotliQuality must be 0 to 11";
+        }
+        else if (LargePackageJsonBytes < 0)
+        {
+            problem = "LargePackageJsonBytes must not be negative";
         }
         else if (MaxPackageBytes < 1024)
         {

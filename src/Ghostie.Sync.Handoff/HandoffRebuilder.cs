@@ -71,7 +71,7 @@ public sealed class DeferredAgent
             throw new InvalidOperationException("A deferred agent's state could not be decompressed.");
         }
 
-        return JsonSerializer.Deserialize(json, HandoffJson.Default.AgentState)!;
+        return JsonSerializer.Deserialize(json, HandoffJson.Stored.AgentState)!;
     }
 }
 
@@ -190,7 +190,7 @@ public static class HandoffRebuilder
             .ToList();
         var held = ordered.Select(a =>
         {
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(a, HandoffJson.Default.AgentState);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(a, HandoffJson.Stored.AgentState);
             byte[] compressed = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length)];
             BrotliEncoder.TryCompress(json, compressed, out int length, quality: 4, window: 22);
             long activeCost = a.EstimatedMemoryBytes > 0 ? a.EstimatedMemoryBytes : 4L * json.Length;

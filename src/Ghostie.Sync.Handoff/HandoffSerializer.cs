@@ -52,7 +52,7 @@ public sealed class HandoffSerializer
     public byte[] Serialize(HandoffPackage package)
     {
         ArgumentNullException.ThrowIfNull(package);
-        return JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Default.HandoffPackage);
+        return JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Stored.HandoffPackage);
     }
 
     /// <summary>Reads a package, migrating it from an older schema version when needed.</summary>
@@ -73,7 +73,7 @@ public sealed class HandoffSerializer
             HandoffPackage? package;
             if (version == CurrentSchemaVersion)
             {
-                package = JsonSerializer.Deserialize(utf8Json, HandoffJson.Default.HandoffPackage);
+                package = JsonSerializer.Deserialize(utf8Json, HandoffJson.Stored.HandoffPackage);
             }
             else
             {
@@ -90,7 +90,7 @@ public sealed class HandoffSerializer
                     node["schema_version"] = v + 1;
                 }
 
-                package = node.Deserialize(HandoffJson.Default.HandoffPackage);
+                package = node.Deserialize(HandoffJson.Stored.HandoffPackage);
             }
 
             return Validate(package ?? throw new JsonException("null"), source);

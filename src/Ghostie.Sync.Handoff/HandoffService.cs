@@ -330,9 +330,10 @@ public sealed partial class HandoffService : IDisposable
             SecretsRemoved = package.Scrubbing.SecretsRemoved,
             JsonBytes = json.Length,
         };
-        byte[] head = JsonSerializer.SerializeToUtf8Bytes(manifest, HandoffJson.Default.PackageManifest);
+        byte[] head = JsonSerializer.SerializeToUtf8Bytes(manifest, HandoffJson.Stored.PackageManifest);
         byte[] compressed = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length)];
-        if (!BrotliEncoder.TryCompress(json, compressed, out int compressedLength, _options.BrotliQuality, window: 22))
+        int quality = json.Length > _options.LargePackageJsonBytes ? _options.LargePackageBrotliQuality : _options.BrotliQuality;
+        if (!BrotliEncoder.TryCompress(json, compressed, out int compressedLength, quality, window: 22))
         {
             throw new InvalidOperationException("Brotli compression failed with a buffer of its own maximum size.");
         }
@@ -399,7 +400,7 @@ public sealed partial class HandoffService : IDisposable
 
         try
         {
-            PackageManifest manifest = JsonSerializer.Deserialize(plaintext.Slice(5, (int)length), HandoffJson.Default.PackageManifest)
+            PackageManifest manifest = JsonSerializer.Deserialize(plaintext.Slice(5, (int)length), HandoffJson.Stored.PackageManifest)
                 ?? throw new JsonException("null");
             if (manifest.Format > 1)
             {

@@ -118,7 +118,7 @@ public sealed class OfflineStore
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{package.PackageId}' is not a package id.");
         }
 
-        WriteAtomic(Path.Combine(OfflinePath, package.PackageId + ".json"), JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Default.OfflinePackage));
+        WriteAtomic(Path.Combine(OfflinePath, package.PackageId + ".json"), JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Stored.OfflinePackage));
     }
 
     /// <summary>Loads the offline package of <paramref name="packageId"/>, or null.</summary>
@@ -139,7 +139,7 @@ public sealed class OfflineStore
 
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), HandoffJson.Default.OfflinePackage);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), HandoffJson.Stored.OfflinePackage);
         }
         catch (JsonException ex)
         {
@@ -259,7 +259,7 @@ public sealed class OfflineStore
 
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(QueuePath), HandoffJson.Default.ListOfflineWorkItem) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllBytes(QueuePath), HandoffJson.Stored.ListOfflineWorkItem) ?? [];
         }
         catch (JsonException ex)
         {
@@ -268,7 +268,7 @@ public sealed class OfflineStore
         }
     }
 
-    private void WriteQueue(List<OfflineWorkItem> queue) => WriteAtomic(QueuePath, JsonSerializer.SerializeToUtf8Bytes(queue, HandoffJson.Default.ListOfflineWorkItem));
+    private void WriteQueue(List<OfflineWorkItem> queue) => WriteAtomic(QueuePath, JsonSerializer.SerializeToUtf8Bytes(queue, HandoffJson.Stored.ListOfflineWorkItem));
 
     private static void WriteAtomic(string path, byte[] content)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace Ghostie.Sync.Handoff;
@@ -37,27 +38,40 @@ public sealed partial class SecretScrubber
 {
     private const string Marker = "[REDACTED:";
 
-    private readonly (string Kind, Regex Pattern, Func<Match, string, bool>? Decide)[] _rules;
+    private readonly (string Kind, Regex Pattern, Func<Match, string, bool>? Decide, SearchValues<string> Triggers)[] _rules;
+    private readonly SearchValues<string> _anyTrigger;
 
     /// <summary>Creates a scrubber with the built-in rules.</summary>
     public SecretScrubber()
     {
         _rules =
         [
-            ("private-key", PrivateKey(), null),
-            ("url-password", UrlPassword(), null),
-            ("anthropic-key", AnthropicKey(), null),
-            ("openai-key", OpenAiKey(), null),
-            ("github-token", GitHubToken(), null),
-            ("slack-webhook", SlackWebhook(), null),
-            ("slack-token", SlackToken(), null),
-            ("aws-access-key", AwsAccessKey(), null),
-            ("google-api-key", GoogleApiKey(), null),
-            ("stripe-key", StripeKey(), null),
-            ("jwt", JsonWebToken(), null),
-            ("bearer-token", BearerToken(), null),
-            ("assigned-secret", Assignment(), DecideAssignment),
+            Rule("private-key", PrivateKey(), "PRIVATE KEY"),
+            Rule("url-password", UrlPassword(), "://"),
+            Rule("anthropic-key", AnthropicKey(), "sk-ant-"),
+            Rule("openai-key", OpenAiKey(), "sk-"),
+            Rule("github-token", GitHubToken(), "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+            Rule("slack-webhook", SlackWebhook(), "hooks.slack.com"),
+            Rule("slack-token", SlackToken(), "xox"),
+            Rule("aws-access-key", AwsAccessKey(), "AKIA", "ASIA", "ABIA", "ACCA"),
+            Rule("google-api-key", GoogleApiKey(), "AIza"),
+            Rule("stripe-key", StripeKey(), "_live_", "_test_"),
+            Rule("jwt", JsonWebToken(), "eyJ"),
+            Rule("bearer-token", BearerToken(), "bearer"),
+            Rule("assigned-secret", Assignment(), "pass", "pwd", "secret", "token", "key", "credential") with { Decide = DecideAssignment },
         ];
+        _anyTrigger = SearchValues.Create(_rules.SelectMany(r => TriggersOf(r.Kind)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private readonly Dictionary<string, string[]> _triggerText = new(StringComparer.Ordinal);
+
+    private IEnumerable<string> TriggersOf(string kind) => _triggerText[kind];
+
+    private (string Kind, Regex Pattern, Func<Match, string, bool>? Decide, SearchValues<string> Triggers) Rule(string kind, Regex pattern, params string[] triggers)
+    {
+        // A rule's regex runs only on text holding one of its triggers (a fast vectorized search): most text holds none.
+        _triggerText[kind] = triggers;
+        return (kind, pattern, null, SearchValues.Create(triggers, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The shared instance (scrubbers hold no state between calls).</summary>
@@ -78,10 +92,15 @@ public sealed partial class SecretScrubber
             return text;
         }
 
-        string result = text;
-        foreach ((string kind, Regex pattern, Func<Match, string, bool>? decide) in _rules)
+        if (!text.AsSpan().ContainsAny(_anyTrigger))
         {
-            if (!pattern.IsMatch(result))
+            return text;
+        }
+
+        string result = text;
+        foreach ((string kind, Regex pattern, Func<Match, string, bool>? decide, SearchValues<string> triggers) in _rules)
+        {
+            if (!result.AsSpan().ContainsAny(triggers) || !pattern.IsMatch(result))
             {
                 continue;
             }
@@ -246,7 +265,7 @@ public sealed partial class SecretScrubber
     [GeneratedRegex(@"\b[Bb]earer\s+(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/]{16,}=*)", RegexOptions.CultureInvariant)]
     private static partial Regex BearerToken();
 
-    [GeneratedRegex(@"(?<key>\b[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*)\\?[""']?\s*[:=]\s*\\?[""']?(?<secret>[^\s""'\\,;(){}\[\]<>`]{4,})",
+    [GeneratedRegex(@"(?<key>(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*)\\?[""']?\s*[:=]\s*\\?[""']?(?<secret>[^\s""'\\,;(){}\[\]<>`]{4,})",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Assignment();
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -182,16 +181,12 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     {
         string text = message.Text;
         double score = message.Role == TranscriptRole.User ? 1.0 : 0.7;
-        bool decision = false, question = false;
-        foreach (string line in Lines(text))
-        {
-            decision |= DecisionPattern().IsMatch(line);
-            question |= line.EndsWith('?');
-        }
+        bool decision = DecisionPattern().IsMatch(text) && Lines(text).Any(line => DecisionPattern().IsMatch(line));
+        bool question = text.Contains('?', StringComparison.Ordinal) && Lines(text).Any(line => line.EndsWith('?'));
 
         score += decision ? 2.0 : 0;
         score += question ? 0.6 : 0;
-        score += PathPattern().IsMatch(text) || text.Contains("```", StringComparison.Ordinal) ? 0.4 : 0;
+        score += text.Contains("```", StringComparison.Ordinal) || FindPaths(text).Any() ? 0.4 : 0;
         score += (double)message.Index / lastIndex;
         if (text.Length < 40 && AcknowledgementPattern().IsMatch(text.Trim()))
         {
@@ -265,6 +260,11 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (TranscriptMessage turn in turns)
         {
+            if (!DecisionPattern().IsMatch(turn.Text))
+            {
+                continue; // most turns state no decision: one scan instead of one per line
+            }
+
             foreach (string line in Lines(turn.Text))
             {
                 if (!DecisionPattern().IsMatch(line))
@@ -362,9 +362,9 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
 
             if (message.Role is TranscriptRole.User or TranscriptRole.Assistant)
             {
-                foreach (Match match in PathPattern().Matches(message.Text))
+                foreach ((_, string path) in FindPaths(message.Text))
                 {
-                    Touch(match.Value, 1, message.Index);
+                    Touch(path, 1, message.Index);
                 }
             }
         }
@@ -409,8 +409,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
                 string code = fences[f].Groups["code"].Value.TrimEnd();
                 if (code.Length > 0 && seen.Add(code))
                 {
-                    string before = message.Text[..fences[f].Index];
-                    string? path = PathPattern().Matches(before).LastOrDefault()?.Value;
+                    string? path = FindPaths(message.Text).LastOrDefault(p => p.Index < fences[f].Index).Path;
                     snippets.Add(new CodeSnippet { Path = path, Language = fences[f].Groups["lang"].Value, Text = Clip(code), Turn = message.Index });
                 }
             }
@@ -444,7 +443,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
 
     private static (int Dropped, int Duplicates) CountToolOutputs(List<TranscriptMessage> messages)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<ulong>();
         int dropped = 0, duplicates = 0;
         foreach (TranscriptMessage message in messages.Where(m => m.Role == TranscriptRole.Tool))
         {
@@ -458,29 +457,32 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         return (dropped, duplicates);
     }
 
-    /// <summary>Tool output with whitespace collapsed and digits zeroed: two runs of the same test suite that differ only in timings match.</summary>
-    internal static string Fingerprint(string text)
+    /// <summary>Tool output with whitespace collapsed and digits zeroed, hashed (64-bit FNV-1a): two runs of the same test
+    /// suite that differ only in timings match. Only counted, never stored, so a rare collision costs nothing but a count.</summary>
+    internal static ulong Fingerprint(string text)
     {
-        var normalized = new StringBuilder(Math.Min(text.Length, 1 << 16));
-        bool space = false;
+        const ulong offset = 14695981039346656037, prime = 1099511628211;
+        ulong hash = offset;
+        bool space = false, started = false;
         foreach (char c in text)
         {
             if (char.IsWhiteSpace(c))
             {
-                space = true;
+                space = started;
                 continue;
             }
 
-            if (space && normalized.Length > 0)
+            if (space)
             {
-                normalized.Append(' ');
+                hash = (hash ^ ' ') * prime;
+                space = false;
             }
 
-            space = false;
-            normalized.Append(char.IsAsciiDigit(c) ? '0' : c);
+            started = true;
+            hash = (hash ^ (char.IsAsciiDigit(c) ? '0' : c)) * prime;
         }
 
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(normalized.ToString())));
+        return hash;
     }
 
     private static string Summarize(ConversationTranscript transcript, List<TranscriptMessage> turns, List<ActiveFile> files, ITokenCounter counter)
@@ -542,8 +544,63 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     [GeneratedRegex(@"^(?:next(?: steps?)?\s*[:\-]|todo\b|then\b|after that\b|remaining\s*[:\-])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex NextStepPattern();
 
-    [GeneratedRegex(@"(?:[A-Za-z]:\\|~/|\.{1,2}/|/)?(?:[\w.\-]+[/\\])+[\w.\-]+\.[A-Za-z][A-Za-z0-9]{0,7}\b", RegexOptions.CultureInvariant)]
-    internal static partial Regex PathPattern();
+    [GeneratedRegex(@"^(?:[A-Za-z]:[\\/]|~/|\.{1,2}/|/)?(?:[\w.\-]+[/\\])+[\w.\-]*[\w\-]\.[A-Za-z][A-Za-z0-9]{0,7}$", RegexOptions.CultureInvariant)]
+    private static partial Regex PathToken();
+
+    /// <summary>
+    /// The file paths in a text (a separator and an extension required: "src/app.ts", "C:\\x\\y.cs"; URLs are not paths).
+    /// Linear: it looks only around each '/' or '\\' and checks the token there, rather than trying a regex at every position.
+    /// </summary>
+    internal static IEnumerable<(int Index, string Path)> FindPaths(string text)
+    {
+        int i = 0;
+        while (i < text.Length)
+        {
+            int found = text.AsSpan(i).IndexOfAny('/', '\\');
+            if (found < 0)
+            {
+                yield break;
+            }
+
+            int at = i + found;
+            int start = at;
+            while (start > 0 && IsPathChar(text[start - 1]))
+            {
+                start--;
+            }
+
+            int end = at;
+            while (end < text.Length && IsPathChar(text[end]))
+            {
+                end++;
+            }
+
+            string token = StripLineNumbers(text[start..end].TrimEnd('.', ':'));
+            if (token.Length >= 3 && PathToken().IsMatch(token))
+            {
+                yield return (start, token);
+            }
+
+            i = end + 1;
+        }
+    }
+
+    /// <summary>"src/app.ts:12:5" is the file src/app.ts.</summary>
+    private static string StripLineNumbers(string token)
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int colon = token.LastIndexOf(':');
+            if (colon > 1 && colon < token.Length - 1 && token.AsSpan(colon + 1).IndexOfAnyExceptInRange('0', '9') < 0)
+            {
+                token = token[..colon];
+            }
+        }
+
+        return token;
+    }
+
+    private static bool IsPathChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '/' or '\\' or '~' or ':';
 
     [GeneratedRegex(@"^(?:(?:ok(?:ay)?|thanks?(?: you)?|thx|yes|yep|sure|great|perfect|nice|cool|go ahead|continue|sounds good|lgtm)\b[,.! ]*)+$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AcknowledgementPattern();

@@ -15,6 +15,17 @@ namespace Ghostie.Sync.Handoff.Internal;
 [JsonSerializable(typeof(List<OfflineWorkItem>))]
 internal sealed partial class HandoffJson : JsonSerializerContext
 {
+    /// <summary>
+    /// The context used to write and read: as generated, but with minimal escaping. The JSON is never embedded in HTML,
+    /// and the default encoder would write every '+' of a base64 vector as "\u002B" (a sixth more bytes, and slower).
+    /// </summary>
+    public static HandoffJson Stored { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.Strict,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }
 
 /// <summary>

@@ -284,6 +284,14 @@ public sealed partial class HandoffService : IDisposable
         ? _keys.DeriveObjectName("", RecipientPurpose, AnyRecipientInput)
         : _keys.DeriveObjectName("", RecipientPurpose, Encoding.UTF8.GetBytes(deviceId));
 
+    private static void CheckPackageId(string packageId)
+    {
+        if (!IsPackageId(packageId))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{packageId}' is not a handoff package id (24 lowercase hex digits, as 'list' shows them).");
+        }
+    }
+
     internal static bool IsPackageId(string? id) => id is { Length: 24 } && id.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     private TimeSpan EstimateLoadTime(long storedBytes, long jsonBytes) =>
@@ -469,11 +477,7 @@ public sealed partial class HandoffService : IDisposable
 
     private async Task<string> FindForThisDeviceAsync(string packageId, CancellationToken cancellationToken)
     {
-        if (!IsPackageId(packageId))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{packageId}' is not a handoff package id (24 lowercase hex digits, as 'list' shows them).");
-        }
-
+        CheckPackageId(packageId);
         foreach (string? recipient in new[] { _deviceId, null })
         {
             string name = ObjectNameFor(recipient, packageId);
@@ -494,11 +498,7 @@ public sealed partial class HandoffService : IDisposable
 
     private async Task<string?> FindAnywhereAsync(string packageId, CancellationToken cancellationToken)
     {
-        if (!IsPackageId(packageId))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{packageId}' is not a handoff package id (24 lowercase hex digits).");
-        }
-
+        CheckPackageId(packageId);
         await foreach (string name in _backend.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
             if (name.EndsWith("/" + packageId, StringComparison.Ordinal) && IsPackageName(name))

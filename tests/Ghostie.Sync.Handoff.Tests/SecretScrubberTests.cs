@@ -118,3 +118,43 @@ public sealed class SecretScrubberTests
         Assert.Equal(2, report.Total);
     }
 }
+
+public sealed class NoSecretInLogsTests
+{
+    [Fact]
+    public async Task LogLinesAndErrors_NeverHoldTranscriptSecretsOrContent()
+    {
+        string key = "ghp_" + "Zk4Tn8bPxRfiCY7h2Lq9Zk4Tn8bPxRfiCY7h";
+        ConversationTranscript transcript = Fixtures.SmallTranscript();
+        transcript.Messages[3].Text = "my token is " + key + " and the codename is Bluebird";
+        var logger = new ListLogger();
+        using Repository repository = await Repository.CreateAsync();
+        using var laptop = new HandoffService(repository.Storage, repository.Keys, "laptop", new HandoffOptions { TimeProvider = repository.Time }, logger: logger);
+        using var phone = new HandoffService(repository.Storage, repository.Keys, "phone", new HandoffOptions { TimeProvider = repository.Time }, logger: logger);
+        HandoffCreateResult created = await laptop.CreateAsync(new HandoffRequest { Transcript = transcript, TargetDeviceId = "phone", Title = "Bluebird" });
+        byte[] stored = repository.Storage.GetRaw(created.ObjectName)!;
+        stored[^1] ^= 1;
+        repository.Storage.SetRaw(created.ObjectName, stored);
+        var error = await Assert.ThrowsAsync<IntegrityException>(() => phone.ResumeAsync(created.PackageId, DeviceProfile.Ios));
+        await phone.ListPendingAsync();
+
+        Assert.NotEmpty(logger.Lines);
+        foreach (string text in logger.Lines.Append(error.Message))
+        {
+            Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Bluebird", text, StringComparison.Ordinal);
+        }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<HandoffService>
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
+    }
+}

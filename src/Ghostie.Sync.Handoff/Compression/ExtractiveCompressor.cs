@@ -46,7 +46,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         List<ActiveFile> files = ExtractActiveFiles(transcript.Messages, options.MaxActiveFiles);
         List<CodeSnippet> snippets = ExtractSnippets(transcript.Messages, options.MaxCodeSnippets);
         (int droppedTools, int duplicateTools) = CountToolOutputs(transcript.Messages);
-        string summary = Summarize(transcript, turns, files, counter);
+        string summary = Summarize(transcript, turns, files);
 
         long fixedTokens = decisions.Sum(d => (long)counter.CountTokens(d.Text))
             + counter.CountTokens(summary)
@@ -485,7 +485,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         return hash;
     }
 
-    private static string Summarize(ConversationTranscript transcript, List<TranscriptMessage> turns, List<ActiveFile> files, ITokenCounter counter)
+    private static string Summarize(ConversationTranscript transcript, List<TranscriptMessage> turns, List<ActiveFile> files)
     {
         var summary = new StringBuilder();
         TranscriptMessage? task = turns.FirstOrDefault(t => t.Role == TranscriptRole.User);
@@ -528,7 +528,6 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             summary.Append("Where it stopped: ").Append(Truncate(OneLine(stop.Text), 400));
         }
 
-        _ = counter;
         return summary.ToString().TrimEnd();
     }
 

@@ -235,7 +235,11 @@ internal static class Backends
     /// </summary>
     /// <exception cref="GhostieSyncException">Not set up (<see cref="GhostieErrorCode.NotConfigured"/>), the repository folder is
     /// missing (<see cref="GhostieErrorCode.BackendUnavailable"/>), or any error of <see cref="MemorySyncManager.OpenAsync"/>.</exception>
-    public static async Task<MemorySyncManager> OpenAsync(CliContext context, CancellationToken cancellationToken)
+    public static async Task<MemorySyncManager> OpenAsync(CliContext context, CancellationToken cancellationToken) =>
+        (await OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false)).Manager;
+
+    /// <summary>As <see cref="OpenAsync"/>, and also returns the repository's backend (for features that store their own objects, such as handoff).</summary>
+    public static async Task<(MemorySyncManager Manager, IStorageBackend Backend)> OpenWithBackendAsync(CliContext context, CancellationToken cancellationToken)
     {
         GhostieHome home = context.Home;
         SyncConfiguration configuration = home.ReadConfiguration();
@@ -256,8 +260,9 @@ internal static class Backends
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists
             ? Passphrase.FromEnvironment()
             : Passphrase.Require(newRepository: false, storage.DisplayName);
-        return await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
+        MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
             cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (manager, storage);
     }
 
     private static string? Credential(IReadOnlyDictionary<string, string> settings, string envSetting, DeviceSecretStore secrets, string secretName)

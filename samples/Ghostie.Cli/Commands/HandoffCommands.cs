@@ -1,0 +1,271 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ghostie.Sync;
+using Ghostie.Sync.Handoff;
+using Ghostie.Sync.Handoff.Importers;
+
+namespace Ghostie.Cli.Commands;
+
+/// <summary>
+/// <c>ghostie handoff create | list | resume</c>: carry a conversation (a Claude Code session or a chat transcript) to
+/// another device through the encrypted repository, and rebuild it there within the device's budget.
+/// </summary>
+internal static class HandoffCommands
+{
+    public static Command Create(CliApplication app)
+    {
+        var handoff = new Command("handoff",
+            "Hand a conversation to another device: 'create' packs a transcript (secrets scrubbed, compressed, encrypted) into the repository, 'list' shows the packages waiting for this device, 'resume' rebuilds one and prints its context.");
+        handoff.Subcommands.Add(CreatePackage(app));
+        handoff.Subcommands.Add(List(app));
+        handoff.Subcommands.Add(Resume(app));
+        return handoff;
+    }
+
+    private static Command CreatePackage(CliApplication app)
+    {
+        var from = new Option<string>("--from") { Description = "The transcript: a Claude Code session (~/.claude/projects/<project>/<session>.jsonl) or a chat JSON array of {role, content}.", HelpName = "file", Required = true };
+        var to = new Option<string>("--to") { Description = "The device id to hand it to. Default: any device of the repository (the first to resume it consumes it).", HelpName = "device" };
+        var format = new Option<string>("--format") { Description = "The transcript format: auto, claude-code or chat. Default: auto.", DefaultValueFactory = _ => "auto" };
+        format.AcceptOnlyFromAmong("auto", "claude-code", "chat");
+        var title = new Option<string>("--title") { Description = "A title. Default: the transcript's summary, else its last request." };
+        var ttl = new Option<double?>("--ttl") { Description = "Hours until the package expires and is deleted. Default: 168 (7 days).", HelpName = "hours" };
+        var command = new Command("create", "Pack a transcript into an encrypted handoff package in the repository. Secrets are removed first; the count is reported.")
+        {
+            from, to, format, title, ttl,
+        };
+        app.SetAction(command, (context, parse, cancellationToken) =>
+            CreateAsync(context, parse.GetValue(from)!, parse.GetValue(to), parse.GetValue(format)!, parse.GetValue(title), parse.GetValue(ttl), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> CreateAsync(CliContext context, string from, string? to, string format, string? title, double? ttlHours, CancellationToken cancellationToken)
+    {
+        if (to is not null)
+        {
+            DeviceIdentity.Validate(to);
+        }
+
+        if (ttlHours is <= 0 or > 24 * 365)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--ttl must be more than 0 and at most 8760 hours (a year).");
+        }
+
+        TranscriptFormat transcriptFormat = format switch
+        {
+            "claude-code" => TranscriptFormat.ClaudeCode,
+            "chat" => TranscriptFormat.ChatJson,
+            _ => TranscriptFormat.Auto,
+        };
+
+        // Read the transcript before opening the repository: a wrong path costs no unlock.
+        ConversationTranscript transcript = await TranscriptImporter.ImportFileAsync(Path.GetFullPath(from), transcriptFormat, cancellationToken).ConfigureAwait(false);
+        foreach (string warning in transcript.Warnings)
+        {
+            context.Warn($"{from}: {warning}");
+        }
+
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        if (to is not null && to != manager.DeviceId)
+        {
+            SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (!status.KnownDevices.Any(d => d.DeviceId == to))
+            {
+                context.Warn($"device '{to}' has not synced with this repository yet (as far as this device knows); the package waits for it all the same.");
+            }
+        }
+
+        HandoffCreateResult result = await service.CreateAsync(new HandoffRequest
+        {
+            Transcript = transcript,
+            TargetDeviceId = to,
+            Title = title,
+            TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
+        }, cancellationToken).ConfigureAwait(false);
+
+        ScrubSummary scrubbed = result.Scrubbing;
+        context.Report(new HandoffCreatedDocument(result.PackageId, result.TargetDeviceId, result.Package.Conversation.Title, result.Package.Conversation.MessageCount,
+                result.StoredBytes, result.SourceBytes, result.CompressionRatio, Math.Round(result.EstimatedLoadTime.TotalMilliseconds, 1), scrubbed.SecretsRemoved,
+                scrubbed.ByKind, result.ExpiresAt, result.Package.Context.KeyDecisions.Count),
+            HandoffCliJson.Output.HandoffCreatedDocument,
+            $"Created handoff {result.PackageId} for {(result.TargetDeviceId is null ? "any device" : $"device '{result.TargetDeviceId}'")}: \"{result.Package.Conversation.Title}\".",
+            $"{result.Package.Conversation.MessageCount:N0} messages, {result.Package.Context.KeyDecisions.Count} key decision(s); stored {Size(result.StoredBytes)} encrypted ({result.CompressionRatio:0.#}x smaller than the {Size(result.SourceBytes)} transcript); estimated load {result.EstimatedLoadTime.TotalMilliseconds:0} ms.",
+            scrubbed.SecretsRemoved == 0
+                ? "No secrets found in the transcript."
+                : $"Removed {SyncCommands.Count(scrubbed.SecretsRemoved, "secret")} before anything left this device ({string.Join(", ", scrubbed.ByKind.Select(p => $"{p.Key} {p.Value}"))}).",
+            $"Next, on {(result.TargetDeviceId is null ? "the other device" : $"'{result.TargetDeviceId}'")}: 'ghostie handoff resume {result.PackageId}'.");
+        if (context.Quiet && scrubbed.SecretsRemoved > 0)
+        {
+            context.Warn($"removed {SyncCommands.Count(scrubbed.SecretsRemoved, "secret")} from the transcript before it left this device.");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static Command List(CliApplication app)
+    {
+        var command = new Command("list", "List the handoff packages waiting for this device, oldest first. Expired packages are deleted on the way.");
+        command.Aliases.Add("ls");
+        app.SetAction(command, ListAsync);
+        return command;
+    }
+
+    private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        HandoffListing listing = await service.ListPendingAsync(cancellationToken).ConfigureAwait(false);
+        if (context.Json)
+        {
+            context.Document(new HandoffListDocument(listing.Pending.Select(PendingDocument.Of).ToArray(), listing.ExpiredDeleted,
+                listing.Problems.Select(p => new HandoffProblemDocument(p.Code.ToString(), p.Subject, p.Message)).ToArray()), HandoffCliJson.Output.HandoffListDocument);
+        }
+        else if (listing.Pending.Count == 0)
+        {
+            context.Line("No handoff packages are waiting for this device.");
+        }
+        else
+        {
+            context.Line($"{SyncCommands.Count(listing.Pending.Count, "package")} waiting for this device:");
+            foreach (PendingHandoff pending in listing.Pending)
+            {
+                string from = pending.SourceDeviceName.Length > 0 && pending.SourceDeviceName != pending.SourceDeviceId ? $"{pending.SourceDeviceId} \"{pending.SourceDeviceName}\"" : pending.SourceDeviceId;
+                context.Line($"  {pending.PackageId}  from {from}, {SyncCommands.Time(pending.CreatedAt)}, {pending.MessageCount:N0} messages, {Size(pending.StoredBytes)}{(pending.TargetDeviceId is null ? ", for any device" : "")}");
+                context.Line($"      {pending.Title}");
+            }
+
+            context.Line("Resume one with 'ghostie handoff resume <id> [--profile ios|android|web|desktop]'.");
+        }
+
+        if (listing.ExpiredDeleted > 0 && !context.Json)
+        {
+            context.Line($"Deleted {SyncCommands.Count(listing.ExpiredDeleted, "expired package")}.");
+        }
+
+        foreach (SyncProblem problem in listing.Problems)
+        {
+            context.Warn($"problem ({problem.Code}): {problem.Message}");
+        }
+
+        return listing.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
+    }
+
+    private static Command Resume(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The package id, as 'ghostie handoff list' shows it." };
+        var profile = new Option<string>("--profile") { Description = "The receiving device's budget: ios (4,000 tokens, 2 agents), android (6,000, 3), web (2,000, 1) or desktop (32,000, 8). Default: desktop.", DefaultValueFactory = _ => "desktop" };
+        profile.AcceptOnlyFromAmong("ios", "android", "web", "desktop");
+        var workspace = new Option<string>("--workspace") { Description = "Where the project lives on this device; project file paths are rewritten under it. Default: project-relative paths.", HelpName = "dir" };
+        var keep = new Option<bool>("--keep") { Description = "Keep the package in the repository (default: resuming consumes it)." };
+        var offline = new Option<bool>("--offline") { Description = "Also keep an offline copy (last 10 messages, decisions, summary, code, agents) under <home>/handoff/offline/." };
+        var command = new Command("resume", "Fetch, verify and decrypt a handoff package, rebuild the conversation within a device profile, and print its context. The package is then deleted from the repository.")
+        {
+            id, profile, workspace, keep, offline,
+        };
+        app.SetAction(command, (context, parse, cancellationToken) =>
+            ResumeAsync(context, parse.GetValue(id)!, parse.GetValue(profile)!, parse.GetValue(workspace), parse.GetValue(keep), parse.GetValue(offline), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> ResumeAsync(CliContext context, string id, string profileName, string? workspace, bool keep, bool offline, CancellationToken cancellationToken)
+    {
+        DeviceProfile profile = DeviceProfile.FromName(profileName);
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        var options = new HandoffResumeOptions { WorkspaceRoot = workspace is null ? null : Path.GetFullPath(workspace), KeepPackage = keep || offline };
+        RebuiltConversation rebuilt = await service.ResumeAsync(id, profile, options, cancellationToken).ConfigureAwait(false);
+        string? offlinePath = null;
+        if (offline)
+        {
+            // Fetched again only now: a package that failed to rebuild is never half-saved.
+            HandoffPackage package = await service.FetchAsync(id, cancellationToken).ConfigureAwait(false);
+            new OfflineStore(context.Home).Save(OfflinePackage.From(package, TimeProvider.System.GetUtcNow()));
+            offlinePath = Path.Combine(context.Home.Root, "handoff", "offline", id + ".json");
+            if (!keep)
+            {
+                await service.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        bool consumed = !keep;
+        if (context.Json)
+        {
+            context.Document(new HandoffResumeDocument(rebuilt.PackageId, rebuilt.Conversation.Id, rebuilt.Conversation.Title, profile.Name,
+                rebuilt.ContextTokens, profile.ContextTokens, rebuilt.EstimatedMemoryBytes, profile.MemoryBudgetBytes,
+                rebuilt.ActiveAgents.Select(a => a.Id).ToArray(), rebuilt.DeferredAgents.Select(a => a.Id).ToArray(), rebuilt.DroppedAgents,
+                rebuilt.VectorCache.Count, rebuilt.VectorsLeftOut,
+                rebuilt.ActiveFiles.Select(f => new HandoffFileDocument(f.OriginalPath, f.Path, f.Status, f.Mapped)).ToArray(),
+                rebuilt.Sections.Select(s => new HandoffSectionDocument(s.Name, s.Tokens, s.Included, s.Omitted)).ToArray(),
+                new HandoffResumptionDocument(rebuilt.ResumptionPoint.Turn, rebuilt.ResumptionPoint.Role, rebuilt.ResumptionPoint.LastUserMessage, rebuilt.ResumptionPoint.Summary),
+                consumed, offlinePath, rebuilt.Context), HandoffCliJson.Output.HandoffResumeDocument);
+            return ExitCodes.Success;
+        }
+
+        if (context.Quiet)
+        {
+            return ExitCodes.Success;
+        }
+
+        // stdout is the context alone (so it can be piped into a model); the account of the rebuild goes to stderr.
+        context.Out.Write(rebuilt.Context);
+        context.Error.WriteLine(
+            $"ghostie: rebuilt for {profile.Name}: {rebuilt.ContextTokens:N0}/{profile.ContextTokens:N0} tokens, {SyncCommands.Count(rebuilt.ActiveAgents.Count, "agent")} active" +
+            $"{(rebuilt.DeferredAgents.Count > 0 ? $", {rebuilt.DeferredAgents.Count} deferred" : "")}, {rebuilt.VectorCache.Count} vector(s) cached, " +
+            $"{rebuilt.EstimatedMemoryBytes / 1_000_000.0:0.#}/{profile.MemoryBudgetMegabytes} MB; package {(consumed ? "consumed (deleted from the repository)" : "kept")}." +
+            (offlinePath is null ? "" : $" Offline copy: {offlinePath}."));
+        return ExitCodes.Success;
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1_000 => $"{bytes} B",
+        < 1_000_000 => (bytes / 1_000.0).ToString("0.#", CultureInfo.InvariantCulture) + " kB",
+        _ => (bytes / 1_000_000.0).ToString("0.#", CultureInfo.InvariantCulture) + " MB",
+    };
+}
+
+// The --json documents of 'ghostie handoff', in snake_case; docs/cli.md describes them.
+
+internal sealed record HandoffCreatedDocument(string PackageId, string? To, string Title, int Messages, long StoredBytes, long TranscriptBytes, double CompressionRatio,
+    double EstimatedLoadMs, int SecretsRemoved, IReadOnlyDictionary<string, int> SecretsByKind, DateTimeOffset? ExpiresAt, int KeyDecisions);
+
+internal sealed record PendingDocument(string PackageId, string From, string FromName, string? To, string Title, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
+    long StoredBytes, int Messages, int Agents, int Embeddings, int SecretsRemoved, double EstimatedLoadMs)
+{
+    public static PendingDocument Of(PendingHandoff p) => new(p.PackageId, p.SourceDeviceId, p.SourceDeviceName, p.TargetDeviceId, p.Title, p.CreatedAt, p.ExpiresAt,
+        p.StoredBytes, p.MessageCount, p.Agents, p.Embeddings, p.SecretsRemoved, Math.Round(p.EstimatedLoadTime.TotalMilliseconds, 1));
+}
+
+internal sealed record HandoffProblemDocument(string Code, string Subject, string Message);
+
+internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems);
+
+internal sealed record HandoffFileDocument(string OriginalPath, string Path, string Status, bool Mapped);
+
+internal sealed record HandoffSectionDocument(string Name, int Tokens, int Included, int Omitted);
+
+internal sealed record HandoffResumptionDocument(int Turn, string Role, string LastUserMessage, string Summary);
+
+internal sealed record HandoffResumeDocument(string PackageId, string ConversationId, string Title, string Profile, int ContextTokens, int ContextBudget,
+    long EstimatedMemoryBytes, long MemoryBudgetBytes, IReadOnlyList<string> ActiveAgents, IReadOnlyList<string> DeferredAgents, IReadOnlyList<string> DroppedAgents,
+    int VectorsCached, int VectorsLeftOut, IReadOnlyList<HandoffFileDocument> ActiveFiles, IReadOnlyList<HandoffSectionDocument> Sections,
+    HandoffResumptionDocument ResumptionPoint, bool Consumed, string? OfflineCopy, string Context);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(HandoffCreatedDocument))]
+[JsonSerializable(typeof(HandoffListDocument))]
+[JsonSerializable(typeof(HandoffResumeDocument))]
+internal sealed partial class HandoffCliJson : JsonSerializerContext
+{
+    /// <summary>As generated, with relaxed escaping (the output goes to a terminal or a pipe, never into HTML).</summary>
+    public static HandoffCliJson Output { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -1,0 +1,454 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Ghostie.Sync.Handoff.Internal;
+
+namespace Ghostie.Sync.Handoff;
+
+/// <summary>How the receiving device rebuilds a conversation.</summary>
+public sealed class HandoffResumeOptions
+{
+    /// <summary>Where the project lives on this device; null (a phone) rewrites project paths to project-relative ones.</summary>
+    public string? WorkspaceRoot { get; set; }
+
+    /// <summary>This device's home folder, for paths under the sender's home (default: this user's).</summary>
+    public string? HomeDirectory { get; set; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    /// <summary>Explicit rewrites, sender's prefix to this device's, applied first (longest prefix first).</summary>
+    public IDictionary<string, string> PathMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>"posix" or "windows": how this device writes paths (default: this operating system's).</summary>
+    public string? PathStyle { get; set; }
+
+    /// <summary>Counts tokens against the profile's context window (default <see cref="EstimatingTokenCounter"/>).</summary>
+    public ITokenCounter TokenCounter { get; set; } = EstimatingTokenCounter.Instance;
+
+    /// <summary>Keep the package in the repository after resuming (default false: it is consumed).</summary>
+    public bool KeepPackage { get; set; }
+}
+
+/// <summary>A section of the rebuilt context.</summary>
+/// <param name="Name">The section (see <see cref="ContextSections"/>).</param>
+/// <param name="Text">Its text, header included.</param>
+/// <param name="Tokens">Its tokens.</param>
+/// <param name="Included">Items included.</param>
+/// <param name="Omitted">Items left out for the budget.</param>
+public sealed record RebuiltSection(string Name, string Text, int Tokens, int Included, int Omitted);
+
+/// <summary>An agent kept out of memory until it is needed: its state is held compressed and loads on demand.</summary>
+public sealed class DeferredAgent
+{
+    private readonly byte[] _compressed;
+    private readonly int _length;
+
+    internal DeferredAgent(AgentState agent, byte[] compressed, int length)
+    {
+        Id = agent.Id;
+        Name = agent.Name;
+        Priority = agent.Priority;
+        _compressed = compressed;
+        _length = length;
+    }
+
+    /// <summary>The agent's id.</summary>
+    public string Id { get; }
+
+    /// <summary>Its name.</summary>
+    public string Name { get; }
+
+    /// <summary>Its priority.</summary>
+    public int Priority { get; }
+
+    /// <summary>The bytes it holds while deferred.</summary>
+    public long HeldBytes => _compressed.Length;
+
+    /// <summary>Loads the agent's complete state.</summary>
+    public AgentState Load()
+    {
+        byte[] json = new byte[_length];
+        if (!BrotliDecoder.TryDecompress(_compressed, json, out int written) || written != _length)
+        {
+            throw new InvalidOperationException("A deferred agent's state could not be decompressed.");
+        }
+
+        return JsonSerializer.Deserialize(json, HandoffJson.Stored.AgentState)!;
+    }
+}
+
+/// <summary>A conversation rebuilt on the receiving device, within its profile.</summary>
+public sealed record RebuiltConversation
+{
+    /// <summary>The package it came from.</summary>
+    public required string PackageId { get; init; }
+
+    /// <summary>The conversation.</summary>
+    public required ConversationMetadata Conversation { get; init; }
+
+    /// <summary>The profile it was rebuilt within.</summary>
+    public required DeviceProfile Profile { get; init; }
+
+    /// <summary>The context to give the model: sections in priority order, within <see cref="DeviceProfile.ContextTokens"/>.</summary>
+    public required string Context { get; init; }
+
+    /// <summary>The tokens of <see cref="Context"/>.</summary>
+    public int ContextTokens { get; init; }
+
+    /// <summary>The sections, in order.</summary>
+    public IReadOnlyList<RebuiltSection> Sections { get; init; } = [];
+
+    /// <summary>Agents restored and active, by activation order (at most <see cref="DeviceProfile.MaxAgents"/>).</summary>
+    public IReadOnlyList<AgentState> ActiveAgents { get; init; } = [];
+
+    /// <summary>Agents that did not fit: held compressed, loaded on demand.</summary>
+    public IReadOnlyList<DeferredAgent> DeferredAgents { get; init; } = [];
+
+    /// <summary>Agents that could not even be held within the memory budget (ids), lowest priority first to go.</summary>
+    public IReadOnlyList<string> DroppedAgents { get; init; } = [];
+
+    /// <summary>The on-device vector cache: the most similar embeddings, at most <see cref="DeviceProfile.VectorCacheEntries"/>.</summary>
+    public IReadOnlyList<EmbeddingEntry> VectorCache { get; init; } = [];
+
+    /// <summary>Embeddings of the package left out of the cache.</summary>
+    public int VectorsLeftOut { get; init; }
+
+    /// <summary>The active files, paths rewritten for this device.</summary>
+    public IReadOnlyList<RewrittenFile> ActiveFiles { get; init; } = [];
+
+    /// <summary>Where to carry on.</summary>
+    public ResumptionPoint ResumptionPoint { get; init; } = new();
+
+    /// <summary>The estimated memory of everything rebuilt, in bytes; never above <see cref="DeviceProfile.MemoryBudgetBytes"/>.</summary>
+    public long EstimatedMemoryBytes { get; init; }
+}
+
+/// <summary>
+/// Rebuilds a package within a device profile: the context by the package's priorities until the token budget is
+/// spent, agents by activation order while the agent count and the memory budget allow (the rest deferred), and the
+/// most similar embeddings into the vector cache. The memory estimate is in docs/handoff.md.
+/// </summary>
+public static class HandoffRebuilder
+{
+    /// <summary>The fixed memory a rebuild is assumed to take for its structures and buffers (2 MB).</summary>
+    public const long BaseMemoryBytes = 2_000_000;
+
+    /// <summary>The estimated memory of one cached vector besides its floats: id, source, similarity, object headers.</summary>
+    public const long VectorOverheadBytes = 128;
+
+    /// <summary>Rebuilds <paramref name="package"/> within <paramref name="profile"/>.</summary>
+    /// <param name="package">The package.</param>
+    /// <param name="profile">The receiving device's budgets.</param>
+    /// <param name="options">Path rewriting and token counting; defaults when null.</param>
+    /// <exception cref="GhostieSyncException">The profile is invalid, or too small to hold even the context (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public static RebuiltConversation Rebuild(HandoffPackage package, DeviceProfile profile, HandoffResumeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        ArgumentNullException.ThrowIfNull(profile);
+        profile.Validate();
+        options ??= new HandoffResumeOptions();
+        var rewriter = new PathRewriter(package.Source, options);
+        List<RewrittenFile> files = package.Context.ActiveFiles.Select(f =>
+        {
+            (string path, bool mapped) = rewriter.Rewrite(f.Path);
+            return new RewrittenFile(f.Path, path, f.Status, mapped);
+        }).ToList();
+
+        (string context, int tokens, List<RebuiltSection> sections) = RenderContext(package, files, rewriter, profile.ContextTokens, options.TokenCounter);
+        long memory = BaseMemoryBytes + (2L * context.Length);
+        if (memory > profile.MemoryBudgetBytes)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"Device profile '{profile.Name}' has {profile.MemoryBudgetMegabytes} MB, too little even for the rebuilt context ({memory:N0} bytes).");
+        }
+
+        (List<AgentState> active, List<DeferredAgent> deferred, List<string> dropped, memory) = RestoreAgents(package, profile, memory);
+        (List<EmbeddingEntry> cache, memory) = FillVectorCache(package.Embeddings, profile, memory);
+        return new RebuiltConversation
+        {
+            PackageId = package.PackageId,
+            Conversation = package.Conversation,
+            Profile = profile,
+            Context = context,
+            ContextTokens = tokens,
+            Sections = sections,
+            ActiveAgents = active,
+            DeferredAgents = deferred,
+            DroppedAgents = dropped,
+            VectorCache = cache,
+            VectorsLeftOut = (package.Embeddings?.Entries.Count ?? 0) - cache.Count,
+            ActiveFiles = files,
+            ResumptionPoint = package.Reconstruction.ResumptionPoint,
+            EstimatedMemoryBytes = memory,
+        };
+    }
+
+    private static (List<AgentState>, List<DeferredAgent>, List<string>, long) RestoreAgents(HandoffPackage package, DeviceProfile profile, long memory)
+    {
+        IReadOnlyList<string> order = package.Reconstruction.AgentActivationOrder;
+        List<AgentState> ordered = package.Agents
+            .OrderBy(a => order.IndexOf(a.Id) is var i && i >= 0 ? i : int.MaxValue)
+            .ThenBy(a => a.Priority).ThenBy(a => a.Id, StringComparer.Ordinal)
+            .ToList();
+        var held = ordered.Select(a =>
+        {
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(a, HandoffJson.Stored.AgentState);
+            byte[] compressed = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length)];
+            BrotliEncoder.TryCompress(json, compressed, out int length, quality: 4, window: 22);
+            long activeCost = a.EstimatedMemoryBytes > 0 ? a.EstimatedMemoryBytes : 4L * json.Length;
+            return (Agent: a, Compressed: compressed[..length], JsonLength: json.Length, ActiveCost: activeCost);
+        }).ToList();
+
+        // Everything not active is held compressed; when even that does not fit, the lowest priorities go.
+        var dropped = new List<string>();
+        long reserve = held.Sum(h => (long)h.Compressed.Length);
+        while (held.Count > 0 && memory + reserve > profile.MemoryBudgetBytes)
+        {
+            reserve -= held[^1].Compressed.Length;
+            dropped.Add(held[^1].Agent.Id);
+            held.RemoveAt(held.Count - 1);
+        }
+
+        var active = new List<AgentState>();
+        var deferred = new List<DeferredAgent>();
+        foreach ((AgentState agent, byte[] compressed, int jsonLength, long activeCost) in held)
+        {
+            if (active.Count < profile.MaxAgents && memory + reserve - compressed.Length + activeCost <= profile.MemoryBudgetBytes)
+            {
+                active.Add(agent);
+                reserve -= compressed.Length;
+                memory += activeCost;
+            }
+            else
+            {
+                deferred.Add(new DeferredAgent(agent, compressed, jsonLength));
+            }
+        }
+
+        return (active, deferred, dropped, memory + reserve);
+    }
+
+    private static (List<EmbeddingEntry>, long) FillVectorCache(EmbeddingSet? set, DeviceProfile profile, long memory)
+    {
+        var cache = new List<EmbeddingEntry>();
+        if (set is null)
+        {
+            return (cache, memory);
+        }
+
+        foreach (EmbeddingEntry entry in set.Entries.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal))
+        {
+            if (cache.Count >= profile.VectorCacheEntries)
+            {
+                break;
+            }
+
+            long cost = (4L * entry.Vector.Length) + VectorOverheadBytes + (2L * ((entry.Text?.Length ?? 0) + entry.Id.Length + entry.Source.Length));
+            if (memory + cost > profile.MemoryBudgetBytes)
+            {
+                break;
+            }
+
+            cache.Add(entry);
+            memory += cost;
+        }
+
+        return (cache, memory);
+    }
+
+    private static (string Context, int Tokens, List<RebuiltSection> Sections) RenderContext(HandoffPackage package, List<RewrittenFile> files, PathRewriter rewriter, int budget, ITokenCounter counter)
+    {
+        var writer = new ContextWriter(budget, counter);
+        CompressedContext context = package.Context;
+        ResumptionPoint resume = package.Reconstruction.ResumptionPoint;
+        List<ThreadEntry> recent = context.Thread.Where(e => e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0).ToList();
+        List<ThreadEntry> earlier = context.Thread.Where(e => !(e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0)).ToList();
+        IReadOnlyList<string> priorities = package.Reconstruction.ContextPriorities.Count > 0 ? package.Reconstruction.ContextPriorities : ContextSections.Default;
+        foreach (string section in priorities.Concat(ContextSections.Default).Distinct(StringComparer.Ordinal))
+        {
+            switch (section)
+            {
+                case ContextSections.ResumptionPoint:
+                    writer.Section(section, $"# Continuing: {package.Conversation.Title}",
+                        [
+                            resume.LastUserMessage.Length > 0 ? "Last request: " + resume.LastUserMessage : "",
+                            resume.Summary.Length > 0 ? "Status: " + resume.Summary : "",
+                        ], truncate: true);
+                    break;
+                case ContextSections.KeyDecisions:
+                    writer.Section(section, "## Key decisions", context.KeyDecisions.Select(d => "- " + d.Text));
+                    break;
+                case ContextSections.RecentTurns:
+                    // Newest first, so the budget keeps the latest; shown in order.
+                    writer.Section(section, "## Recent turns", recent.Select(Turn), truncate: true, newestFirst: true);
+                    break;
+                case ContextSections.ProjectState:
+                    writer.Section(section, "## Project state", [context.ProjectState.Summary], truncate: true);
+                    break;
+                case ContextSections.OpenQuestions:
+                    writer.Section(section, "## Open questions and next steps",
+                        context.ProjectState.OpenQuestions.Select(q => "- " + q).Concat(context.ProjectState.NextSteps.Select(n =>
+                            n.StartsWith("next", StringComparison.OrdinalIgnoreCase) ? "- " + n : "- Next: " + n)));
+                    break;
+                case ContextSections.ActiveFiles:
+                    writer.Section(section, "## Active files", files.Select(f => $"- {f.Path} ({f.Status})"));
+                    break;
+                case ContextSections.AgentMemories:
+                    writer.Section(section, "## Agent memories", context.AgentMemories.OrderByDescending(m => m.Importance).Select(m => $"- [{m.AgentId}] {m.Text}"));
+                    break;
+                case ContextSections.CodeSnippets:
+                    writer.Section(section, "## Code", context.CodeSnippets.Select(s => $"```{s.Language} {(s.Path is null ? "" : rewriter.Rewrite(s.Path).Path)}".TrimEnd() + "\n" + s.Text + "\n```"));
+                    break;
+                case ContextSections.EarlierTurns:
+                    writer.Section(section, "## Earlier in the conversation", earlier.Select(Turn));
+                    break;
+                default:
+                    break; // a section name from a newer writer: nothing to load
+            }
+        }
+
+        return writer.Finish();
+    }
+
+    private static string Turn(ThreadEntry entry) => entry.Kind switch
+    {
+        ThreadEntryKinds.Omitted => $"({entry.Text})",
+        ThreadEntryKinds.Summary => "[summary] " + entry.Text,
+        _ => $"[{entry.Role}] {entry.Text}" + (entry.Tools.Count > 0 ? "\n  (tools: " + string.Join("; ", entry.Tools) + ")" : ""),
+    };
+
+    private static int IndexOf(this IReadOnlyList<string> list, string value)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Appends sections while their tokens fit; a last check on the whole text removes items until it fits whatever the counter.</summary>
+    private sealed class ContextWriter(int budget, ITokenCounter counter)
+    {
+        private readonly List<(string Section, string Header, List<string> Items, int Omitted)> _sections = [];
+        private int _used;
+
+        public void Section(string name, string header, IEnumerable<string> items, bool truncate = false, bool newestFirst = false)
+        {
+            List<string> candidates = items.Where(i => i.Length > 0).ToList();
+            if (candidates.Count == 0)
+            {
+                return;
+            }
+
+            int headerTokens = counter.CountTokens(header + "\n\n");
+            if (_used + headerTokens >= budget)
+            {
+                _sections.Add((name, header, [], candidates.Count));
+                return;
+            }
+
+            var kept = new List<(int Order, string Text)>();
+            int used = headerTokens;
+            IEnumerable<int> order = newestFirst ? Enumerable.Range(0, candidates.Count).Reverse() : Enumerable.Range(0, candidates.Count);
+            foreach (int i in order)
+            {
+                string item = candidates[i];
+                int tokens = counter.CountTokens(item + "\n");
+                if (_used + used + tokens <= budget)
+                {
+                    kept.Add((i, item));
+                    used += tokens;
+                    continue;
+                }
+
+                int left = budget - _used - used - 2;
+                if (truncate && left >= 24)
+                {
+                    string cut = Cut(item, left);
+                    kept.Add((i, cut));
+                    used += counter.CountTokens(cut + "\n");
+                }
+
+                if (newestFirst || truncate)
+                {
+                    break; // older turns after a gap would read as adjacent
+                }
+            }
+
+            if (kept.Count == 0)
+            {
+                _sections.Add((name, header, [], candidates.Count));
+                return;
+            }
+
+            kept.Sort((a, b) => a.Order.CompareTo(b.Order));
+            _sections.Add((name, header, kept.Select(k => k.Text).ToList(), candidates.Count - kept.Count));
+            _used += used;
+        }
+
+        private string Cut(string item, int tokens)
+        {
+            // Shrink by characters until the counter agrees: the estimate gives at least one token per 4 characters.
+            int chars = Math.Min(item.Length, tokens * 4);
+            string cut = item[..chars] + " [...]";
+            while (chars > 0 && counter.CountTokens(cut + "\n") > tokens)
+            {
+                chars = chars * 9 / 10;
+                cut = item[..chars] + " [...]";
+            }
+
+            return cut;
+        }
+
+        public (string, int, List<RebuiltSection>) Finish()
+        {
+            while (true)
+            {
+                string text = Render();
+                int tokens = counter.CountTokens(text);
+                if (tokens <= budget)
+                {
+                    var sections = _sections.Select(s =>
+                    {
+                        string body = s.Items.Count == 0 ? "" : s.Header + "\n" + string.Join("\n", s.Items);
+                        return new RebuiltSection(s.Section, body, body.Length == 0 ? 0 : counter.CountTokens(body), s.Items.Count, s.Omitted);
+                    }).ToList();
+                    return (text, tokens, sections);
+                }
+
+                // A counter that is not additive over pieces: drop the last item kept and check again.
+                int last = _sections.FindLastIndex(s => s.Items.Count > 0);
+                (string name, string header, List<string> items, int omitted) = _sections[last];
+                items.RemoveAt(items.Count - 1);
+                _sections[last] = (name, header, items, omitted + 1);
+            }
+        }
+
+        private string Render()
+        {
+            var text = new StringBuilder();
+            foreach ((_, string header, List<string> items, _) in _sections)
+            {
+                if (items.Count == 0)
+                {
+                    continue;
+                }
+
+                if (text.Length > 0)
+                {
+                    text.Append('\n');
+                }
+
+                text.Append(header).Append('\n');
+                foreach (string item in items)
+                {
+                    text.Append(item).Append('\n');
+                }
+            }
+
+            return text.ToString();
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ghostie.Sync.Handoff.Internal;
+
+namespace Ghostie.Sync.Handoff;
+
+/// <summary>
+/// Upgrades a package written with an older schema version by one version, on its JSON. Register one per version
+/// step in <see cref="HandoffOptions.Migrations"/>; <see cref="HandoffSerializer"/> chains them (1 to 2, 2 to 3, ...).
+/// </summary>
+public interface IHandoffMigration
+{
+    /// <summary>The version this migration reads; it produces <see cref="FromVersion"/> + 1.</summary>
+    int FromVersion { get; }
+
+    /// <summary>Rewrites <paramref name="package"/> in place to the next version (the serializer sets <c>schema_version</c>).</summary>
+    /// <param name="package">The package's JSON object, snake_case as stored.</param>
+    void Migrate(JsonObject package);
+}
+
+/// <summary>
+/// Reads and writes <see cref="HandoffPackage"/> JSON (UTF-8, snake_case, source-generated). Reading checks the
+/// schema version first: a newer one gives an "upgrade" error, an older one runs the registered migrations.
+/// </summary>
+public sealed class HandoffSerializer
+{
+    /// <summary>The schema version this build writes and reads natively.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    private readonly Dictionary<int, IHandoffMigration> _migrations;
+
+    /// <summary>Creates a serializer with the given migrations (none by default: version 1 is the first).</summary>
+    /// <param name="migrations">One migration per version step.</param>
+    /// <exception cref="ArgumentException">Two migrations start from the same version.</exception>
+    public HandoffSerializer(IEnumerable<IHandoffMigration>? migrations = null)
+    {
+        _migrations = new Dictionary<int, IHandoffMigration>();
+        foreach (IHandoffMigration migration in migrations ?? [])
+        {
+            if (!_migrations.TryAdd(migration.FromVersion, migration))
+            {
+                throw new ArgumentException($"Two handoff migrations start from schema version {migration.FromVersion}.", nameof(migrations));
+            }
+        }
+    }
+
+    /// <summary>A serializer without migrations.</summary>
+    public static HandoffSerializer Default { get; } = new();
+
+    /// <summary>Writes <paramref name="package"/> as UTF-8 JSON.</summary>
+    /// <param name="package">The package.</param>
+    public byte[] Serialize(HandoffPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Stored.HandoffPackage);
+    }
+
+    /// <summary>Reads a package, migrating it from an older schema version when needed.</summary>
+    /// <param name="utf8Json">The package JSON.</param>
+    /// <param name="source">What is being read, for error messages (an object name or a file path).</param>
+    /// <exception cref="UnsupportedFormatException">The package has a newer schema version (upgrade Ghostie.Sync), or an older one with no migration registered.</exception>
+    /// <exception cref="GhostieSyncException">The JSON is not a handoff package (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public HandoffPackage Deserialize(ReadOnlySpan<byte> utf8Json, string source)
+    {
+        int version = ReadSchemaVersion(utf8Json, source);
+        if (version > CurrentSchemaVersion)
+        {
+            throw new UnsupportedFormatException($"Handoff package {source}", version, CurrentSchemaVersion);
+        }
+
+        try
+        {
+            HandoffPackage? package;
+            if (version == CurrentSchemaVersion)
+            {
+                package = JsonSerializer.Deserialize(utf8Json, HandoffJson.Stored.HandoffPackage);
+            }
+            else
+            {
+                JsonObject node = JsonNode.Parse(utf8Json) as JsonObject ?? throw new JsonException("not an object");
+                for (int v = version; v < CurrentSchemaVersion; v++)
+                {
+                    if (!_migrations.TryGetValue(v, out IHandoffMigration? step))
+                    {
+                        throw new UnsupportedFormatException($"Handoff package {source}",
+                            $"schema version {version} is older than {CurrentSchemaVersion} and no migration from version {v} is registered (HandoffOptions.Migrations)");
+                    }
+
+                    step.Migrate(node);
+                    node["schema_version"] = v + 1;
+                }
+
+                package = node.Deserialize(HandoffJson.Stored.HandoffPackage);
+            }
+
+            return Validate(package ?? throw new JsonException("null"), source);
+        }
+        catch (JsonException ex)
+        {
+            throw Malformed(source, ex.Message, ex);
+        }
+    }
+
+    private static HandoffPackage Validate(HandoffPackage package, string source)
+    {
+        // Required members are enforced by the generated code; these are the invariants it cannot express.
+        if (package.Embeddings is { } set)
+        {
+            foreach (EmbeddingEntry entry in set.Entries)
+            {
+                if (entry.Vector.Length != set.Dimensions)
+                {
+                    throw Malformed(source, $"embedding '{entry.Id}' has {entry.Vector.Length} dimensions, the set declares {set.Dimensions}");
+                }
+            }
+        }
+
+        return package;
+    }
+
+    private static int ReadSchemaVersion(ReadOnlySpan<byte> utf8Json, string source)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Malformed(source, "the JSON is not an object");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isVersion = reader.ValueTextEquals("schema_version"u8);
+                reader.Read();
+                if (isVersion)
+                {
+                    return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int version) && version >= 0
+                        ? version
+                        : throw Malformed(source, "schema_version is not a non-negative integer");
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw Malformed(source, ex.Message, ex);
+        }
+
+        throw Malformed(source, "it has no schema_version");
+    }
+
+    private static GhostieSyncException Malformed(string source, string reason, Exception? inner = null) =>
+        new(GhostieErrorCode.InvalidArgument, $"{source} is not a valid handoff package: {reason}.", innerException: inner);
+}

@@ -1,0 +1,211 @@
+using System.Numerics.Tensors;
+using System.Text.Json;
+using Ghostie.Sync.Handoff.Importers;
+
+namespace Ghostie.Sync.Handoff;
+
+public sealed partial class HandoffService
+{
+    /// <summary>
+    /// Builds a package without storing it: scrubs the transcript and agents of secrets, compresses the context,
+    /// keeps the relevant embeddings, and writes the reconstruction instructions.
+    /// </summary>
+    /// <param name="request">What to hand off.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The request is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public async Task<HandoffPackage> BuildAsync(HandoffRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ConversationTranscript transcript = request.Transcript ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The handoff request has no transcript.");
+        if (request.TargetDeviceId is { } target && (target.Length is 0 or > 128 || target.Any(char.IsControl)))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The target device id must be 1 to 128 printable characters.");
+        }
+
+        // Secrets go first, before anything else reads the text.
+        ScrubReport report = _scrubber.Scrub(transcript);
+        IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => _scrubber.Scrub(a, report)).ToArray();
+        string? title = request.Title is null ? null : _scrubber.Scrub(request.Title, report);
+
+        CompressedContext context = await _compressor.CompressAsync(transcript, _options.Compression, cancellationToken).ConfigureAwait(false);
+        context = context with
+        {
+            AgentMemories = agents.SelectMany(a => a.MemorySnapshot).OrderByDescending(m => m.Importance).ThenBy(m => m.AgentId, StringComparer.Ordinal).Take(20).ToArray(),
+        };
+
+        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
+        TimeSpan? ttl = request.TimeToLive ?? _options.TimeToLive;
+        TranscriptMessage? lastUser = transcript.Messages.LastOrDefault(m => m.Role == TranscriptRole.User && !m.IsSidechain);
+        TranscriptMessage? last = transcript.Messages.LastOrDefault();
+        return new HandoffPackage
+        {
+            PackageId = NewPackageId(),
+            CreatedAt = now,
+            ExpiresAt = ttl is { } t ? now + t : null,
+            Source = new HandoffSource
+            {
+                DeviceId = _deviceId,
+                DeviceName = _deviceName,
+                Platform = _options.Platform,
+                ProjectRoot = transcript.ProjectRoot,
+                HomeDirectory = request.HomeDirectory ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                PathStyle = LooksWindows(transcript.ProjectRoot) ? "windows" : "posix",
+            },
+            TargetDeviceId = request.TargetDeviceId,
+            Conversation = new ConversationMetadata
+            {
+                Id = transcript.Id,
+                Title = title ?? transcript.Title ?? ExtractiveCompressor.Truncate(ExtractiveCompressor.OneLine(lastUser?.Text ?? transcript.Id), 80),
+                CreatedAt = transcript.StartedAt,
+                LastActivity = transcript.LastActivity,
+                MessageCount = transcript.Messages.Count,
+                TokenCount = context.Compression.OriginalTokens,
+                SourceFormat = transcript.SourceFormat,
+                Model = transcript.Model,
+                GitBranch = transcript.GitBranch,
+            },
+            Context = context,
+            Agents = agents,
+            Embeddings = SelectEmbeddings(request.Embeddings),
+            Reconstruction = new ReconstructionInstructions
+            {
+                ContextPriorities = ContextSections.Default,
+                AgentActivationOrder = agents.OrderBy(a => a.Priority).ThenBy(a => a.IsActive ? 0 : 1).ThenBy(a => a.Id, StringComparer.Ordinal).Select(a => a.Id).ToArray(),
+                MemoryLoadingStrategy = "priority-then-lazy",
+                ResumptionPoint = new ResumptionPoint
+                {
+                    Turn = last?.Index ?? 0,
+                    Role = last is null ? "" : ExtractiveCompressor.RoleName(last.Role),
+                    LastUserMessage = lastUser?.Text ?? "",
+                    Summary = ResumptionSummary(transcript),
+                },
+            },
+            Scrubbing = report.ToSummary(),
+        };
+    }
+
+    private EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates)
+    {
+        if (candidates is null)
+        {
+            return null;
+        }
+
+        int dimensions = candidates.Reference.Length;
+        if (dimensions == 0 || string.IsNullOrWhiteSpace(candidates.Model))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "Embedding candidates need a model name and a non-empty reference vector.");
+        }
+
+        var kept = new List<EmbeddingEntry>();
+        foreach (EmbeddingEntry candidate in candidates.Candidates)
+        {
+            if (candidate.Vector.Length != dimensions)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"Embedding '{candidate.Id}' has {candidate.Vector.Length} dimensions; the reference has {dimensions}. Vectors of one model all have the same size.");
+            }
+
+            double similarity = TensorPrimitives.CosineSimilarity(candidate.Vector, candidates.Reference);
+            if (similarity >= _options.SimilarityThreshold)
+            {
+                kept.Add(candidate with { Similarity = Math.Round(similarity, 6) });
+            }
+        }
+
+        return new EmbeddingSet
+        {
+            Model = candidates.Model,
+            Dimensions = dimensions,
+            SimilarityThreshold = _options.SimilarityThreshold,
+            Reference = candidates.ReferenceName,
+            Entries = kept.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal).Take(_options.MaxEmbeddings).ToArray(),
+        };
+    }
+
+    /// <summary>The agents a transcript implies: the main assistant, and each sub-agent a Task tool call started.</summary>
+    internal static IReadOnlyList<AgentState> DeriveAgents(ConversationTranscript transcript)
+    {
+        var agents = new List<AgentState>
+        {
+            new()
+            {
+                Id = "main",
+                Name = transcript.SourceFormat == ClaudeCodeTranscriptImporter.FormatName ? "Claude Code" : "assistant",
+                Role = "The conversation's assistant.",
+                Priority = 0,
+                IsActive = true,
+                Model = transcript.Model,
+                ContextWindow = new AgentContextWindow { MaxTokens = 200_000 },
+            },
+        };
+        var results = transcript.Messages.Where(m => m.Role == TranscriptRole.Tool && m.ToolUseId is not null)
+            .GroupBy(m => m.ToolUseId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Text, StringComparer.Ordinal);
+        int n = 0;
+        foreach ((TranscriptMessage message, ToolCall call) in transcript.Messages.SelectMany(m => m.ToolCalls.Where(c => c.Name is "Task" or "Agent").Select(c => (m, c))))
+        {
+            n++;
+            string type = "general-purpose", prompt = "", description = call.Summary;
+            try
+            {
+                using JsonDocument input = JsonDocument.Parse(call.Input.Length > 0 ? call.Input : "{}");
+                type = TranscriptImporter.ReadString(input.RootElement, "subagent_type") ?? type;
+                prompt = TranscriptImporter.ReadString(input.RootElement, "prompt") ?? "";
+                description = TranscriptImporter.ReadString(input.RootElement, "description") ?? description;
+            }
+            catch (JsonException)
+            {
+                // a chat transcript's arguments need not be JSON: keep the defaults
+            }
+
+            var window = new List<AgentMessage>();
+            if (prompt.Length > 0)
+            {
+                window.Add(new AgentMessage { Role = "user", Text = prompt });
+            }
+
+            if (results.TryGetValue(call.Id, out string? result) && result.Length > 0)
+            {
+                window.Add(new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(result, 4_000) });
+            }
+
+            agents.Add(new AgentState
+            {
+                Id = $"task-{n}",
+                Name = type,
+                Role = description,
+                Priority = n,
+                IsActive = false,
+                ContextWindow = new AgentContextWindow { MaxTokens = 200_000, Messages = window },
+                Variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["started_at_turn"] = message.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            });
+        }
+
+        return agents;
+    }
+
+    private static string ResumptionSummary(ConversationTranscript transcript)
+    {
+        TranscriptMessage? last = transcript.Messages.LastOrDefault(m => !m.IsSidechain);
+        if (last is null)
+        {
+            return "";
+        }
+
+        if (last.Role == TranscriptRole.Assistant && last.ToolCalls.Count > 0)
+        {
+            ToolCall pending = last.ToolCalls[^1];
+            return $"Waiting on the result of {pending.Name} {pending.Summary}".TrimEnd();
+        }
+
+        if (last.Role == TranscriptRole.Tool)
+        {
+            return "The last tool result had not been answered yet" + (last.IsError ? " (it reported an error)." : ".");
+        }
+
+        TranscriptMessage? assistant = transcript.Messages.LastOrDefault(m => m.Role == TranscriptRole.Assistant && !m.IsSidechain && m.Text.Length > 0);
+        return assistant is null ? "" : ExtractiveCompressor.Truncate(ExtractiveCompressor.OneLine(assistant.Text), 400);
+    }
+
+    private static bool LooksWindows(string? path) => path is { Length: >= 3 } p && char.IsAsciiLetter(p[0]) && p[1] == ':' && p[2] is '\\' or '/';
+}

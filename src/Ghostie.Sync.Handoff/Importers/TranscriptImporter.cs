@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Ghostie.Sync.Handoff.Importers;
+
+/// <summary>The transcript formats the importers read.</summary>
+public enum TranscriptFormat
+{
+    /// <summary>Decide from the content: one JSON object per line is Claude Code, a JSON array (or an object with "messages") is chat.</summary>
+    Auto,
+
+    /// <summary>A Claude Code session transcript (JSONL).</summary>
+    ClaudeCode,
+
+    /// <summary>A plain chat transcript: a JSON array of {role, content}.</summary>
+    ChatJson,
+}
+
+/// <summary>Reads a transcript file in any supported format.</summary>
+public static class TranscriptImporter
+{
+    /// <summary>Imports the transcript in <paramref name="path"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="format">Its format, or <see cref="TranscriptFormat.Auto"/>.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The file is missing (<see cref="GhostieErrorCode.NotFound"/>) or is not a transcript of the format (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public static async Task<ConversationTranscript> ImportFileAsync(string path, TranscriptFormat format = TranscriptFormat.Auto, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.NotFound, $"The transcript {path} does not exist.");
+        }
+
+        FileStream stream = File.OpenRead(path);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (format == TranscriptFormat.Auto)
+            {
+                format = await DetectAsync(stream, path, cancellationToken).ConfigureAwait(false);
+                stream.Position = 0;
+            }
+
+            string fallbackId = Path.GetFileNameWithoutExtension(path);
+            return format == TranscriptFormat.ClaudeCode
+                ? await ClaudeCodeTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false)
+                : await ChatTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tells the format from the first significant character: '[' is chat; '{' is chat when the object has a "messages" array, else Claude Code.</summary>
+    private static async Task<TranscriptFormat> DetectAsync(Stream stream, string source, CancellationToken cancellationToken)
+    {
+        byte[] head = new byte[4096];
+        int read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        string text = Encoding.UTF8.GetString(head, 0, read).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        if (text.StartsWith('['))
+        {
+            return TranscriptFormat.ChatJson;
+        }
+
+        if (text.StartsWith('{'))
+        {
+            // A chat export wrapped in an object has "messages" among its first properties; a JSONL line is complete on its own.
+            int newline = text.IndexOf('\n', StringComparison.Ordinal);
+            string firstLine = newline < 0 ? text : text[..newline];
+            return newline > 0 && IsCompleteObject(firstLine) ? TranscriptFormat.ClaudeCode : TranscriptFormat.ChatJson;
+        }
+
+        throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+            $"{source} is not a transcript this version reads: expected a Claude Code session (JSONL) or a chat transcript (a JSON array of role/content objects).");
+    }
+
+    private static bool IsCompleteObject(string line)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(line);
+            return document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("messages", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    internal static DateTimeOffset? ReadTime(JsonElement element, string property)
+    {
+        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value))
+        {
+            if (value.ValueKind == JsonValueKind.String &&
+                DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset time))
+            {
+                return time;
+            }
+
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long seconds))
+            {
+                // Unix seconds, or milliseconds when the value is too large to be seconds.
+                return seconds > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(seconds) : DateTimeOffset.FromUnixTimeSeconds(seconds);
+            }
+        }
+
+        return null;
+    }
+
+    internal static string? ReadString(JsonElement element, string property) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+}

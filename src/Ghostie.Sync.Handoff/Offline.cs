@@ -1,0 +1,296 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Ghostie.Sync.Handoff.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ghostie.Sync.Handoff;
+
+/// <summary>
+/// What a device keeps to carry on a conversation with no connection: the last 10 messages, the key decisions, the
+/// project summary, code snippets and the agents' essentials (prompt and memories, without their context windows).
+/// </summary>
+public sealed record OfflinePackage
+{
+    /// <summary>The package it was made from.</summary>
+    public required string PackageId { get; init; }
+
+    /// <summary>The conversation.</summary>
+    public required ConversationMetadata Conversation { get; init; }
+
+    /// <summary>When it was made.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The last messages, verbatim (at most 10).</summary>
+    public IReadOnlyList<ThreadEntry> LastMessages { get; init; } = [];
+
+    /// <summary>The key decisions.</summary>
+    public IReadOnlyList<KeyDecision> KeyDecisions { get; init; } = [];
+
+    /// <summary>The project summary, open questions and next steps.</summary>
+    public ProjectState ProjectState { get; init; } = new();
+
+    /// <summary>The latest code.</summary>
+    public IReadOnlyList<CodeSnippet> CodeSnippets { get; init; } = [];
+
+    /// <summary>The agents, without their context windows.</summary>
+    public IReadOnlyList<AgentState> AgentSnapshots { get; init; } = [];
+
+    /// <summary>Makes the offline package of <paramref name="package"/>.</summary>
+    /// <param name="package">A fetched package.</param>
+    /// <param name="now">The time of making.</param>
+    public static OfflinePackage From(HandoffPackage package, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return new OfflinePackage
+        {
+            PackageId = package.PackageId,
+            Conversation = package.Conversation,
+            CreatedAt = now,
+            LastMessages = package.Context.Thread.Where(e => e.Kind == ThreadEntryKinds.Verbatim).TakeLast(10).ToArray(),
+            KeyDecisions = package.Context.KeyDecisions,
+            ProjectState = package.Context.ProjectState,
+            CodeSnippets = package.Context.CodeSnippets,
+            AgentSnapshots = package.Agents.Select(a => a with { ContextWindow = new AgentContextWindow { MaxTokens = a.ContextWindow.MaxTokens } }).ToArray(),
+        };
+    }
+}
+
+/// <summary>A piece of work done offline, to become a memory when the device reconnects.</summary>
+public sealed record OfflineWorkItem
+{
+    /// <summary>A random id (32 hex digits); the memory made from it has the id <c>offline-&lt;id&gt;</c>, so merging twice makes one memory.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>"note", "decision", "task", "message" or a host's own kind (letters, digits, '-').</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The text.</summary>
+    public required string Text { get; init; }
+
+    /// <summary>The conversation it belongs to, if any.</summary>
+    public string? ConversationId { get; init; }
+
+    /// <summary>When it was done.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>The result of merging offline work.</summary>
+/// <param name="MemoriesCreated">Queue items that became memories.</param>
+/// <param name="Sync">The sync that pushed them (and pulled the other devices' changes).</param>
+public sealed record OfflineMergeResult(int MemoriesCreated, SyncResult Sync);
+
+/// <summary>
+/// Offline packages and the queue of offline work, under the Ghostie home: <c>handoff/offline/&lt;package id&gt;.json</c>
+/// and <c>handoff/queue.json</c>. On reconnection <see cref="MergeAsync"/> turns each queued item into a memory of the
+/// home (category <c>handoff-&lt;kind&gt;</c>) and runs a normal sync, which pushes them like any memory.
+/// </summary>
+/// <remarks>Like <c>memories/</c>, these files are plaintext on the device; only what goes to the repository is encrypted.</remarks>
+public sealed class OfflineStore
+{
+    private readonly GhostieHome _home;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+
+    /// <summary>Creates the store of a home.</summary>
+    /// <param name="home">The Ghostie home.</param>
+    /// <param name="timeProvider">The clock (default system).</param>
+    /// <param name="logger">Where events go.</param>
+    public OfflineStore(GhostieHome home, TimeProvider? timeProvider = null, ILogger<OfflineStore>? logger = null)
+    {
+        _home = home ?? throw new ArgumentNullException(nameof(home));
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<OfflineStore>.Instance;
+    }
+
+    private string OfflinePath => Path.Combine(_home.Root, "handoff", "offline");
+
+    private string QueuePath => Path.Combine(_home.Root, "handoff", "queue.json");
+
+    /// <summary>Saves an offline package (replacing one of the same package).</summary>
+    /// <param name="package">The offline package.</param>
+    public void Save(OfflinePackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        if (!HandoffService.IsPackageId(package.PackageId))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{package.PackageId}' is not a package id.");
+        }
+
+        WriteAtomic(Path.Combine(OfflinePath, package.PackageId + ".json"), JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Stored.OfflinePackage));
+    }
+
+    /// <summary>Loads the offline package of <paramref name="packageId"/>, or null.</summary>
+    /// <param name="packageId">The package id.</param>
+    /// <exception cref="GhostieSyncException">The file is not a valid offline package (<see cref="GhostieErrorCode.MalformedLocalFile"/>).</exception>
+    public OfflinePackage? Load(string packageId)
+    {
+        if (!HandoffService.IsPackageId(packageId))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{packageId}' is not a package id.");
+        }
+
+        string path = Path.Combine(OfflinePath, packageId + ".json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), HandoffJson.Stored.OfflinePackage);
+        }
+        catch (JsonException ex)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.MalformedLocalFile, $"{path} is not a valid offline package ({ex.Message}); it was left as is.", innerException: ex);
+        }
+    }
+
+    /// <summary>Queues a piece of offline work.</summary>
+    /// <param name="kind">"note", "decision", "task", "message", or a host's own (letters, digits, '-').</param>
+    /// <param name="text">The text.</param>
+    /// <param name="conversationId">The conversation it belongs to, if any.</param>
+    /// <returns>The queued item.</returns>
+    public OfflineWorkItem Enqueue(string kind, string text, string? conversationId = null)
+    {
+        if (string.IsNullOrEmpty(kind) || kind.Length > 32 || !kind.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{kind}' is not a work kind: use 1 to 32 letters, digits and '-'.");
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        var item = new OfflineWorkItem
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            Kind = kind,
+            Text = text,
+            ConversationId = conversationId,
+            CreatedAt = _time.GetUtcNow(),
+        };
+        lock (_gate)
+        {
+            List<OfflineWorkItem> queue = [.. ReadQueue(), item];
+            WriteQueue(queue);
+        }
+
+        return item;
+    }
+
+    /// <summary>The queued work, oldest first.</summary>
+    public IReadOnlyList<OfflineWorkItem> Queue()
+    {
+        lock (_gate)
+        {
+            return ReadQueue();
+        }
+    }
+
+    /// <summary>
+    /// On reconnection: every queued item becomes a memory of this home (id <c>offline-&lt;item id&gt;</c>, so a merge
+    /// interrupted and run again makes no duplicate), the queue is emptied once they are written, and a normal sync pushes them.
+    /// </summary>
+    /// <param name="manager">The home's sync manager.</param>
+    /// <param name="cancellationToken">Cancels the sync; the memories already written stay and go with the next one.</param>
+    public async Task<OfflineMergeResult> MergeAsync(MemorySyncManager manager, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        IReadOnlyList<OfflineWorkItem> items = Queue();
+        int created = 0;
+        foreach (OfflineWorkItem item in items)
+        {
+            string id = "offline-" + item.Id;
+            if (manager.Memories.Get(id) is not null)
+            {
+                continue;
+            }
+
+            manager.Memories.Save(new MemoryRecord
+            {
+                Id = id,
+                Category = "handoff-" + item.Kind,
+                Content = item.Text,
+                DeviceId = manager.DeviceId,
+                Timestamp = item.CreatedAt,
+                Context = ContextOf(item),
+            });
+            created++;
+        }
+
+        lock (_gate)
+        {
+            // Items queued while merging stay for the next merge.
+            var merged = new HashSet<string>(items.Select(i => i.Id), StringComparer.Ordinal);
+            WriteQueue(ReadQueue().Where(i => !merged.Contains(i.Id)).ToList());
+        }
+
+        Log.OfflineMerged(_logger, created);
+        SyncResult sync = await manager.SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new OfflineMergeResult(created, sync);
+    }
+
+    private static JsonElement ContextOf(OfflineWorkItem item)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("source", "offline");
+            writer.WriteString("kind", item.Kind);
+            if (item.ConversationId is not null)
+            {
+                writer.WriteString("conversation_id", item.ConversationId);
+            }
+
+            writer.WriteString("queued_at", item.CreatedAt);
+            writer.WriteEndObject();
+        }
+
+        using JsonDocument document = JsonDocument.Parse(buffer.ToArray());
+        return document.RootElement.Clone();
+    }
+
+    private List<OfflineWorkItem> ReadQueue()
+    {
+        if (!File.Exists(QueuePath))
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(QueuePath), HandoffJson.Stored.ListOfflineWorkItem) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.MalformedLocalFile,
+                $"{QueuePath} is not a valid offline work queue ({ex.Message}); it was left as is. Fix or move it aside.", innerException: ex);
+        }
+    }
+
+    private void WriteQueue(List<OfflineWorkItem> queue) => WriteAtomic(QueuePath, JsonSerializer.SerializeToUtf8Bytes(queue, HandoffJson.Stored.ListOfflineWorkItem));
+
+    private static void WriteAtomic(string path, byte[] content)
+    {
+        string directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        string temp = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}

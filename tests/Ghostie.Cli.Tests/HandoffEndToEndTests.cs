@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Ghostie.Cli.Tests.Support;
+using Ghostie.Sync.Handoff.Tests.Support;
+
+namespace Ghostie.Cli.Tests;
+
+/// <summary>A conversation handed from one device home to another through one folder repository, only through <c>ghostie handoff</c>.</summary>
+public sealed class HandoffEndToEndTests : IDisposable
+{
+    private static readonly string Key = "sk-" + "ant-api03-" + "Xq7L2vN9cR4tW8yB1mK5pJ3hG6fD0sA-zQ_uE2iO7rT4yU9wP1aS3dF6gH8jK0lZx2cV5bN7mM9qW1eR3tY5uI7oP9aAA";
+    private static readonly string Aws = "AKIA" + "2E0A8F3B244C9986";
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task CreateOnLaptop_ListAndResumeOnPhone_ConsumesIt()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        await _sandbox.SetupAsync("tablet");
+        var generator = new TranscriptGenerator(seed: 42);
+        string transcript = Path.Combine(_sandbox.Root, "session.jsonl");
+        await File.WriteAllTextAsync(transcript, generator.Generate(60, ["export ANTHROPIC_API_KEY=" + Key, "aws id " + Aws]));
+
+        JsonElement created = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json();
+        string id = created.GetProperty("package_id").GetString()!;
+        Assert.Matches("^[0-9a-f]{24}$", id);
+        Assert.Equal("phone", created.GetProperty("to").GetString());
+        Assert.Equal(2, created.GetProperty("secrets_removed").GetInt32());
+        Assert.Equal(1, created.GetProperty("secrets_by_kind").GetProperty("anthropic-key").GetInt32());
+        Assert.True(created.GetProperty("compression_ratio").GetDouble() > 20);
+        Assert.True(created.GetProperty("estimated_load_ms").GetDouble() > 0);
+        Assert.Equal(new FileInfo(transcript).Length, created.GetProperty("transcript_bytes").GetInt64());
+
+        // Nothing readable in the repository: no secret, no title, no device name in any name or byte.
+        foreach (string file in Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories))
+        {
+            string bytes = System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file));
+            Assert.DoesNotContain(Key, bytes, StringComparison.Ordinal);
+            Assert.DoesNotContain("Offline queue", bytes, StringComparison.Ordinal);
+            Assert.DoesNotContain("phone", Path.GetRelativePath(_sandbox.Repository, file), StringComparison.Ordinal);
+        }
+
+        JsonElement phoneList = (await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json();
+        JsonElement pending = Assert.Single(phoneList.GetProperty("pending").EnumerateArray());
+        Assert.Equal(id, pending.GetProperty("package_id").GetString());
+        Assert.Equal("laptop", pending.GetProperty("from").GetString());
+        Assert.Empty((await _sandbox.RunAsync("tablet", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray());
+        CliResult human = (await _sandbox.RunAsync("phone", "handoff", "list")).Expect(0);
+        Assert.Contains(id, human.StdOut, StringComparison.Ordinal);
+        Assert.Contains("from laptop", human.StdOut, StringComparison.Ordinal);
+
+        // The tablet cannot take the phone's package.
+        CliResult wrong = (await _sandbox.RunAsync("tablet", "handoff", "resume", id)).Expect(1);
+        Assert.Contains("addressed to another device", wrong.StdErr, StringComparison.Ordinal);
+
+        CliResult resumed = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--profile", "ios")).Expect(0);
+        Assert.StartsWith("# Continuing: ", resumed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("## Key decisions", resumed.StdOut, StringComparison.Ordinal);
+        Assert.Contains(generator.Decisions[0], resumed.StdOut, StringComparison.Ordinal);
+        Assert.Contains(generator.Turns[^1][..40], resumed.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, resumed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rebuilt for ios", resumed.StdErr, StringComparison.Ordinal);
+        Assert.Contains("consumed", resumed.StdErr, StringComparison.Ordinal);
+
+        Assert.Empty((await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray());
+        CliResult again = (await _sandbox.RunAsync("phone", "handoff", "resume", id)).Expect(1);
+        Assert.Contains("resumed already", again.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResumeJson_WithinTheWebProfile_PathsRewritten_OfflineCopyKept()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("browser");
+        string transcript = Path.Combine(_sandbox.Root, "session.jsonl");
+        await File.WriteAllTextAsync(transcript, new TranscriptGenerator(seed: 7).Generate(40));
+        string id = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+        string workspace = Path.Combine(_sandbox.Root, "checkout");
+
+        JsonElement resumed = (await _sandbox.RunAsync("browser", "handoff", "resume", id, "--profile", "web", "--workspace", workspace, "--offline", "--json")).Expect(0).Json();
+
+        Assert.Equal("web", resumed.GetProperty("profile").GetString());
+        Assert.True(resumed.GetProperty("context_tokens").GetInt32() <= 2_000);
+        Assert.Equal(2_000, resumed.GetProperty("context_budget").GetInt32());
+        Assert.True(resumed.GetProperty("active_agents").GetArrayLength() <= 1);
+        Assert.True(resumed.GetProperty("estimated_memory_bytes").GetInt64() <= 100_000_000);
+        JsonElement file = resumed.GetProperty("active_files").EnumerateArray().First(f => f.GetProperty("original_path").GetString()!.StartsWith(TranscriptGenerator.ProjectRoot, StringComparison.Ordinal));
+        Assert.StartsWith(workspace + "/", file.GetProperty("path").GetString(), StringComparison.Ordinal);
+        Assert.True(resumed.GetProperty("consumed").GetBoolean());
+        string offline = resumed.GetProperty("offline_copy").GetString()!;
+        Assert.True(File.Exists(offline));
+        Assert.Equal(10, JsonDocument.Parse(await File.ReadAllTextAsync(offline)).RootElement.GetProperty("last_messages").GetArrayLength());
+        Assert.Empty((await _sandbox.RunAsync("browser", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task TamperedPackage_ExitCode3_NamesTheObject()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(transcript, """[{"role":"user","content":"Plan a trip to Lisbon."},{"role":"assistant","content":"Let's go with five days in Alfama."}]""");
+        string id = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+        string stored = Directory.EnumerateFiles(Path.Combine(_sandbox.Repository, "x"), id, SearchOption.AllDirectories).Single();
+        byte[] bytes = await File.ReadAllBytesAsync(stored);
+        bytes[^3] ^= 0x40;
+        await File.WriteAllBytesAsync(stored, bytes);
+        string objectName = "x/" + Path.GetFileName(Path.GetDirectoryName(stored)) + "/" + id;
+
+        JsonElement error = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--json")).Expect(3).Json();
+        Assert.Equal("IntegrityFailure", error.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains(objectName, error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(stored)); // not consumed
+    }
+
+    [Fact]
+    public async Task BadInput_UsageErrors()
+    {
+        await _sandbox.SetupAsync("laptop");
+        CliResult missing = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", Path.Combine(_sandbox.Root, "nope.jsonl"))).Expect(1);
+        Assert.Contains("does not exist", missing.StdErr, StringComparison.Ordinal);
+        string notes = Path.Combine(_sandbox.Root, "notes.txt");
+        await File.WriteAllTextAsync(notes, "just notes");
+        (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", notes)).Expect(1);
+        (await _sandbox.RunAsync("laptop", "handoff", "resume", "not-an-id")).Expect(1);
+        (await _sandbox.RunAsync("laptop", "handoff", "resume", "0123456789abcdef01234567", "--profile", "watch")).Expect(1);
+        (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", notes, "--to", "bad device!")).Expect(1);
+        (await _sandbox.RunAsync("unset", "handoff", "list")).Expect(4);
+    }
+}

@@ -1,0 +1,189 @@
+using Ghostie.Sync.Handoff.Tests.Support;
+
+namespace Ghostie.Sync.Handoff.Tests;
+
+public sealed class RebuildTests
+{
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 25)];
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void NoProfileBudget_IsEverExceeded(int seed)
+    {
+        var random = new Random(seed);
+        HandoffPackage package = RandomPackage(random);
+        foreach (DeviceProfile profile in DeviceProfile.BuiltIn.Append(new DeviceProfile("tiny", 3, 150, 2, 1)))
+        {
+            RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, new HandoffResumeOptions());
+            string where = $"seed {seed}, profile {profile.Name}";
+            Assert.True(rebuilt.ContextTokens <= profile.ContextTokens, $"{where}: {rebuilt.ContextTokens} tokens");
+            Assert.Equal(EstimatingTokenCounter.Instance.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
+            Assert.True(rebuilt.ActiveAgents.Count <= profile.MaxAgents, $"{where}: {rebuilt.ActiveAgents.Count} agents");
+            Assert.True(rebuilt.VectorCache.Count <= profile.VectorCacheEntries, $"{where}: {rebuilt.VectorCache.Count} vectors");
+            Assert.True(rebuilt.EstimatedMemoryBytes <= profile.MemoryBudgetBytes, $"{where}: {rebuilt.EstimatedMemoryBytes:N0} bytes");
+            Assert.Equal(package.Agents.Count, rebuilt.ActiveAgents.Count + rebuilt.DeferredAgents.Count + rebuilt.DroppedAgents.Count);
+            Assert.Equal(package.Embeddings!.Entries.Count, rebuilt.VectorCache.Count + rebuilt.VectorsLeftOut);
+            Assert.True(rebuilt.Sections.Sum(s => s.Included) > 0, $"{where}: empty context");
+        }
+    }
+
+    [Fact]
+    public void AppendedSections_RespectACounterThatIsNotAdditive()
+    {
+        // A counter that charges 50 tokens per line break: the per-item accounting underestimates, the final check must catch it.
+        HandoffPackage package = RandomPackage(new Random(3));
+        var counter = new LineHeavyCounter();
+        RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, DeviceProfile.Web, new HandoffResumeOptions { TokenCounter = counter });
+        Assert.True(counter.CountTokens(rebuilt.Context) <= DeviceProfile.Web.ContextTokens);
+    }
+
+    [Fact]
+    public void Agents_RestoredByActivationOrder_WithinBudget_RestDeferredAndLoadExactly()
+    {
+        HandoffPackage package = Fixtures.Full("0123456789abcdef01234567") with
+        {
+            Agents =
+            [
+                Agent("coder", priority: 0, megabytes: 60),
+                Agent("planner", priority: 1, megabytes: 30),
+                Agent("reviewer", priority: 2, megabytes: 10),
+                Agent("tester", priority: 3, megabytes: 5),
+            ],
+            Reconstruction = Fixtures.Full("0123456789abcdef01234567").Reconstruction with { AgentActivationOrder = ["planner", "coder", "reviewer", "tester"] },
+        };
+
+        RebuiltConversation ios = HandoffRebuilder.Rebuild(package, DeviceProfile.Ios);
+        Assert.Equal(["planner", "coder"], ios.ActiveAgents.Select(a => a.Id));
+        Assert.Equal(["reviewer", "tester"], ios.DeferredAgents.Select(a => a.Id));
+
+        RebuiltConversation web = HandoffRebuilder.Rebuild(package, DeviceProfile.Web);
+        Assert.Equal(["planner"], web.ActiveAgents.Select(a => a.Id));
+
+        // 40 MB: the planner (30) fits, the coder (60) does not; the reviewer (10) would, but only two agents... of which one slot is left.
+        RebuiltConversation small = HandoffRebuilder.Rebuild(package, new DeviceProfile("small", 45, 4_000, 10, 2));
+        Assert.Equal(["planner", "reviewer"], small.ActiveAgents.Select(a => a.Id));
+        DeferredAgent coder = Assert.Single(small.DeferredAgents, a => a.Id == "coder");
+        AgentState loaded = coder.Load();
+        Assert.Equal(SchemaTests.Json(package with { Agents = [package.Agents[0]] }), SchemaTests.Json(package with { Agents = [loaded] }));
+        Assert.True(coder.HeldBytes < 2_000);
+    }
+
+    [Fact]
+    public void VectorCache_KeepsTheMostSimilar()
+    {
+        HandoffPackage package = Fixtures.Full("0123456789abcdef01234567") with
+        {
+            Embeddings = new EmbeddingSet
+            {
+                Model = "m", Dimensions = 2, SimilarityThreshold = 0.85,
+                Entries = Enumerable.Range(0, 100).Select(i => new EmbeddingEntry { Id = "e" + i, Similarity = 0.85 + (i / 1000.0), Vector = [i, 1] }).ToArray(),
+            },
+        };
+        RebuiltConversation web = HandoffRebuilder.Rebuild(package, DeviceProfile.Web);
+        Assert.Equal(Enumerable.Range(75, 25).Reverse().Select(i => "e" + i), web.VectorCache.Select(e => e.Id));
+        Assert.Equal(75, web.VectorsLeftOut);
+    }
+
+    [Fact]
+    public void Context_LoadsByPriority_DecisionsAndLatestTurnsFirst()
+    {
+        HandoffPackage package = RandomPackage(new Random(11));
+        RebuiltConversation web = HandoffRebuilder.Rebuild(package, DeviceProfile.Web);
+        RebuiltConversation desktop = HandoffRebuilder.Rebuild(package, DeviceProfile.Desktop);
+
+        Assert.Equal(ContextSections.ResumptionPoint, web.Sections[0].Name);
+        Assert.StartsWith("# Continuing: ", web.Context, StringComparison.Ordinal);
+        Assert.All(package.Context.KeyDecisions, d => Assert.Contains(d.Text, desktop.Context, StringComparison.Ordinal));
+        RebuiltSection recent = Assert.Single(desktop.Sections, s => s.Name == ContextSections.RecentTurns);
+        Assert.Equal(0, recent.Omitted);
+        // With little room the newest turn is kept, not the oldest.
+        ThreadEntry newest = package.Context.Thread.Last(e => e.Salience == 0 && e.Kind == ThreadEntryKinds.Verbatim);
+        RebuiltConversation tiny = HandoffRebuilder.Rebuild(package with { Reconstruction = package.Reconstruction with { ContextPriorities = [ContextSections.RecentTurns] } },
+            new DeviceProfile("tiny", 10, 400, 1, 1));
+        Assert.Contains(newest.Text[..Math.Min(40, newest.Text.Length)], tiny.Context, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ActiveFiles_AreRewrittenInTheRebuild()
+    {
+        HandoffPackage package = Fixtures.Full("0123456789abcdef01234567");
+        RebuiltConversation phone = HandoffRebuilder.Rebuild(package, DeviceProfile.Ios, new HandoffResumeOptions { PathStyle = "posix" });
+        RewrittenFile file = Assert.Single(phone.ActiveFiles);
+        Assert.Equal(("/home/alice/src/app/src/Queue.cs", "src/Queue.cs", true), (file.OriginalPath, file.Path, file.Mapped));
+        Assert.Contains("- src/Queue.cs (edited)", phone.Context, StringComparison.Ordinal);
+
+        RebuiltConversation windows = HandoffRebuilder.Rebuild(package, DeviceProfile.Desktop, new HandoffResumeOptions { WorkspaceRoot = @"D:\work\app", PathStyle = "windows" });
+        Assert.Equal(@"D:\work\app\src\Queue.cs", Assert.Single(windows.ActiveFiles).Path);
+    }
+
+    [Fact]
+    public void InvalidProfile_Refused()
+    {
+        var error = Assert.Throws<GhostieSyncException>(() => HandoffRebuilder.Rebuild(Fixtures.Full("0123456789abcdef01234567"), new DeviceProfile("broken", 0, 0, 0, 0)));
+        Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+        Assert.Equal("ios", DeviceProfile.FromName("IOS").Name);
+        Assert.Throws<GhostieSyncException>(() => DeviceProfile.FromName("watch"));
+    }
+
+    private static AgentState Agent(string id, int priority, int megabytes) => new()
+    {
+        Id = id,
+        Name = id,
+        Priority = priority,
+        SystemPrompt = "You are the " + id + ".",
+        ContextWindow = new AgentContextWindow { MaxTokens = 8_000, Messages = [new AgentMessage { Role = "user", Text = "Work on the queue." }] },
+        MemorySnapshot = [new AgentMemory { AgentId = id, Text = id + " remembers the plan.", Importance = 0.5 }],
+        Variables = new Dictionary<string, string> { ["step"] = "2" },
+        EstimatedMemoryBytes = megabytes * 1_000_000L,
+    };
+
+    /// <summary>A package of random shape: many or few turns, long texts, many agents of random sizes, many vectors.</summary>
+    internal static HandoffPackage RandomPackage(Random random)
+    {
+        string Text(int words) => string.Join(' ', Enumerable.Range(0, words).Select(_ => "word" + random.Next(1000)));
+        int turns = random.Next(5, 200);
+        var thread = new List<ThreadEntry>();
+        for (int i = 0; i < turns; i++)
+        {
+            bool recent = i >= turns - 10;
+            thread.Add(new ThreadEntry
+            {
+                Turn = i, Role = i % 2 == 0 ? "user" : "assistant", Kind = recent ? ThreadEntryKinds.Verbatim : ThreadEntryKinds.Excerpt,
+                Text = Text(random.Next(1, recent ? 2_000 : 100)), Salience = recent ? 0 : 1 + random.NextDouble(), Tools = random.Next(3) == 0 ? ["Bash make"] : [],
+            });
+        }
+
+        int dims = random.Next(8, 400);
+        HandoffPackage full = Fixtures.Full("0123456789abcdef01234567");
+        return full with
+        {
+            Context = full.Context with
+            {
+                KeyDecisions = Enumerable.Range(0, random.Next(0, 40)).Select(i => new KeyDecision { Text = "Decision: " + Text(random.Next(3, 80)), Turn = i }).ToArray(),
+                ProjectState = new ProjectState { Summary = Text(random.Next(10, 3_000)), OpenQuestions = [Text(12) + "?"], NextSteps = [Text(8)] },
+                ActiveFiles = Enumerable.Range(0, random.Next(0, 80)).Select(i => new ActiveFile { Path = $"/home/alice/src/app/src/f{i}.cs", Status = "edited" }).ToArray(),
+                CodeSnippets = Enumerable.Range(0, random.Next(0, 8)).Select(i => new CodeSnippet { Text = Text(random.Next(5, 500)), Language = "csharp" }).ToArray(),
+                AgentMemories = Enumerable.Range(0, random.Next(0, 30)).Select(i => new AgentMemory { AgentId = "a" + (i % 3), Text = Text(20), Importance = random.NextDouble() }).ToArray(),
+                Thread = thread,
+            },
+            Agents = Enumerable.Range(0, random.Next(0, 9)).Select(i => Agent("agent" + i, random.Next(5), random.Next(0, 140))).ToArray(),
+            Embeddings = new EmbeddingSet
+            {
+                Model = "m", Dimensions = dims, SimilarityThreshold = 0.85,
+                Entries = Enumerable.Range(0, random.Next(0, 1_500)).Select(i => new EmbeddingEntry
+                {
+                    Id = "e" + i, Similarity = 0.85 + (random.NextDouble() * 0.15), Text = Text(random.Next(0, 50)),
+                    Vector = Enumerable.Range(0, dims).Select(_ => (float)random.NextDouble()).ToArray(),
+                }).ToArray(),
+            },
+            Reconstruction = full.Reconstruction with { AgentActivationOrder = [] },
+        };
+    }
+
+    private sealed class LineHeavyCounter : ITokenCounter
+    {
+        public string Name => "line-heavy";
+
+        public int CountTokens(string text) => EstimatingTokenCounter.Instance.CountTokens(text) + (50 * text.Count(c => c == '\n'));
+    }
+}

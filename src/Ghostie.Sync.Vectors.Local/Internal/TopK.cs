@@ -22,6 +22,7 @@ internal sealed class TopK
 
     internal void Clear() => Count = 0;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Add(float score, int id)
     {
         if (Count < _scores.Length)
@@ -53,6 +54,7 @@ internal sealed class TopK
         SiftDown(score, id);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void SiftDown(float score, int id)
     {
         int n = Count;
@@ -122,6 +124,7 @@ internal sealed class DistanceHeap
 
     private bool Before(float a, float b) => _max ? a > b : a < b;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Push(float distance, int id)
     {
         if (Count == _d.Length)
@@ -148,6 +151,7 @@ internal sealed class DistanceHeap
         _ids[i] = id;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal (float Distance, int Id) Pop()
     {
         var top = (_d[0], _ids[0]);

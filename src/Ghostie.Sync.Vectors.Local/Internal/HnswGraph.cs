@@ -268,10 +268,13 @@ internal sealed class HnswGraph
                     candidates.Push(d, neighbour);
                     if (skipDeleted is null || skipDeleted[neighbour] == 0)
                     {
-                        top.Push(d, neighbour);
-                        if (top.Count > ef)
+                        if (top.Count < ef)
                         {
-                            top.Pop();
+                            top.Push(d, neighbour);
+                        }
+                        else
+                        {
+                            top.ReplaceTop(d, neighbour); // drop the farthest, keep ef
                         }
                     }
 

@@ -158,36 +158,44 @@ internal sealed class DistanceHeap
         int n = --Count;
         if (n > 0)
         {
-            float d = _d[n];
-            int id = _ids[n];
-            int i = 0;
-            while (true)
-            {
-                int child = 2 * i + 1;
-                if (child >= n)
-                {
-                    break;
-                }
-
-                if (child + 1 < n && Before(_d[child + 1], _d[child]))
-                {
-                    child++;
-                }
-
-                if (!Before(_d[child], d))
-                {
-                    break;
-                }
-
-                _d[i] = _d[child];
-                _ids[i] = _ids[child];
-                i = child;
-            }
-
-            _d[i] = d;
-            _ids[i] = id;
+            SiftDownFromRoot(_d[n], _ids[n], n);
         }
 
         return top;
+    }
+
+    /// <summary>Replaces the root with a new entry (one sift instead of a push and a pop).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal void ReplaceTop(float distance, int id) => SiftDownFromRoot(distance, id, Count);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void SiftDownFromRoot(float d, int id, int n)
+    {
+        int i = 0;
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && Before(_d[child + 1], _d[child]))
+            {
+                child++;
+            }
+
+            if (!Before(_d[child], d))
+            {
+                break;
+            }
+
+            _d[i] = _d[child];
+            _ids[i] = _ids[child];
+            i = child;
+        }
+
+        _d[i] = d;
+        _ids[i] = id;
     }
 }

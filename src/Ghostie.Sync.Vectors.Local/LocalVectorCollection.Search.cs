@@ -54,7 +54,7 @@ public sealed partial class LocalVectorCollection
             bool hasFilter = options.Filter is { Count: > 0 };
             if (_graph is not null && mode == LocalSearchMode.Auto && !hasFilter)
             {
-                hits = _graph.Search(q, options.Top, Math.Max(_efSearch, options.Top), _deleted);
+                hits = _graph.Search(q, options.Top, Math.Max(_efSearch, options.Top), RetiredOrNull);
             }
             else
             {
@@ -128,7 +128,7 @@ public sealed partial class LocalVectorCollection
 
     /// <summary>Raw graph top-k slots for benchmarks.</summary>
     internal (float Score, int Id)[] SearchGraphRaw(ReadOnlySpan<float> normalizedQuery, int k, int ef) =>
-        (_graph ?? throw new InvalidOperationException("no graph")).Search(normalizedQuery, k, ef, _deleted);
+        (_graph ?? throw new InvalidOperationException("no graph")).Search(normalizedQuery, k, ef, RetiredOrNull);
 
     /// <summary>Raw batched exact top-k for benchmarks (queries normalized, padded to whole tiles).</summary>
     internal TopK[] SearchBatchRaw(float[] paddedQueries, int count, int k)
@@ -158,6 +158,9 @@ public sealed partial class LocalVectorCollection
 
         return results;
     }
+
+    /// <summary>The retired-row flags, or null when no row is retired (the graph walk then skips the test).</summary>
+    private byte[]? RetiredOrNull => _live == _count ? null : _deleted;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Accept(int slot, VectorSearchOptions options) =>

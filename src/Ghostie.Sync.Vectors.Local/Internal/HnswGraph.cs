@@ -244,6 +244,8 @@ internal sealed class HnswGraph
                 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref links0, node * (M0 + 1)), M0 + 1)
                 : Links(node, level);
             int count = links[0];
+            // The first lines of every unvisited neighbour, before any is scored (measured: prefetching whole rows, or
+            // the next row inside the loop, is no faster; the search is bound by memory bandwidth, see docs/vectors.md).
             for (int i = 1; i <= count; i++)
             {
                 int neighbour = links[i];

@@ -100,77 +100,75 @@ internal sealed class TopK
     }
 }
 
-/// <summary>A binary heap of (distance, id) pairs; <c>max</c> selects a max-heap, else a min-heap.</summary>
+/// <summary>A binary heap of (distance, id) pairs in one array of entries (one cache stream); <c>max</c> selects a
+/// max-heap (the farthest on top), else a min-heap (the closest on top). Storing the max-heap's distances negated
+/// lets both use the same less-than comparison, with no branch on the kind.</summary>
 internal sealed class DistanceHeap
 {
-    private readonly bool _max;
-    private float[] _d;
-    private int[] _ids;
+    private readonly float _sign;
+    private Entry[] _items;
 
     internal DistanceHeap(bool max, int capacity = 64)
     {
-        _max = max;
-        _d = new float[capacity];
-        _ids = new int[capacity];
+        _sign = max ? -1f : 1f;
+        _items = new Entry[capacity];
     }
 
     internal int Count { get; private set; }
 
-    internal float TopDistance => _d[0];
+    internal float TopDistance => _items[0].Key * _sign;
 
-    internal int TopId => _ids[0];
+    internal int TopId => _items[0].Id;
 
     internal void Clear() => Count = 0;
-
-    private bool Before(float a, float b) => _max ? a > b : a < b;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Push(float distance, int id)
     {
-        if (Count == _d.Length)
+        if (Count == _items.Length)
         {
-            Array.Resize(ref _d, _d.Length * 2);
-            Array.Resize(ref _ids, _ids.Length * 2);
+            Array.Resize(ref _items, _items.Length * 2);
         }
 
+        float key = distance * _sign;
+        Entry[] items = _items;
         int i = Count++;
         while (i > 0)
         {
             int parent = (i - 1) >> 1;
-            if (!Before(distance, _d[parent]))
+            if (items[parent].Key <= key)
             {
                 break;
             }
 
-            _d[i] = _d[parent];
-            _ids[i] = _ids[parent];
+            items[i] = items[parent];
             i = parent;
         }
 
-        _d[i] = distance;
-        _ids[i] = id;
+        items[i] = new Entry(key, id);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal (float Distance, int Id) Pop()
     {
-        var top = (_d[0], _ids[0]);
+        Entry top = _items[0];
         int n = --Count;
         if (n > 0)
         {
-            SiftDownFromRoot(_d[n], _ids[n], n);
+            SiftDownFromRoot(_items[n], n);
         }
 
-        return top;
+        return (top.Key * _sign, top.Id);
     }
 
     /// <summary>Replaces the root with a new entry (one sift instead of a push and a pop).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal void ReplaceTop(float distance, int id) => SiftDownFromRoot(distance, id, Count);
+    internal void ReplaceTop(float distance, int id) => SiftDownFromRoot(new Entry(distance * _sign, id), Count);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void SiftDownFromRoot(float d, int id, int n)
+    private void SiftDownFromRoot(Entry entry, int n)
     {
+        Entry[] items = _items;
         int i = 0;
         while (true)
         {
@@ -180,22 +178,22 @@ internal sealed class DistanceHeap
                 break;
             }
 
-            if (child + 1 < n && Before(_d[child + 1], _d[child]))
+            if (child + 1 < n && items[child + 1].Key < items[child].Key)
             {
                 child++;
             }
 
-            if (!Before(_d[child], d))
+            if (items[child].Key >= entry.Key)
             {
                 break;
             }
 
-            _d[i] = _d[child];
-            _ids[i] = _ids[child];
+            items[i] = items[child];
             i = child;
         }
 
-        _d[i] = d;
-        _ids[i] = id;
+        items[i] = entry;
     }
+
+    private readonly record struct Entry(float Key, int Id);
 }

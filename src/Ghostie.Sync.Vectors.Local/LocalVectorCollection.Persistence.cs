@@ -33,7 +33,13 @@ public sealed partial class LocalVectorCollection
         try
         {
             long version;
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // embeddings can be inverted to text
+            }
+
+            using (var file = new FileStream(temp, create))
             {
                 version = WriteTo(file, cancellationToken);
                 file.Flush(flushToDisk: true);

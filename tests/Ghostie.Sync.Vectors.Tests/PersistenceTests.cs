@@ -43,6 +43,10 @@ public sealed class PersistenceTests : IDisposable
         }
 
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories)); // the temporary file was renamed
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
     }
 
     [Fact]

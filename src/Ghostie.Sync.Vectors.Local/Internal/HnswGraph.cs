@@ -268,6 +268,13 @@ internal sealed class HnswGraph
                 if (top.Count < ef || d < bound)
                 {
                     candidates.Push(d, neighbour);
+                    if (level == 0)
+                    {
+                        // Its link list will likely be read when it is expanded: fetch it now (hnswlib gets this for
+                        // free by storing links next to the vector; here they live in their own array).
+                        PrefetchLinks(ref Unsafe.Add(ref links0, neighbour * (M0 + 1)));
+                    }
+
                     if (skipDeleted is null || skipDeleted[neighbour] == 0)
                     {
                         if (top.Count < ef)
@@ -286,6 +293,19 @@ internal sealed class HnswGraph
                     }
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchLinks(ref int list)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            // A stale address after a GC move is harmless for a prefetch hint.
+            byte* p = (byte*)Unsafe.AsPointer(ref list);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 64);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 128);
         }
     }
 

@@ -163,6 +163,7 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
             }
 
             MaybeBuildGraph(cancellationToken);
+            MaybeCompact(); // replacements retire rows in graph mode
         }
         finally
         {

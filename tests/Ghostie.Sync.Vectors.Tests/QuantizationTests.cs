@@ -1,11 +1,12 @@
+using Xunit.Abstractions;
 using Ghostie.Sync.Vectors.Local;
 
 namespace Ghostie.Sync.Vectors.Tests;
 
-public sealed class QuantizationTests
+public sealed class QuantizationTests(ITestOutputHelper output)
 {
     /// <summary>Stated floors for int8 storage on clustered 64-dimensional data: every score within 0.02 of the float
-    /// score, and recall@10 against the exact float answer at least 0.9 (measured about 0.97).</summary>
+    /// score, and recall@10 against the exact float answer at least 0.9 (measured: 0.990, worst score error 0.0026).</summary>
     [Fact]
     public async Task Int8_ScoresAndRecall_AboveFloors_AtAQuarterOfTheMemory()
     {
@@ -29,6 +30,7 @@ public sealed class QuantizationTests
         }
 
         double recall = hits / (double)(queries.Length * 10);
+        output.WriteLine($"int8 recall@10 = {recall:0.000}, worst score error = {worst:0.0000}");
         Assert.True(recall >= 0.9, $"int8 recall@10 {recall:0.000} is below 0.9");
         Assert.True(worst <= 0.02, $"int8 score error {worst:0.0000} exceeds 0.02");
         Assert.True(int8.IndexBytes * 3.5 < float32.IndexBytes, $"int8 {int8.IndexBytes} bytes vs float {float32.IndexBytes}");

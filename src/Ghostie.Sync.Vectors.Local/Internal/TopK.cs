@@ -4,97 +4,43 @@ namespace Ghostie.Sync.Vectors.Local.Internal;
 /// and a candidate is tested against it with one comparison.</summary>
 internal sealed class TopK
 {
-    private readonly float[] _scores;
-    private readonly int[] _ids;
+    private readonly DistanceHeap _heap;
 
     internal TopK(int k)
     {
-        _scores = new float[k];
-        _ids = new int[k];
+        Capacity = k;
+        _heap = new DistanceHeap(max: false, k);
     }
 
-    internal int Count { get; private set; }
+    internal int Count => _heap.Count;
 
-    internal int Capacity => _scores.Length;
+    internal int Capacity { get; }
 
     /// <summary>The score a candidate must beat to enter (negative infinity until full).</summary>
-    internal float Threshold => Count < _scores.Length ? float.NegativeInfinity : _scores[0];
+    internal float Threshold => _heap.Count < Capacity ? float.NegativeInfinity : _heap.TopDistance;
 
-    internal void Clear() => Count = 0;
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Add(float score, int id)
     {
-        if (Count < _scores.Length)
+        if (_heap.Count < Capacity)
         {
-            int i = Count++;
-            while (i > 0)
-            {
-                int parent = (i - 1) >> 1;
-                if (_scores[parent] <= score)
-                {
-                    break;
-                }
-
-                _scores[i] = _scores[parent];
-                _ids[i] = _ids[parent];
-                i = parent;
-            }
-
-            _scores[i] = score;
-            _ids[i] = id;
-            return;
+            _heap.Push(score, id);
         }
-
-        if (score <= _scores[0])
+        else if (score > _heap.TopDistance)
         {
-            return;
+            _heap.ReplaceTop(score, id);
         }
-
-        SiftDown(score, id);
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void SiftDown(float score, int id)
-    {
-        int n = Count;
-        int i = 0;
-        while (true)
-        {
-            int child = 2 * i + 1;
-            if (child >= n)
-            {
-                break;
-            }
-
-            if (child + 1 < n && _scores[child + 1] < _scores[child])
-            {
-                child++;
-            }
-
-            if (_scores[child] >= score)
-            {
-                break;
-            }
-
-            _scores[i] = _scores[child];
-            _ids[i] = _ids[child];
-            i = child;
-        }
-
-        _scores[i] = score;
-        _ids[i] = id;
-    }
-
-    /// <summary>The kept results, best first.</summary>
+    /// <summary>The kept results, best first (empties the heap).</summary>
     internal (float Score, int Id)[] ToSortedArray()
     {
-        var result = new (float Score, int Id)[Count];
-        for (int i = 0; i < Count; i++)
+        var result = new (float Score, int Id)[_heap.Count];
+        for (int i = result.Length - 1; i >= 0; i--)
         {
-            result[i] = (_scores[i], _ids[i]);
+            result[i] = _heap.Pop();
         }
 
+        // Equal scores: the lower id first, so results do not depend on heap order.
         Array.Sort(result, static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
         return result;
     }

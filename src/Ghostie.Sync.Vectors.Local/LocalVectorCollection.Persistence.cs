@@ -32,13 +32,21 @@ public sealed partial class LocalVectorCollection
         string temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            long version;
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+            if (!OperatingSystem.IsWindows())
             {
-                WriteTo(file, cancellationToken);
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // embeddings can be inverted to text
+            }
+
+            using (var file = new FileStream(temp, create))
+            {
+                version = WriteTo(file, cancellationToken);
                 file.Flush(flushToDisk: true);
             }
 
             File.Move(temp, full, overwrite: true);
+            Volatile.Write(ref _savedVersion, version); // changes made while saving keep the collection dirty
         }
         catch
         {
@@ -70,7 +78,8 @@ public sealed partial class LocalVectorCollection
     }
 
     /// <summary>Serializes the collection to <paramref name="destination"/> in the index file format (docs/vectors.md).</summary>
-    internal void WriteTo(Stream destination, CancellationToken cancellationToken)
+    /// <returns>The change version written.</returns>
+    internal long WriteTo(Stream destination, CancellationToken cancellationToken)
     {
         if (!BitConverter.IsLittleEndian)
         {
@@ -157,6 +166,7 @@ public sealed partial class LocalVectorCollection
             }
 
             destination.Write(hashing.GetHash());
+            return Volatile.Read(ref _version);
         }
         finally
         {

@@ -101,7 +101,24 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
     }
 
     /// <summary>Whether the collection changed since it was loaded or last saved.</summary>
-    public bool IsDirty { get; private set; }
+    public bool IsDirty
+    {
+        get => Volatile.Read(ref _version) != Volatile.Read(ref _savedVersion);
+        private set
+        {
+            if (value)
+            {
+                Interlocked.Increment(ref _version);
+            }
+            else
+            {
+                Volatile.Write(ref _savedVersion, Volatile.Read(ref _version));
+            }
+        }
+    }
+
+    private long _version;
+    private long _savedVersion;
 
     /// <summary>The bytes the vectors and the graph take in memory (keys and data not counted).</summary>
     public long IndexBytes
@@ -146,6 +163,7 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
             }
 
             MaybeBuildGraph(cancellationToken);
+            MaybeCompact(); // replacements retire rows in graph mode
         }
         finally
         {

@@ -9,7 +9,7 @@ using Ghostie.Sync;
 namespace Ghostie.Cli.Commands;
 
 /// <summary>
-/// <c>ghostie memory add | list | show | edit | rm</c>: the memory files of the home (<c>memories/&lt;id&gt;.json</c>).
+/// <c>ghostie memory add | list | show | edit | rm | search</c>: the memory files of the home (<c>memories/&lt;id&gt;.json</c>).
 /// They need no passphrase and no sync setup; the next push turns every change into a new version.
 /// </summary>
 internal static class MemoryCommands
@@ -25,6 +25,7 @@ internal static class MemoryCommands
         memory.Subcommands.Add(Show(app));
         memory.Subcommands.Add(Edit(app));
         memory.Subcommands.Add(Remove(app));
+        memory.Subcommands.Add(MemorySearch.Create(app));
         return memory;
     }
 
@@ -228,7 +229,7 @@ internal static class MemoryCommands
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string Excerpt(string content)
+    internal static string Excerpt(string content)
     {
         string line = content.ReplaceLineEndings(" ");
         return line.Length <= 70 ? line : string.Concat(line.AsSpan(0, 67), "...");

@@ -51,6 +51,11 @@ internal sealed record MalformedFileDocument(string Path, string Problem);
 
 internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 
+internal sealed record MemorySearchDocument(string Query, string Model, int Indexed, int Reembedded, IReadOnlyList<MemorySearchHit> Results,
+    IReadOnlyList<MalformedFileDocument> Problems);
+
+internal sealed record MemorySearchHit(string Id, float Score, string Category, string Content);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(SetupDocument))]
@@ -63,6 +68,7 @@ internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 [JsonSerializable(typeof(MemoryRecord))]
 [JsonSerializable(typeof(MemoryListDocument))]
 [JsonSerializable(typeof(MemoryRemovedDocument))]
+[JsonSerializable(typeof(MemorySearchDocument))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>

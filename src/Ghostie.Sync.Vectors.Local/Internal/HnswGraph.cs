@@ -244,6 +244,8 @@ internal sealed class HnswGraph
                 ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref links0, node * (M0 + 1)), M0 + 1)
                 : Links(node, level);
             int count = links[0];
+            // The first lines of every unvisited neighbour, before any is scored (measured: prefetching whole rows, or
+            // the next row inside the loop, is no faster; the search is bound by memory bandwidth, see docs/vectors.md).
             for (int i = 1; i <= count; i++)
             {
                 int neighbour = links[i];
@@ -266,12 +268,22 @@ internal sealed class HnswGraph
                 if (top.Count < ef || d < bound)
                 {
                     candidates.Push(d, neighbour);
+                    if (level == 0)
+                    {
+                        // Its link list will likely be read when it is expanded: fetch it now (hnswlib gets this for
+                        // free by storing links next to the vector; here they live in their own array).
+                        PrefetchLinks(ref Unsafe.Add(ref links0, neighbour * (M0 + 1)));
+                    }
+
                     if (skipDeleted is null || skipDeleted[neighbour] == 0)
                     {
-                        top.Push(d, neighbour);
-                        if (top.Count > ef)
+                        if (top.Count < ef)
                         {
-                            top.Pop();
+                            top.Push(d, neighbour);
+                        }
+                        else
+                        {
+                            top.ReplaceTop(d, neighbour); // drop the farthest, keep ef
                         }
                     }
 
@@ -281,6 +293,19 @@ internal sealed class HnswGraph
                     }
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchLinks(ref int list)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            // A stale address after a GC move is harmless for a prefetch hint.
+            byte* p = (byte*)Unsafe.AsPointer(ref list);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 64);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 128);
         }
     }
 

@@ -4,58 +4,117 @@ namespace Ghostie.Sync.Vectors.Local.Internal;
 /// and a candidate is tested against it with one comparison.</summary>
 internal sealed class TopK
 {
-    private readonly float[] _scores;
-    private readonly int[] _ids;
+    private readonly DistanceHeap _heap;
 
     internal TopK(int k)
     {
-        _scores = new float[k];
-        _ids = new int[k];
+        Capacity = k;
+        _heap = new DistanceHeap(max: false, k);
+    }
+
+    internal int Count => _heap.Count;
+
+    internal int Capacity { get; }
+
+    /// <summary>The score a candidate must beat to enter (negative infinity until full).</summary>
+    internal float Threshold => _heap.Count < Capacity ? float.NegativeInfinity : _heap.TopDistance;
+
+    internal void Add(float score, int id)
+    {
+        if (_heap.Count < Capacity)
+        {
+            _heap.Push(score, id);
+        }
+        else if (score > _heap.TopDistance)
+        {
+            _heap.ReplaceTop(score, id);
+        }
+    }
+
+    /// <summary>The kept results, best first (empties the heap).</summary>
+    internal (float Score, int Id)[] ToSortedArray()
+    {
+        var result = new (float Score, int Id)[_heap.Count];
+        for (int i = result.Length - 1; i >= 0; i--)
+        {
+            result[i] = _heap.Pop();
+        }
+
+        // Equal scores: the lower id first, so results do not depend on heap order.
+        Array.Sort(result, static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
+        return result;
+    }
+}
+
+/// <summary>A binary heap of (distance, id) pairs in one array of entries (one cache stream); <c>max</c> selects a
+/// max-heap (the farthest on top), else a min-heap (the closest on top). Storing the max-heap's distances negated
+/// lets both use the same less-than comparison, with no branch on the kind.</summary>
+internal sealed class DistanceHeap
+{
+    private readonly float _sign;
+    private Entry[] _items;
+
+    internal DistanceHeap(bool max, int capacity = 64)
+    {
+        _sign = max ? -1f : 1f;
+        _items = new Entry[capacity];
     }
 
     internal int Count { get; private set; }
 
-    internal int Capacity => _scores.Length;
+    internal float TopDistance => _items[0].Key * _sign;
 
-    /// <summary>The score a candidate must beat to enter (negative infinity until full).</summary>
-    internal float Threshold => Count < _scores.Length ? float.NegativeInfinity : _scores[0];
+    internal int TopId => _items[0].Id;
 
     internal void Clear() => Count = 0;
 
-    internal void Add(float score, int id)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal void Push(float distance, int id)
     {
-        if (Count < _scores.Length)
+        if (Count == _items.Length)
         {
-            int i = Count++;
-            while (i > 0)
-            {
-                int parent = (i - 1) >> 1;
-                if (_scores[parent] <= score)
-                {
-                    break;
-                }
+            Array.Resize(ref _items, _items.Length * 2);
+        }
 
-                _scores[i] = _scores[parent];
-                _ids[i] = _ids[parent];
-                i = parent;
+        float key = distance * _sign;
+        Entry[] items = _items;
+        int i = Count++;
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            if (items[parent].Key <= key)
+            {
+                break;
             }
 
-            _scores[i] = score;
-            _ids[i] = id;
-            return;
+            items[i] = items[parent];
+            i = parent;
         }
 
-        if (score <= _scores[0])
-        {
-            return;
-        }
-
-        SiftDown(score, id);
+        items[i] = new Entry(key, id);
     }
 
-    private void SiftDown(float score, int id)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal (float Distance, int Id) Pop()
     {
-        int n = Count;
+        Entry top = _items[0];
+        int n = --Count;
+        if (n > 0)
+        {
+            SiftDownFromRoot(_items[n], n);
+        }
+
+        return (top.Key * _sign, top.Id);
+    }
+
+    /// <summary>Replaces the root with a new entry (one sift instead of a push and a pop).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal void ReplaceTop(float distance, int id) => SiftDownFromRoot(new Entry(distance * _sign, id), Count);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void SiftDownFromRoot(Entry entry, int n)
+    {
+        Entry[] items = _items;
         int i = 0;
         while (true)
         {
@@ -65,125 +124,22 @@ internal sealed class TopK
                 break;
             }
 
-            if (child + 1 < n && _scores[child + 1] < _scores[child])
+            if (child + 1 < n && items[child + 1].Key < items[child].Key)
             {
                 child++;
             }
 
-            if (_scores[child] >= score)
+            if (items[child].Key >= entry.Key)
             {
                 break;
             }
 
-            _scores[i] = _scores[child];
-            _ids[i] = _ids[child];
+            items[i] = items[child];
             i = child;
         }
 
-        _scores[i] = score;
-        _ids[i] = id;
+        items[i] = entry;
     }
 
-    /// <summary>The kept results, best first.</summary>
-    internal (float Score, int Id)[] ToSortedArray()
-    {
-        var result = new (float Score, int Id)[Count];
-        for (int i = 0; i < Count; i++)
-        {
-            result[i] = (_scores[i], _ids[i]);
-        }
-
-        Array.Sort(result, static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
-        return result;
-    }
-}
-
-/// <summary>A binary heap of (distance, id) pairs; <c>max</c> selects a max-heap, else a min-heap.</summary>
-internal sealed class DistanceHeap
-{
-    private readonly bool _max;
-    private float[] _d;
-    private int[] _ids;
-
-    internal DistanceHeap(bool max, int capacity = 64)
-    {
-        _max = max;
-        _d = new float[capacity];
-        _ids = new int[capacity];
-    }
-
-    internal int Count { get; private set; }
-
-    internal float TopDistance => _d[0];
-
-    internal int TopId => _ids[0];
-
-    internal void Clear() => Count = 0;
-
-    private bool Before(float a, float b) => _max ? a > b : a < b;
-
-    internal void Push(float distance, int id)
-    {
-        if (Count == _d.Length)
-        {
-            Array.Resize(ref _d, _d.Length * 2);
-            Array.Resize(ref _ids, _ids.Length * 2);
-        }
-
-        int i = Count++;
-        while (i > 0)
-        {
-            int parent = (i - 1) >> 1;
-            if (!Before(distance, _d[parent]))
-            {
-                break;
-            }
-
-            _d[i] = _d[parent];
-            _ids[i] = _ids[parent];
-            i = parent;
-        }
-
-        _d[i] = distance;
-        _ids[i] = id;
-    }
-
-    internal (float Distance, int Id) Pop()
-    {
-        var top = (_d[0], _ids[0]);
-        int n = --Count;
-        if (n > 0)
-        {
-            float d = _d[n];
-            int id = _ids[n];
-            int i = 0;
-            while (true)
-            {
-                int child = 2 * i + 1;
-                if (child >= n)
-                {
-                    break;
-                }
-
-                if (child + 1 < n && Before(_d[child + 1], _d[child]))
-                {
-                    child++;
-                }
-
-                if (!Before(_d[child], d))
-                {
-                    break;
-                }
-
-                _d[i] = _d[child];
-                _ids[i] = _ids[child];
-                i = child;
-            }
-
-            _d[i] = d;
-            _ids[i] = id;
-        }
-
-        return top;
-    }
+    private readonly record struct Entry(float Key, int Id);
 }

@@ -11,7 +11,7 @@ namespace Ghostie.Sync.Vectors.Local.Internal;
 internal static class VectorKernels
 {
     /// <summary>Rows per packed panel of the batch kernel.</summary>
-    internal const int PanelRows = 16;
+    internal const int PanelRows = 32;
 
     /// <summary>Queries per register tile of the batch kernel.</summary>
     internal const int TileQueries = 6;
@@ -79,60 +79,6 @@ internal static class VectorKernels
         return total;
     }
 
-    /// <summary>Dot products of one query with four consecutive rows (the query is read once per four rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Dot4(ref float q, ref float rows, int dim, Span<float> result)
-    {
-        if (Vector512.IsHardwareAccelerated && (dim & 15) == 0)
-        {
-            Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
-            ref float r1 = ref Unsafe.Add(ref rows, dim);
-            ref float r2 = ref Unsafe.Add(ref rows, 2 * dim);
-            ref float r3 = ref Unsafe.Add(ref rows, 3 * dim);
-            for (int i = 0; i < dim; i += 16)
-            {
-                Vector512<float> x = Vector512.LoadUnsafe(ref q, (nuint)i);
-                s0 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref rows, (nuint)i), s0);
-                s1 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref r1, (nuint)i), s1);
-                s2 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref r2, (nuint)i), s2);
-                s3 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref r3, (nuint)i), s3);
-            }
-
-            result[0] = Vector512.Sum(s0);
-            result[1] = Vector512.Sum(s1);
-            result[2] = Vector512.Sum(s2);
-            result[3] = Vector512.Sum(s3);
-            return;
-        }
-
-        if (Vector256.IsHardwareAccelerated && (dim & 7) == 0)
-        {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
-            ref float r1 = ref Unsafe.Add(ref rows, dim);
-            ref float r2 = ref Unsafe.Add(ref rows, 2 * dim);
-            ref float r3 = ref Unsafe.Add(ref rows, 3 * dim);
-            for (int i = 0; i < dim; i += 8)
-            {
-                Vector256<float> x = Vector256.LoadUnsafe(ref q, (nuint)i);
-                s0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref rows, (nuint)i), s0);
-                s1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref r1, (nuint)i), s1);
-                s2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref r2, (nuint)i), s2);
-                s3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref r3, (nuint)i), s3);
-            }
-
-            result[0] = Vector256.Sum(s0);
-            result[1] = Vector256.Sum(s1);
-            result[2] = Vector256.Sum(s2);
-            result[3] = Vector256.Sum(s3);
-            return;
-        }
-
-        for (int r = 0; r < 4; r++)
-        {
-            result[r] = Dot(ref q, ref Unsafe.Add(ref rows, r * dim), dim);
-        }
-    }
-
     /// <summary>Dot product of a float query with an int8 code row (the row's scale is applied by the caller).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float DotInt8(ref float q, ref sbyte code, int length)
@@ -174,6 +120,7 @@ internal static class VectorKernels
 
     /// <summary>Packs <paramref name="rowCount"/> (at most <see cref="PanelRows"/>) rows into a dimension-major panel:
     /// panel[d * PanelRows + r] = rows[r][d]; missing rows are zero.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanel(ReadOnlySpan<float> rows, int rowCount, int dim, Span<float> panel)
     {
         if (rowCount < PanelRows)
@@ -193,79 +140,100 @@ internal static class VectorKernels
 
     /// <summary>Scores <paramref name="queryCount"/> (at most <see cref="TileQueries"/>) queries against a packed panel
     /// of <see cref="PanelRows"/> rows: scores[q * PanelRows + r].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void PanelTile(ReadOnlySpan<float> queries, int queryCount, int dim, ReadOnlySpan<float> panel, Span<float> scores)
     {
         ref float p = ref MemoryMarshal.GetReference(panel);
         ref float s = ref MemoryMarshal.GetReference(scores);
         if (Vector512.IsHardwareAccelerated && queryCount == TileQueries)
         {
+            // 6 queries x 32 rows: 12 accumulators; per dimension 2 panel loads and 6 broadcasts feed 12 FMAs.
             ref float q0 = ref MemoryMarshal.GetReference(queries);
             ref float q1 = ref Unsafe.Add(ref q0, dim);
             ref float q2 = ref Unsafe.Add(ref q0, 2 * dim);
             ref float q3 = ref Unsafe.Add(ref q0, 3 * dim);
             ref float q4 = ref Unsafe.Add(ref q0, 4 * dim);
             ref float q5 = ref Unsafe.Add(ref q0, 5 * dim);
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+            Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+            Vector512<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
             for (int d = 0; d < dim; d++)
             {
                 Vector512<float> x = Vector512.LoadUnsafe(ref p, (nuint)(d * PanelRows));
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q0, d)), x, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d)), x, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d)), x, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d)), x, a3);
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q4, d)), x, a4);
-                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q5, d)), x, a5);
+                Vector512<float> y = Vector512.LoadUnsafe(ref p, (nuint)(d * PanelRows + 16));
+                Vector512<float> c = Vector512.Create(Unsafe.Add(ref q0, d));
+                a0 = Vector512.FusedMultiplyAdd(c, x, a0);
+                b0 = Vector512.FusedMultiplyAdd(c, y, b0);
+                c = Vector512.Create(Unsafe.Add(ref q1, d));
+                a1 = Vector512.FusedMultiplyAdd(c, x, a1);
+                b1 = Vector512.FusedMultiplyAdd(c, y, b1);
+                c = Vector512.Create(Unsafe.Add(ref q2, d));
+                a2 = Vector512.FusedMultiplyAdd(c, x, a2);
+                b2 = Vector512.FusedMultiplyAdd(c, y, b2);
+                c = Vector512.Create(Unsafe.Add(ref q3, d));
+                a3 = Vector512.FusedMultiplyAdd(c, x, a3);
+                b3 = Vector512.FusedMultiplyAdd(c, y, b3);
+                c = Vector512.Create(Unsafe.Add(ref q4, d));
+                a4 = Vector512.FusedMultiplyAdd(c, x, a4);
+                b4 = Vector512.FusedMultiplyAdd(c, y, b4);
+                c = Vector512.Create(Unsafe.Add(ref q5, d));
+                a5 = Vector512.FusedMultiplyAdd(c, x, a5);
+                b5 = Vector512.FusedMultiplyAdd(c, y, b5);
             }
 
-            a0.StoreUnsafe(ref s, 0);
-            a1.StoreUnsafe(ref s, PanelRows);
-            a2.StoreUnsafe(ref s, 2 * PanelRows);
-            a3.StoreUnsafe(ref s, 3 * PanelRows);
-            a4.StoreUnsafe(ref s, 4 * PanelRows);
-            a5.StoreUnsafe(ref s, 5 * PanelRows);
+            a0.StoreUnsafe(ref s, 0); b0.StoreUnsafe(ref s, 16);
+            a1.StoreUnsafe(ref s, 32); b1.StoreUnsafe(ref s, 48);
+            a2.StoreUnsafe(ref s, 64); b2.StoreUnsafe(ref s, 80);
+            a3.StoreUnsafe(ref s, 96); b3.StoreUnsafe(ref s, 112);
+            a4.StoreUnsafe(ref s, 128); b4.StoreUnsafe(ref s, 144);
+            a5.StoreUnsafe(ref s, 160); b5.StoreUnsafe(ref s, 176);
             return;
         }
 
         if (Vector256.IsHardwareAccelerated && queryCount == TileQueries)
         {
-            ref float q0 = ref MemoryMarshal.GetReference(queries);
-            ref float q1 = ref Unsafe.Add(ref q0, dim);
-            ref float q2 = ref Unsafe.Add(ref q0, 2 * dim);
-            ref float q3 = ref Unsafe.Add(ref q0, 3 * dim);
-            ref float q4 = ref Unsafe.Add(ref q0, 4 * dim);
-            ref float q5 = ref Unsafe.Add(ref q0, 5 * dim);
-            Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
-            Vector256<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
-            for (int d = 0; d < dim; d++)
+            // 6 queries x 16 rows per pass (12 of the 16 ymm registers), two passes over the 32-row panel.
+            for (int half = 0; half < PanelRows; half += 16)
             {
-                Vector256<float> x = Vector256.LoadUnsafe(ref p, (nuint)(d * PanelRows));
-                Vector256<float> y = Vector256.LoadUnsafe(ref p, (nuint)(d * PanelRows + 8));
-                Vector256<float> c = Vector256.Create(Unsafe.Add(ref q0, d));
-                a0 = Vector256.FusedMultiplyAdd(c, x, a0);
-                b0 = Vector256.FusedMultiplyAdd(c, y, b0);
-                c = Vector256.Create(Unsafe.Add(ref q1, d));
-                a1 = Vector256.FusedMultiplyAdd(c, x, a1);
-                b1 = Vector256.FusedMultiplyAdd(c, y, b1);
-                c = Vector256.Create(Unsafe.Add(ref q2, d));
-                a2 = Vector256.FusedMultiplyAdd(c, x, a2);
-                b2 = Vector256.FusedMultiplyAdd(c, y, b2);
-                c = Vector256.Create(Unsafe.Add(ref q3, d));
-                a3 = Vector256.FusedMultiplyAdd(c, x, a3);
-                b3 = Vector256.FusedMultiplyAdd(c, y, b3);
-                c = Vector256.Create(Unsafe.Add(ref q4, d));
-                a4 = Vector256.FusedMultiplyAdd(c, x, a4);
-                b4 = Vector256.FusedMultiplyAdd(c, y, b4);
-                c = Vector256.Create(Unsafe.Add(ref q5, d));
-                a5 = Vector256.FusedMultiplyAdd(c, x, a5);
-                b5 = Vector256.FusedMultiplyAdd(c, y, b5);
+                ref float q0 = ref MemoryMarshal.GetReference(queries);
+                ref float q1 = ref Unsafe.Add(ref q0, dim);
+                ref float q2 = ref Unsafe.Add(ref q0, 2 * dim);
+                ref float q3 = ref Unsafe.Add(ref q0, 3 * dim);
+                ref float q4 = ref Unsafe.Add(ref q0, 4 * dim);
+                ref float q5 = ref Unsafe.Add(ref q0, 5 * dim);
+                Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+                Vector256<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+                for (int d = 0; d < dim; d++)
+                {
+                    Vector256<float> x = Vector256.LoadUnsafe(ref p, (nuint)(d * PanelRows + half));
+                    Vector256<float> y = Vector256.LoadUnsafe(ref p, (nuint)(d * PanelRows + half + 8));
+                    Vector256<float> c = Vector256.Create(Unsafe.Add(ref q0, d));
+                    a0 = Vector256.FusedMultiplyAdd(c, x, a0);
+                    b0 = Vector256.FusedMultiplyAdd(c, y, b0);
+                    c = Vector256.Create(Unsafe.Add(ref q1, d));
+                    a1 = Vector256.FusedMultiplyAdd(c, x, a1);
+                    b1 = Vector256.FusedMultiplyAdd(c, y, b1);
+                    c = Vector256.Create(Unsafe.Add(ref q2, d));
+                    a2 = Vector256.FusedMultiplyAdd(c, x, a2);
+                    b2 = Vector256.FusedMultiplyAdd(c, y, b2);
+                    c = Vector256.Create(Unsafe.Add(ref q3, d));
+                    a3 = Vector256.FusedMultiplyAdd(c, x, a3);
+                    b3 = Vector256.FusedMultiplyAdd(c, y, b3);
+                    c = Vector256.Create(Unsafe.Add(ref q4, d));
+                    a4 = Vector256.FusedMultiplyAdd(c, x, a4);
+                    b4 = Vector256.FusedMultiplyAdd(c, y, b4);
+                    c = Vector256.Create(Unsafe.Add(ref q5, d));
+                    a5 = Vector256.FusedMultiplyAdd(c, x, a5);
+                    b5 = Vector256.FusedMultiplyAdd(c, y, b5);
+                }
+
+                a0.StoreUnsafe(ref s, (nuint)(0 * PanelRows + half + 0)); b0.StoreUnsafe(ref s, (nuint)(0 * PanelRows + half + 8));
+                a1.StoreUnsafe(ref s, (nuint)(1 * PanelRows + half + 0)); b1.StoreUnsafe(ref s, (nuint)(1 * PanelRows + half + 8));
+                a2.StoreUnsafe(ref s, (nuint)(2 * PanelRows + half + 0)); b2.StoreUnsafe(ref s, (nuint)(2 * PanelRows + half + 8));
+                a3.StoreUnsafe(ref s, (nuint)(3 * PanelRows + half + 0)); b3.StoreUnsafe(ref s, (nuint)(3 * PanelRows + half + 8));
+                a4.StoreUnsafe(ref s, (nuint)(4 * PanelRows + half + 0)); b4.StoreUnsafe(ref s, (nuint)(4 * PanelRows + half + 8));
+                a5.StoreUnsafe(ref s, (nuint)(5 * PanelRows + half + 0)); b5.StoreUnsafe(ref s, (nuint)(5 * PanelRows + half + 8));
             }
 
-            a0.StoreUnsafe(ref s, 0); b0.StoreUnsafe(ref s, 8);
-            a1.StoreUnsafe(ref s, 16); b1.StoreUnsafe(ref s, 24);
-            a2.StoreUnsafe(ref s, 32); b2.StoreUnsafe(ref s, 40);
-            a3.StoreUnsafe(ref s, 48); b3.StoreUnsafe(ref s, 56);
-            a4.StoreUnsafe(ref s, 64); b4.StoreUnsafe(ref s, 72);
-            a5.StoreUnsafe(ref s, 80); b5.StoreUnsafe(ref s, 88);
             return;
         }
 

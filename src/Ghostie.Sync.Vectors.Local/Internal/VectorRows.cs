@@ -64,6 +64,7 @@ internal sealed class VectorRows
     }
 
     /// <summary>Stores a unit-normalized row.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Set(int row, ReadOnlySpan<float> normalized)
     {
         EnsureCapacity(row + 1);

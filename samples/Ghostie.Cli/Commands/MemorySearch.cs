@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Ghostie.Cli.Output;
+using Ghostie.Sync;
+using Ghostie.Sync.Vectors;
+using Ghostie.Sync.Vectors.Local;
+
+namespace Ghostie.Cli.Commands;
+
+/// <summary>
+/// <c>ghostie memory search "&lt;text&gt;"</c>: semantic-style recall over the memories of the home (those written here and
+/// those pulled from other devices). The index lives in <c>vectors/memories.gvx</c>; each search first brings it up
+/// to date (memories added, edited or removed since the last search are embedded again or dropped), then asks it.
+/// The embedding is the library's default lexical generator (hashed character n-grams): no model download, and
+/// matches on shared words and word pieces rather than meaning.
+/// </summary>
+internal static class MemorySearch
+{
+    internal const string CollectionName = "memories";
+    private const string HashKey = "h";
+    private const string CategoryKey = "category";
+
+    public static Command Create(CliApplication app)
+    {
+        var text = new Argument<string>("text") { Description = "What to look for." };
+        var top = new Option<int>("--top") { Description = "How many results at most (1 to 1000). Default: 10.", DefaultValueFactory = _ => 10 };
+        var category = new Option<string>("--category") { Description = "Only memories of this category." };
+        var minScore = new Option<float?>("--min-score") { Description = "Leave out results scoring below this cosine similarity (-1 to 1)." };
+        var command = new Command("search", "Find the memories closest to a text (lexical similarity: shared words and word pieces).") { text, top, category, minScore };
+        command.Aliases.Add("find");
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string query = parse.GetValue(text) ?? "";
+            if (string.IsNullOrWhiteSpace(query) || !query.Any(char.IsLetterOrDigit))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The search text needs at least one letter or digit.");
+            }
+
+            int limit = parse.GetValue(top);
+            if (limit is < 1 or > 1000)
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--top is {limit}; use 1 to 1000.");
+            }
+
+            float? threshold = parse.GetValue(minScore);
+            if (threshold is float t && (float.IsNaN(t) || t < -1f || t > 1f))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--min-score must be between -1 and 1.");
+            }
+
+            var generator = new HashedNGramEmbeddingGenerator();
+            using var store = new LocalVectorStore(new LocalVectorStoreOptions
+            {
+                Directory = Path.Combine(context.Home.Root, "vectors"),
+                DeviceId = DeviceIdentity.ForHome(context.Home),
+            });
+            LocalVectorCollection collection = await OpenAsync(store, generator.Model, context, cancellationToken).ConfigureAwait(false);
+            var memories = new Dictionary<string, MemoryRecord>(StringComparer.Ordinal);
+            var problems = new List<MalformedFileDocument>();
+            int reembedded = await RefreshAsync(context.Home, collection, generator, memories, problems, cancellationToken).ConfigureAwait(false);
+            await store.SaveAsync(cancellationToken).ConfigureAwait(false);
+
+            var options = new VectorSearchOptions { Top = limit, MinScore = threshold };
+            if (parse.GetValue(category) is string only)
+            {
+                options.Filter = new Dictionary<string, string> { [CategoryKey] = only };
+            }
+
+            var hits = new List<MemorySearchHit>();
+            await foreach (VectorSearchResult result in collection.SearchAsync(generator, query, options, cancellationToken).ConfigureAwait(false))
+            {
+                if (memories.TryGetValue(result.Record.Key, out MemoryRecord? memory))
+                {
+                    hits.Add(new MemorySearchHit(memory.Id, result.Score, memory.Category, memory.Content));
+                }
+            }
+
+            if (context.Json)
+            {
+                context.Document(new MemorySearchDocument(query, generator.Model.ModelName, memories.Count, reembedded, hits, problems), CliJson.Output.MemorySearchDocument);
+            }
+            else if (!context.Quiet)
+            {
+                foreach (MemorySearchHit hit in hits)
+                {
+                    context.Line($"{hit.Score.ToString("0.000", CultureInfo.InvariantCulture)}  {hit.Id}  [{hit.Category}]  {MemoryCommands.Excerpt(hit.Content)}");
+                }
+
+                if (hits.Count == 0)
+                {
+                    context.Line(memories.Count == 0 ? "No memories to search." : "No memory matches.");
+                }
+            }
+
+            foreach (MalformedFileDocument problem in problems)
+            {
+                context.Warn($"problem ({nameof(GhostieErrorCode.MalformedLocalFile)}): {problem.Path} is not a valid memory ({problem.Problem}); it was skipped.");
+            }
+
+            return problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
+        });
+        return command;
+    }
+
+    /// <summary>Opens the index; a damaged or foreign index file is set aside (renamed, never deleted) and rebuilt,
+    /// since every vector in it can be recomputed from the memories.</summary>
+    private static async Task<LocalVectorCollection> OpenAsync(LocalVectorStore store, EmbeddingModelInfo model, CliContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.GetOrCreateCollectionAsync(CollectionName, model, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GhostieSyncException e) when (e.Code is GhostieErrorCode.IntegrityFailure or GhostieErrorCode.UnsupportedFormat || e is VectorModelMismatchException)
+        {
+            string path = store.PathOf(CollectionName)!;
+            string aside = path + ".broken-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+            File.Move(path, aside);
+            context.Warn($"the search index {path} could not be used ({e.Message}); it was moved to {aside} and is rebuilt from the memories.");
+            return await store.GetOrCreateCollectionAsync(CollectionName, model, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Brings the index in line with the memory files: embeds new and changed memories, drops removed ones.</summary>
+    /// <returns>How many memories were embedded.</returns>
+    private static async Task<int> RefreshAsync(GhostieHome home, LocalVectorCollection collection, HashedNGramEmbeddingGenerator generator,
+        Dictionary<string, MemoryRecord> memories, List<MalformedFileDocument> problems, CancellationToken cancellationToken)
+    {
+        var changed = new List<VectorTextRecord>();
+        foreach (LocalMemoryFile file in new LocalMemoryStore(home).Scan())
+        {
+            if (file.Record is null)
+            {
+                problems.Add(new MalformedFileDocument(file.Path, file.Problem ?? "not a valid memory"));
+                continue;
+            }
+
+            MemoryRecord memory = file.Record;
+            if (!memory.Content.Any(char.IsLetterOrDigit))
+            {
+                continue; // nothing to embed: such a memory can never match a text
+            }
+
+            memories[memory.Id] = memory;
+            string hash = Hash(memory);
+            VectorRecord? indexed = await collection.GetAsync(memory.Id, cancellationToken).ConfigureAwait(false);
+            if (indexed?.Data is { } data && data.TryGetValue(HashKey, out string? old) && old == hash)
+            {
+                continue;
+            }
+
+            changed.Add(new VectorTextRecord(memory.Id, memory.Content, new Dictionary<string, string> { [HashKey] = hash, [CategoryKey] = memory.Category }));
+        }
+
+        if (changed.Count > 0)
+        {
+            await collection.UpsertAsync(generator, changed, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (string key in collection.GetKeys())
+        {
+            if (!memories.ContainsKey(key))
+            {
+                await collection.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        problems.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return changed.Count;
+    }
+
+    // What the vector depends on (content) and what filters read (category): a change to either refreshes the entry.
+    private static string Hash(MemoryRecord memory) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(memory.Category + "\0" + memory.Content)))[..32];
+}

@@ -12,7 +12,8 @@
 #   3. openssl speed again, so drift on a shared machine shows; the reference is the mean of both passes
 # Then prints, per cipher, size and direction: our MB/s (span and stream API), the raw BCL AEAD's MB/s, openssl's
 # MB/s, and ours as a percentage of openssl next to the target (AES-256-GCM >= 90%, ChaCha20-Poly1305 >= 85%).
-# "span / BCL" is the cost of our framing alone (per-object key derivation, header, associated data).
+# "span / BCL" is the cost of our framing alone (format v2: header, associated data, the writer session or the
+# reader's session cache; the key of a session is derived once, so the benchmark's repeated objects do not pay it).
 # MB/s is 10^6 bytes of plaintext per second, the unit openssl speed uses. Seal is compared with openssl encrypt,
 # open with openssl -decrypt. Needs: dotnet, openssl, python3.
 # Results: $ARTIFACTS (default BenchmarkDotNet.Artifacts/compare-openssl/ under the repository root, git-ignored),

@@ -5,18 +5,28 @@ using Ghostie.Sync.Crypto.Internal;
 namespace Ghostie.Sync.Crypto;
 
 /// <summary>
-/// Seals and opens repository objects in the v1 envelope (docs/format.md): a 44-byte header, then the payload in
+/// Seals and opens repository objects in the object envelope (docs/format.md): a header, then the payload in
 /// authenticated chunks (64 KiB by default), each with its index and a final-chunk flag bound into its nonce.
 /// The associated data of every chunk binds the header, the repository id and the object's name, so an object
 /// that is modified, truncated, reordered, renamed, or copied from another repository fails to open.
 /// </summary>
 /// <remarks>
-/// Each object gets its own key, derived from the epoch's purpose key and a random 256-bit salt, so nonces
-/// (chunk counters) never repeat under one key. Instances are thread-safe. Obtain one from
-/// <c>RepositoryKeys.Cipher</c>.
+/// New objects are written in format v2: each thread seals in a writer session (a random 256-bit session salt, the
+/// key derived from it, a cached AEAD instance and an in-memory object counter), and every chunk nonce holds the
+/// object's counter, its chunk index and the final flag, so no nonce repeats under a session key. Objects of format
+/// v1 (a key per object, from a random per-object salt) stay readable. Readers cache the AEAD of recently seen v2
+/// sessions. Instances are thread-safe. Obtain one from <c>RepositoryKeys.Cipher</c>.
 /// </remarks>
 public sealed class ObjectCipher
 {
+    // Scratch layout of the stream API (one small pooled array per call): header, associated data, tag, tag, peek.
+    private const int ScratchHeader = 0;
+    private const int ScratchAd = EnvelopeFormat.HeaderSizeV2;
+    private const int ScratchTag = ScratchAd + EnvelopeFormat.MaxAssociatedDataSize;
+    private const int ScratchTag2 = ScratchTag + EnvelopeFormat.TagSize;
+    private const int ScratchPeek = ScratchTag2 + EnvelopeFormat.TagSize;
+    private const int ScratchSize = ScratchPeek + 1;
+
     private readonly KeyRing _ring;
     private readonly int _chunkShift;
 
@@ -34,7 +44,10 @@ public sealed class ObjectCipher
     /// <summary>The plaintext size of every chunk but the last, in bytes (65,536 by default).</summary>
     public int ChunkSize => 1 << _chunkShift;
 
-    /// <summary>The size of the envelope header, in bytes.</summary>
+    /// <summary>
+    /// The size of the envelope header this version writes (48 bytes, format v2). It is also enough to read the
+    /// header of any object: v1 headers are 44 bytes, and every well-formed object is longer than 48 bytes.
+    /// </summary>
     public static int HeaderSize => EnvelopeFormat.HeaderSize;
 
     /// <summary>The epoch new objects are sealed under.</summary>
@@ -45,7 +58,7 @@ public sealed class ObjectCipher
     public static CipherSuite DefaultSuite(ObjectKind kind) =>
         kind == ObjectKind.VectorData ? CipherSuite.ChaCha20Poly1305 : CipherSuite.Aes256Gcm;
 
-    /// <summary>The exact sealed size of a payload of <paramref name="plaintextLength"/> bytes.</summary>
+    /// <summary>The exact sealed size of a payload of <paramref name="plaintextLength"/> bytes (as this version writes it).</summary>
     /// <param name="plaintextLength">The payload size in bytes.</param>
     public long GetSealedLength(long plaintextLength)
     {
@@ -85,46 +98,98 @@ public sealed class ObjectCipher
     /// <returns>The number of bytes written.</returns>
     public int Seal(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite? suite = null)
     {
-        Span<byte> salt = stackalloc byte[EnvelopeFormat.SaltSize];
-        RandomNumberGenerator.Fill(salt);
-        return SealCore(plaintext, destination, kind, name, suite ?? DefaultSuite(kind), _ring.CurrentEpoch, salt);
+        CheckSealArguments(plaintext.Length, destination.Length, name);
+        CipherSuite cipherSuite = suite ?? DefaultSuite(kind);
+        uint epoch = _ring.CurrentEpoch;
+        WriterSession session = _ring.Writers.Current(epoch, cipherSuite);
+        uint counter = session.TakeCounter();
+        Aead aead = session.Rent();
+        try
+        {
+            return SealV2(aead, plaintext, destination, kind, name, cipherSuite, epoch, session.Salt, counter);
+        }
+        finally
+        {
+            session.Return(aead);
+        }
     }
 
-    /// <summary>Seals under an explicit epoch (0 = the master key, for key material) with a random salt.</summary>
+    /// <summary>
+    /// Seals under an explicit epoch (0 = the master key, for key material) in a session of its own: a fresh random
+    /// session salt and object counter 0. Key material is written rarely, so caching its session would gain nothing.
+    /// </summary>
     internal byte[] SealCoreRandom(ReadOnlySpan<byte> plaintext, ObjectKind kind, string name, uint epoch)
     {
         Span<byte> salt = stackalloc byte[EnvelopeFormat.SaltSize];
         RandomNumberGenerator.Fill(salt);
         var output = new byte[checked((int)GetSealedLength(plaintext.Length))];
-        SealCore(plaintext, output, kind, name, DefaultSuite(kind), epoch, salt);
+        SealCoreV2(plaintext, output, kind, name, DefaultSuite(kind), epoch, salt, counter: 0);
         return output;
     }
 
-    /// <summary>The deterministic core of sealing, with the salt given: used by known-answer tests.</summary>
+    /// <summary>The deterministic core of v2 sealing, with the session salt and object counter given: used by known-answer tests.</summary>
+    internal int SealCoreV2(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    {
+        CheckSealArguments(plaintext.Length, destination.Length, name);
+        using Aead aead = CreateAead(EnvelopeFormat.Version, suite, epoch, sessionSalt);
+        return SealV2(aead, plaintext, destination, kind, name, suite, epoch, sessionSalt, counter);
+    }
+
+    /// <summary>
+    /// The deterministic core of format v1 sealing (a key per object from <paramref name="salt"/>). Nothing writes v1
+    /// any more; known-answer and compatibility tests use this to make v1 objects.
+    /// </summary>
     internal int SealCore(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> salt)
     {
         ObjectName.Validate(name);
-        long sealedLength = GetSealedLength(plaintext.Length);
+        long sealedLength = EnvelopeFormat.GetSealedLength(plaintext.Length, _chunkShift, EnvelopeFormat.HeaderSizeV1);
         if (destination.Length < sealedLength)
         {
             throw new ArgumentException($"The destination holds {destination.Length} bytes; the sealed object needs {sealedLength}.", nameof(destination));
         }
 
-        EnvelopeFormat.WriteHeader(destination, suite, kind, _chunkShift, epoch, salt);
-        Span<byte> ad = stackalloc byte[EnvelopeFormat.MaxAssociatedDataSize];
-        ad = ad[..EnvelopeFormat.WriteAssociatedData(ad, destination, _ring.RepositoryId, name)];
-        using Aead aead = CreateAead(suite, epoch, salt);
+        EnvelopeFormat.WriteHeaderV1(destination, suite, kind, _chunkShift, epoch, salt);
+        var header = new EnvelopeHeader(EnvelopeFormat.Version1, suite, kind, _chunkShift, epoch, 0);
+        using Aead aead = CreateAead(EnvelopeFormat.Version1, suite, epoch, salt);
+        return SealChunks(aead, header, plaintext, destination, name);
+    }
 
+    /// <summary>The exact v1 sealed size of a payload, for tests that build v1 objects.</summary>
+    internal long GetSealedLengthV1(long plaintextLength) => EnvelopeFormat.GetSealedLength(plaintextLength, _chunkShift, EnvelopeFormat.HeaderSizeV1);
+
+    private void CheckSealArguments(int plaintextLength, int destinationLength, string name)
+    {
+        ObjectName.Validate(name);
+        long sealedLength = GetSealedLength(plaintextLength);
+        if (destinationLength < sealedLength)
+        {
+            throw new ArgumentException($"The destination holds {destinationLength} bytes; the sealed object needs {sealedLength}.", "destination");
+        }
+    }
+
+    private int SealV2(Aead aead, ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    {
+        EnvelopeFormat.WriteHeaderV2(destination, suite, kind, _chunkShift, epoch, sessionSalt, counter);
+        var header = new EnvelopeHeader(EnvelopeFormat.Version, suite, kind, _chunkShift, epoch, counter);
+        return SealChunks(aead, header, plaintext, destination, name);
+    }
+
+    /// <summary>Encrypts the chunks after a header already written at the start of <paramref name="destination"/>.</summary>
+    private int SealChunks(Aead aead, in EnvelopeHeader header, ReadOnlySpan<byte> plaintext, Span<byte> destination, string name)
+    {
+        int headerLength = header.Length;
+        Span<byte> ad = stackalloc byte[EnvelopeFormat.MaxAssociatedDataSize];
+        ad = ad[..EnvelopeFormat.WriteAssociatedData(ad, destination[..headerLength], _ring.RepositoryId, name)];
         Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
-        int chunkSize = ChunkSize;
+        int chunkSize = 1 << header.ChunkShift;
         int input = 0;
-        int output = EnvelopeFormat.HeaderSize;
+        int output = headerLength;
         ulong index = 0;
         while (true)
         {
             int length = Math.Min(chunkSize, plaintext.Length - input);
             bool final = input + length == plaintext.Length;
-            EnvelopeFormat.WriteNonce(nonce, index, final);
+            EnvelopeFormat.WriteNonce(nonce, header, index, final);
             aead.Encrypt(nonce, plaintext.Slice(input, length), destination.Slice(output, length), destination.Slice(output + length, EnvelopeFormat.TagSize), ad);
             input += length;
             output += length + EnvelopeFormat.TagSize;
@@ -159,7 +224,7 @@ public sealed class ObjectCipher
     public static long GetPlaintextLength(ReadOnlySpan<byte> sealedObject, string name)
     {
         EnvelopeHeader header = EnvelopeFormat.ReadHeader(sealedObject, name);
-        return PlaintextLengthOf(sealedObject.Length - EnvelopeFormat.HeaderSize, header.ChunkShift, name);
+        return PlaintextLengthOf(sealedObject.Length - header.Length, header.ChunkShift, name);
     }
 
     /// <summary>Opens a sealed object into <paramref name="destination"/>.</summary>
@@ -174,50 +239,60 @@ public sealed class ObjectCipher
     {
         ObjectName.Validate(name);
         EnvelopeHeader header = ValidateHeader(sealedObject, kind, name);
+        int headerLength = header.Length;
         int chunkSize = 1 << header.ChunkShift;
-        long plaintextLength = PlaintextLengthOf(sealedObject.Length - EnvelopeFormat.HeaderSize, header.ChunkShift, name);
+        long plaintextLength = PlaintextLengthOf(sealedObject.Length - headerLength, header.ChunkShift, name);
         if (destination.Length < plaintextLength)
         {
             throw new ArgumentException($"The destination holds {destination.Length} bytes; the object's plaintext is {plaintextLength}.", nameof(destination));
         }
 
         Span<byte> ad = stackalloc byte[EnvelopeFormat.MaxAssociatedDataSize];
-        ad = ad[..EnvelopeFormat.WriteAssociatedData(ad, sealedObject, _ring.RepositoryId, name)];
-        using Aead aead = CreateAead(header.Suite, header.Epoch, sealedObject.Slice(12, EnvelopeFormat.SaltSize));
-
-        Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
-        int input = EnvelopeFormat.HeaderSize;
-        int output = 0;
-        ulong index = 0;
-        while (true)
+        ad = ad[..EnvelopeFormat.WriteAssociatedData(ad, sealedObject[..headerLength], _ring.RepositoryId, name)];
+        ReadOnlySpan<byte> salt = sealedObject.Slice(EnvelopeFormat.SaltOffset, EnvelopeFormat.SaltSize);
+        Aead aead = AcquireReader(header, salt, out SessionId session);
+        bool authentic = false;
+        try
         {
-            int length = (int)Math.Min(chunkSize, plaintextLength - output);
-            bool final = output + length == plaintextLength;
-            EnvelopeFormat.WriteNonce(nonce, index, final);
-            try
+            Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
+            int input = headerLength;
+            int output = 0;
+            ulong index = 0;
+            while (true)
             {
-                aead.Decrypt(nonce, sealedObject.Slice(input, length), sealedObject.Slice(input + length, EnvelopeFormat.TagSize), destination.Slice(output, length), ad);
-            }
-            catch (AuthenticationTagMismatchException ex)
-            {
-                CryptographicOperations.ZeroMemory(destination[..(output + length)]);
-                throw ChunkFailure(name, index, final, ex);
-            }
+                int length = (int)Math.Min(chunkSize, plaintextLength - output);
+                bool final = output + length == plaintextLength;
+                EnvelopeFormat.WriteNonce(nonce, header, index, final);
+                try
+                {
+                    aead.Decrypt(nonce, sealedObject.Slice(input, length), sealedObject.Slice(input + length, EnvelopeFormat.TagSize), destination.Slice(output, length), ad);
+                }
+                catch (AuthenticationTagMismatchException ex)
+                {
+                    CryptographicOperations.ZeroMemory(destination[..(output + length)]);
+                    throw ChunkFailure(name, index, final, ex);
+                }
 
-            input += length + EnvelopeFormat.TagSize;
-            output += length;
-            if (final)
-            {
-                return output;
-            }
+                input += length + EnvelopeFormat.TagSize;
+                output += length;
+                if (final)
+                {
+                    authentic = true;
+                    return output;
+                }
 
-            index++;
+                index++;
+            }
+        }
+        finally
+        {
+            ReleaseReader(header, session, aead, authentic);
         }
     }
 
     /// <summary>
     /// Seals everything <paramref name="source"/> yields into <paramref name="destination"/>, one chunk at a time:
-    /// memory stays bounded by two chunk buffers whatever the payload size.
+    /// memory stays bounded by one chunk buffer whatever the payload size.
     /// </summary>
     /// <param name="source">The plaintext, read to its end.</param>
     /// <param name="destination">Receives the sealed object.</param>
@@ -231,51 +306,62 @@ public sealed class ObjectCipher
         ArgumentNullException.ThrowIfNull(destination);
         ObjectName.Validate(name);
         CipherSuite cipherSuite = suite ?? DefaultSuite(kind);
-        int chunkSize = ChunkSize;
-        byte[] header = new byte[EnvelopeFormat.HeaderSize];
-        byte[] salt = new byte[EnvelopeFormat.SaltSize];
-        RandomNumberGenerator.Fill(salt);
         uint epoch = _ring.CurrentEpoch;
-        EnvelopeFormat.WriteHeader(header, cipherSuite, kind, _chunkShift, epoch, salt);
-        byte[] ad = BuildAssociatedData(header, name);
 
-        byte[] plain = ArrayPool<byte>.Shared.Rent(chunkSize + 1);
-        byte[] sealedChunk = ArrayPool<byte>.Shared.Rent(chunkSize + EnvelopeFormat.TagSize);
+        // Everything up to the first await runs on the calling thread: the session is that thread's.
+        WriterSession session = _ring.Writers.Current(epoch, cipherSuite);
+        uint counter = session.TakeCounter();
+        var header = new EnvelopeHeader(EnvelopeFormat.Version, cipherSuite, kind, _chunkShift, epoch, counter);
+        int chunkSize = ChunkSize;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(ScratchSize);
+        EnvelopeFormat.WriteHeaderV2(scratch, cipherSuite, kind, _chunkShift, epoch, session.Salt, counter);
+        int adLength = EnvelopeFormat.WriteAssociatedData(scratch.AsSpan(ScratchAd), scratch.AsSpan(0, EnvelopeFormat.HeaderSizeV2), _ring.RepositoryId, name);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+        Aead aead = session.Rent();
+        bool holdsPlaintext = false;
         try
         {
-            using Aead aead = CreateAead(cipherSuite, epoch, salt);
-            await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+            await destination.WriteAsync(scratch.AsMemory(0, EnvelopeFormat.HeaderSizeV2), cancellationToken).ConfigureAwait(false);
             int carried = 0;
             ulong index = 0;
             while (true)
             {
-                int length = carried + await ReadFullAsync(source, plain.AsMemory(carried, chunkSize - carried), cancellationToken).ConfigureAwait(false);
-                carried = 0;
+                holdsPlaintext = true;
+                int length = carried + await ReadFullAsync(source, buffer.AsMemory(carried, chunkSize - carried), cancellationToken).ConfigureAwait(false);
                 bool final = length < chunkSize;
                 if (!final)
                 {
                     // Peek one byte: a full chunk is the last one only if the source ends right after it.
-                    int extra = await source.ReadAsync(plain.AsMemory(chunkSize, 1), cancellationToken).ConfigureAwait(false);
+                    int extra = await source.ReadAsync(scratch.AsMemory(ScratchPeek, 1), cancellationToken).ConfigureAwait(false);
                     final = extra == 0;
                 }
 
-                EncryptChunk(aead, index, final, plain.AsSpan(0, length), sealedChunk, ad);
-                await destination.WriteAsync(sealedChunk.AsMemory(0, length + EnvelopeFormat.TagSize), cancellationToken).ConfigureAwait(false);
+                // In place: once encrypted, the buffer holds only ciphertext, so nothing needs clearing on success.
+                EncryptInPlace(aead, header, index, final, buffer.AsSpan(0, length), scratch.AsSpan(ScratchTag, EnvelopeFormat.TagSize), scratch.AsSpan(ScratchAd, adLength));
+                holdsPlaintext = false;
+                await destination.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await destination.WriteAsync(scratch.AsMemory(ScratchTag, EnvelopeFormat.TagSize), cancellationToken).ConfigureAwait(false);
                 if (final)
                 {
                     break;
                 }
 
-                plain[0] = plain[chunkSize];
+                buffer[0] = scratch[ScratchPeek];
                 carried = 1;
                 index++;
             }
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(plain.AsSpan(0, chunkSize + 1));
-            ArrayPool<byte>.Shared.Return(plain);
-            ArrayPool<byte>.Shared.Return(sealedChunk);
+            if (holdsPlaintext)
+            {
+                CryptographicOperations.ZeroMemory(buffer.AsSpan(0, chunkSize));
+            }
+
+            scratch[ScratchPeek] = 0;
+            session.Return(aead);
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -295,75 +381,126 @@ public sealed class ObjectCipher
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         ObjectName.Validate(name);
-        byte[] header = new byte[EnvelopeFormat.HeaderSize];
-        int headerLength = await ReadFullAsync(source, header, cancellationToken).ConfigureAwait(false);
-        EnvelopeHeader info = ValidateHeader(header.AsSpan(0, headerLength), kind, name);
-        int chunkSize = 1 << info.ChunkShift;
-        int sealedChunkSize = chunkSize + EnvelopeFormat.TagSize;
-        byte[] ad = BuildAssociatedData(header, name);
-
-        byte[] sealedChunk = ArrayPool<byte>.Shared.Rent(sealedChunkSize + 1);
-        byte[] plain = ArrayPool<byte>.Shared.Rent(chunkSize);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(ScratchSize);
+        byte[]? buffer = null;
+        Aead? aead = null;
+        EnvelopeHeader header = default;
+        SessionId session = default;
+        bool authentic = false;
+        int plaintextExtent = 0;
         try
         {
-            using Aead aead = CreateAead(info.Suite, info.Epoch, header.AsSpan(12, EnvelopeFormat.SaltSize));
+            // The v1 header is 44 bytes and the v2 header 48: read 44, then the rest if the version byte says v2.
+            int headerLength = await ReadFullAsync(source, scratch.AsMemory(0, EnvelopeFormat.HeaderSizeV1), cancellationToken).ConfigureAwait(false);
+            if (headerLength == EnvelopeFormat.HeaderSizeV1 && scratch[4] == EnvelopeFormat.Version)
+            {
+                headerLength += await ReadFullAsync(source, scratch.AsMemory(EnvelopeFormat.HeaderSizeV1, EnvelopeFormat.HeaderSizeV2 - EnvelopeFormat.HeaderSizeV1), cancellationToken).ConfigureAwait(false);
+            }
+
+            header = ValidateHeader(scratch.AsSpan(0, headerLength), kind, name);
+            int adLength = EnvelopeFormat.WriteAssociatedData(scratch.AsSpan(ScratchAd), scratch.AsSpan(0, header.Length), _ring.RepositoryId, name);
+            int chunkSize = 1 << header.ChunkShift;
+            buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+            aead = AcquireReader(header, scratch.AsSpan(EnvelopeFormat.SaltOffset, EnvelopeFormat.SaltSize), out session);
+
+            // A sealed chunk is chunkSize + 16 bytes: its first chunkSize bytes go to the buffer, the rest (the tag of a
+            // full chunk) to the scratch array, then one byte is peeked to learn whether another chunk follows.
             int carried = 0;
             ulong index = 0;
             while (true)
             {
-                int length = carried + await ReadFullAsync(source, sealedChunk.AsMemory(carried, sealedChunkSize - carried), cancellationToken).ConfigureAwait(false);
-                carried = 0;
-                bool final = length < sealedChunkSize;
-                if (!final)
+                int length = carried + await ReadFullAsync(source, buffer.AsMemory(carried, chunkSize - carried), cancellationToken).ConfigureAwait(false);
+                int tagRead = 0;
+                bool final = true;
+                if (length == chunkSize)
                 {
-                    int extra = await source.ReadAsync(sealedChunk.AsMemory(sealedChunkSize, 1), cancellationToken).ConfigureAwait(false);
-                    final = extra == 0;
+                    tagRead = await ReadFullAsync(source, scratch.AsMemory(ScratchTag, EnvelopeFormat.TagSize), cancellationToken).ConfigureAwait(false);
+                    if (tagRead == EnvelopeFormat.TagSize)
+                    {
+                        int extra = await source.ReadAsync(scratch.AsMemory(ScratchPeek, 1), cancellationToken).ConfigureAwait(false);
+                        final = extra == 0;
+                    }
                 }
 
-                if (length < EnvelopeFormat.TagSize)
+                int sealedLength = length + tagRead;
+                if (sealedLength < EnvelopeFormat.TagSize)
                 {
                     throw new IntegrityException(name, index == 0 ? "it has a header but no chunk (truncated)" : $"chunk {index} is cut short (truncated)");
                 }
 
-                int plainLength = length - EnvelopeFormat.TagSize;
-                DecryptChunk(aead, index, final, sealedChunk.AsSpan(0, length), plain.AsSpan(0, plainLength), ad, name);
-                await destination.WriteAsync(plain.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
+                int plainLength = sealedLength - EnvelopeFormat.TagSize;
+                plaintextExtent = Math.Max(plaintextExtent, plainLength);
+                DecryptInPlace(aead, header, index, final, buffer, plainLength, length, scratch, tagRead, scratch.AsSpan(ScratchAd, adLength), name);
+                await destination.WriteAsync(buffer.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
                 if (final)
                 {
+                    authentic = true;
                     break;
                 }
 
-                sealedChunk[0] = sealedChunk[sealedChunkSize];
+                buffer[0] = scratch[ScratchPeek];
                 carried = 1;
                 index++;
             }
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(plain.AsSpan(0, chunkSize));
-            ArrayPool<byte>.Shared.Return(plain);
-            ArrayPool<byte>.Shared.Return(sealedChunk);
+            if (buffer is not null)
+            {
+                CryptographicOperations.ZeroMemory(buffer.AsSpan(0, plaintextExtent));
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (aead is not null)
+            {
+                ReleaseReader(header, session, aead, authentic);
+            }
+
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
-    private static void EncryptChunk(Aead aead, ulong index, bool final, ReadOnlySpan<byte> plaintext, Span<byte> output, ReadOnlySpan<byte> ad)
+    private static void EncryptInPlace(Aead aead, in EnvelopeHeader header, ulong index, bool final, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> ad)
     {
         Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
-        EnvelopeFormat.WriteNonce(nonce, index, final);
-        aead.Encrypt(nonce, plaintext, output[..plaintext.Length], output.Slice(plaintext.Length, EnvelopeFormat.TagSize), ad);
+        EnvelopeFormat.WriteNonce(nonce, header, index, final);
+        aead.Encrypt(nonce, data, data, tag, ad);
     }
 
-    private static void DecryptChunk(Aead aead, ulong index, bool final, ReadOnlySpan<byte> sealedChunk, Span<byte> plaintext, ReadOnlySpan<byte> ad, string name)
+    /// <summary>
+    /// Decrypts one sealed chunk in place. Its bytes are <c>buffer[0..inBuffer)</c> followed by
+    /// <c>scratch[ScratchTag..ScratchTag + tagRead)</c>; the tag is the last 16 of them.
+    /// </summary>
+    private static void DecryptInPlace(Aead aead, in EnvelopeHeader header, ulong index, bool final, byte[] buffer, int plainLength, int inBuffer, byte[] scratch, int tagRead, ReadOnlySpan<byte> ad, string name)
     {
+        ReadOnlySpan<byte> tag;
+        if (tagRead == EnvelopeFormat.TagSize)
+        {
+            tag = scratch.AsSpan(ScratchTag, EnvelopeFormat.TagSize);
+        }
+        else if (tagRead == 0)
+        {
+            tag = buffer.AsSpan(plainLength, EnvelopeFormat.TagSize);
+        }
+        else
+        {
+            // The tag straddles the buffer's end and the scratch tag area: join it in the second tag slot.
+            int fromBuffer = EnvelopeFormat.TagSize - tagRead;
+            buffer.AsSpan(inBuffer - fromBuffer, fromBuffer).CopyTo(scratch.AsSpan(ScratchTag2));
+            scratch.AsSpan(ScratchTag, tagRead).CopyTo(scratch.AsSpan(ScratchTag2 + fromBuffer));
+            tag = scratch.AsSpan(ScratchTag2, EnvelopeFormat.TagSize);
+        }
+
         Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
-        EnvelopeFormat.WriteNonce(nonce, index, final);
+        EnvelopeFormat.WriteNonce(nonce, header, index, final);
+        Span<byte> data = buffer.AsSpan(0, plainLength);
         try
         {
-            aead.Decrypt(nonce, sealedChunk[..plaintext.Length], sealedChunk.Slice(plaintext.Length, EnvelopeFormat.TagSize), plaintext, ad);
+            aead.Decrypt(nonce, data, tag, data, ad);
         }
         catch (AuthenticationTagMismatchException ex)
         {
-            CryptographicOperations.ZeroMemory(plaintext);
+            CryptographicOperations.ZeroMemory(data);
             throw ChunkFailure(name, index, final, ex);
         }
     }
@@ -418,24 +555,44 @@ public sealed class ObjectCipher
         return bodyLength - (chunks * EnvelopeFormat.TagSize);
     }
 
-    private Aead CreateAead(CipherSuite suite, uint epoch, ReadOnlySpan<byte> salt)
+    /// <summary>The AEAD that opens an object: for v2, the cached instance of its session if there is one; else a new one.</summary>
+    private Aead AcquireReader(in EnvelopeHeader header, ReadOnlySpan<byte> salt, out SessionId session)
     {
-        Span<byte> objectKey = stackalloc byte[EnvelopeFormat.KeySize];
-        try
+        if (header.Version == EnvelopeFormat.Version1)
         {
-            EnvelopeFormat.DeriveObjectKey(_ring.GetPurposeKey(epoch, suite), salt, objectKey);
-            return new Aead(suite, objectKey);
+            session = default;
+            return CreateAead(EnvelopeFormat.Version1, header.Suite, header.Epoch, salt);
         }
-        finally
+
+        session = SessionId.From(header.Epoch, header.Suite, salt);
+        return _ring.Readers.TryRent(session) ?? CreateAead(header.Version, header.Suite, header.Epoch, salt);
+    }
+
+    /// <summary>Keeps a v2 session's AEAD for the next object of that session, but only after it opened an authentic object.</summary>
+    private void ReleaseReader(in EnvelopeHeader header, in SessionId session, Aead aead, bool authentic)
+    {
+        if (authentic && header.Version != EnvelopeFormat.Version1)
         {
-            CryptographicOperations.ZeroMemory(objectKey);
+            _ring.Readers.Return(session, aead);
+        }
+        else
+        {
+            aead.Dispose();
         }
     }
 
-    private byte[] BuildAssociatedData(ReadOnlySpan<byte> header, string name)
+    private Aead CreateAead(byte version, CipherSuite suite, uint epoch, ReadOnlySpan<byte> salt)
     {
-        Span<byte> ad = stackalloc byte[EnvelopeFormat.MaxAssociatedDataSize];
-        return ad[..EnvelopeFormat.WriteAssociatedData(ad, header, _ring.RepositoryId, name)].ToArray();
+        Span<byte> key = stackalloc byte[EnvelopeFormat.KeySize];
+        try
+        {
+            EnvelopeFormat.DeriveKey(version, _ring.GetPurposeKey(epoch, suite), salt, key);
+            return new Aead(suite, key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 
     private static async ValueTask<int> ReadFullAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)

@@ -102,7 +102,7 @@ public sealed partial class RepositoryKeys
                     }
                     else
                     {
-                        await ReencryptOneAsync(name, info, header, source, cancellationToken).ConfigureAwait(false);
+                        await ReencryptOneAsync(name, info, header.AsMemory(0, read), source, cancellationToken).ConfigureAwait(false);
                         Log.Reencrypted(_options.Logger, name, info.Epoch, target);
                         reencrypted++;
                     }
@@ -116,7 +116,7 @@ public sealed partial class RepositoryKeys
         return new ReencryptionResult(reencrypted, current, missing, target);
     }
 
-    private async Task ReencryptOneAsync(string name, SealedObjectInfo info, byte[] header, Stream rest, CancellationToken cancellationToken)
+    private async Task ReencryptOneAsync(string name, SealedObjectInfo info, ReadOnlyMemory<byte> header, Stream rest, CancellationToken cancellationToken)
     {
         // Plaintext and the new sealed object go to temporary files (deleted on close) so memory stays bounded and
         // the original is replaced only after it has been fully verified.

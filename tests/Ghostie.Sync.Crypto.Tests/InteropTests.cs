@@ -64,7 +64,7 @@ public sealed class InteropTests : IDisposable
             byte[] sealedObject = keys.Cipher.Seal(RandomBytes(100_000, 4), ObjectKind.Pack, "packs/t");
             sealedObject[5000] ^= 1;
             backend.SetRaw("packs/t", sealedObject);
-            backend.SetRaw("packs/cut", keys.Cipher.Seal(RandomBytes(3 * 65536, 5), ObjectKind.Pack, "packs/cut")[..(44 + (2 * 65552))]);
+            backend.SetRaw("packs/cut", keys.Cipher.Seal(RandomBytes(3 * 65536, 5), ObjectKind.Pack, "packs/cut")[..(48 + (2 * 65552))]);
             backend.SetRaw("packs/ok", keys.Cipher.Seal([1, 2, 3], ObjectKind.Pack, "packs/ok"));
         }
 

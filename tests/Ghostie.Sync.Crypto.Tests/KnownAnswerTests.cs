@@ -18,6 +18,16 @@ public class KnownAnswerTests
     private const string EpochObjectHex = "4748534f0101021000000000303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f2e492939e517ae94c6bed8ba4141f8579cb4fe58b016191e0675ff2b5a14700d1b4167bf6ccd4025c7413c3ae0354d965bda0755c4b09646f91988a0bc";
     private const string KeyFileHex = "4748534b01010000000927c020c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf000102030405060708090a0b0c0d0e0f50d59bebc53c0ef38785bed715d96b16e0e1e2e3e4e5e6e7e8e9eaeb4584d097e6905897c02f7d2617ff7b21ce3a015b3c6e81ee70632434cd730549ec55e1ec37ee4f0a8e7c964a692315d70000004d4748534f0101011000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2ffdc07feb3748df1a38dd0a663988303755d32d0f257118bf4b7730d1a4d1f23e43";
 
+    // Format v2 (session salt a0..bf, epoch 0x01020304, name packs/kat), docs/format.md "Test vectors, format v2".
+    private const string SessionKeyAes = "b260c9c30a1514d451f45bacb9da6daa042ed782f9a25634de0dbeaf4f3069e7";
+    private const string SessionKeyChaCha = "aeb9314ec8b8739b0e0ae1b9fc2681db5fff60824d79055c611f4e2b055b657e";
+    private const string ShortAesV2 = "4748534f0201101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0000000594d625cae8bbe0d3375b072224eb297284e0a8bf1fff2c103056aaedc956a102e007387340a15af55112fe0d01a4";
+    private const string ShortChaChaV2 = "4748534f0202301001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005c2bee2fa27dd44ec7f17035c4082aeef7d789d162ff186d822cc0787a1abdc731d4658bf65f06d4cbf0e8ed45df3";
+    private const string EmptyAesV2 = "4748534f0201101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000006aeb705c389f5dbbe13f5c2ea16ca7f7c";
+    private const string LongAesV2Header = "4748534f0201100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0a0b0c0d";
+    private const string LongAesV2Sha256 = "0d680ba847df303528ec1547ca039436e31eb1cf15cd0fec744d5ac4b2f5105c";
+    private const string LongAesV2Tags = "2be99c53e01839a08086d62aebd8194427c219c602f9e20e7f6fbb65113063da95565c9e9b0d8652ca3efefdf5234420";
+
     [Fact]
     public void DerivedKeys_MatchPublishedValues()
     {
@@ -133,5 +143,78 @@ public class KnownAnswerTests
         KeyFileInfo info = (await keys.ListKeyFilesAsync()).Single();
         Assert.Equal(("00112233aabbccdd", "primary", 600_000), (info.Id, info.Label, info.Iterations));
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(KeyFileCreatedUnixMs), info.CreatedAt);
+    }
+
+    [Fact]
+    public void SessionKeys_MatchPublishedValues()
+    {
+        var key = new byte[32];
+        EnvelopeFormat.DeriveSessionKey(Ring().GetPurposeKey(Epoch, CipherSuite.Aes256Gcm), SessionSalt, key);
+        Assert.Equal(SessionKeyAes, Convert.ToHexStringLower(key));
+        Assert.Equal(SessionKeyAes, Convert.ToHexStringLower(SessionKey(CipherSuite.Aes256Gcm)));
+        EnvelopeFormat.DeriveSessionKey(Ring().GetPurposeKey(Epoch, CipherSuite.ChaCha20Poly1305), SessionSalt, key);
+        Assert.Equal(SessionKeyChaCha, Convert.ToHexStringLower(key));
+    }
+
+    [Theory]
+    [InlineData(CipherSuite.Aes256Gcm, ObjectKind.Pack, ShortAesV2)]
+    [InlineData(CipherSuite.ChaCha20Poly1305, ObjectKind.VectorData, ShortChaChaV2)]
+    public async Task SealV2_ShortPlaintext_GivesExactBytes_AndOpensOnBothPaths(CipherSuite suite, ObjectKind kind, string expected)
+    {
+        byte[] sealedObject = SealObjectV2(ShortPlaintext, suite, kind, 16, ShortCounter);
+
+        Assert.Equal(expected, Convert.ToHexStringLower(sealedObject));
+        var cipher = new ObjectCipher(Ring());
+        Assert.Equal(ShortPlaintext, cipher.Open(Convert.FromHexString(expected), kind, KatObjectName));
+        using var opened = new MemoryStream();
+        await cipher.OpenAsync(new MemoryStream(Convert.FromHexString(expected)), opened, kind, KatObjectName);
+        Assert.Equal(ShortPlaintext, opened.ToArray());
+    }
+
+    [Fact]
+    public void SealV2_EmptyPlaintext_GivesExactBytes()
+    {
+        Assert.Equal(EmptyAesV2, Convert.ToHexStringLower(SealObjectV2([], CipherSuite.Aes256Gcm, ObjectKind.Pack, 16, EmptyCounter)));
+    }
+
+    [Fact]
+    public void SealV2_ThreeChunkPlaintext_GivesExactBytes()
+    {
+        byte[] sealedObject = SealObjectV2(LongPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 10, LongCounter);
+
+        Assert.Equal(48 + 2500 + (3 * 16), sealedObject.Length);
+        Assert.Equal(LongAesV2Header, Convert.ToHexStringLower(sealedObject.AsSpan(0, 48)));
+        Assert.Equal(LongAesV2Sha256, Convert.ToHexStringLower(SHA256.HashData(sealedObject)));
+        byte[] tags = [.. sealedObject.AsSpan(48 + 1024, 16), .. sealedObject.AsSpan(48 + 1040 + 1024, 16), .. sealedObject.AsSpan(sealedObject.Length - 16)];
+        Assert.Equal(LongAesV2Tags, Convert.ToHexStringLower(tags));
+        Assert.Equal(LongPlaintext, new ObjectCipher(Ring(), 10).Open(sealedObject, ObjectKind.Pack, KatObjectName));
+    }
+
+    [Fact]
+    public void SealV2_ChunkNonces_HoldCounterIndexAndFinalFlag()
+    {
+        // The three nonces of the long v2 vector, as printed in docs/format.md.
+        var header = new EnvelopeHeader(2, CipherSuite.Aes256Gcm, ObjectKind.Pack, 10, Epoch, LongCounter);
+        var nonce = new byte[12];
+        EnvelopeFormat.WriteNonce(nonce, header, 0, final: false);
+        Assert.Equal("0a0b0c0d0000000000000000", Convert.ToHexStringLower(nonce));
+        EnvelopeFormat.WriteNonce(nonce, header, 1, final: false);
+        Assert.Equal("0a0b0c0d0000000000000100", Convert.ToHexStringLower(nonce));
+        EnvelopeFormat.WriteNonce(nonce, header, 2, final: true);
+        Assert.Equal("0a0b0c0d0000000000000201", Convert.ToHexStringLower(nonce));
+    }
+
+    [Fact]
+    public async Task PublishedRepository_OpensV1AndV2Objects()
+    {
+        // The published key file and epoch object (v1) unlock a repository that reads both envelope versions.
+        var backend = new InMemoryStorageBackend();
+        backend.SetRaw(KeyFileName, Convert.FromHexString(KeyFileHex));
+        backend.SetRaw(EpochObjectName, Convert.FromHexString(EpochObjectHex));
+        using RepositoryKeys keys = await RepositoryKeys.UnlockAsync(backend, Passphrase);
+
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAes), ObjectKind.Pack, KatObjectName));
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAesV2), ObjectKind.Pack, KatObjectName));
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortChaChaV2), ObjectKind.VectorData, KatObjectName));
     }
 }

@@ -20,7 +20,11 @@ internal static class KnownAnswerVectors
     public static byte[] RepositoryId => Pattern(16, 0x00);          // 00 01 .. 0f
     public static byte[] MasterKey => Pattern(32, 0x40);             // 40 41 .. 5f
     public static byte[] EpochKey => Pattern(32, 0x80);              // 80 81 .. 9f
-    public static byte[] ObjectSalt => Pattern(32, 0xa0);            // a0 a1 .. bf
+    public static byte[] ObjectSalt => Pattern(32, 0xa0);            // a0 a1 .. bf (v1 object salt)
+    public static byte[] SessionSalt => Pattern(32, 0xa0);           // a0 a1 .. bf (v2 session salt)
+    public const uint ShortCounter = 5;                              // v2 object counters
+    public const uint EmptyCounter = 6;
+    public const uint LongCounter = 0x0a0b0c0d;
     public static byte[] KeyFileSalt => Pattern(32, 0xc0);           // c0 c1 .. df
     public static byte[] KeyFileNonce => Pattern(12, 0xe0);          // e0 e1 .. eb
     public static byte[] MetadataSalt => Pattern(32, 0x10);          // 10 11 .. 2f
@@ -43,8 +47,17 @@ internal static class KnownAnswerVectors
     public static byte[] SealObject(byte[] plaintext, CipherSuite suite, ObjectKind kind, int chunkShift)
     {
         var cipher = new ObjectCipher(Ring(), chunkShift);
-        var output = new byte[cipher.GetSealedLength(plaintext.Length)];
+        var output = new byte[cipher.GetSealedLengthV1(plaintext.Length)];
         cipher.SealCore(plaintext, output, kind, KatObjectName, suite, Epoch, ObjectSalt);
+        return output;
+    }
+
+    /// <summary>A format v2 object: session salt <see cref="SessionSalt"/>, the given object counter.</summary>
+    public static byte[] SealObjectV2(byte[] plaintext, CipherSuite suite, ObjectKind kind, int chunkShift, uint counter)
+    {
+        var cipher = new ObjectCipher(Ring(), chunkShift);
+        var output = new byte[cipher.GetSealedLength(plaintext.Length)];
+        cipher.SealCoreV2(plaintext, output, kind, KatObjectName, suite, Epoch, SessionSalt, counter);
         return output;
     }
 
@@ -56,7 +69,7 @@ internal static class KnownAnswerVectors
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(record.AsSpan(5), EpochCreatedUnixMs);
         EpochKey.CopyTo(record, 13);
         var cipher = new ObjectCipher(Ring());
-        var output = new byte[cipher.GetSealedLength(record.Length)];
+        var output = new byte[cipher.GetSealedLengthV1(record.Length)];
         cipher.SealCore(record, output, ObjectKind.KeyEpoch, EpochObjectName, CipherSuite.Aes256Gcm, 0, EpochSalt);
         return output;
     }
@@ -65,7 +78,7 @@ internal static class KnownAnswerVectors
     {
         byte[] metadata = KeyFileFormat.EncodeMetadata(KeyFileLabel, KeyFileCreatedUnixMs);
         var cipher = new ObjectCipher(Ring());
-        var sealedMetadata = new byte[cipher.GetSealedLength(metadata.Length)];
+        var sealedMetadata = new byte[cipher.GetSealedLengthV1(metadata.Length)];
         cipher.SealCore(metadata, sealedMetadata, ObjectKind.KeyFileMetadata, KeyFileName, CipherSuite.Aes256Gcm, 0, MetadataSalt);
         return KeyFileFormat.Create(MasterKey, RepositoryId, Passphrase, Iterations, KeyFileSalt, KeyFileNonce, sealedMetadata);
     }
@@ -74,6 +87,13 @@ internal static class KnownAnswerVectors
     {
         var key = new byte[32];
         HKDF.DeriveKey(HashAlgorithmName.SHA256, EpochKey, key, RepositoryId, suite == CipherSuite.Aes256Gcm ? "ghostie/v1/data/aes-256-gcm"u8 : "ghostie/v1/data/chacha20-poly1305"u8);
+        return key;
+    }
+
+    public static byte[] SessionKey(CipherSuite suite)
+    {
+        var key = new byte[32];
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, PurposeKey(suite), key, SessionSalt, "ghostie/v2/session"u8);
         return key;
     }
 

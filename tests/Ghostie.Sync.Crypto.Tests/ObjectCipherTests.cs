@@ -11,6 +11,9 @@ public class ObjectCipherTests
     private const int Shift = 10;
     private const int Chunk = 1 << Shift;
 
+    // Objects are written in format v2, whose header is 48 bytes (v1: 44).
+    private const int H = 48;
+
     public static TheoryData<int, CipherSuite> Sizes()
     {
         var data = new TheoryData<int, CipherSuite>();
@@ -84,7 +87,7 @@ public class ObjectCipherTests
 
         Assert.Equal(65536, cipher.ChunkSize);
         Assert.Equal(65536, ObjectCipher.ReadInfo(sealedObject, Name).ChunkSize);
-        Assert.Equal(44 + plaintext.Length + (6 * 16), sealedObject.Length);
+        Assert.Equal(H + plaintext.Length + (6 * 16), sealedObject.Length);
         Assert.Equal(plaintext, cipher.Open(sealedObject, ObjectKind.Pack, Name));
     }
 
@@ -109,7 +112,7 @@ public class ObjectCipherTests
 
     public static TheoryData<string, int> HeaderBytes() => new()
     {
-        { "magic", 0 }, { "cipher", 5 }, { "kind", 6 }, { "chunk shift", 7 }, { "epoch", 11 }, { "salt first", 12 }, { "salt last", 43 },
+        { "magic", 0 }, { "cipher", 5 }, { "kind", 6 }, { "chunk shift", 7 }, { "epoch", 11 }, { "salt first", 12 }, { "salt last", 43 }, { "counter first", 44 }, { "counter last", 47 },
     };
 
     [Theory]
@@ -131,18 +134,18 @@ public class ObjectCipherTests
     {
         ObjectCipher cipher = FixedCipher();
         byte[] sealedObject = cipher.Seal([1, 2, 3], ObjectKind.Pack, Name);
-        sealedObject[4] = 2;
+        sealedObject[4] = 3;
 
         var ex = Assert.Throws<UnsupportedFormatException>(() => cipher.Open(sealedObject, ObjectKind.Pack, Name));
 
-        Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
+        Assert.Contains("unsupported format v3; this version reads up to v2", ex.Message);
         Assert.Equal(GhostieErrorCode.UnsupportedFormat, ex.Code);
     }
 
     [Theory]
-    [InlineData(44)]            // first ciphertext byte of chunk 0
-    [InlineData(44 + Chunk)]    // first tag byte of chunk 0
-    [InlineData(44 + Chunk + 16 + 5)] // inside chunk 1
+    [InlineData(H)]            // first ciphertext byte of chunk 0
+    [InlineData(H + Chunk)]    // first tag byte of chunk 0
+    [InlineData(H + Chunk + 16 + 5)] // inside chunk 1
     [InlineData(-1)]            // last tag byte of the final chunk
     public void Open_FlippedBodyOrTagByte_ThrowsIntegrityException(int offset)
     {
@@ -170,7 +173,7 @@ public class ObjectCipherTests
         Assert.All(destination, b => Assert.Equal(0, b));
     }
 
-    public static TheoryData<int> Truncations() => new() { 0, 10, 43, 44, 44 + 15, 44 + Chunk + 16, 44 + Chunk + 16 + 3, 44 + (2 * (Chunk + 16)), -1 };
+    public static TheoryData<int> Truncations() => new() { 0, 10, 43, 44, 47, H, H + 15, H + Chunk + 16, H + Chunk + 16 + 3, H + (2 * (Chunk + 16)), -1 };
 
     [Theory]
     [MemberData(nameof(Truncations))]
@@ -191,7 +194,7 @@ public class ObjectCipherTests
         // sealed as "not final". Only the final flag in the nonce catches this.
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
         byte[] sealedObject = cipher.Seal(RandomBytes(3 * Chunk, 5), ObjectKind.Pack, Name);
-        byte[] twoChunks = sealedObject[..(44 + (2 * (Chunk + 16)))];
+        byte[] twoChunks = sealedObject[..(H + (2 * (Chunk + 16)))];
 
         var ex = Assert.Throws<IntegrityException>(() => cipher.Open(twoChunks, ObjectKind.Pack, Name));
         Assert.Contains("chunk 1", ex.Reason);
@@ -202,7 +205,7 @@ public class ObjectCipherTests
     {
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
         byte[] a = cipher.Seal(RandomBytes(2 * Chunk, 6), ObjectKind.Pack, Name);
-        byte[] extended = [.. a, .. a.AsSpan(44, Chunk + 16)];
+        byte[] extended = [.. a, .. a.AsSpan(H, Chunk + 16)];
 
         Assert.Throws<IntegrityException>(() => cipher.Open(extended, ObjectKind.Pack, Name));
     }
@@ -213,7 +216,7 @@ public class ObjectCipherTests
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
         byte[] sealedObject = cipher.Seal(RandomBytes(3 * Chunk, 7), ObjectKind.Pack, Name);
         int c = Chunk + 16;
-        byte[] reordered = [.. sealedObject.AsSpan(0, 44), .. sealedObject.AsSpan(44 + c, c), .. sealedObject.AsSpan(44, c), .. sealedObject.AsSpan(44 + (2 * c), c)];
+        byte[] reordered = [.. sealedObject.AsSpan(0, H), .. sealedObject.AsSpan(H + c, c), .. sealedObject.AsSpan(H, c), .. sealedObject.AsSpan(H + (2 * c), c)];
 
         var ex = Assert.Throws<IntegrityException>(() => cipher.Open(reordered, ObjectKind.Pack, Name));
         Assert.Contains("chunk 0", ex.Reason);
@@ -225,7 +228,7 @@ public class ObjectCipherTests
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
         byte[] sealedObject = cipher.Seal(RandomBytes((3 * Chunk) + 1, 8), ObjectKind.Pack, Name);
         int c = Chunk + 16;
-        byte[] dropped = [.. sealedObject.AsSpan(0, 44 + c), .. sealedObject.AsSpan(44 + (2 * c))];
+        byte[] dropped = [.. sealedObject.AsSpan(0, H + c), .. sealedObject.AsSpan(H + (2 * c))];
 
         Assert.Throws<IntegrityException>(() => cipher.Open(dropped, ObjectKind.Pack, Name));
     }
@@ -237,7 +240,7 @@ public class ObjectCipherTests
         byte[] a = cipher.Seal(RandomBytes(2 * Chunk, 9), ObjectKind.Pack, Name);
         byte[] b = cipher.Seal(RandomBytes(2 * Chunk, 10), ObjectKind.Pack, Name);
         int c = Chunk + 16;
-        byte[] mixed = [.. a.AsSpan(0, 44 + c), .. b.AsSpan(44 + c, c)];
+        byte[] mixed = [.. a.AsSpan(0, H + c), .. b.AsSpan(H + c, c)];
 
         Assert.Throws<IntegrityException>(() => cipher.Open(mixed, ObjectKind.Pack, Name));
     }
@@ -337,9 +340,9 @@ public class ObjectCipherTests
     public void Seal_DestinationTooSmall_Throws_AndGetSealedLengthIsExact()
     {
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
-        Assert.Equal(44 + 16, cipher.GetSealedLength(0));
-        Assert.Equal(44 + Chunk + 16, cipher.GetSealedLength(Chunk));
-        Assert.Equal(44 + Chunk + 1 + 32, cipher.GetSealedLength(Chunk + 1));
+        Assert.Equal(H + 16, cipher.GetSealedLength(0));
+        Assert.Equal(H + Chunk + 16, cipher.GetSealedLength(Chunk));
+        Assert.Equal(H + Chunk + 1 + 32, cipher.GetSealedLength(Chunk + 1));
         Assert.Throws<ArgumentException>(() => cipher.Seal(new byte[10], new byte[10], ObjectKind.Pack, Name));
     }
 

@@ -427,6 +427,27 @@ public class RepositoryKeysTests
     }
 
     [Fact]
+    public async Task Reencrypt_V1ObjectOfAnOldEpoch_BecomesAV2ObjectOfTheCurrentEpoch()
+    {
+        var backend = new InMemoryStorageBackend();
+        using RepositoryKeys keys = await NewRepositoryAsync(backend);
+        uint oldEpoch = keys.CurrentEpoch;
+        byte[] plaintext = RandomBytes(150_000, 21);
+        var v1 = new byte[keys.Cipher.GetSealedLengthV1(plaintext.Length)];
+        keys.Cipher.SealCore(plaintext, v1, ObjectKind.Pack, "packs/old", CipherSuite.Aes256Gcm, oldEpoch, RandomBytes(32, 22));
+        await backend.PutAsync("packs/old", new MemoryStream(v1));
+
+        uint newEpoch = await keys.RotateEpochAsync();
+        ReencryptionResult result = await keys.ReencryptAsync(["packs/old"]);
+
+        Assert.Equal(1, result.Reencrypted);
+        byte[] raw = backend.GetRaw("packs/old")!;
+        Assert.Equal(2, raw[4]);
+        Assert.Equal(newEpoch, ObjectCipher.ReadInfo(raw, "packs/old").Epoch);
+        Assert.Equal(plaintext, keys.Cipher.Open(raw, ObjectKind.Pack, "packs/old"));
+    }
+
+    [Fact]
     public async Task Reencrypt_InterruptedThenRerun_ResumesWithoutRedoingWork()
     {
         var backend = new InMemoryStorageBackend();

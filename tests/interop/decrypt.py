@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Independent decryptor for the Ghostie.Sync repository format v1.
+"""Independent decryptor for the Ghostie.Sync repository format (object envelopes v1 and v2).
 
-Written from docs/format.md alone (no look at the C# sources or tests).
+Written from docs/format.md alone (no look at the C# sources or tests); v2 support added later
+from the v2 sections of the same document.
 Standard library + the `cryptography` package only.
 
 Usage:
@@ -123,6 +124,7 @@ PURPOSE_LABELS = {
     SUITE_CHACHA: b"ghostie/v1/data/chacha20-poly1305",
 }
 OBJECT_INFO = b"ghostie/v1/object"
+SESSION_INFO = b"ghostie/v2/session"
 NAMES_INFO = b"ghostie/v1/names/hmac-sha256"
 WRAP_INFO = b"ghostie/v1/keyfile/wrap"
 CHECK_INFO = b"ghostie/v1/keyfile/check"
@@ -138,6 +140,11 @@ def object_key(pkey, object_salt):
     return hkdf(pkey, object_salt, OBJECT_INFO, 32)
 
 
+def session_key(pkey, session_salt):
+    """v2: SK = HKDF(ikm = P(n, suite), salt = session salt, info = "ghostie/v2/session", 32)."""
+    return hkdf(pkey, session_salt, SESSION_INFO, 32)
+
+
 def names_key(master, repo_id):
     return hkdf(master, repo_id, NAMES_INFO, 32)
 
@@ -150,7 +157,15 @@ def derived_name(nkey, prefix, purpose, data):
 
 
 def chunk_nonce(i, final):
+    """v1: u64(i) || 00 00 00 || final flag."""
     return u64(i) + b"\x00\x00\x00" + (b"\x01" if final else b"\x00")
+
+
+def chunk_nonce_v2(counter, i, final):
+    """v2: u32(object counter) || chunk index as 7 bytes big-endian || final flag."""
+    if i >= 1 << 56:
+        raise ValueError("chunk index does not fit in 7 bytes")
+    return u32(counter) + i.to_bytes(7, "big") + (b"\x01" if final else b"\x00")
 
 
 def aead(suite, key):
@@ -175,8 +190,9 @@ def valid_name(name):
 # Object envelope (format.md "Object envelope")
 
 MAGIC_OBJECT = b"GHSO"
-FORMAT_VERSION = 1
-HEADER_LEN = 44
+FORMAT_VERSION = 2          # the highest envelope version this reader knows
+HEADER_LEN = 44             # v1 header
+HEADER_LEN_V2 = 48          # v2 header: the v1 fields (session salt in place of the object salt) + u32 counter
 TAG_LEN = 16
 KIND_KEYFILE_META = 1
 KIND_EPOCH = 2
@@ -185,9 +201,10 @@ KINDS = {1: "key file metadata", 2: "key epoch", 16: "pack", 17: "head", 18: "sn
 MASTER_KINDS = (KIND_KEYFILE_META, KIND_EPOCH)  # the only kinds sealed under M (epoch id 0)
 
 
-def build_header(suite, kind, shift, epoch_id, salt, version=FORMAT_VERSION):
+def build_header(suite, kind, shift, epoch_id, salt, version=1, counter=None):
     assert len(salt) == 32
-    return MAGIC_OBJECT + bytes([version, suite, kind, shift]) + u32(epoch_id) + salt
+    header = MAGIC_OBJECT + bytes([version, suite, kind, shift]) + u32(epoch_id) + salt
+    return header if counter is None else header + u32(counter)
 
 
 def associated_data(header, repo_id, name):
@@ -210,6 +227,20 @@ def seal_object(epoch_key, repo_id, name, kind, suite, shift, epoch_id, salt, pl
     return b"".join(out)
 
 
+def seal_object_v2(epoch_key, repo_id, name, kind, suite, shift, epoch_id, session_salt, counter, plaintext):
+    """Encrypt plaintext as a v2 envelope (session salt and object counter given)."""
+    header = build_header(suite, kind, shift, epoch_id, session_salt, 2, counter)
+    key = session_key(purpose_key(epoch_key, repo_id, suite), session_salt)
+    ad = associated_data(header, repo_id, name)
+    c = 1 << shift
+    pieces = [plaintext[i:i + c] for i in range(0, len(plaintext), c)] or [b""]
+    cipher = aead(suite, key)
+    out = [header]
+    for i, piece in enumerate(pieces):
+        out.append(cipher.encrypt(chunk_nonce_v2(counter, i, i == len(pieces) - 1), piece, ad))
+    return b"".join(out)
+
+
 def parse_header(data, name, expected_kind):
     """Step 1 of "Decrypting an object": magic, version, suite, s, kind, epoch/kind pairing.
     The version is looked at before the length, since a newer format may lay out differently."""
@@ -220,11 +251,12 @@ def parse_header(data, name, expected_kind):
     version = data[4]
     if version > FORMAT_VERSION:
         raise Unsupported(name, "unsupported format v%d; this version reads up to v%d" % (version, FORMAT_VERSION))
-    if version != FORMAT_VERSION:
+    if version == 0:
         raise IntegrityError(name, "malformed header: format version %d" % version)
-    if len(data) < HEADER_LEN:
-        raise IntegrityError(name, "truncated: %d bytes, shorter than the 44-byte header" % len(data))
-    header = data[:HEADER_LEN]
+    header_len = HEADER_LEN if version == 1 else HEADER_LEN_V2
+    if len(data) < header_len:
+        raise IntegrityError(name, "truncated: %d bytes, shorter than the %d-byte header" % (len(data), header_len))
+    header = data[:header_len]
     suite = header[5]
     if suite not in PURPOSE_LABELS:
         raise Unsupported(name, "unsupported cipher suite %d" % suite)
@@ -239,18 +271,23 @@ def parse_header(data, name, expected_kind):
     if (epoch_id == 0) != (kind in MASTER_KINDS):
         raise IntegrityError(name, "epoch/kind pairing broken: kind %d with epoch id %08x" % (kind, epoch_id))
     salt = header[12:44]
-    return header, suite, kind, shift, epoch_id, salt
+    counter = struct.unpack(">I", header[44:48])[0] if version == 2 else None
+    return header, suite, kind, shift, epoch_id, salt, version, counter
 
 
 def open_object(data, repo_id, name, expected_kind, epoch_keys):
     """Decrypt an envelope. epoch_keys maps epoch id -> E_n (0 -> M)."""
-    header, suite, kind, shift, epoch_id, salt = parse_header(data, name, expected_kind)
+    header, suite, kind, shift, epoch_id, salt, version, counter = parse_header(data, name, expected_kind)
     if epoch_id not in epoch_keys:
         raise UnknownEpoch(name, "unknown epoch %08x (no epoch object loaded for it; reload epochs, "
                                  "then retry)" % epoch_id)
-    key = object_key(purpose_key(epoch_keys[epoch_id], repo_id, suite), salt)
+    pkey = purpose_key(epoch_keys[epoch_id], repo_id, suite)
+    if version == 1:
+        key, nonce = object_key(pkey, salt), chunk_nonce
+    else:
+        key, nonce = session_key(pkey, salt), functools.partial(chunk_nonce_v2, counter)
     ad = associated_data(header, repo_id, name)
-    body = data[HEADER_LEN:]
+    body = data[len(header):]
     piece_len = (1 << shift) + TAG_LEN
     if len(body) == 0:
         raise IntegrityError(name, "truncated: no chunk after the header")
@@ -261,7 +298,7 @@ def open_object(data, repo_id, name, expected_kind, epoch_keys):
     out = []
     for i, piece in enumerate(pieces):
         try:
-            out.append(cipher.decrypt(chunk_nonce(i, i == len(pieces) - 1), piece, ad))
+            out.append(cipher.decrypt(nonce(i, i == len(pieces) - 1), piece, ad))
         except InvalidTag:
             raise IntegrityError(name, "authentication failed at chunk %d (damaged, truncated, "
                                        "renamed or from another repository)" % i) from None
@@ -646,6 +683,29 @@ V_KEY_D = "1bfc73bc415e0dcb3eb245e6119fc13f5ded1a810cef42caa0fac6b3bbebef48"
 V_KEY_WRAP = "2005f5bb907442c46afa394ee8b57f4a9ed49eb3afc9317081892942f93a7108"
 V_KEY_CHECK = "50d59bebc53c0ef38785bed715d96b16"
 V_NORM_ITER = 1000
+# Format v2 vectors (session salt a0..bf = V_SALT).
+V_SK1 = "b260c9c30a1514d451f45bacb9da6daa042ed782f9a25634de0dbeaf4f3069e7"
+V_SK2 = "aeb9314ec8b8739b0e0ae1b9fc2681db5fff60824d79055c611f4e2b055b657e"
+V2_SHORT_S1 = (
+    "4748534f0201101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005"
+    "94d625cae8bbe0d3375b072224eb297284e0a8bf1fff2c103056aaedc956"
+    "a102e007387340a15af55112fe0d01a4")
+V2_SHORT_S2 = (
+    "4748534f0202301001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005"
+    "c2bee2fa27dd44ec7f17035c4082aeef7d789d162ff186d822cc0787a1ab"
+    "dc731d4658bf65f06d4cbf0e8ed45df3")
+V2_EMPTY_S1 = (
+    "4748534f0201101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000006"
+    "aeb705c389f5dbbe13f5c2ea16ca7f7c")
+V2_LONG_COUNTER = 0x0a0b0c0d
+V2_LONG_LEN = 2596
+V2_LONG_HEADER = ("4748534f0201100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                  "0a0b0c0d")
+V2_LONG_SHA256 = "0d680ba847df303528ec1547ca039436e31eb1cf15cd0fec744d5ac4b2f5105c"
+V2_LONG_TAGS = ["2be99c53e01839a08086d62aebd81944",
+                "27c219c602f9e20e7f6fbb65113063da",
+                "95565c9e9b0d8652ca3efefdf5234420"]
+V2_LONG_NONCES = ["0a0b0c0d0000000000000000", "0a0b0c0d0000000000000100", "0a0b0c0d0000000000000201"]
 V_NORM_NFD = "cafe\u0301"
 V_NORM_NFC = "caf\u00e9"
 V_NORM_D = "4b6080321d767fc5345ed1393296ade53e60405a63f4c11c76e68f79a5861ed2"
@@ -793,7 +853,9 @@ def self_test():
              lambda: open_object(s1[:30], V_R, V_NAME, 0x10, epoch_keys))
     c.raises("reject short object: bad magic", IntegrityError,
              lambda: open_object(b"GHSP" + s1[4:], V_R, V_NAME, 0x10, epoch_keys))
-    c.raises("reject short object: version 2 is unsupported", Unsupported,
+    c.raises("reject short object: version 3 is unsupported", Unsupported,
+             lambda: open_object(s1[:4] + b"\x03" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject short v1 object relabelled as version 2", IntegrityError,
              lambda: open_object(s1[:4] + b"\x02" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
     c.raises("reject short object: version 00 is an integrity error", IntegrityError,
              lambda: open_object(s1[:4] + b"\x00" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
@@ -821,6 +883,55 @@ def self_test():
                 open_object(manual, V_R, V_NAME, 0x10, epoch_keys), V_LONG[:2048])
     except GhostieError as e:
         c.check("accept authentic empty final chunk after full chunks", False, str(e))
+
+    # Format v2: session keys, sealed objects, nonces, and v2 tampering.
+    c.equal("derived SK (suite 1, session salt a0..bf)", session_key(p1, V_SALT), V_SK1)
+    c.equal("derived SK (suite 2, session salt a0..bf)", session_key(p2, V_SALT), V_SK2)
+    v2_cases = [
+        ("v2 short plaintext suite 1 kind 0x10 counter 5", V_SHORT, SUITE_AES, 0x10, 5, V2_SHORT_S1),
+        ("v2 short plaintext suite 2 kind 0x30 counter 5", V_SHORT, SUITE_CHACHA, 0x30, 5, V2_SHORT_S2),
+        ("v2 empty plaintext suite 1 kind 0x10 counter 6", b"", SUITE_AES, 0x10, 6, V2_EMPTY_S1),
+    ]
+    for label, plain, suite, kind, counter, want in v2_cases:
+        sealed = seal_object_v2(V_E, V_R, V_NAME, kind, suite, 16, V_EPOCH_ID, V_SALT, counter, plain)
+        c.equal("seal %s" % label, sealed, want)
+        try:
+            c.equal("open %s" % label, open_object(bytes.fromhex(want), V_R, V_NAME, kind, epoch_keys), plain)
+        except GhostieError as e:
+            c.check("open %s" % label, False, str(e))
+    long_v2 = seal_object_v2(V_E, V_R, V_NAME, 0x10, SUITE_AES, 10, V_EPOCH_ID, V_SALT, V2_LONG_COUNTER, V_LONG)
+    c.equal("seal v2 long plaintext: size", len(long_v2), V2_LONG_LEN)
+    c.equal("seal v2 long plaintext: header", long_v2[:HEADER_LEN_V2], V2_LONG_HEADER)
+    c.equal("seal v2 long plaintext: SHA-256", hashlib.sha256(long_v2).digest(), V2_LONG_SHA256)
+    ends2 = [HEADER_LEN_V2 + 1040, HEADER_LEN_V2 + 2080, len(long_v2)]
+    for i, end in enumerate(ends2):
+        c.equal("seal v2 long plaintext: tag of chunk %d" % i, long_v2[end - 16:end], V2_LONG_TAGS[i])
+        c.equal("v2 long plaintext: nonce of chunk %d" % i, chunk_nonce_v2(V2_LONG_COUNTER, i, i == 2),
+                V2_LONG_NONCES[i])
+    try:
+        c.equal("open v2 long plaintext", open_object(long_v2, V_R, V_NAME, 0x10, epoch_keys), V_LONG)
+    except GhostieError as e:
+        c.check("open v2 long plaintext", False, str(e))
+    v2s = bytes.fromhex(V2_SHORT_S1)
+    c.raises("reject v2 object: counter changed", IntegrityError,
+             lambda: open_object(v2s[:44] + u32(6) + v2s[48:], V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v2 object: session salt changed", IntegrityError,
+             lambda: open_object(flip(v2s, 12), V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v2 object: version flipped to 1", IntegrityError,
+             lambda: open_object(v2s[:4] + b"\x01" + v2s[5:], V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v2 object: other name", IntegrityError,
+             lambda: open_object(v2s, V_R, "packs/kau", 0x10, epoch_keys))
+    c.raises("reject v2 object: truncated inside the counter", IntegrityError,
+             lambda: open_object(v2s[:46], V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v2 object: header only", IntegrityError,
+             lambda: open_object(v2s[:HEADER_LEN_V2], V_R, V_NAME, 0x10, epoch_keys))
+    other_v2 = seal_object_v2(V_E, V_R, V_NAME, 0x10, SUITE_AES, 10, V_EPOCH_ID, V_SALT, V2_LONG_COUNTER + 1,
+                              bytes(2500))
+    c.raises("reject v2 object: chunk 1 swapped in from another object of the same session", IntegrityError,
+             lambda: open_object(long_v2[:ends2[0]] + other_v2[ends2[0]:ends2[1]] + long_v2[ends2[1]:],
+                                 V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v2 object: last chunk dropped", IntegrityError,
+             lambda: open_object(long_v2[:ends2[1]], V_R, V_NAME, 0x10, epoch_keys))
 
     # Epoch/kind pairing and kinds (every violating object below is otherwise authentic).
     for kind in (0x10, 0x11, 0x12, 0x20, 0x30, 0xff):
@@ -1044,7 +1155,10 @@ def self_test():
             "epochs/readme": b"x"}), V_NAME, 0x10, 0, V_SHORT)
         cli_case("wrong kind", dict(base, **{V_NAME: s1}), V_NAME, 0x12, 3)
         cli_case("damaged object", dict(base, **{V_NAME: flip(s1, 60)}), V_NAME, 0x10, 3)
-        cli_case("version 2 object", dict(base, **{V_NAME: s1[:4] + b"\x02" + s1[5:]}), V_NAME, 0x10, 4)
+        cli_case("version 3 object", dict(base, **{V_NAME: s1[:4] + b"\x03" + s1[5:]}), V_NAME, 0x10, 4)
+        cli_case("opens a v2 object", dict(base, **{V_NAME: bytes.fromhex(V2_SHORT_S1)}), V_NAME, 0x10, 0, V_SHORT)
+        cli_case("v2 object with its counter changed", dict(base, **{V_NAME: flip(bytes.fromhex(V2_SHORT_S1), 47)}),
+                 V_NAME, 0x10, 3)
         cli_case("version 00 object", dict(base, **{V_NAME: s1[:4] + b"\x00" + s1[5:]}), V_NAME, 0x10, 3)
         cli_case("data object sealed under M with epoch id 0", dict(base, **{
             V_NAME: seal_object(V_M, V_R, V_NAME, 0x10, SUITE_AES, 16, 0, V_SALT, V_SHORT)}), V_NAME, 0x10, 3)

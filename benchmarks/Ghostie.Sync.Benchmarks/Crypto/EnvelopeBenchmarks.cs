@@ -13,8 +13,10 @@ namespace Ghostie.Sync.Benchmarks.Crypto;
 /// key derivation and no associated data. Ratios are per category (Seal, Open) and per payload size and cipher.
 /// </summary>
 /// <remarks>
-/// Allocated bytes per operation must not grow with <see cref="PayloadSize"/>: everything allocated is per object
-/// (the AEAD instance, the stream API's header and associated-data arrays), never per chunk.
+/// Objects are sealed in format v2, so every Seal here is a new object of the same writer session (its AEAD is
+/// cached), and every Open opens an object of a session the reader has cached: the steady state of writing or
+/// pulling many objects. The first object of a session also pays the session key (HKDF) and keying the AEAD.
+/// Allocated bytes per operation must not grow with <see cref="PayloadSize"/>: nothing is allocated per chunk.
 /// Not sealed: BenchmarkDotNet derives its runner from this class.
 /// </remarks>
 [MemoryDiagnoser]

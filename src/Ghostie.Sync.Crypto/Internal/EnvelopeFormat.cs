@@ -4,11 +4,23 @@ using System.Text;
 
 namespace Ghostie.Sync.Crypto.Internal;
 
-/// <summary>Byte layout of the object envelope, format v1 (docs/format.md, "Object envelope").</summary>
+/// <summary>
+/// Byte layout of the object envelope (docs/format.md, "Object envelope"). Version 2 is written; versions 1 and 2
+/// are read. A v2 header is the v1 header (with the session salt where v1 has the object salt) followed by the u32
+/// object counter.
+/// </summary>
 internal static class EnvelopeFormat
 {
-    public const byte Version = 1;
-    public const int HeaderSize = 44;
+    /// <summary>The newest envelope version: the one written and the highest one read.</summary>
+    public const byte Version = 2;
+    public const byte Version1 = 1;
+    public const int HeaderSizeV1 = 44;
+    public const int HeaderSizeV2 = 48;
+
+    /// <summary>The size of the header this version writes.</summary>
+    public const int HeaderSize = HeaderSizeV2;
+    public const int SaltOffset = 12;
+    public const int CounterOffset = 44;
     public const int SaltSize = 32;
     public const int TagSize = 16;
     public const int NonceSize = 12;
@@ -18,35 +30,56 @@ internal static class EnvelopeFormat
     public const byte MinChunkShift = 10;
     public const byte MaxChunkShift = 24;
 
-    /// <summary>Header (44) + repository id (16) + name length (2) + name (at most 64).</summary>
-    public const int MaxAssociatedDataSize = HeaderSize + RepositoryIdSize + 2 + 64;
+    /// <summary>v2 nonces hold the chunk index in 7 bytes.</summary>
+    public const ulong MaxChunkIndexV2 = (1UL << 56) - 1;
+
+    /// <summary>Header (at most 48) + repository id (16) + name length (2) + name (at most 64).</summary>
+    public const int MaxAssociatedDataSize = HeaderSizeV2 + RepositoryIdSize + 2 + 64;
 
     public static ReadOnlySpan<byte> Magic => "GHSO"u8;
 
-    public static long GetSealedLength(long plaintextLength, int chunkShift)
+    public static int HeaderSizeOf(byte version) => version == Version1 ? HeaderSizeV1 : HeaderSizeV2;
+
+    /// <summary>The sealed size of a v2 object (what writers produce).</summary>
+    public static long GetSealedLength(long plaintextLength, int chunkShift) => GetSealedLength(plaintextLength, chunkShift, HeaderSizeV2);
+
+    public static long GetSealedLength(long plaintextLength, int chunkShift, int headerSize)
     {
         long chunkSize = 1L << chunkShift;
         long chunks = plaintextLength == 0 ? 1 : (plaintextLength + chunkSize - 1) / chunkSize;
-        return HeaderSize + plaintextLength + (chunks * TagSize);
+        return headerSize + plaintextLength + (chunks * TagSize);
     }
 
-    public static void WriteHeader(Span<byte> header, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> salt)
+    /// <summary>Writes a v1 header (44 bytes). Only known-answer tests write v1 now.</summary>
+    public static void WriteHeaderV1(Span<byte> header, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> salt)
+    {
+        WriteCommon(header, Version1, suite, kind, chunkShift, epoch, salt);
+    }
+
+    /// <summary>Writes a v2 header (48 bytes): the common fields, the session salt, then the object counter.</summary>
+    public static void WriteHeaderV2(Span<byte> header, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    {
+        WriteCommon(header, Version, suite, kind, chunkShift, epoch, sessionSalt);
+        BinaryPrimitives.WriteUInt32BigEndian(header[CounterOffset..], counter);
+    }
+
+    private static void WriteCommon(Span<byte> header, byte version, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> salt)
     {
         Magic.CopyTo(header);
-        header[4] = Version;
+        header[4] = version;
         header[5] = (byte)suite;
         header[6] = (byte)kind;
         header[7] = (byte)chunkShift;
         BinaryPrimitives.WriteUInt32BigEndian(header[8..], epoch);
-        salt.CopyTo(header[12..HeaderSize]);
+        salt[..SaltSize].CopyTo(header[SaltOffset..]);
     }
 
-    /// <summary>Validates a header and returns its fields; every failure names the object.</summary>
+    /// <summary>Validates a header (v1 or v2) and returns its fields; every failure names the object.</summary>
     public static EnvelopeHeader ReadHeader(ReadOnlySpan<byte> data, string name)
     {
-        if (data.Length < HeaderSize)
+        if (data.Length < HeaderSizeV1)
         {
-            throw new IntegrityException(name, $"it is {data.Length} bytes, shorter than the {HeaderSize}-byte envelope header (truncated)");
+            throw new IntegrityException(name, $"it is {data.Length} bytes, shorter than the {HeaderSizeV1}-byte envelope header (truncated)");
         }
 
         if (!data[..4].SequenceEqual(Magic))
@@ -54,14 +87,20 @@ internal static class EnvelopeFormat
             throw new IntegrityException(name, "it does not start with the Ghostie object magic 'GHSO'");
         }
 
-        if (data[4] == 0)
+        byte version = data[4];
+        if (version == 0)
         {
             throw new IntegrityException(name, "its format version byte is 0, which no version writes");
         }
 
-        if (data[4] > Version)
+        if (version > Version)
         {
-            throw new UnsupportedFormatException($"Object '{name}'", data[4], Version);
+            throw new UnsupportedFormatException($"Object '{name}'", version, Version);
+        }
+
+        if (version == Version && data.Length < HeaderSizeV2)
+        {
+            throw new IntegrityException(name, $"it is {data.Length} bytes, shorter than the {HeaderSizeV2}-byte v2 envelope header (truncated)");
         }
 
         var suite = (CipherSuite)data[5];
@@ -76,21 +115,39 @@ internal static class EnvelopeFormat
             throw new IntegrityException(name, $"its chunk size exponent {shift} is outside {MinChunkShift}..{MaxChunkShift}");
         }
 
-        return new EnvelopeHeader(suite, (ObjectKind)data[6], shift, BinaryPrimitives.ReadUInt32BigEndian(data[8..]));
+        uint counter = version == Version ? BinaryPrimitives.ReadUInt32BigEndian(data[CounterOffset..]) : 0;
+        return new EnvelopeHeader(version, suite, (ObjectKind)data[6], shift, BinaryPrimitives.ReadUInt32BigEndian(data[8..]), counter);
     }
 
-    /// <summary>Associated data of every chunk: header || repository id || u16 BE name length || name (ASCII).</summary>
+    /// <summary>Associated data of every chunk: header (44 or 48 bytes) || repository id || u16 BE name length || name (ASCII).</summary>
     public static int WriteAssociatedData(Span<byte> destination, ReadOnlySpan<byte> header, ReadOnlySpan<byte> repositoryId, string name)
     {
-        header[..HeaderSize].CopyTo(destination);
-        repositoryId.CopyTo(destination[HeaderSize..]);
-        int nameLength = Encoding.ASCII.GetBytes(name, destination[(HeaderSize + RepositoryIdSize + 2)..]);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[(HeaderSize + RepositoryIdSize)..], (ushort)nameLength);
-        return HeaderSize + RepositoryIdSize + 2 + nameLength;
+        header.CopyTo(destination);
+        int at = header.Length;
+        repositoryId.CopyTo(destination[at..]);
+        at += RepositoryIdSize;
+        int nameLength = Encoding.ASCII.GetBytes(name, destination[(at + 2)..]);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[at..], (ushort)nameLength);
+        return at + 2 + nameLength;
     }
 
-    /// <summary>Chunk nonce: u64 BE chunk index || 0x00 0x00 0x00 || final flag (0x01 on the last chunk, else 0x00).</summary>
-    public static void WriteNonce(Span<byte> nonce, ulong chunkIndex, bool final)
+    /// <summary>
+    /// Chunk nonce. v1: u64 BE chunk index || 0x00 0x00 0x00 || final flag. v2: u32 BE object counter ||
+    /// chunk index as 7 bytes BE || final flag. The final flag is 0x01 on the last chunk, else 0x00.
+    /// </summary>
+    public static void WriteNonce(Span<byte> nonce, in EnvelopeHeader header, ulong chunkIndex, bool final)
+    {
+        if (header.Version == Version1)
+        {
+            WriteNonceV1(nonce, chunkIndex, final);
+        }
+        else
+        {
+            WriteNonceV2(nonce, header.Counter, chunkIndex, final);
+        }
+    }
+
+    public static void WriteNonceV1(Span<byte> nonce, ulong chunkIndex, bool final)
     {
         BinaryPrimitives.WriteUInt64BigEndian(nonce, chunkIndex);
         nonce[8] = 0;
@@ -99,10 +156,40 @@ internal static class EnvelopeFormat
         nonce[11] = final ? (byte)1 : (byte)0;
     }
 
-    /// <summary>objectKey = HKDF-SHA256(ikm = purpose key, salt = object salt, info = "ghostie/v1/object", L = 32).</summary>
+    public static void WriteNonceV2(Span<byte> nonce, uint counter, ulong chunkIndex, bool final)
+    {
+        if (chunkIndex > MaxChunkIndexV2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkIndex), "An object holds at most 2^56 chunks.");
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(nonce, counter);
+        BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], (chunkIndex << 8) | (final ? 1UL : 0UL));
+    }
+
+    /// <summary>v1 objectKey = HKDF-SHA256(ikm = purpose key, salt = object salt, info = "ghostie/v1/object", L = 32).</summary>
     public static void DeriveObjectKey(ReadOnlySpan<byte> purposeKey, ReadOnlySpan<byte> salt, Span<byte> objectKey)
     {
         HKDF.DeriveKey(HashAlgorithmName.SHA256, purposeKey, objectKey, salt, Labels.Object);
+    }
+
+    /// <summary>v2 sessionKey = HKDF-SHA256(ikm = purpose key, salt = session salt, info = "ghostie/v2/session", L = 32).</summary>
+    public static void DeriveSessionKey(ReadOnlySpan<byte> purposeKey, ReadOnlySpan<byte> sessionSalt, Span<byte> sessionKey)
+    {
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, purposeKey, sessionKey, sessionSalt, Labels.Session);
+    }
+
+    /// <summary>Derives the AEAD key of an object from its header: the object key (v1) or the session key (v2).</summary>
+    public static void DeriveKey(byte version, ReadOnlySpan<byte> purposeKey, ReadOnlySpan<byte> salt, Span<byte> key)
+    {
+        if (version == Version1)
+        {
+            DeriveObjectKey(purposeKey, salt, key);
+        }
+        else
+        {
+            DeriveSessionKey(purposeKey, salt, key);
+        }
     }
 
     public static ReadOnlySpan<byte> PurposeLabel(CipherSuite suite) => suite switch
@@ -113,4 +200,8 @@ internal static class EnvelopeFormat
     };
 }
 
-internal readonly record struct EnvelopeHeader(CipherSuite Suite, ObjectKind Kind, int ChunkShift, uint Epoch);
+/// <summary>The fields of an envelope header. <see cref="Counter"/> is 0 for v1 (which has none).</summary>
+internal readonly record struct EnvelopeHeader(byte Version, CipherSuite Suite, ObjectKind Kind, int ChunkShift, uint Epoch, uint Counter)
+{
+    public int Length => EnvelopeFormat.HeaderSizeOf(Version);
+}

@@ -29,7 +29,14 @@ internal sealed class KeyRing : IDisposable
 
         RepositoryId = repositoryId.ToArray();
         _master = new SecretBuffer(masterKey);
+        Writers = new WriterSessions(this);
     }
+
+    /// <summary>The v2 writer sessions (per thread, per suite, for the current epoch).</summary>
+    public WriterSessions Writers { get; }
+
+    /// <summary>AEAD instances of v2 sessions recently read, so many objects of one session pay one derivation.</summary>
+    public SessionCache Readers { get; } = new();
 
     public byte[] RepositoryId { get; }
 
@@ -108,6 +115,8 @@ internal sealed class KeyRing : IDisposable
             }
 
             _disposed = true;
+            Writers.Dispose();
+            Readers.Dispose();
             _master.Dispose();
             foreach (EpochEntry entry in _epochs.Values)
             {

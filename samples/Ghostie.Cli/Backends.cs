@@ -166,7 +166,7 @@ internal static class Backends
                 options.SecretAccessKey = key;
                 if (createStore)
                 {
-                    await CreateBucketAsync(options, cancellationToken).ConfigureAwait(false);
+                    await CreateBucketAsync(options, settings["access_key_env"], settings["secret_key_env"], cancellationToken).ConfigureAwait(false);
                 }
 
                 return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -275,7 +275,7 @@ internal static class Backends
         return secrets.TryGet(secretName);
     }
 
-    private static async Task CreateBucketAsync(S3BackendOptions options, CancellationToken cancellationToken)
+    private static async Task CreateBucketAsync(S3BackendOptions options, string accessKeyVariable, string secretKeyVariable, CancellationToken cancellationToken)
     {
         var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle };
         if (options.ServiceUrl is { } url)
@@ -302,6 +302,13 @@ internal static class Backends
         {
             throw new GhostieSyncException(e.StatusCode is System.Net.HttpStatusCode.Forbidden ? GhostieErrorCode.AccessDenied : GhostieErrorCode.BackendUnavailable,
                 $"Could not create the S3 bucket '{options.Bucket}': {e.ErrorCode} (HTTP {(int)e.StatusCode}). Create it yourself, or check the credentials' permissions.");
+        }
+        catch (Amazon.Runtime.AmazonClientException)
+        {
+            // Not a service answer: no credentials were found, or the endpoint could not be reached. The SDK's own text
+            // lists every provider it tried; ours says what to set.
+            throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                $"Could not create the S3 bucket '{options.Bucket}': no AWS credentials were found, or the endpoint is unreachable. Set {accessKeyVariable} and {secretKeyVariable} (or use --profile), run setup on a terminal to be asked for them, and check --endpoint and --region.");
         }
     }
 

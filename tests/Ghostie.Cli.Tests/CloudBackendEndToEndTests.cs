@@ -150,6 +150,19 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
     }
 
     [Theory]
+    [InlineData("--create-bucket")]
+    [InlineData("--device-name")]
+    public async Task S3_WithoutCredentials_NonInteractive_SaysWhatToSet_AndCreatesNothing(string extra)
+    {
+        string[] args = extra == "--device-name" ? S3Setup("laptop", "ghostie-nocred", extra, "Laptop") : S3Setup("laptop", "ghostie-nocred", extra);
+        CliResult result = await RunAsync("laptop", S3Environment(secret: null), args);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("AWS_ACCESS_KEY_ID", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unexpected", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
+    }
+
+    [Theory]
     [InlineData("s3", "--bucket")]
     [InlineData("azure", "--container")]
     [InlineData("dropbox", "Use one of")]

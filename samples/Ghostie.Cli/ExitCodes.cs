@@ -18,6 +18,7 @@ internal static class ExitCodes
     public const int Busy = 8;
     public const int UnsupportedFormat = 9;
     public const int OtherError = 10;
+    public const int AccessDenied = 11;
     public const int Cancelled = 130;
 
     /// <summary>The table printed at the end of every <c>--help</c>; docs/cli.md has the same one.</summary>
@@ -28,13 +29,15 @@ internal static class ExitCodes
           2   wrong passphrase
           3   integrity failure: data in the repository was modified, truncated, replaced or rolled back
           4   not configured: sync is not set up in this Ghostie home (run 'ghostie sync setup')
-          5   backend unavailable: the repository folder is missing, unreadable or holds no repository
+          5   backend unavailable: the repository folder, bucket, container or gists are missing, unreachable or
+              hold no repository
           6   completed with problems: something was skipped (for example a malformed memory file), or the
               memory file asked for is malformed; see stderr
           7   conflicts exist (only 'ghostie sync conflict list --exit-code')
           8   busy: another process is syncing this Ghostie home
           9   unsupported format: written by a newer version of Ghostie; upgrade
           10  any other error
+          11  access denied: the storage refused the credentials (wrong, expired or without the permissions needed)
           130 interrupted (Ctrl+C)
 
         Environment: GHOSTIE_HOME (default home, else ~/.ghostie), GHOSTIE_PASSPHRASE (the repository passphrase;
@@ -51,7 +54,8 @@ internal static class ExitCodes
         GhostieErrorCode.NotConfigured => NotConfigured,
 
         // A configured home whose folder holds no repository: the disk is not mounted, or the path is wrong.
-        GhostieErrorCode.RepositoryNotInitialized or GhostieErrorCode.BackendUnavailable => BackendUnavailable,
+        GhostieErrorCode.RepositoryNotInitialized or GhostieErrorCode.BackendUnavailable or GhostieErrorCode.StorageNotFound => BackendUnavailable,
+        GhostieErrorCode.AccessDenied => AccessDenied,
         GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound => Usage,
         GhostieErrorCode.MalformedLocalFile => CompletedWithProblems,
         GhostieErrorCode.Busy => Busy,

@@ -143,7 +143,7 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         var env = new Dictionary<string, string?> { ["AZURE_STORAGE_KEY"] = Servers.AzuriteKey };
         CliResult result = await RunAsync("laptop", env, "sync", "setup", "--backend", "azure", "--endpoint", _servers.Azurite.BaseUri + Servers.AzuriteAccount,
             "--account", Servers.AzuriteAccount, "--container", "does-not-exist", "--device", "laptop");
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(5, result.ExitCode);
         Assert.Contains("does-not-exist", result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain(Servers.AzuriteKey, result.StdErr + result.StdOut, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
@@ -160,6 +160,29 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         Assert.Contains("AWS_ACCESS_KEY_ID", result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain("Unexpected", result.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
+    }
+
+    [Fact]
+    public async Task S3_WrongSecret_ExitsElevenAsAccessDenied_WithoutTheSecret()
+    {
+        (await RunAsync("laptop", S3Environment(), S3Setup("laptop", "ghostie-denied", "--create-bucket"))).Expect(0);
+        // moto checks credentials only once authentication is switched on (/moto-api/reset-auth: "0" = from now on, "inf" = never).
+        using var http = new HttpClient { BaseAddress = _servers.Moto.BaseUri };
+        using (var on = await http.PostAsync("/moto-api/reset-auth", new StringContent("0")))
+        {
+            on.EnsureSuccessStatusCode();
+        }
+
+        try
+        {
+            CliResult result = await RunAsync("laptop", S3Environment("wrong-secret-Qx7"), "sync", "push");
+            Assert.Equal(11, result.ExitCode);
+            Assert.DoesNotContain("wrong-secret-Qx7", result.StdErr + result.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var off = await http.PostAsync("/moto-api/reset-auth", new StringContent("inf"));
+        }
     }
 
     [Theory]

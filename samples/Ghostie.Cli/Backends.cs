@@ -69,6 +69,20 @@ internal static class Backends
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(o.Endpoint))
+        {
+            if (!Uri.TryCreate(o.Endpoint.Trim(), UriKind.Absolute, out Uri? endpoint) || (endpoint.Scheme != Uri.UriSchemeHttps && endpoint.Scheme != Uri.UriSchemeHttp))
+            {
+                throw Usage($"--endpoint must be an absolute http:// or https:// URL, for example https://s3.eu-west-1.amazonaws.com.");
+            }
+
+            // A SAS URL or user:password@host pasted as the endpoint would put a credential into sync/config.json.
+            if (endpoint.Query.Length > 1 || endpoint.UserInfo.Length > 0)
+            {
+                throw Usage("--endpoint must not carry credentials (a query string such as a SAS token, or user:password@). Give the bare service URL and put the credential in its environment variable (for a SAS: AZURE_STORAGE_SAS_TOKEN).");
+            }
+        }
+
         switch (o.Backend)
         {
             case Folder:
@@ -130,13 +144,22 @@ internal static class Backends
     }
 
     /// <summary>
-    /// Builds the backend a configuration describes. During setup (<paramref name="setup"/> true) missing credentials
-    /// are asked for on the terminal and kept in the device credential store; later they must be found.
+    /// Builds the backend a configuration describes. During setup (<paramref name="prompted"/> not null) missing
+    /// credentials are asked for on the terminal and collected for the device credential store; later they must be found.
     /// </summary>
+    /// <param name="backend">The backend type.</param>
+    /// <param name="settings">Its non-secret settings.</param>
+    /// <param name="home">The Ghostie home.</param>
+    /// <param name="prompted">During setup: receives credentials typed at a prompt (name in the device store -> value),
+    /// to be stored with <see cref="SavePrompted"/> only once setup succeeded, so a mistyped credential is never kept.
+    /// Null outside setup: nothing is asked.</param>
+    /// <param name="createStore">Create the bucket or container if missing.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     public static async Task<IStorageBackend> CreateAsync(string backend, IReadOnlyDictionary<string, string> settings, GhostieHome home,
-        bool setup, bool createStore, CancellationToken cancellationToken)
+        Dictionary<string, string>? prompted, bool createStore, CancellationToken cancellationToken)
     {
         var secrets = new DeviceSecretStore(home.Root);
+        bool setup = prompted is not null;
         switch (backend)
         {
             case Folder:
@@ -152,18 +175,26 @@ internal static class Backends
                     ForcePathStyle = settings.GetValueOrDefault("path_style") == "true",
                     Profile = settings.GetValueOrDefault("profile"),
                 };
-                string? id = Credential(settings, "access_key_env", secrets, S3AccessKeySecret);
-                string? key = Credential(settings, "secret_key_env", secrets, S3SecretKeySecret);
+                // With a profile, the profile alone supplies the keys; otherwise the named variables, then the device store.
+                string? id = options.Profile is null ? Credential(settings, "access_key_env", secrets, S3AccessKeySecret) ?? prompted?.GetValueOrDefault(S3AccessKeySecret) : null;
+                string? key = options.Profile is null ? Credential(settings, "secret_key_env", secrets, S3SecretKeySecret) ?? prompted?.GetValueOrDefault(S3SecretKeySecret) : null;
                 if ((id is null || key is null) && options.Profile is null && setup && !Console.IsInputRedirected)
                 {
                     id = Prompt.Secret($"AWS access key id for bucket {options.Bucket} (or set {settings["access_key_env"]}):", echo: true);
                     key = Prompt.Secret($"AWS secret access key (or set {settings["secret_key_env"]}):");
-                    secrets.Set(S3AccessKeySecret, id);
-                    secrets.Set(S3SecretKeySecret, key);
+                    prompted![S3AccessKeySecret] = id;
+                    prompted[S3SecretKeySecret] = key;
                 }
 
                 options.AccessKeyId = id;
                 options.SecretAccessKey = key;
+                // Temporary credentials (SSO, assumed roles) come with a session token from the same environment.
+                if (id is not null && Environment.GetEnvironmentVariable(settings.GetValueOrDefault("access_key_env") ?? "") == id
+                    && Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") is { Length: > 0 } sessionToken)
+                {
+                    options.SessionToken = sessionToken;
+                }
+
                 if (createStore)
                 {
                     await CreateBucketAsync(options, settings["access_key_env"], settings["secret_key_env"], cancellationToken).ConfigureAwait(false);
@@ -182,13 +213,13 @@ internal static class Backends
                     Prefix = settings.GetValueOrDefault("prefix"),
                     CreateContainerIfMissing = createStore,
                 };
-                options.AccountKey = Credential(settings, "key_env", secrets, AzureKeySecret);
-                options.SasToken = options.AccountKey is null ? Credential(settings, "sas_env", secrets, AzureSasSecret) : null;
+                options.AccountKey = Credential(settings, "key_env", secrets, AzureKeySecret) ?? prompted?.GetValueOrDefault(AzureKeySecret);
+                options.SasToken = options.AccountKey is null ? Credential(settings, "sas_env", secrets, AzureSasSecret) ?? prompted?.GetValueOrDefault(AzureSasSecret) : null;
                 if (options.AccountKey is null && options.SasToken is null && setup && !Console.IsInputRedirected)
                 {
                     string entered = Prompt.Secret($"Azure storage account key or SAS token for container {options.Container} (or set {settings["key_env"]}):");
                     bool sas = entered.Contains("sig=", StringComparison.Ordinal);
-                    secrets.Set(sas ? AzureSasSecret : AzureKeySecret, entered);
+                    prompted![sas ? AzureSasSecret : AzureKeySecret] = entered;
                     if (sas)
                     {
                         options.SasToken = entered;
@@ -210,11 +241,12 @@ internal static class Backends
                     options.ApiBaseUri = new Uri(api);
                 }
 
-                options.Token = Credential(settings, "token_env", secrets, GistTokenSecret) ?? Environment.GetEnvironmentVariable("GITHUB_TOKEN");
+                options.Token = Credential(settings, "token_env", secrets, GistTokenSecret) ?? prompted?.GetValueOrDefault(GistTokenSecret)
+                    ?? (Environment.GetEnvironmentVariable("GITHUB_TOKEN") is { Length: > 0 } fallback ? fallback : null);
                 if (options.Token is null && setup && !Console.IsInputRedirected)
                 {
                     options.Token = Prompt.Secret($"GitHub token with the gist scope (or set {settings["token_env"]}):");
-                    secrets.Set(GistTokenSecret, options.Token);
+                    prompted![GistTokenSecret] = options.Token;
                 }
 
                 return new GitHubGistBackend(options);
@@ -223,6 +255,26 @@ internal static class Backends
             default:
                 throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
                     $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
+        }
+    }
+
+    /// <summary>A description of the storage for messages when no backend could be made yet (a bucket or container to be created).</summary>
+    public static string Describe(string backend, IReadOnlyDictionary<string, string> settings) => backend switch
+    {
+        S3 => $"S3 bucket '{settings.GetValueOrDefault("bucket")}'" + (settings.GetValueOrDefault("endpoint") is { } e ? $" at {e}" : ""),
+        Azure => $"Azure container '{settings.GetValueOrDefault("container")}'" + (settings.GetValueOrDefault("endpoint") is { } a ? $" at {a}" : ""),
+        Gist => $"GitHub gists tagged '{settings.GetValueOrDefault("tag")}'",
+        _ => settings.GetValueOrDefault("path") ?? backend,
+    };
+
+    /// <summary>Keeps the credentials typed during a setup that succeeded, encrypted on this device.</summary>
+    /// <param name="home">The Ghostie home.</param>
+    /// <param name="prompted">What <see cref="CreateAsync"/> collected.</param>
+    public static void SavePrompted(GhostieHome home, IReadOnlyDictionary<string, string> prompted)
+    {
+        if (prompted.Count > 0)
+        {
+            new DeviceSecretStore(home.Root).SetMany(prompted);
         }
     }
 
@@ -255,7 +307,7 @@ internal static class Backends
             }
         }
 
-        IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, setup: false, createStore: false, cancellationToken)
+        IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, prompted: null, createStore: false, cancellationToken)
             .ConfigureAwait(false);
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists
             ? Passphrase.FromEnvironment()
@@ -278,37 +330,63 @@ internal static class Backends
     private static async Task CreateBucketAsync(S3BackendOptions options, string accessKeyVariable, string secretKeyVariable, CancellationToken cancellationToken)
     {
         var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle };
+        string region = options.Region ?? "us-east-1";
         if (options.ServiceUrl is { } url)
         {
             config.ServiceURL = url;
-            config.AuthenticationRegion = options.Region ?? "us-east-1";
+            config.AuthenticationRegion = region;
         }
         else
         {
-            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region ?? "us-east-1");
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
         }
 
-        using AmazonS3Client client = options.AccessKeyId is { } id && options.SecretAccessKey is { } key
-            ? new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(id, key), config)
-            : new AmazonS3Client(config);
+        Amazon.Runtime.AWSCredentials? credentials = null;
+        if (options.Profile is { } profile)
+        {
+            if (!new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                    $"The AWS profile '{profile}' was not found in ~/.aws/credentials or ~/.aws/config. Create it (aws configure --profile {profile}) or leave out --profile.");
+            }
+        }
+        else if (options.AccessKeyId is { } id && options.SecretAccessKey is { } key)
+        {
+            credentials = options.SessionToken is { } token
+                ? new Amazon.Runtime.SessionAWSCredentials(id, key, token)
+                : new Amazon.Runtime.BasicAWSCredentials(id, key);
+        }
+
+        using AmazonS3Client client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        var request = new PutBucketRequest { BucketName = options.Bucket };
+        if (options.ServiceUrl is null && region != "us-east-1")
+        {
+            request.BucketRegionName = region;  // AWS refuses a bucket outside us-east-1 without its location constraint
+        }
+
         try
         {
-            await client.PutBucketAsync(new PutBucketRequest { BucketName = options.Bucket }, cancellationToken).ConfigureAwait(false);
+            await client.PutBucketAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou")
         {
         }
         catch (AmazonS3Exception e)
         {
-            throw new GhostieSyncException(e.StatusCode is System.Net.HttpStatusCode.Forbidden ? GhostieErrorCode.AccessDenied : GhostieErrorCode.BackendUnavailable,
+            throw new GhostieSyncException(
+                e.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.Unauthorized ? GhostieErrorCode.AccessDenied : GhostieErrorCode.BackendUnavailable,
                 $"Could not create the S3 bucket '{options.Bucket}': {e.ErrorCode} (HTTP {(int)e.StatusCode}). Create it yourself, or check the credentials' permissions.");
         }
-        catch (Amazon.Runtime.AmazonClientException)
+        catch (Exception e) when (e is Amazon.Runtime.AmazonClientException or HttpRequestException or IOException)
         {
             // Not a service answer: no credentials were found, or the endpoint could not be reached. The SDK's own text
             // lists every provider it tried; ours says what to set.
-            throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
-                $"Could not create the S3 bucket '{options.Bucket}': no AWS credentials were found, or the endpoint is unreachable. Set {accessKeyVariable} and {secretKeyVariable} (or use --profile), run setup on a terminal to be asked for them, and check --endpoint and --region.");
+            bool noCredentials = credentials is null && e is Amazon.Runtime.AmazonClientException && e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase);
+            throw noCredentials
+                ? new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                    $"Could not create the S3 bucket '{options.Bucket}': no AWS credentials were found. Set {accessKeyVariable} and {secretKeyVariable} (or use --profile), or run setup on a terminal to be asked for them.")
+                : new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"Could not create the S3 bucket '{options.Bucket}': the endpoint {options.ServiceUrl ?? region} could not be reached ({e.GetType().Name}). Check --endpoint, --region and the network.", isTransient: true);
         }
     }
 

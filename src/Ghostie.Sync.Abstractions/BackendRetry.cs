@@ -107,9 +107,18 @@ public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter,
     /// <param name="exception">The exception.</param>
     public static RetryVerdict FromHttpException(Exception exception) => exception switch
     {
+        // An exception that carries a status (EnsureSuccessStatusCode) is classified by it: a 401 is not a network error.
+        HttpRequestException { StatusCode: { } status } => FromStatus((int)status, $"HTTP {(int)status}"),
         HttpRequestException e => Transient(e.HttpRequestError == HttpRequestError.Unknown ? "network error" : $"network error ({e.HttpRequestError})"),
         IOException => Transient("connection reset"),
         _ => Permanent(exception.GetType().Name),
+    };
+
+    private static RetryVerdict FromStatus(int status, string reason) => status switch
+    {
+        429 => Throttled(null, reason),
+        408 or 500 or 502 or 503 or 504 => Transient(reason),
+        _ => Permanent(reason),
     };
 
     /// <summary>Reads a Retry-After header (delta seconds or HTTP date) as a delay.</summary>
@@ -194,6 +203,9 @@ public static class BackendRetry
                 }
                 catch (Exception e)
                 {
+                    // A cancelled request may surface as an I/O or HTTP error instead of a cancellation: the caller's
+                    // cancellation wins, and is never reported as an outage.
+                    cancellationToken.ThrowIfCancellationRequested();
                     failure = e;
                     verdict = classify(e);
                 }

@@ -54,6 +54,23 @@ public sealed class DeviceSecretStore
         WriteAll(all);
     }
 
+    /// <summary>Stores (or replaces) several secrets in one atomic write.</summary>
+    /// <param name="secrets">Setting name -> secret.</param>
+    /// <exception cref="GhostieSyncException">A file is damaged or readable by others.</exception>
+    public void SetMany(IReadOnlyDictionary<string, string> secrets)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        Dictionary<string, string> all = ReadAll();
+        foreach ((string name, string secret) in secrets)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            ArgumentException.ThrowIfNullOrEmpty(secret);
+            all[name] = secret;
+        }
+
+        WriteAll(all);
+    }
+
     /// <summary>The secret stored under <paramref name="name"/>, or null.</summary>
     /// <param name="name">The setting name.</param>
     /// <exception cref="GhostieSyncException">A file is damaged or readable by others.</exception>
@@ -210,7 +227,18 @@ public sealed class DeviceSecretStore
             stream.Flush(flushToDisk: true);
         }
 
-        File.Move(temp, _keyPath, overwrite: false);
+        try
+        {
+            File.Move(temp, _keyPath, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(_keyPath))
+        {
+            // Another process made the device key first: use theirs (ours was never used).
+            File.Delete(temp);
+            CryptographicOperations.ZeroMemory(key);
+            return ReadKey();
+        }
+
         return key;
     }
 

@@ -17,14 +17,29 @@ public sealed class CloudServersFixture : IAsyncLifetime
     {
         Task<ServerProcess> moto = Servers.StartMotoAsync();
         Task<ServerProcess> azurite = Servers.StartAzuriteAsync();
-        Moto = await moto;
-        Azurite = await azurite;
+        try
+        {
+            await Task.WhenAll(moto, azurite);
+        }
+        finally
+        {
+            // Whichever started is kept for DisposeAsync, even when the other failed.
+            Moto = moto.IsCompletedSuccessfully ? moto.Result : null!;
+            Azurite = azurite.IsCompletedSuccessfully ? azurite.Result : null!;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await Moto.DisposeAsync();
-        await Azurite.DisposeAsync();
+        if (Moto is not null)
+        {
+            await Moto.DisposeAsync();
+        }
+
+        if (Azurite is not null)
+        {
+            await Azurite.DisposeAsync();
+        }
     }
 }
 
@@ -39,8 +54,9 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
 
     public void Dispose() => _sandbox.Dispose();
 
-    private Task<CliResult> RunAsync(string device, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
-        GhostieCli.RunAsync(["--home", _sandbox.Home(device), .. args], _sandbox.Root, new Dictionary<string, string?>(environment)
+    private Task<CliResult> RunAsync(string device, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        var variables = new Dictionary<string, string?>
         {
             ["GHOSTIE_HOME"] = Path.Combine(_sandbox.Root, "default-home"),
             ["GHOSTIE_PASSPHRASE"] = Sandbox.Passphrase,
@@ -48,7 +64,14 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
             ["AWS_PROFILE"] = null,
             ["AWS_CONFIG_FILE"] = "/nonexistent",
             ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent",
-        });
+        };
+        foreach ((string name, string? value) in environment)
+        {
+            variables[name] = value;  // the test's own values win (null unsets)
+        }
+
+        return GhostieCli.RunAsync(["--home", _sandbox.Home(device), .. args], _sandbox.Root, variables);
+    }
 
     private static Dictionary<string, string?> S3Environment(string? secret = S3Secret) => new()
     {
@@ -183,6 +206,35 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         {
             using var off = await http.PostAsync("/moto-api/reset-auth", new StringContent("inf"));
         }
+    }
+
+    [Fact]
+    public async Task S3_CreateBucket_WithoutAPassphrase_CreatesNoBucket()
+    {
+        var env = S3Environment();
+        env["GHOSTIE_PASSPHRASE"] = null;
+        CliResult result = await RunAsync("laptop", env, S3Setup("laptop", "ghostie-nopass", "--create-bucket"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("GHOSTIE_PASSPHRASE", result.StdErr, StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = _servers.Moto.BaseUri };
+        string buckets = await http.GetStringAsync("/");
+        Assert.Contains("ListAllMyBucketsResult", buckets, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghostie-nopass", buckets, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://acct.blob.core.windows.net/?sv=2021-12-02&sig=SECRETSIG123")]
+    [InlineData("https://user:hunter2@minio.example.com")]
+    [InlineData("not a url")]
+    public async Task Setup_EndpointCarryingCredentialsOrMalformed_IsRefused_AndNothingIsWritten(string endpoint)
+    {
+        CliResult result = await RunAsync("laptop", new Dictionary<string, string?> { ["AZURE_STORAGE_KEY"] = Servers.AzuriteKey }, "sync", "setup", "--backend", "azure",
+            "--endpoint", endpoint, "--account", "acct", "--container", "ghostie", "--device", "laptop");
+        Assert.Equal(ExitCodesUsage, result.ExitCode);
+        Assert.Contains("--endpoint", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRETSIG123", result.StdErr + result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.StdErr + result.StdOut, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_sandbox.Home("laptop")) && File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
     }
 
     [Theory]

@@ -190,6 +190,32 @@ public sealed class BackendRetryTests
         new BackendRetryOptions().Validate();
     }
 
+    [Fact]
+    public void HttpRequestException_WithAStatus_IsClassifiedByTheStatus()
+    {
+        Assert.Equal(RetryKind.Permanent, RetryVerdict.FromHttpException(new HttpRequestException("x", null, HttpStatusCode.Unauthorized)).Kind);
+        Assert.Equal(RetryKind.Permanent, RetryVerdict.FromHttpException(new HttpRequestException("x", null, HttpStatusCode.NotFound)).Kind);
+        Assert.Equal(RetryKind.Transient, RetryVerdict.FromHttpException(new HttpRequestException("x", null, HttpStatusCode.BadGateway)).Kind);
+        Assert.Equal(RetryKind.Throttled, RetryVerdict.FromHttpException(new HttpRequestException("x", null, HttpStatusCode.TooManyRequests)).Kind);
+        Assert.Equal(RetryKind.Transient, RetryVerdict.FromHttpException(new HttpRequestException(HttpRequestError.ConnectionError, "refused")).Kind);
+    }
+
+    [Fact]
+    public async Task CallerCancellation_SurfacingAsAnIOException_IsACancellation_NotAnOutage()
+    {
+        var clock = new RecordingTimeProvider();
+        using var cts = new CancellationTokenSource();
+        int calls = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => BackendRetry.ExecuteAsync("op", async _ =>
+        {
+            calls++;
+            await cts.CancelAsync();
+            throw new IOException("connection closed while cancelling");
+        }, Classify, Options(clock), cts.Token));
+        Assert.Equal(1, calls);
+        Assert.Empty(clock.Waits);
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

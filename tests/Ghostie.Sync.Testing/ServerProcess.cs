@@ -130,9 +130,18 @@ public sealed class ServerProcess : IAsyncDisposable
             var process = new Process { StartInfo = info };
             process.OutputDataReceived += (_, e) => Append(output, e.Data);
             process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-            if (!process.Start())
+            try
             {
-                throw new InvalidOperationException($"Could not start {name} ({fileName}).");
+                if (!process.Start())
+                {
+                    throw new InvalidOperationException($"Could not start {name} ({fileName}).");
+                }
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                process.Dispose();
+                throw new InvalidOperationException(
+                    $"Test server '{name}' could not be started: '{fileName}' was not found or is not executable ({e.Message}). Run 'bash scripts/test.sh', which installs it.", e);
             }
 
             process.BeginOutputReadLine();
@@ -183,6 +192,14 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
+                // Another program may have taken the port between the probe and our server's bind: then our server
+                // exits with "address in use" while the connection reached the other program. Make sure ours lives.
+                await Task.Delay(150).ConfigureAwait(false);
+                if (_process.HasExited)
+                {
+                    throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} right after port {Port} answered (taken by another program?): {Output}");
+                }
+
                 return;
             }
             catch (SocketException)

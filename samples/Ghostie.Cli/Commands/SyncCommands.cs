@@ -84,16 +84,30 @@ internal static class SyncCommands
                 $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, or use another --home for device '{deviceId}'.");
         }
 
-        // For a folder, nothing is created before the passphrase is known: FileSystemBackend would create the folder.
+        // Nothing is created before the passphrase is known and confirmed: not the folder (FileSystemBackend would
+        // create it), not the bucket or container (--create), and no prompted credential is kept before setup succeeds.
         bool folder = options.Backend == Backends.Folder;
         string? folderPath = folder ? settings["path"] : null;
-        IStorageBackend? storage = folder && !Directory.Exists(folderPath)
-            ? null
-            : await Backends.CreateAsync(options.Backend, settings, home, setup: true, createStore: create, cancellationToken).ConfigureAwait(false);
+        var prompted = new Dictionary<string, string>(StringComparer.Ordinal);
+        IStorageBackend? storage = null;
         try
         {
-            string location = storage?.DisplayName ?? folderPath!;
-            bool joining = storage is not null && await Backends.HoldsRepositoryAsync(storage, cancellationToken).ConfigureAwait(false);
+            bool joining = false;
+            if (!(folder && !Directory.Exists(folderPath)))
+            {
+                try
+                {
+                    storage = await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: false, cancellationToken).ConfigureAwait(false);
+                    joining = await Backends.HoldsRepositoryAsync(storage, cancellationToken).ConfigureAwait(false);
+                }
+                catch (GhostieSyncException e) when (create && e.Code == GhostieErrorCode.StorageNotFound)
+                {
+                    (storage as IDisposable)?.Dispose();
+                    storage = null;  // created below, once the passphrase is settled
+                }
+            }
+
+            string location = storage?.DisplayName ?? folderPath ?? Backends.Describe(options.Backend, settings);
             if (existing is { RepositoryId.Length: > 0 } && !joining)
             {
                 // SetupAsync would create a repository there before noticing that this home belongs to another one.
@@ -102,7 +116,7 @@ internal static class SyncCommands
             }
 
             string passphrase = Passphrase.Require(newRepository: !joining, location);
-            storage ??= await Backends.CreateAsync(options.Backend, settings, home, setup: true, createStore: create, cancellationToken).ConfigureAwait(false);
+            storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, cancellationToken).ConfigureAwait(false);
             var configuration = new SyncConfiguration
             {
                 Backend = options.Backend,
@@ -112,6 +126,7 @@ internal static class SyncCommands
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
+            Backends.SavePrompted(home, prompted);
 
             string where = folderPath ?? storage.DisplayName;
             context.Report(new SetupDocument(home.Root, options.Backend, where, manager.DeviceId, manager.DeviceName, manager.Keys.RepositoryId, !joining),

@@ -249,6 +249,33 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
     }
 
     [Fact]
+    public async Task Gist_TwoHomes_SetupPushPull_Converge_ThroughTheProtocolDouble()
+    {
+        const string token = "ghp_e2eTokenValue0123456789abcdefABCDEF";
+        await using var github = new Ghostie.Sync.Backends.GitHubGist.Tests.GistDouble(token);
+        var env = new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = token, ["GITHUB_TOKEN"] = null };
+        string[] Setup(string device) =>
+            ["sync", "setup", "--backend", "gist", "--endpoint", github.BaseUri.ToString(), "--tag", "e2e", "--device", device, "--json"];
+
+        JsonElement laptop = (await RunAsync("laptop", env, Setup("laptop"))).Expect(0).Json();
+        Assert.True(laptop.GetProperty("created_repository").GetBoolean());
+        Assert.Equal("gist", laptop.GetProperty("backend").GetString());
+        JsonElement phone = (await RunAsync("phone", env, Setup("phone"))).Expect(0).Json();
+        Assert.False(phone.GetProperty("created_repository").GetBoolean());
+        (await RunAsync("laptop", env, "memory", "add", "Gists hold my memories")).Expect(0);
+        (await RunAsync("laptop", env, "sync", "push")).Expect(0);
+        JsonElement pull = (await RunAsync("phone", env, "sync", "pull", "--json")).Expect(0).Json();
+        Assert.Equal(1, pull.GetProperty("downloaded").GetInt32());
+        Assert.Contains("Gists hold my memories", (await RunAsync("phone", env, "memory", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+        AssertNoFileContains(token);
+
+        // A revoked token: the double answers 401, the CLI exits 11 without printing the token.
+        CliResult denied = await RunAsync("phone", new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = "ghp_revokedToken000000000000000000000000" }, "sync", "pull");
+        Assert.Equal(11, denied.ExitCode);
+        Assert.DoesNotContain("ghp_revoked", denied.StdErr + denied.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gist_WithoutAToken_NonInteractive_SaysWhichVariableToSet()
     {
         var env = new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = null, ["GITHUB_TOKEN"] = null };

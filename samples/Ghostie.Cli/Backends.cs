@@ -309,6 +309,7 @@ internal static class Backends
 
         IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, prompted: null, createStore: false, cancellationToken)
             .ConfigureAwait(false);
+        context.Own(storage);  // disposed when the command ends, also when opening fails below
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists
             ? Passphrase.FromEnvironment()
             : Passphrase.Require(newRepository: false, storage.DisplayName);

@@ -128,6 +128,10 @@ internal sealed class CliApplication
             {
                 return context.Fail(nameof(GhostieErrorCode.Unknown), ExitCodes.OtherError, $"Unexpected {ex.GetType().Name}: {ex.Message}");
             }
+            finally
+            {
+                context.DisposeOwned();
+            }
         });
     }
 

@@ -20,6 +20,28 @@ internal sealed class CliContext
         Error = error;
     }
 
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>Disposes <paramref name="resource"/> when the command ends, whatever the outcome (a backend's HTTP client).</summary>
+    public void Own(object? resource)
+    {
+        if (resource is IDisposable disposable)
+        {
+            _owned.Add(disposable);
+        }
+    }
+
+    /// <summary>Disposes what <see cref="Own"/> collected, newest first.</summary>
+    public void DisposeOwned()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+
+        _owned.Clear();
+    }
+
     /// <summary>The Ghostie home (<c>--home</c>, else <c>$GHOSTIE_HOME</c>, else <c>~/.ghostie</c>).</summary>
     public GhostieHome Home { get; }
 

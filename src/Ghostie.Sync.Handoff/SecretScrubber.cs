@@ -58,6 +58,7 @@ public sealed partial class SecretScrubber
             Rule("stripe-key", StripeKey(), "_live_", "_test_"),
             Rule("jwt", JsonWebToken(), "eyJ"),
             Rule("bearer-token", BearerToken(), "bearer"),
+            Rule("authorization-header", AuthorizationHeader(), "uthorization"),
             Rule("assigned-secret", Assignment(), "pass", "pwd", "secret", "token", "key", "credential") with { Decide = DecideAssignment },
         ];
         _anyTrigger = SearchValues.Create(_rules.SelectMany(r => TriggersOf(r.Kind)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
@@ -232,7 +233,8 @@ public sealed partial class SecretScrubber
     [GeneratedRegex(@"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\z)", RegexOptions.CultureInvariant)]
     private static partial Regex PrivateKey();
 
-    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/?#@'""<>]{1,256}:(?<secret>[^\s@/?#'""<>]{1,256})@", RegexOptions.CultureInvariant)]
+    // The user may be empty (redis://:pw@host); the password runs to the LAST '@' that is followed by a host.
+    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/?#@'""<>]{0,256}:(?<secret>[^\s/?#'""<>]{1,256})@(?=[A-Za-z0-9.\-\[\]_]+(?::\d{1,5})?(?:[/?#\s'""<>),;]|$))", RegexOptions.CultureInvariant)]
     private static partial Regex UrlPassword();
 
     [GeneratedRegex(@"\bsk-ant-[a-z0-9]{2,12}-[A-Za-z0-9_\-]{20,}", RegexOptions.CultureInvariant)]
@@ -262,10 +264,16 @@ public sealed partial class SecretScrubber
     [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", RegexOptions.CultureInvariant)]
     private static partial Regex JsonWebToken();
 
+    // Authorization / Proxy-Authorization headers of any scheme (Basic, token, Digest, ...): the credential after the scheme.
+    [GeneratedRegex(@"\b(?:[Pp]roxy-)?[Aa]uthorization[""']?\s*[:=]\s*[""']?(?:(?:[Bb]asic|[Tt]oken|[Dd]igest|[Nn]egotiate|NTLM|[Bb]earer)\s+)?(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/=:]{8,})", RegexOptions.CultureInvariant)]
+    private static partial Regex AuthorizationHeader();
+
     [GeneratedRegex(@"\b[Bb]earer\s+(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/]{16,}=*)", RegexOptions.CultureInvariant)]
     private static partial Regex BearerToken();
 
-    [GeneratedRegex(@"(?<key>(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*)\\?[""']?\s*[:=]\s*\\?[""']?(?<secret>[^\s""'\\,;(){}\[\]<>`]{4,})",
+    // A quoted value is taken whole, spaces and punctuation included ("correct horse battery staple"); an unquoted
+    // one runs to the first space or delimiter.
+    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*)\\?[""']?\s*[:=]\s*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|\\?[""']?(?<secret>[^\s""'\\,;(){}\[\]<>`]{4,}))",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Assignment();
 }

@@ -70,6 +70,23 @@ public sealed class SecretScrubberTests
         Assert.Equal(0, report.Total);
     }
 
+    [Theory]
+    [InlineData("{\"password\": \"correct horse battery staple\"}", "horse battery")]
+    [InlineData("DB_PASSWORD=\"p@ss w0rd\"", "w0rd")]
+    [InlineData("{\"password\": \"p4ss,word\"}", ",word")]
+    [InlineData("passphrase = 'tea at noon, always'", "at noon")]
+    [InlineData("https://alice:p@ss:w0rd@db.example.com/app", "ss:w0rd")]
+    [InlineData("redis://:mypassword123@localhost:6379", "mypassword123")]
+    [InlineData("Authorization: Basic dXNlcjpodW50ZXIyaHVudGVyMg==", "dXNlcjpodW50ZXIy")]
+    [InlineData("curl -H 'Authorization: token 0123456789abcdef0123456789abcdef'", "0123456789abcdef")]
+    public void Scrub_QuotedPasswords_UrlPasswordsAndAuthorizationHeaders_LeaveNoPart(string text, string fragment)
+    {
+        var report = new ScrubReport();
+        string scrubbed = SecretScrubber.Default.Scrub(text, report);
+        Assert.DoesNotContain(fragment, scrubbed, StringComparison.Ordinal);
+        Assert.True(report.Total >= 1, scrubbed);
+    }
+
     [Fact]
     public void Scrub_TruncatedPemBlock_RemovedToTheEnd()
     {

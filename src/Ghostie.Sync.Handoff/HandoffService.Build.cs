@@ -66,7 +66,7 @@ public sealed partial class HandoffService
             },
             Context = context,
             Agents = agents,
-            Embeddings = SelectEmbeddings(request.Embeddings),
+            Embeddings = SelectEmbeddings(request.Embeddings, report),
             Reconstruction = new ReconstructionInstructions
             {
                 ContextPriorities = ContextSections.Default,
@@ -84,7 +84,7 @@ public sealed partial class HandoffService
         };
     }
 
-    private EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates)
+    private EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates, ScrubReport report)
     {
         if (candidates is null)
         {
@@ -109,7 +109,13 @@ public sealed partial class HandoffService
             double similarity = TensorPrimitives.CosineSimilarity(candidate.Vector, candidates.Reference);
             if (similarity >= _options.SimilarityThreshold)
             {
-                kept.Add(candidate with { Similarity = Math.Round(similarity, 6) });
+                // An embedding's text is a piece of the conversation: it leaves the device only scrubbed, like the rest.
+                kept.Add(candidate with
+                {
+                    Similarity = Math.Round(similarity, 6),
+                    Text = candidate.Text is null ? null : _scrubber.Scrub(candidate.Text, report),
+                    Source = _scrubber.Scrub(candidate.Source, report),
+                });
             }
         }
 

@@ -200,4 +200,30 @@ public sealed class RepositoryTests
         Assert.Single((await phone.ListPendingAsync()).Pending);
         await Assert.ThrowsAsync<IntegrityException>(() => phone.FetchAsync(created.PackageId));
     }
+
+    [Fact]
+    public async Task EmbeddingTexts_AreScrubbed_BeforeTheyLeaveTheDevice()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffService laptop = repository.Device("laptop"), phone = repository.Device("phone");
+        float[] reference = [1, 0, 0, 0];
+        string key = "sk-ant-api03-" + new string('Q', 30) + "7xY";
+        var candidates = new[]
+        {
+            new EmbeddingEntry { Id = "near", Vector = [1, 0.01f, 0, 0], Text = "deploy with " + key, Source = "msg 3 " + key },
+        };
+        HandoffCreateResult created = await laptop.CreateAsync(new HandoffRequest
+        {
+            Transcript = Fixtures.SmallTranscript(),
+            TargetDeviceId = "phone",
+            Embeddings = new EmbeddingCandidates { Model = "m", Reference = reference, Candidates = candidates },
+        });
+
+        HandoffPackage package = await phone.FetchAsync(created.PackageId);
+        EmbeddingEntry entry = Assert.Single(package.Embeddings!.Entries);
+        Assert.DoesNotContain(key, entry.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, entry.Source, StringComparison.Ordinal);
+        Assert.Contains("deploy with", entry.Text, StringComparison.Ordinal);
+        Assert.True(created.Scrubbing.SecretsRemoved >= 2);
+    }
 }

@@ -382,6 +382,30 @@ public sealed partial class LocalVectorCollection
         }
 
         CheckLinks(level0.AsSpan(0, count * stride0), 2 * m, count, what, -1);
+
+        // The walk a search makes must stay inside the arrays: the entry point sits on the top level, and a link on
+        // level L leads to a node that has level L (a hostile file could otherwise send it to a node without lists).
+        if ((count == 0) != (entry == -1) || (entry >= 0 && levels[entry] != maxLevel))
+        {
+            throw Damaged(what, "the graph's entry point is not a node of its top level");
+        }
+
+        for (int node = 0; node < count; node++)
+        {
+            for (int level = 1; level <= levels[node]; level++)
+            {
+                int start = (level - 1) * (m + 1);
+                int links = upper[node][start];
+                for (int i = 1; i <= links; i++)
+                {
+                    if (levels[upper[node][start + i]] < level)
+                    {
+                        throw Damaged(what, $"graph node {node} links on level {level} to a node below it");
+                    }
+                }
+            }
+        }
+
         return HnswGraph.Restore(rows, m, efConstruction, seed, count, entry, maxLevel, levels, level0, upper);
     }
 

@@ -333,6 +333,7 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
                 _data[old] = data;
                 _stamps[old] = stamp;
                 _origins[old] = origin;
+                _lastStamp = Math.Max(_lastStamp, stamp);  // a later local write must stamp above a merged one
                 IsDirty = true;
                 return;
             }

@@ -105,6 +105,13 @@ public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
                     var existing = new EmbeddingModelInfo(reader.GetString(1), reader.GetInt32(2));
                     string existingTable = reader.GetString(0);
                     string existingDistance = reader.GetString(3);
+                    if (!PgVectorOptions.IsIdentifier(existingTable, 63))
+                    {
+                        // The name goes into SQL text (identifiers cannot be parameters): never trust the metadata row blindly.
+                        throw new GhostieSyncException(GhostieErrorCode.IntegrityFailure,
+                            $"pgvector collection '{name}' names an invalid table in {MetadataTable}; the metadata was altered. Fix or delete that row.");
+                    }
+
                     existing.EnsureSameAs(model, name);
                     if (!string.Equals(existingDistance, distance, StringComparison.Ordinal))
                     {

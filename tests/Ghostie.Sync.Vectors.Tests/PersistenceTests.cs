@@ -124,6 +124,36 @@ public sealed class PersistenceTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "notes.gvx")));
     }
 
+    [Theory]
+    [InlineData(1)]   // max level raised above the entry point's level
+    [InlineData(-1)]  // entry point removed from a non-empty graph
+    public async Task Load_HostileGraphHeader_WithAValidChecksum_IsAnIntegrityFailure(int change)
+    {
+        string path = await SaveSampleAsync();
+        byte[] bytes = await File.ReadAllBytesAsync(path);
+        // The graph header: M = 16, efConstruction = 200, seed = 100, entry, max level (i32, little-endian).
+        byte[] header = [16, 0, 0, 0, 200, 0, 0, 0, 100, 0, 0, 0];
+        int at = bytes.AsSpan().IndexOf(header);
+        Assert.True(at > 0, "graph header not found");
+        if (change > 0)
+        {
+            int maxLevel = BitConverter.ToInt32(bytes, at + 16);
+            BitConverter.TryWriteBytes(bytes.AsSpan(at + 16), maxLevel + change);
+        }
+        else
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(at + 12), -1);
+        }
+
+        // A deliberate forgery, not damage: the checksum is recomputed so only the structure checks can catch it.
+        System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32), bytes.AsSpan(bytes.Length - 32));
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var error = await Assert.ThrowsAsync<GhostieSyncException>(() => LocalVectorCollection.LoadAsync(path));
+        Assert.Equal(GhostieErrorCode.IntegrityFailure, error.Code);
+        Assert.DoesNotContain("checksum", error.Message, StringComparison.Ordinal);
+    }
+
     private async Task<string> SaveSampleAsync()
     {
         var options = new LocalVectorStoreOptions { IndexKind = LocalIndexKind.Hnsw };

@@ -176,7 +176,9 @@ internal static class HandoffCommands
         DeviceProfile profile = DeviceProfile.FromName(profileName);
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
         using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
-        var options = new HandoffResumeOptions { WorkspaceRoot = workspace is null ? null : Path.GetFullPath(workspace), KeepPackage = keep || offline };
+        // The package is deleted only after the rebuilt context has been written out (and the offline copy saved):
+        // a crash, a broken pipe or Ctrl+C before that leaves it in the repository, to be resumed again.
+        var options = new HandoffResumeOptions { WorkspaceRoot = workspace is null ? null : Path.GetFullPath(workspace), KeepPackage = true };
         RebuiltConversation rebuilt = await service.ResumeAsync(id, profile, options, cancellationToken).ConfigureAwait(false);
         string? offlinePath = null;
         if (offline)
@@ -185,13 +187,28 @@ internal static class HandoffCommands
             HandoffPackage package = await service.FetchAsync(id, cancellationToken).ConfigureAwait(false);
             new OfflineStore(context.Home).Save(OfflinePackage.From(package, TimeProvider.System.GetUtcNow()));
             offlinePath = Path.Combine(context.Home.Root, "handoff", "offline", id + ".json");
-            if (!keep)
-            {
-                await service.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
-            }
         }
 
         bool consumed = !keep;
+        int written = WriteResume(context, rebuilt, profile, consumed, offlinePath);
+        if (consumed)
+        {
+            try
+            {
+                await service.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (GhostieSyncException e)
+            {
+                context.Error.WriteLine($"ghostie: the context was written, but package {id} could not be deleted from the repository ({e.Message}); it stays pending until 'ghostie handoff resume' runs again or it expires.");
+                return ExitCodes.CompletedWithProblems;
+            }
+        }
+
+        return written;
+    }
+
+    private static int WriteResume(CliContext context, RebuiltConversation rebuilt, DeviceProfile profile, bool consumed, string? offlinePath)
+    {
         if (context.Json)
         {
             context.Document(new HandoffResumeDocument(rebuilt.PackageId, rebuilt.Conversation.Id, rebuilt.Conversation.Title, profile.Name,
@@ -217,6 +234,7 @@ internal static class HandoffCommands
             $"{(rebuilt.DeferredAgents.Count > 0 ? $", {rebuilt.DeferredAgents.Count} deferred" : "")}, {rebuilt.VectorCache.Count} vector(s) cached, " +
             $"{rebuilt.EstimatedMemoryBytes / 1_000_000.0:0.#}/{profile.MemoryBudgetMegabytes} MB; package {(consumed ? "consumed (deleted from the repository)" : "kept")}." +
             (offlinePath is null ? "" : $" Offline copy: {offlinePath}."));
+        context.Out.Flush();
         return ExitCodes.Success;
     }
 

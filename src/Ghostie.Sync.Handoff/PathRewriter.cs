@@ -50,6 +50,13 @@ public sealed class PathRewriter
     {
         ArgumentNullException.ThrowIfNull(path);
         string normalized = Normalize(path);
+        if (Escapes(normalized))
+        {
+            // The sender controls these paths: "../../.ssh/id_rsa" or "<root>/../other" must never be joined onto a
+            // folder of this device as if it were inside it. Left as written, and reported as not mapped.
+            return (path, false);
+        }
+
         foreach ((string from, string to) in _mappings)
         {
             if (TryStrip(normalized, from, out string rest))
@@ -77,6 +84,10 @@ public sealed class PathRewriter
 
         return (path, false);
     }
+
+    /// <summary>Whether the path has a ".." segment: such a path is never rewritten, since joined onto a folder of this
+    /// device it could point outside it (rare in transcripts; the path is kept as written).</summary>
+    private static bool Escapes(string path) => path.Split('/').Contains("..", StringComparer.Ordinal);
 
     private string Normalize(string path) => _sourceWindows || path.Contains('\\', StringComparison.Ordinal) ? path.Replace('\\', '/') : path;
 

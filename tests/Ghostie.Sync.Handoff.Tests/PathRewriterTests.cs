@@ -13,6 +13,8 @@ public sealed class PathRewriterTests
     [InlineData("./docs/offline.md", "/Users/alice/work/app/docs/offline.md", true)]
     [InlineData("/etc/hosts", "/etc/hosts", false)]
     [InlineData("/home/alice/src/application/x.cs", "/Users/alice/src/application/x.cs", true)] // a sibling folder is not under the project
+    [InlineData("../../.ssh/id_rsa", "../../.ssh/id_rsa", false)]                                  // never joined onto the workspace
+    [InlineData("/home/alice/src/app/../other/x.cs", "/home/alice/src/app/../other/x.cs", false)]  // climbs out of the project
     public void LinuxToMac_WithWorkspace(string from, string expected, bool mapped)
     {
         var rewriter = new PathRewriter(Linux, new HandoffResumeOptions { WorkspaceRoot = "/Users/alice/work/app", HomeDirectory = "/Users/alice", PathStyle = "posix" });

@@ -117,7 +117,7 @@ public sealed class PgVectorCollection : IVectorCollection
 
     /// <summary>The records closest to <paramref name="query"/>, best first: <c>ORDER BY embedding &lt;=&gt; @query LIMIT @top</c>
     /// (or <c>&lt;#&gt;</c>), with the filter as jsonb containment. With an HNSW index PostgreSQL may answer
-    /// approximately, and a selective filter may leave fewer than Top results (pgvector filters after the index scan).</summary>
+    /// approximately: the scan is widened to hnsw.ef_search = max(40, Top), 4 x Top with a filter (at most 1,000), and a very selective filter may still leave fewer than Top results (pgvector filters after the index scan).</summary>
     /// <param name="query">The query vector.</param>
     /// <param name="options">Top, threshold, filter, whether to return vectors.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
@@ -143,9 +143,18 @@ public sealed class PgVectorCollection : IVectorCollection
             + (filtered ? " WHERE data @> @filter::jsonb" : "")
             + $" ORDER BY embedding {_operator} @query::vector LIMIT @top";
         string queryText = VectorText.Format(query.Span, _distance == PgVectorDistance.InnerProduct);
+        // An HNSW index scan yields at most hnsw.ef_search rows (default 40), before any filter: widen it for this
+        // query (pgvector's ceiling is 1,000), inside a transaction so the setting ends with it.
+        int efSearch = Math.Clamp(filtered ? options.Top * 4 : options.Top, 40, 1000);
         return _store.RunAsync($"Searching pgvector collection '{Name}'", async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand(sql, connection);
+            await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (var set = new NpgsqlCommand($"SET LOCAL hnsw.ef_search = {efSearch.ToString(System.Globalization.CultureInfo.InvariantCulture)}", connection, transaction))
+            {
+                await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
             command.Parameters.AddWithValue("query", queryText);
             command.Parameters.AddWithValue("top", options.Top);
             if (filtered)
@@ -170,6 +179,8 @@ public sealed class PgVectorCollection : IVectorCollection
                 results.Add(new VectorSearchResult(new VectorRecord(key, vector, data), score));
             }
 
+            await reader.DisposeAsync().ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
             return results;
         }, cancellationToken);
     }

@@ -45,6 +45,21 @@ public sealed class PgVectorCollectionTests(PgliteFixture pglite)
         Assert.Equal(1, await collection.CountAsync());
     }
 
+    [Fact]
+    public async Task Search_TopAboveFortyWithTheHnswIndex_ReturnsTopResults()
+    {
+        // pgvector's HNSW scan stops at hnsw.ef_search rows (default 40) unless the query widens it.
+        await using PgVectorStore store = pglite.CreateStore(o => { o.CreateHnswIndex = true; o.BatchSize = 64; });
+        IVectorCollection collection = await store.GetOrCreateCollectionAsync(UniqueName("wide"), Model);
+        List<VectorRecord> records = BruteForce.Clustered(5000, Model.Dimensions, seed: 9);
+        await collection.UpsertAsync(records);
+
+        var results = await collection.SearchAsync(records[0].Vector, new VectorSearchOptions { Top = 120 }).ToListAsync();
+
+        Assert.Equal(120, results.Count);
+        Assert.Equal(120, results.Select(r => r.Record.Key).Distinct(StringComparer.Ordinal).Count());
+    }
+
     [Theory]
     [InlineData(PgVectorDistance.Cosine)]
     [InlineData(PgVectorDistance.InnerProduct)]

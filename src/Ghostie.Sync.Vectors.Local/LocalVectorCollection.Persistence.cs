@@ -225,11 +225,22 @@ public sealed partial class LocalVectorCollection
 
         string name = ReadString(r, length);
         string modelName = ReadString(r, length);
-        var model = new EmbeddingModelInfo(modelName, dim);
-        var collection = new LocalVectorCollection(name, model, options, quantized ? VectorQuantization.Int8 : VectorQuantization.None, count)
+        EmbeddingModelInfo model;
+        LocalVectorCollection collection;
+        try
         {
-            _lastStamp = lastStamp,
-        };
+            model = new EmbeddingModelInfo(modelName, dim);
+            collection = new LocalVectorCollection(name, model, options, quantized ? VectorQuantization.Int8 : VectorQuantization.None, count)
+            {
+                _lastStamp = lastStamp,
+            };
+        }
+        catch (Exception e) when (e is GhostieSyncException { Code: GhostieErrorCode.InvalidArgument } or ArgumentException)
+        {
+            // What the file says is not a valid collection name or model id: the file is damaged, not the caller's input.
+            throw Damaged(what, "invalid collection name or model id", e);
+        }
+
         collection._graph = null;
         int originCount = r.ReadInt32();
         if (originCount < 0 || originCount > length)

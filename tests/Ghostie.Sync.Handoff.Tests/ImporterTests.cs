@@ -96,6 +96,18 @@ public sealed class ImporterTests
     }
 
     [Theory]
+    [InlineData("99999999999999999")]
+    [InlineData("-99999999999999999")]
+    public async Task Chat_TimestampOutsideTheCalendar_IsIgnored_NotACrash(string timestamp)
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "chat.json");
+        await File.WriteAllTextAsync(path, "[{\"role\":\"user\",\"content\":\"hi\",\"timestamp\":" + timestamp + "},{\"role\":\"assistant\",\"content\":\"hello\"}]");
+        ConversationTranscript t = await TranscriptImporter.ImportFileAsync(path);
+        Assert.Equal(2, t.Messages.Count);
+    }
+
+    [Theory]
     [InlineData("chat.json", "{\"messages\": 3}", "neither an array")]
     [InlineData("chat.json", "[{\"content\":\"no role\"}]", "message 1 is not an object with a string \"role\"")]
     [InlineData("chat.json", "[{\"role\":\"user\",\"content\":42}]", "neither a string nor an array")]

@@ -97,8 +97,16 @@ public static class TranscriptImporter
 
             if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long seconds))
             {
-                // Unix seconds, or milliseconds when the value is too large to be seconds.
-                return seconds > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(seconds) : DateTimeOffset.FromUnixTimeSeconds(seconds);
+                // Unix seconds, or milliseconds when the value is too large to be seconds; a value outside the calendar
+                // (a hostile or broken transcript) is treated as missing rather than aborting the import.
+                const long maxSeconds = 253_402_300_799;     // 9999-12-31T23:59:59Z
+                const long minSeconds = -62_135_596_800;     // 0001-01-01T00:00:00Z
+                if (seconds > 100_000_000_000)
+                {
+                    return seconds <= maxSeconds * 1000 ? DateTimeOffset.FromUnixTimeMilliseconds(seconds) : null;
+                }
+
+                return seconds >= minSeconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
             }
         }
 

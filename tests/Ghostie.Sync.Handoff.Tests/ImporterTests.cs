@@ -96,6 +96,21 @@ public sealed class ImporterTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ClaudeCode_FirstLineLongerThan4KiB_OrNoFinalNewline_IsStillDetected(bool trailingNewline)
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "session.jsonl");
+        string longPrompt = new string('x', 10_000);
+        string line = "{\"type\":\"user\",\"uuid\":\"u1\",\"sessionId\":\"s1\",\"timestamp\":\"2026-11-21T08:00:00Z\",\"message\":{\"role\":\"user\",\"content\":\"" + longPrompt + "\"}}";
+        await File.WriteAllTextAsync(path, line + (trailingNewline ? "\n" : ""));
+        ConversationTranscript t = await TranscriptImporter.ImportFileAsync(path);
+        Assert.Single(t.Messages);
+        Assert.Contains(longPrompt, t.Messages[0].Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("99999999999999999")]
     [InlineData("-99999999999999999")]
     public async Task Chat_TimestampOutsideTheCalendar_IsIgnored_NotACrash(string timestamp)

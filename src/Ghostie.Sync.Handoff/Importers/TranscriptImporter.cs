@@ -49,12 +49,20 @@ public static class TranscriptImporter
         }
     }
 
-    /// <summary>Tells the format from the first significant character: '[' is chat; '{' is chat when the object has a "messages" array, else Claude Code.</summary>
+    /// <summary>Tells the format from the first non-blank line: '[' is chat; a line that is a whole JSON object without a
+    /// "messages" array is a Claude Code JSONL event (whatever its length, with or without a newline after it); any
+    /// other '{' is a chat export wrapped in an object.</summary>
     private static async Task<TranscriptFormat> DetectAsync(Stream stream, string source, CancellationToken cancellationToken)
     {
-        byte[] head = new byte[4096];
-        int read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        string text = Encoding.UTF8.GetString(head, 0, read).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 4096, leaveOpen: true);
+        string? line;
+        do
+        {
+            line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        while (line is not null && line.Trim().Length == 0);
+
+        string text = (line ?? "").TrimStart('\uFEFF', ' ', '\t');
         if (text.StartsWith('['))
         {
             return TranscriptFormat.ChatJson;
@@ -62,10 +70,7 @@ public static class TranscriptImporter
 
         if (text.StartsWith('{'))
         {
-            // A chat export wrapped in an object has "messages" among its first properties; a JSONL line is complete on its own.
-            int newline = text.IndexOf('\n', StringComparison.Ordinal);
-            string firstLine = newline < 0 ? text : text[..newline];
-            return newline > 0 && IsCompleteObject(firstLine) ? TranscriptFormat.ClaudeCode : TranscriptFormat.ChatJson;
+            return IsCompleteObject(text) ? TranscriptFormat.ClaudeCode : TranscriptFormat.ChatJson;
         }
 
         throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,

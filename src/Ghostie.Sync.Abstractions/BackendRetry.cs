@@ -92,14 +92,7 @@ public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter,
         ArgumentNullException.ThrowIfNull(response);
         int status = (int)response.StatusCode;
         string reason = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
-        TimeSpan? hint = ReadRetryAfter(response.Headers.RetryAfter, timeProvider ?? TimeProvider.System);
-        return status switch
-        {
-            429 => Throttled(hint, reason),
-            503 when hint is not null => Throttled(hint, reason),
-            408 or 500 or 502 or 503 or 504 => Transient(reason),
-            _ => Permanent(reason),
-        };
+        return FromStatus(status, reason, ReadRetryAfter(response.Headers.RetryAfter, timeProvider ?? TimeProvider.System));
     }
 
     /// <summary>Classifies an exception thrown by <see cref="HttpClient"/>: connection failures, resets and I/O
@@ -108,15 +101,16 @@ public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter,
     public static RetryVerdict FromHttpException(Exception exception) => exception switch
     {
         // An exception that carries a status (EnsureSuccessStatusCode) is classified by it: a 401 is not a network error.
-        HttpRequestException { StatusCode: { } status } => FromStatus((int)status, $"HTTP {(int)status}"),
+        HttpRequestException { StatusCode: { } status } => FromStatus((int)status, $"HTTP {(int)status}", null),
         HttpRequestException e => Transient(e.HttpRequestError == HttpRequestError.Unknown ? "network error" : $"network error ({e.HttpRequestError})"),
         IOException => Transient("connection reset"),
         _ => Permanent(exception.GetType().Name),
     };
 
-    private static RetryVerdict FromStatus(int status, string reason) => status switch
+    private static RetryVerdict FromStatus(int status, string reason, TimeSpan? hint) => status switch
     {
-        429 => Throttled(null, reason),
+        429 => Throttled(hint, reason),
+        503 when hint is not null => Throttled(hint, reason),
         408 or 500 or 502 or 503 or 504 => Transient(reason),
         _ => Permanent(reason),
     };

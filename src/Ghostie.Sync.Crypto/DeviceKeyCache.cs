@@ -148,21 +148,8 @@ public sealed class DeviceKeyCache
         return true;
     }
 
-    private void CheckPermissions()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        UnixFileMode mode = File.GetUnixFileMode(FilePath);
-        UnixFileMode tooOpen = mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        if (tooOpen != 0)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InsecurePermissions,
-                $"The device key cache '{FilePath}' is accessible to other users (mode {Convert.ToString((int)mode, 8)}). Run 'chmod 600 {FilePath}' if this device is safe, or forget the device and unlock again with the passphrase.");
-        }
-    }
+    private void CheckPermissions() =>
+        OwnerOnlyFile.EnsureNotShared(FilePath, $"The device key cache '{FilePath}'", "forget the device and unlock again with the passphrase");
 
     private GhostieSyncException Damaged(string reason) =>
         new(GhostieErrorCode.IntegrityFailure,

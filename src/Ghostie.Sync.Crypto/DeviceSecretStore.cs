@@ -242,20 +242,8 @@ public sealed class DeviceSecretStore
         return key;
     }
 
-    private static void CheckPermissions(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        UnixFileMode mode = File.GetUnixFileMode(path);
-        if ((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute)) != 0)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InsecurePermissions,
-                $"'{path}' is accessible to other users (mode {Convert.ToString((int)mode, 8)}). Run 'chmod 600 {path}' if this device is safe, or remove it and enter the credentials again.");
-        }
-    }
+    private static void CheckPermissions(string path) =>
+        OwnerOnlyFile.EnsureNotShared(path, $"'{path}'", "remove it and enter the credentials again");
 
     private static GhostieSyncException Damaged(string path, string reason) =>
         new(GhostieErrorCode.IntegrityFailure, $"The device credentials file '{path}' is damaged: {reason}. Remove it and enter the credentials again (ghostie sync setup).");

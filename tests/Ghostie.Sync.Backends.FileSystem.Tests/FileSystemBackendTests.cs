@@ -1,3 +1,4 @@
+using Ghostie.Sync.Testing;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,19 +20,6 @@ public sealed class FileSystemBackendTests : IDisposable
 
     private FileSystemBackend Backend() => new(Path.Combine(_root, "repo"));
 
-    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
-    {
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
-
     [Fact]
     public async Task RoundTrip_Empty_Missing_Overwrite_DeleteTwice()
     {
@@ -40,13 +28,13 @@ public sealed class FileSystemBackendTests : IDisposable
 
         await backend.PutAsync("p/abc/one", new MemoryStream(binary));
         await backend.PutAsync("empty", new MemoryStream());
-        Assert.Equal(binary, await ReadAsync(backend, "p/abc/one"));
-        Assert.Empty((await ReadAsync(backend, "empty"))!);
-        Assert.Null(await ReadAsync(backend, "p/abc/missing"));
-        Assert.Null(await ReadAsync(backend, "nowhere/at/all"));
+        Assert.Equal(binary, await StorageReads.ReadAllAsync(backend, "p/abc/one"));
+        Assert.Empty((await StorageReads.ReadAllAsync(backend, "empty"))!);
+        Assert.Null(await StorageReads.ReadAllAsync(backend, "p/abc/missing"));
+        Assert.Null(await StorageReads.ReadAllAsync(backend, "nowhere/at/all"));
 
         await backend.PutAsync("p/abc/one", new MemoryStream([7]));
-        Assert.Equal(new byte[] { 7 }, await ReadAsync(backend, "p/abc/one"));
+        Assert.Equal(new byte[] { 7 }, await StorageReads.ReadAllAsync(backend, "p/abc/one"));
         Assert.True(await backend.DeleteAsync("p/abc/one"));
         Assert.False(await backend.DeleteAsync("p/abc/one"));
         Assert.False(await backend.DeleteAsync("x/y/z"));
@@ -118,7 +106,7 @@ public sealed class FileSystemBackendTests : IDisposable
 
         Assert.True(await backend.TryCreateAsync("h/d/1", new MemoryStream([1])));
         Assert.False(await backend.TryCreateAsync("h/d/1", new MemoryStream([2])));
-        Assert.Equal(new byte[] { 1 }, await ReadAsync(backend, "h/d/1"));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(backend, "h/d/1"));
     }
 
     [Fact]

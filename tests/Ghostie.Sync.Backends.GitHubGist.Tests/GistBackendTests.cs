@@ -21,30 +21,6 @@ public sealed partial class GistBackendTests : IAsyncLifetime
 
     private static MemoryStream Bytes(byte[] data) => new(data, writable: false);
 
-    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
-    {
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
-
-    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
-    {
-        var names = new List<string>();
-        await foreach (string name in backend.ListAsync(prefix))
-        {
-            names.Add(name);
-        }
-
-        return names;
-    }
-
     [Fact]
     public async Task ContentOverOneMegabyte_IsTruncatedByTheApi_AndReadInFullThroughRawUrl()
     {
@@ -66,7 +42,7 @@ public sealed partial class GistBackendTests : IAsyncLifetime
 
         // ...and the backend still reads every byte (through raw_url).
         int rawBefore = _server.RawRequests;
-        Assert.Equal(data, await ReadAsync(backend, "t/big"));
+        Assert.Equal(data, await StorageReads.ReadAllAsync(backend, "t/big"));
         Assert.Equal(rawBefore + 1, _server.RawRequests);
     }
 
@@ -84,12 +60,12 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         Assert.Equal(2, gists.Count);
         Assert.All(gists, g => Assert.InRange(g.Files.Count, 2, 250));
         Assert.All(gists, g => Assert.False(g.Public));
-        Assert.Equal(names, await ListAsync(backend, "m/"));
-        Assert.Equal(Encoding.ASCII.GetBytes("m/0319"), await ReadAsync(backend, "m/0319"));
+        Assert.Equal(names, await StorageReads.ListAllAsync(backend, "m/"));
+        Assert.Equal(Encoding.ASCII.GetBytes("m/0319"), await StorageReads.ReadAllAsync(backend, "m/0319"));
 
         // A second device (another instance) sees the same repository.
         using var other = new GitHubGistBackend(TestOptions.For(_server, tag: "many"));
-        Assert.Equal(320, (await ListAsync(other, "")).Count);
+        Assert.Equal(320, (await StorageReads.ListAllAsync(other, "")).Count);
         Assert.Equal(backend.HomeGistId, other.HomeGistId);
     }
 
@@ -109,9 +85,9 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         }
 
         int before = _server.ApiRequests;
-        Assert.Equal(["p/1"], await ListAsync(backend, ""));
+        Assert.Equal(["p/1"], await StorageReads.ListAllAsync(backend, ""));
         Assert.Equal(3, _server.ApiRequests - before); // 261 gists, 100 per page
-        Assert.Equal(new byte[] { 1 }, await ReadAsync(backend, "p/1"));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(backend, "p/1"));
     }
 
     [Fact]
@@ -121,10 +97,10 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         using var b = new GitHubGistBackend(TestOptions.For(_server, tag: "beta"));
         await a.PutAsync("x/1", Bytes([1]));
         await b.PutAsync("x/1", Bytes([2]));
-        Assert.Equal(new byte[] { 1 }, await ReadAsync(a, "x/1"));
-        Assert.Equal(new byte[] { 2 }, await ReadAsync(b, "x/1"));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(a, "x/1"));
+        Assert.Equal(new byte[] { 2 }, await StorageReads.ReadAllAsync(b, "x/1"));
         Assert.True(await a.DeleteAsync("x/1"));
-        Assert.Equal(new byte[] { 2 }, await ReadAsync(b, "x/1"));
+        Assert.Equal(new byte[] { 2 }, await StorageReads.ReadAllAsync(b, "x/1"));
     }
 
     [Fact]
@@ -170,10 +146,10 @@ public sealed partial class GistBackendTests : IAsyncLifetime
             await backend.PutAsync(name, Bytes(Encoding.ASCII.GetBytes(name)));
         }
 
-        Assert.Equal(names.Order(StringComparer.Ordinal), await ListAsync(backend, ""));
+        Assert.Equal(names.Order(StringComparer.Ordinal), await StorageReads.ListAllAsync(backend, ""));
         foreach (string name in names)
         {
-            Assert.Equal(Encoding.ASCII.GetBytes(name), await ReadAsync(backend, name));
+            Assert.Equal(Encoding.ASCII.GetBytes(name), await StorageReads.ReadAllAsync(backend, name));
         }
     }
 
@@ -192,7 +168,7 @@ public sealed partial class GistBackendTests : IAsyncLifetime
             await backend.PutAsync($"r/{i}", Bytes([(byte)i]));
         }
 
-        Assert.Equal(["r/0", "r/1", "r/2", "r/3"], await ListAsync(backend, "r/"));
+        Assert.Equal(["r/0", "r/1", "r/2", "r/3"], await StorageReads.ListAllAsync(backend, "r/"));
         Assert.NotEmpty(clock.Waits);
         Assert.All(clock.Waits, w => Assert.InRange(w, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(40)));
         Assert.True(clock.Waits.Count >= 3, $"one wait per exhausted window, saw {clock.Waits.Count}");
@@ -232,7 +208,7 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         Assert.Equal([TimeSpan.FromSeconds(9)], clock.Waits);
 
         _server.InjectSecondaryLimit(1, HttpStatusCode.Forbidden, null);
-        Assert.Equal(new byte[] { 1 }, await ReadAsync(backend, "s/1"));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(backend, "s/1"));
         Assert.Equal([TimeSpan.FromSeconds(9), TimeSpan.FromMinutes(1)], clock.Waits);
 
         _server.InjectSecondaryLimit(1, HttpStatusCode.TooManyRequests, 4);
@@ -250,7 +226,7 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         GitHubGistBackendOptions pinned = TestOptions.For(_server, tag: "home");
         pinned.HomeGistId = home;
         using var second = new GitHubGistBackend(pinned);
-        Assert.Equal(new byte[] { 1 }, await ReadAsync(second, "h/1"));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(second, "h/1"));
 
         GitHubGistBackendOptions wrongTag = TestOptions.For(_server, tag: "other");
         wrongTag.HomeGistId = home;
@@ -276,7 +252,7 @@ public sealed partial class GistBackendTests : IAsyncLifetime
 
         await backend.PutAsync("p/1", Bytes([1])); // create gist + add file: the second write waits
         await backend.PutAsync("p/2", Bytes([2]));
-        Assert.Equal(new byte[] { 2 }, await ReadAsync(backend, "p/2")); // reads are not paced
+        Assert.Equal(new byte[] { 2 }, await StorageReads.ReadAllAsync(backend, "p/2")); // reads are not paced
 
         Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)], clock.Waits);
     }
@@ -317,14 +293,14 @@ public sealed partial class GistBackendTests : IAsyncLifetime
         options.HttpMessageHandler = null;
         using var backend = new GitHubGistBackend(options);
         Assert.Null(await backend.GetAsync("o/big"));
-        Assert.Empty(await ListAsync(backend, ""));
+        Assert.Empty(await StorageReads.ListAllAsync(backend, ""));
         await backend.PutAsync("o/small", Bytes([3]));
 
         Assert.Equal(0, await backend.CleanupAsync()); // young chunks may belong to an upload in progress elsewhere
         clock.Advance(options.OrphanGracePeriod + TimeSpan.FromMinutes(1));
         Assert.Equal(2, await backend.CleanupAsync());
         Assert.Equal(0, _server.GistsTagged("orphans").Sum(g => g.Files.Keys.Count(f => f.StartsWith("c.", StringComparison.Ordinal))));
-        Assert.Equal(new byte[] { 3 }, await ReadAsync(backend, "o/small"));
+        Assert.Equal(new byte[] { 3 }, await StorageReads.ReadAllAsync(backend, "o/small"));
     }
 
     [Fact]
@@ -357,12 +333,12 @@ public sealed partial class GistBackendTests : IAsyncLifetime
 
         await backend.PutAsync("s/big", Bytes(data));
         Assert.True(_server.GistsTagged("spread").Count >= 5);
-        Assert.Equal(data, await ReadAsync(backend, "s/big"));
+        Assert.Equal(data, await StorageReads.ReadAllAsync(backend, "s/big"));
 
         await backend.PutAsync("s/big", Bytes([7, 7]));
-        Assert.Equal(new byte[] { 7, 7 }, await ReadAsync(backend, "s/big"));
+        Assert.Equal(new byte[] { 7, 7 }, await StorageReads.ReadAllAsync(backend, "s/big"));
         Assert.Equal(0, _server.GistsTagged("spread").Sum(g => g.Files.Keys.Count(f => f.StartsWith("c.", StringComparison.Ordinal))));
-        Assert.Equal(["s/big"], await ListAsync(backend, ""));
+        Assert.Equal(["s/big"], await StorageReads.ListAllAsync(backend, ""));
     }
 
     [Fact]

@@ -161,13 +161,13 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         await alice.PutAsync("k/2", new MemoryStream([2]));
         await bob.PutAsync("k/1", new MemoryStream([9]));
 
-        Assert.Equal(["k/1", "k/2"], await ListAsync(alice, ""));
-        Assert.Equal(["k/1"], await ListAsync(bob, "k/"));
-        Assert.Equal(new byte[] { 9 }, await ReadAsync(bob, "k/1"));
+        Assert.Equal(["k/1", "k/2"], await StorageReads.ListAllAsync(alice, ""));
+        Assert.Equal(["k/1"], await StorageReads.ListAllAsync(bob, "k/"));
+        Assert.Equal(new byte[] { 9 }, await StorageReads.ReadAllAsync(bob, "k/1"));
         Assert.Null(await bob.GetAsync("k/2"));
         Assert.False(await bob.DeleteAsync("k/2"));
         Assert.True(await alice.DeleteAsync("k/1"));
-        Assert.Equal(new byte[] { 9 }, await ReadAsync(bob, "k/1"));
+        Assert.Equal(new byte[] { 9 }, await StorageReads.ReadAllAsync(bob, "k/1"));
         Assert.Equal(["ghostie/alice/k/2", "ghostie/bob/k/1"], (await moto.RawKeysAsync(bucket)).Order(StringComparer.Ordinal));
         Assert.Contains("prefix 'ghostie/alice/'", alice.DisplayName, StringComparison.Ordinal);
     }
@@ -196,9 +196,9 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
 
         await backend.PutAsync("n/1", new MemoryStream([1]));
         Assert.Equal(1, backend.RequestCount);
-        await ReadAsync(backend, "n/1");
+        await StorageReads.ReadAllAsync(backend, "n/1");
         Assert.Equal(2, backend.RequestCount);
-        await ListAsync(backend, "n/");
+        await StorageReads.ListAllAsync(backend, "n/");
         Assert.Equal(3, backend.RequestCount);
         Assert.True(await backend.DeleteAsync("n/1")); // HEAD, then DELETE
         Assert.Equal(5, backend.RequestCount);
@@ -311,29 +311,6 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         return await SHA256.HashDataAsync(stream);
     }
 
-    private static async Task<byte[]?> ReadAsync(IStorageBackend backend, string name)
-    {
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
-
-    private static async Task<List<string>> ListAsync(IStorageBackend backend, string prefix)
-    {
-        var names = new List<string>();
-        await foreach (string name in backend.ListAsync(prefix))
-        {
-            names.Add(name);
-        }
-
-        return names;
-    }
 }
 
 /// <summary>s3rver ignores conditional writes: the probe must notice and hand out a plain backend.</summary>

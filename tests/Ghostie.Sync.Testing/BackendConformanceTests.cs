@@ -28,34 +28,12 @@ public abstract class BackendConformanceTests
     /// <summary>Reads an object completely, or null when it is missing.</summary>
     /// <param name="backend">The backend.</param>
     /// <param name="name">The object name.</param>
-    protected static async Task<byte[]?> ReadAllAsync(IStorageBackend backend, string name)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        await using Stream? stream = await backend.GetAsync(name);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
+    protected static Task<byte[]?> ReadAllAsync(IStorageBackend backend, string name) => StorageReads.ReadAllAsync(backend, name);
 
     /// <summary>Lists into a list.</summary>
     /// <param name="backend">The backend.</param>
     /// <param name="prefix">The prefix.</param>
-    protected static async Task<List<string>> ListAllAsync(IStorageBackend backend, string prefix)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        var names = new List<string>();
-        await foreach (string name in backend.ListAsync(prefix))
-        {
-            names.Add(name);
-        }
-
-        return names;
-    }
+    protected static Task<List<string>> ListAllAsync(IStorageBackend backend, string prefix) => StorageReads.ListAllAsync(backend, prefix);
 
     private static MemoryStream Bytes(byte[] data) => new(data, writable: false);
 

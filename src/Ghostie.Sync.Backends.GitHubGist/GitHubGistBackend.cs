@@ -63,7 +63,8 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
     public long RequestCount => _client.RequestCount;
 
     /// <summary>The repository's home gist: <see cref="GitHubGistBackendOptions.HomeGistId"/>, or the oldest gist of the
-    /// repository once an operation has listed it (null before, or while the repository has no gist).</summary>
+    /// repository (by creation time, ties broken by id) as of the last listing (null before the first operation, or while
+    /// the repository has no gist). Every device that lists the same gists names the same home.</summary>
     public string? HomeGistId { get; private set; }
 
     /// <inheritdoc />
@@ -316,7 +317,11 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
         }
 
         var directory = new GistDirectory(shards);
-        HomeGistId ??= directory.Shards.FirstOrDefault()?.Id;
+
+        // The home gist is the oldest shard, ties (GitHub reports whole seconds) broken by id. Recomputed on every listing:
+        // a gist this instance just created may share its second with an older-sorting sibling, and every device must
+        // name the same home.
+        HomeGistId = _options.HomeGistId ?? directory.Shards.FirstOrDefault()?.Id ?? HomeGistId;
         return directory;
     }
 

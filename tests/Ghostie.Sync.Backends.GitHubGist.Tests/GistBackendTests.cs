@@ -70,6 +70,31 @@ public sealed partial class GistBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GistsCreatedInTheSameSecond_EveryInstanceNamesTheSameHomeGist()
+    {
+        // GitHub's created_at has whole seconds: a second shard made in the same second as the first, with an id that
+        // sorts lower, is the "oldest" by (created_at, id). The instance that created the first shard must not keep
+        // calling that one home while every other device names the other.
+        _server.Clock = new VirtualClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        var ids = new Queue<string>(["ffffffffffffffffffffffffffffffff", "11111111111111111111111111111111"]);
+        _server.GistIds = () => ids.Dequeue();
+        GitHubGistBackendOptions options = TestOptions.For(_server, tag: "tie");
+        options.MaxFilesPerGist = 3; // marker + 2 objects: the third object needs a second gist
+        using var backend = new GitHubGistBackend(options);
+        for (int i = 0; i < 3; i++)
+        {
+            await backend.PutAsync($"t/{i}", Bytes([(byte)i]));
+        }
+
+        Assert.Equal(2, _server.GistsTagged("tie").Count);
+        Assert.Equal(3, (await StorageReads.ListAllAsync(backend, "t/")).Count);
+        using var other = new GitHubGistBackend(TestOptions.For(_server, tag: "tie"));
+        Assert.Equal(3, (await StorageReads.ListAllAsync(other, "t/")).Count);
+        Assert.Equal("11111111111111111111111111111111", other.HomeGistId);
+        Assert.Equal(other.HomeGistId, backend.HomeGistId);
+    }
+
+    [Fact]
     public async Task ListingFollowsLinkPagination_PastOtherGistsOfTheAccount()
     {
         for (int i = 0; i < 130; i++)

@@ -86,6 +86,9 @@ public sealed partial class GistDouble : IAsyncDisposable
 
     public TimeProvider Clock { get; set; }
 
+    /// <summary>Makes gist ids (random 32 hex digits by default); tests set it to force an order among same-second gists.</summary>
+    public Func<string> GistIds { get; set; } = () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>The most bytes a gist's files may hold together (422 beyond).</summary>
     public long MaxGistBytes { get; set; } = 100L * 1024 * 1024;
 
@@ -181,7 +184,7 @@ public sealed partial class GistDouble : IAsyncDisposable
         return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
     }
 
-    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    private string NewId() => GistIds();
 
     private DoubleFile StoreBlob(string name, ReadOnlySpan<byte> content)
     {

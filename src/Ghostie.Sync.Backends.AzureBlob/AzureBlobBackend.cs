@@ -130,7 +130,9 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
                 {
                     Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
                     string? etag = response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues value) ? value.ToString() : null;
-                    return new ResponseStream(response, body, etag, (offset, tag, token) => ResumeGetAsync(name, offset, tag, token), _retry.MaxAttempts);
+                    return new ResumableReadStream(body, response, response.Content.Headers.ContentLength,
+                        etag is null ? null : (offset, token) => ResumeGetAsync(name, offset, etag, token),
+                        _retry.MaxAttempts);
                 }
                 catch
                 {
@@ -146,7 +148,7 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
 
     /// <summary>The rest of a download whose connection broke: a ranged Get Blob from <paramref name="offset"/>, only if
     /// the blob still has the ETag it had when the download began.</summary>
-    private Task<(HttpResponseMessage Response, Stream Body)> ResumeGetAsync(string name, long offset, string etag, CancellationToken cancellationToken) =>
+    private Task<(Stream Body, IDisposable? Owner)> ResumeGetAsync(string name, long offset, string etag, CancellationToken cancellationToken) =>
         RunAsync("GET (resumed)", name, async ct =>
         {
             using HttpRequestMessage request = NewRequest(HttpMethod.Get, name, query: null);
@@ -155,9 +157,16 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
             HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
             if (response.StatusCode == System.Net.HttpStatusCode.PartialContent)
             {
+                // Belt and braces: a service that ignored If-Match would answer with another ETag.
+                if (!response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues answered) || answered.ToString() != etag)
+                {
+                    response.Dispose();
+                    throw Changed(name, "it was replaced meanwhile");
+                }
+
                 try
                 {
-                    return (response, await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
+                    return ((Stream)await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), (IDisposable?)response);
                 }
                 catch
                 {

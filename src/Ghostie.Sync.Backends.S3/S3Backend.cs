@@ -149,6 +149,9 @@ public partial class S3Backend : IStorageBackend, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>The stream reads the response as it arrives. If the connection breaks midway, the rest is requested
+    /// again from that offset with a ranged GET under the first answer's ETag (up to <see cref="BackendRetryOptions.MaxAttempts"/>
+    /// times); an object replaced meanwhile fails the read instead of being spliced.</remarks>
     public async Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
@@ -164,8 +167,56 @@ public partial class S3Backend : IStorageBackend, IDisposable
                 return null;
             }
         }, cancellationToken).ConfigureAwait(false);
-        return response is null ? null : new S3ResponseStream(response.ResponseStream, response);
+        if (response is null)
+        {
+            return null;
+        }
+
+        string? etag = string.IsNullOrEmpty(response.ETag) ? null : response.ETag;
+        long length = response.ContentLength;
+        return new ResumableReadStream(response.ResponseStream, response, length,
+            etag is null ? null : (offset, token) => ResumeGetAsync(name, key, offset, length, etag, token), Options.Retry.MaxAttempts);
     }
+
+    /// <summary>The rest of a download whose connection broke: a ranged GET from <paramref name="offset"/>, only if the
+    /// object still has the ETag it had when the download began (If-Match), so a replaced object is never spliced.</summary>
+    private async Task<(Stream Body, IDisposable? Owner)> ResumeGetAsync(string name, string key, long offset, long length, string etag, CancellationToken cancellationToken)
+    {
+        GetObjectResponse response;
+        try
+        {
+            response = await RunAsync("S3 GET (resumed) " + name, ct => Client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                ByteRange = new ByteRange(offset, length - 1),
+                EtagToMatch = etag,
+            }, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (GhostieSyncException e) when (e.Code is GhostieErrorCode.StorageNotFound || e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound })
+        {
+            throw Changed(name, "it was replaced or deleted meanwhile", e);
+        }
+
+        if (response.HttpStatusCode != HttpStatusCode.PartialContent || response.ContentLength != length - offset)
+        {
+            response.Dispose();
+            throw Changed(name, "the endpoint did not answer the range", null);
+        }
+
+        // Some S3-compatible stores (s3rver) ignore If-Match on GET: the ETag of the answer is checked as well.
+        if (!string.Equals(response.ETag, etag, StringComparison.Ordinal))
+        {
+            response.Dispose();
+            throw Changed(name, "it was replaced meanwhile", null);
+        }
+
+        return (response.ResponseStream, response);
+    }
+
+    private GhostieSyncException Changed(string name, string why, Exception? inner) =>
+        new(GhostieErrorCode.BackendUnavailable,
+            $"The download of '{name}' from {DisplayName} broke off and could not be resumed: {why}. Read it again (sync again).", isTransient: true, inner);
 
     /// <inheritdoc />
     /// <remarks>One ListObjectsV2 request per 1,000 names, streamed page by page. S3 lists keys in UTF-8 binary order,

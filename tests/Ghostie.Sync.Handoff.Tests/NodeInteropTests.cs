@@ -79,6 +79,7 @@ public sealed class NodeInteropTests : IDisposable
 
         // Every memory, exactly as both devices hold it; the deleted one as a tombstone.
         Dictionary<string, JsonElement> memories = OfType("memory").ToDictionary(m => m.GetProperty("id").GetString()!);
+        Assert.All(memories.Values, m => Assert.True(m.GetProperty("hashes_match").GetBoolean(), $"content hash of {m.GetProperty("id")} recomputed from format.md's canonical JSON"));
         Assert.True(memories[doomed.Id].GetProperty("deleted").GetBoolean());
         Assert.Equal(JsonValueKind.Null, memories[doomed.Id].GetProperty("record").ValueKind);
         foreach (MemorySyncManager device in new[] { laptop, phone })

@@ -440,6 +440,37 @@ function readPack(repo, keys, entry, prefix, headName) {
   return versions;
 }
 
+/** System.Text.Json's default encoder (JavaScriptEncoder.Default): only printable ASCII other than the
+ * HTML-sensitive characters stays as is; the rest is \uXXXX (uppercase hex, UTF-16 units), except the short escapes. */
+function stjString(str) {
+  let out = '"';
+  for (const ch of str) {
+    for (let i = 0; i < ch.length; i++) {
+      const u = ch.charCodeAt(i);
+      const short = { 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0c: '\\f', 0x0d: '\\r', 0x5c: '\\\\' }[u];
+      if (short) out += short;
+      else if (u >= 0x20 && u < 0x7f && !'"&\'<>+`'.includes(String.fromCharCode(u))) out += String.fromCharCode(u);
+      else out += `\\u${u.toString(16).toUpperCase().padStart(4, '0')}`;
+    }
+  }
+  return `${out}"`;
+}
+function stjValue(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map(stjValue).join(',')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${stjString(k)}:${stjValue(x)}`).join(',')}}`;
+  if (typeof v === 'string') return stjString(v);
+  return JSON.stringify(v);
+}
+/** format.md "Canonical JSON of a memory": the value of `h` for a version that is not a tombstone. */
+function canonicalHash(r) {
+  const order = ['id', 'timestamp', 'device_id', 'category', 'content', 'context'];
+  // The timestamp is written as System.Text.Json formats a DateTimeOffset, which the encoder does not escape.
+  const value = (k) => (k === 'timestamp' ? `"${r[k]}"` : stjValue(r[k] ?? null));
+  const json = `{${order.map((k) => `${stjString(k)}:${value(k)}`).join(',')},"sync_metadata":null}`;
+  return `sha256:${sha256(Buffer.from(json, 'utf8')).toString('hex')}`;
+}
+
 /** version vector inclusion: a includes b when a has at least b's count for every device. */
 function includes(a, b) {
   for (const [d, n] of Object.entries(b.vv ?? {})) if ((a.vv?.[d] ?? 0) < n) return false;
@@ -522,7 +553,10 @@ function dump(root, opts, all, write) {
   const state = readSyncState(repo, keys);
   if (all) for (const d of state.devices) write({ type: 'device', ...d });
   for (const m of state.memories) {
-    if (all) write({ type: 'memory', id: m.id, deleted: m.winner.d === true, conflict: m.versions.length > 1, record: m.winner.r, versions: m.versions });
+    if (all) {
+      const hashes = m.versions.map((v) => (v.d ? v.h === 'deleted' : v.h === canonicalHash(v.r)));
+      write({ type: 'memory', id: m.id, deleted: m.winner.d === true, conflict: m.versions.length > 1, hashes_match: hashes.every(Boolean), record: m.winner.r, versions: m.versions });
+    }
     else if (!m.winner.d) write(m.winner.r);
   }
   if (all) {

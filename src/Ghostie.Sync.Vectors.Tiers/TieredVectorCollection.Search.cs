@@ -85,6 +85,8 @@ public sealed partial class TieredVectorCollection
                 + ". Check the tiers' connections, or raise their SearchTimeout.", isTransient: true);
         }
 
+        // Copies known to be stale (a failed delete or edge refresh left them) are never served.
+        found.RemoveAll(f => IsStray(f.Result.Record.Key, f.Tier));
         List<(VectorTier Tier, VectorSearchResult Result)> merged = Merge(found, options);
         DateTimeOffset now = _time.GetUtcNow();
         foreach ((_, VectorSearchResult r) in merged)

@@ -13,7 +13,14 @@ public sealed partial class TieredVectorCollection
     /// </summary>
     /// <param name="cancellationToken">Cancels the pass (moves already made stay made).</param>
     /// <returns>What moved, what failed, what the edge cache admitted and evicted, and the counts per tier.</returns>
-    public async Task<VectorRebalanceReport> RebalanceAsync(CancellationToken cancellationToken = default)
+    public Task<VectorRebalanceReport> RebalanceAsync(CancellationToken cancellationToken = default) => RebalanceAsync(null, cancellationToken);
+
+    /// <summary>As <see cref="RebalanceAsync(CancellationToken)"/>, reporting progress after each batch of moves
+    /// (first with nothing done yet, so the host learns how many moves are planned).</summary>
+    /// <param name="progress">Receives the planned, moved and failed counts.</param>
+    /// <param name="cancellationToken">Cancels the pass (moves already made stay made; the last progress says how many).</param>
+    /// <returns>What moved, what failed, what the edge cache admitted and evicted, and the counts per tier.</returns>
+    public async Task<VectorRebalanceReport> RebalanceAsync(IProgress<VectorRebalanceProgress>? progress, CancellationToken cancellationToken = default)
     {
         await _rebalanceGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -26,11 +33,13 @@ public sealed partial class TieredVectorCollection
             var failures = new List<VectorMoveFailure>();
 
             var wanted = snapshot.Where(u => plan[u.Key] != u.Tier).Select(u => new VectorMove(u.Key, u.Tier, plan[u.Key])).ToList();
+            progress?.Report(new VectorRebalanceProgress(wanted.Count, 0, 0));
             foreach (var group in wanted.GroupBy(m => (m.From, m.To)).OrderBy(g => g.Key.From).ThenBy(g => g.Key.To))
             {
                 foreach (VectorMove[] chunk in group.Chunk(_options.MigrationBatchSize))
                 {
                     await MoveAsync(group.Key.From, group.Key.To, chunk, moves, failures, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new VectorRebalanceProgress(wanted.Count, moves.Count, failures.Count));
                 }
             }
 

@@ -8,7 +8,7 @@ namespace Ghostie.Sync.Vectors.Tiers;
 /// One logical vector collection spread over tiers (each an <see cref="IVectorCollection"/>: the local index, pgvector,
 /// or any other client). Each vector lives in exactly one placement tier (critical, context or historical) chosen by
 /// the rules of <see cref="VectorTiersOptions"/>; hot vectors also have a copy in the edge cache. The store tracks
-/// every use, promotes hot vectors and demotes cold ones in <see cref="RebalanceAsync"/>, and searches the edge cache
+/// every use, promotes hot vectors and demotes cold ones in <see cref="RebalanceAsync(CancellationToken)"/>, and searches the edge cache
 /// first, then the remote tiers in parallel, each under its own timeout, merging results by key.
 /// </summary>
 /// <remarks>
@@ -433,7 +433,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     }
 
     /// <summary>The copies known to be stale (left by a failed delete, move or edge update), by key and tier. They are
-    /// never returned by searches or reads; <see cref="RebalanceAsync"/> deletes them. They are tracked in memory: a
+    /// never returned by searches or reads; <see cref="RebalanceAsync(CancellationToken)"/> deletes them. They are tracked in memory: a
     /// host that restarts before the next rebalance should retry its failed deletes.</summary>
     public IReadOnlyList<(string Key, VectorTier Tier)> GetStaleCopies()
     {

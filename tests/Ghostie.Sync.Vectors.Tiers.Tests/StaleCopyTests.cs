@@ -161,4 +161,34 @@ public sealed class StaleCopyTests
         gate.SetResult();
         await rebalance.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task Rebalance_ReportsProgressPerBatch_AndCancellationKeepsTheMovesMade()
+    {
+        var rig = new TierRig(new VectorTiersOptions { MigrationBatchSize = 2 });
+        await rig.Collection.UpsertAsync(Enumerable.Range(0, 5).Select(i => TierRig.Record("k" + i, 1, i, 0, 0)));
+        rig.Time.Advance(TimeSpan.FromDays(8));
+        var seen = new List<VectorRebalanceProgress>();
+
+        await rig.Collection.RebalanceAsync(new SyncProgress(seen.Add));
+
+        Assert.Equal([new(5, 0, 0), new(5, 2, 0), new(5, 4, 0), new(5, 5, 0)], seen);
+
+        // A second collection, cancelled from its progress after the first batch: two moved, the rest stay put.
+        var other = new TierRig(new VectorTiersOptions { MigrationBatchSize = 2 });
+        await other.Collection.UpsertAsync(Enumerable.Range(0, 5).Select(i => TierRig.Record("k" + i, 1, i, 0, 0)));
+        other.Time.Advance(TimeSpan.FromDays(8));
+        using var cts = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            other.Collection.RebalanceAsync(new SyncProgress(p => { if (p.Moved == 2) { cts.Cancel(); } }), cts.Token));
+        Assert.Equal(2, other[VectorTier.Historical].Keys.Count);
+        Assert.Equal(3, other[VectorTier.Context].Keys.Count);
+        Assert.Equal(2, other.Collection.GetTierCounts()[VectorTier.Historical]);
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SyncProgress(Action<VectorRebalanceProgress> report) : IProgress<VectorRebalanceProgress>
+    {
+        public void Report(VectorRebalanceProgress value) => report(value);
+    }
 }

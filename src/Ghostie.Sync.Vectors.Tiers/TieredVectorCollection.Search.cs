@@ -47,6 +47,7 @@ public sealed partial class TieredVectorCollection
         if (_edge is not null)
         {
             (TierSearchReport report, List<VectorSearchResult> edgeResults) = await RunTierAsync(VectorTier.Edge, _edge, query, options, cancellationToken).ConfigureAwait(false);
+            edgeResults.RemoveAll(r => IsStray(r.Record.Key, VectorTier.Edge)); // a stale copy never makes the edge's answer "sufficient"
             reports.Add(report);
             found.AddRange(edgeResults.Select(r => (VectorTier.Edge, r)));
             if (_options.EdgeSufficientScore is float enough && report.Outcome == TierSearchOutcome.Answered)

@@ -107,6 +107,22 @@ public sealed class StaleCopyTests
     }
 
     [Fact]
+    public async Task Search_EdgeSufficient_AStaleEdgeCopyDoesNotSkipTheRemoteTiers()
+    {
+        var rig = new TierRig(new VectorTiersOptions { EdgeSufficientScore = 0.5f });
+        await rig.Collection.UpsertAsync([TierRig.Record("k", 1, 0, 0, 0)]);
+        await rig.Collection.SearchWithReportAsync(Query, new VectorSearchOptions { Top = 1 });
+        rig[VectorTier.Edge].FailUpserts = true;
+        await rig.Collection.UpsertAsync([TierRig.Record("k", 1, 1, 0, 0)]); // the edge keeps the old copy, marked stale
+
+        TieredSearchResult found = await rig.Collection.SearchWithReportAsync(Query, new VectorSearchOptions { Top = 1 });
+
+        VectorSearchResult hit = Assert.Single(found.Results);
+        Assert.Equal(0.7071f, hit.Score, 3); // the new version, from its home tier
+        Assert.Equal(TierSearchOutcome.Answered, Assert.Single(found.Tiers, t => t.Tier == VectorTier.Context).Outcome);
+    }
+
+    [Fact]
     public async Task Rebalance_ReadFailsMidChunk_EveryPlannedMoveIsReported()
     {
         var rig = new TierRig();

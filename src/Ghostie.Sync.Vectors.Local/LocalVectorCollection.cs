@@ -150,13 +150,15 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
             record.EnsureValid(Model, Name);
         }
 
+        // A batch is applied whole or not at all: cancellation is honoured before the first record, never between two
+        // (a caller told "cancelled" must be able to trust that nothing of the batch was written).
+        cancellationToken.ThrowIfCancellationRequested();
         float[] normalized = new float[Model.Dimensions];
         _lock.EnterWriteLock();
         try
         {
             foreach (VectorRecord record in batch)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 Normalize(record.Vector.Span, normalized);
                 long stamp = NextStamp();
                 Put(record.Key, normalized, CopyData(record.Data), stamp, OriginIndex(_deviceId));
@@ -269,7 +271,15 @@ public sealed partial class LocalVectorCollection : IVectorCollection, IDisposab
     {
         if (_graph is null && _indexKind == LocalIndexKind.Auto && _live >= _hnswThreshold)
         {
-            BuildGraphCore(null, cancellationToken);
+            try
+            {
+                BuildGraphCore(null, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The records are stored; only the automatic graph is put off (searches stay exact, the next write or
+                // BuildGraph builds it). Failing the write here would report a stored batch as not written.
+            }
         }
     }
 

@@ -117,7 +117,12 @@ public sealed class PgVectorCollection : IVectorCollection
 
     /// <summary>The records closest to <paramref name="query"/>, best first: <c>ORDER BY embedding &lt;=&gt; @query LIMIT @top</c>
     /// (or <c>&lt;#&gt;</c>), with the filter as jsonb containment. With an HNSW index PostgreSQL may answer
-    /// approximately: the scan is widened to hnsw.ef_search = max(40, Top), 4 x Top with a filter (at most 1,000), and a very selective filter may still leave fewer than Top results (pgvector filters after the index scan).</summary>
+    /// approximately: the scan is widened to hnsw.ef_search = max(40, Top), 4 x Top with a filter (at most 1,000). With a
+    /// filter and pgvector 0.8 or later, the search also sets hnsw.iterative_scan = strict_order, so the index scan goes
+    /// on until Top rows pass the filter (up to pgvector's hnsw.max_scan_tuples, 20,000 by default). Even so the walk can
+    /// miss matching records in a part of the graph it does not reach: a filtered search that comes back with fewer
+    /// than Top rows is run again as an exact scan (<see cref="PgVectorOptions.ExactFallbackForShortFilteredSearches"/>),
+    /// so the answer is the exact filtered top k.</summary>
     /// <param name="query">The query vector.</param>
     /// <param name="options">Top, threshold, filter, whether to return vectors.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
@@ -154,6 +159,32 @@ public sealed class PgVectorCollection : IVectorCollection
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
+            if (filtered && _store.HasIterativeScan)
+            {
+                // Without it, a selective filter leaves fewer than Top rows: the scan stops after ef_search candidates.
+                await using var iterate = new NpgsqlCommand("SET LOCAL hnsw.iterative_scan = strict_order", connection, transaction);
+                await iterate.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            (List<VectorSearchResult> results, bool complete) = await ReadAsync(connection, transaction, ct).ConfigureAwait(false);
+            if (filtered && !complete && _store.Options.ExactFallbackForShortFilteredSearches)
+            {
+                // The index walk ran out before Top rows passed the filter: answer exactly instead (a sequential scan).
+                await using (var exact = new NpgsqlCommand("SET LOCAL enable_indexscan = off", connection, transaction))
+                {
+                    await exact.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+
+                (results, _) = await ReadAsync(connection, transaction, ct).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return results;
+        }, cancellationToken);
+
+        // The rows best first; complete when Top rows came back or a row fell below MinScore (none after it passes).
+        async Task<(List<VectorSearchResult> Results, bool Complete)> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+        {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
             command.Parameters.AddWithValue("query", queryText);
             command.Parameters.AddWithValue("top", options.Top);
@@ -171,7 +202,7 @@ public sealed class PgVectorCollection : IVectorCollection
                 float score = (float)(_distance == PgVectorDistance.InnerProduct ? -distance : 1 - distance);
                 if (options.MinScore is float min && score < min)
                 {
-                    break; // rows come best first: none after this one passes either
+                    return (results, true); // rows come best first: none after this one passes either
                 }
 
                 IReadOnlyDictionary<string, string>? data = VectorText.ParseData(reader.IsDBNull(1) ? null : reader.GetString(1), Name, key);
@@ -179,9 +210,7 @@ public sealed class PgVectorCollection : IVectorCollection
                 results.Add(new VectorSearchResult(new VectorRecord(key, vector, data), score));
             }
 
-            await reader.DisposeAsync().ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return results;
-        }, cancellationToken);
+            return (results, results.Count >= options.Top);
+        }
     }
 }

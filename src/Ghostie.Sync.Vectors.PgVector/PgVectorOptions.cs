@@ -42,6 +42,13 @@ public sealed class PgVectorOptions
     /// <summary>HNSW <c>ef_construction</c> (default 64, pgvector's default).</summary>
     public int HnswEfConstruction { get; set; } = 64;
 
+    /// <summary>Whether a filtered search that comes back with fewer than Top rows is run again as an exact scan
+    /// (default true). An HNSW index walk filters after it finds candidates, so a filter matching only records far from
+    /// the query, in a part of the graph the walk does not reach, can leave fewer than Top results (even with
+    /// pgvector 0.8's iterative scans, which the search also turns on). The exact scan reads the whole table: turn
+    /// this off for very large tables whose filters often match fewer than Top records, and accept the shorter answer.</summary>
+    public bool ExactFallbackForShortFilteredSearches { get; set; } = true;
+
     /// <summary>How many records one INSERT carries (default 500).</summary>
     public int BatchSize { get; set; } = 500;
 

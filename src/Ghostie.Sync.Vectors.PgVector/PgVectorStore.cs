@@ -59,6 +59,10 @@ public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
 
     internal PgVectorOptions Options => _options;
 
+    /// <summary>Whether the server's pgvector has iterative index scans (0.8.0 and later): a filtered HNSW search then
+    /// keeps scanning the index until Top rows pass the filter. Known once the store is set up.</summary>
+    internal bool HasIterativeScan { get; private set; }
+
     /// <summary>The table name of a collection: the prefix, the name (up to 32 characters, '-' as '_') and 8 hex
     /// digits of the name's SHA-256, so names that differ only in '-' and '_' get different tables.</summary>
     /// <param name="prefix">The table prefix.</param>
@@ -199,6 +203,16 @@ public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Whether pgvector <paramref name="version"/> ("0.8.0", "0.7.4"...) has hnsw.iterative_scan (0.8.0 and later).</summary>
+    internal static bool SupportsIterativeScan(string? version)
+    {
+        string[] parts = (version ?? "").Split('.');
+        return parts.Length >= 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int major)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int minor)
+            && (major > 0 || minor >= 8);
+    }
+
     internal static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
@@ -234,6 +248,11 @@ public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
                 await ExecuteAsync(connection, null,
                     $"CREATE TABLE IF NOT EXISTS {MetadataTable} (name text PRIMARY KEY, table_name text NOT NULL, model text NOT NULL, dimensions integer NOT NULL, distance text NOT NULL)", ct).ConfigureAwait(false);
                 return true;
+            }, cancellationToken).ConfigureAwait(false);
+            HasIterativeScan = await RunAsync("Reading the pgvector version", async (connection, ct) =>
+            {
+                await using var command = new NpgsqlCommand("SELECT extversion FROM pg_extension WHERE extname = 'vector'", connection);
+                return SupportsIterativeScan(await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as string);
             }, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _setUp, true);
         }

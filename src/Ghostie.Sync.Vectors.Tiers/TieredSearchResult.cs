@@ -76,3 +76,9 @@ public sealed record VectorRebalanceReport(
     IReadOnlyList<string> EdgeEvicted,
     IReadOnlyDictionary<VectorTier, int> Counts,
     IReadOnlyList<string> Warnings);
+
+/// <summary>How far a rebalance pass is, reported after each batch of moves.</summary>
+/// <param name="Planned">Moves the pass's plan wants.</param>
+/// <param name="Moved">Moves done so far.</param>
+/// <param name="Failed">Moves failed so far.</param>
+public sealed record VectorRebalanceProgress(int Planned, int Moved, int Failed);

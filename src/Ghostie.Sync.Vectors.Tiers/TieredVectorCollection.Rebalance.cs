@@ -13,7 +13,14 @@ public sealed partial class TieredVectorCollection
     /// </summary>
     /// <param name="cancellationToken">Cancels the pass (moves already made stay made).</param>
     /// <returns>What moved, what failed, what the edge cache admitted and evicted, and the counts per tier.</returns>
-    public async Task<VectorRebalanceReport> RebalanceAsync(CancellationToken cancellationToken = default)
+    public Task<VectorRebalanceReport> RebalanceAsync(CancellationToken cancellationToken = default) => RebalanceAsync(null, cancellationToken);
+
+    /// <summary>As <see cref="RebalanceAsync(CancellationToken)"/>, reporting progress after each batch of moves
+    /// (first with nothing done yet, so the host learns how many moves are planned).</summary>
+    /// <param name="progress">Receives the planned, moved and failed counts.</param>
+    /// <param name="cancellationToken">Cancels the pass (moves already made stay made; the last progress says how many).</param>
+    /// <returns>What moved, what failed, what the edge cache admitted and evicted, and the counts per tier.</returns>
+    public async Task<VectorRebalanceReport> RebalanceAsync(IProgress<VectorRebalanceProgress>? progress, CancellationToken cancellationToken = default)
     {
         await _rebalanceGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -26,11 +33,13 @@ public sealed partial class TieredVectorCollection
             var failures = new List<VectorMoveFailure>();
 
             var wanted = snapshot.Where(u => plan[u.Key] != u.Tier).Select(u => new VectorMove(u.Key, u.Tier, plan[u.Key])).ToList();
+            progress?.Report(new VectorRebalanceProgress(wanted.Count, 0, 0));
             foreach (var group in wanted.GroupBy(m => (m.From, m.To)).OrderBy(g => g.Key.From).ThenBy(g => g.Key.To))
             {
                 foreach (VectorMove[] chunk in group.Chunk(_options.MigrationBatchSize))
                 {
                     await MoveAsync(group.Key.From, group.Key.To, chunk, moves, failures, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new VectorRebalanceProgress(wanted.Count, moves.Count, failures.Count));
                 }
             }
 
@@ -69,10 +78,12 @@ public sealed partial class TieredVectorCollection
             await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                // Unless the key has since come home to that tier, the copy there is stale.
-                if (_usage.Get(key)?.Tier != tier)
+                // Unless the key has since come home to that tier (or back into the edge cache), the copy there is stale.
+                VectorUsage? usage = _usage.Get(key);
+                bool current = tier == VectorTier.Edge ? usage?.InEdgeCache == true : usage?.Tier == tier;
+                if (!current)
                 {
-                    await _placement[tier].DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                    await TierCollection(tier).DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                 }
 
                 lock (_strays)
@@ -112,6 +123,9 @@ public sealed partial class TieredVectorCollection
         IVectorCollection target = _placement[to];
         var records = new List<VectorRecord>();
         var copied = new List<VectorMove>();
+
+        // Every move of the chunk ends up in exactly one of the report's lists: moved, or failed.
+        var unresolved = new List<VectorMove>(chunk);
         try
         {
             foreach (VectorMove move in chunk)
@@ -122,16 +136,18 @@ public sealed partial class TieredVectorCollection
                     records.Add(record);
                     copied.Add(move);
                 }
-                else if (await target.GetAsync(move.Key, cancellationToken).ConfigureAwait(false) is not null)
+                else if (!IsStray(move.Key, to) && await target.GetAsync(move.Key, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     // An earlier, interrupted pass already copied it: only the bookkeeping is left.
                     _usage.Update(move.Key, u => u with { Tier = to });
                     moves.Add(move);
+                    unresolved.Remove(move);
                 }
                 else
                 {
                     _usage.Remove(move.Key);
                     failures.Add(new VectorMoveFailure(move.Key, from, to, $"the vector is missing from the {from} tier (deleted outside this store?); it is no longer tracked"));
+                    unresolved.Remove(move);
                 }
             }
 
@@ -140,15 +156,25 @@ public sealed partial class TieredVectorCollection
                 return;
             }
 
-            await target.UpsertAsync(records, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await target.UpsertAsync(records, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed batch write may have written part of the batch: those copies are not the vectors' home.
+                AddStrays(copied.Select(m => m.Key), to);
+                throw;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _logger.MoveFailed(Name, from, to, e.GetType().Name);
-            failures.AddRange(copied.Select(m => new VectorMoveFailure(m.Key, from, to, Describe(e))));
+            failures.AddRange(unresolved.Select(m => new VectorMoveFailure(m.Key, from, to, Describe(e))));
             return;
         }
 
+        ForgetStrays(copied.Select(m => m.Key), to);
         foreach (VectorMove move in copied)
         {
             _usage.Update(move.Key, u => u with { Tier = to });
@@ -159,12 +185,9 @@ public sealed partial class TieredVectorCollection
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                // The vector is in the target already; the stale source copy is retried by the next rebalance.
+                // The vector is in the target already; the stale source copy is hidden and retried by the next rebalance.
                 _logger.MoveFailed(Name, from, to, e.GetType().Name);
-                lock (_strays)
-                {
-                    _strays.Add((move.Key, from));
-                }
+                AddStrays([move.Key], from);
             }
         }
     }
@@ -226,7 +249,13 @@ public sealed partial class TieredVectorCollection
 
     private async Task OfferToEdgeAsync(Dictionary<string, VectorRecord> offered, DateTimeOffset now, long epoch, CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Caching is a bonus: a search never waits for a write, a move or a rebalance to finish. When one is running,
+        // these results are not cached (they may be older than the tiers are about to be anyway).
+        if (!await _writeGate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             if (Interlocked.Read(ref _writeEpoch) != epoch)
@@ -250,33 +279,55 @@ public sealed partial class TieredVectorCollection
 
     private async Task<(List<string> Admitted, List<string> Evicted)> ApplyEdgeAsync(Dictionary<string, VectorRecord> admit, List<string> evict, CancellationToken cancellationToken)
     {
+        // The edge cache is only a cache: a failure to update it never fails the search or the rebalance. A copy it
+        // could not drop, or may hold half-written, is marked stale (never served) and deleted by the next rebalance.
         var admitted = new List<string>();
         var evicted = new List<string>();
-        try
+        foreach (string key in evict)
         {
-            foreach (string key in evict)
+            _usage.Update(key, u => u with { InEdgeCache = false });
+            try
             {
-                _usage.Update(key, u => u with { InEdgeCache = false });
                 await _edge!.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                 evicted.Add(key);
             }
-
-            if (admit.Count > 0)
+            catch (Exception e)
             {
-                await _edge!.UpsertAsync(admit.Values, cancellationToken).ConfigureAwait(false);
-                foreach (string key in admit.Keys)
+                _logger.EdgeUpdateFailed(Name, e.GetType().Name);
+                AddStrays([key], VectorTier.Edge);
+                if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 {
-                    if (_usage.Update(key, u => u with { InEdgeCache = true }) is not null)
-                    {
-                        admitted.Add(key);
-                    }
+                    throw;
                 }
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+
+        if (admit.Count > 0)
         {
-            // The edge cache is only a cache: a failure to update it never fails the search or the rebalance.
-            _logger.EdgeUpdateFailed(Name, e.GetType().Name);
+            try
+            {
+                await _edge!.UpsertAsync(admit.Values, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _logger.EdgeUpdateFailed(Name, e.GetType().Name);
+                AddStrays(admit.Keys, VectorTier.Edge);
+                if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
+                return (admitted, evicted);
+            }
+
+            ForgetStrays(admit.Keys, VectorTier.Edge);
+            foreach (string key in admit.Keys)
+            {
+                if (_usage.Update(key, u => u with { InEdgeCache = true }) is not null)
+                {
+                    admitted.Add(key);
+                }
+            }
         }
 
         return (admitted, evicted);

@@ -47,6 +47,7 @@ public sealed partial class TieredVectorCollection
         if (_edge is not null)
         {
             (TierSearchReport report, List<VectorSearchResult> edgeResults) = await RunTierAsync(VectorTier.Edge, _edge, query, options, cancellationToken).ConfigureAwait(false);
+            edgeResults.RemoveAll(r => IsStray(r.Record.Key, VectorTier.Edge)); // a stale copy never makes the edge's answer "sufficient"
             reports.Add(report);
             found.AddRange(edgeResults.Select(r => (VectorTier.Edge, r)));
             if (_options.EdgeSufficientScore is float enough && report.Outcome == TierSearchOutcome.Answered)
@@ -85,6 +86,8 @@ public sealed partial class TieredVectorCollection
                 + ". Check the tiers' connections, or raise their SearchTimeout.", isTransient: true);
         }
 
+        // Copies known to be stale (a failed delete or edge refresh left them) are never served.
+        found.RemoveAll(f => IsStray(f.Result.Record.Key, f.Tier));
         List<(VectorTier Tier, VectorSearchResult Result)> merged = Merge(found, options);
         DateTimeOffset now = _time.GetUtcNow();
         foreach ((_, VectorSearchResult r) in merged)

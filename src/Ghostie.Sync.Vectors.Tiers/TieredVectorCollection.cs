@@ -8,7 +8,7 @@ namespace Ghostie.Sync.Vectors.Tiers;
 /// One logical vector collection spread over tiers (each an <see cref="IVectorCollection"/>: the local index, pgvector,
 /// or any other client). Each vector lives in exactly one placement tier (critical, context or historical) chosen by
 /// the rules of <see cref="VectorTiersOptions"/>; hot vectors also have a copy in the edge cache. The store tracks
-/// every use, promotes hot vectors and demotes cold ones in <see cref="RebalanceAsync"/>, and searches the edge cache
+/// every use, promotes hot vectors and demotes cold ones in <see cref="RebalanceAsync(CancellationToken)"/>, and searches the edge cache
 /// first, then the remote tiers in parallel, each under its own timeout, merging results by key.
 /// </summary>
 /// <remarks>
@@ -34,7 +34,10 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private long _writeEpoch;
 
-    // Source copies a move could not delete (the target already holds the vector); removed by the next rebalance.
+    // Copies known to be stale: a source copy a move could not delete, a copy a failed delete left behind, an edge
+    // copy a failed refresh or eviction left behind, a partial write of a failed move. Searches and reads ignore
+    // them (a deleted memory never comes back, an outdated copy is never served); the next rebalance (or, for a key
+    // being deleted, a retry of DeleteAsync) deletes them; a write of a fresh copy to that tier clears the entry.
     private readonly HashSet<(string Key, VectorTier Tier)> _strays = [];
 
     /// <summary>Creates the tiered collection over existing tier collections.</summary>
@@ -216,6 +219,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         foreach (VectorTier tier in _placementOrder.Where(byTier.ContainsKey))
         {
             await _placement[tier].UpsertAsync(byTier[tier], cancellationToken).ConfigureAwait(false);
+            ForgetStrays(byTier[tier].Select(r => r.Key), tier);
         }
 
         foreach (VectorUsage usage in fresh)
@@ -230,7 +234,27 @@ public sealed partial class TieredVectorCollection : IVectorCollection
 
         if (_edge is not null && edgeRefresh.Count > 0)
         {
-            await _edge.UpsertAsync(edgeRefresh, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _edge.UpsertAsync(edgeRefresh, cancellationToken).ConfigureAwait(false);
+                ForgetStrays(edgeRefresh.Select(r => r.Key), VectorTier.Edge);
+            }
+            catch (Exception e)
+            {
+                // The home tier holds the new version; the edge may still hold the old one. The edge is only a cache:
+                // its copies are dropped from the cache (never served again) and deleted by the next rebalance.
+                _logger.EdgeUpdateFailed(Name, e.GetType().Name);
+                foreach (VectorRecord record in edgeRefresh)
+                {
+                    _usage.Update(record.Key, u => u with { InEdgeCache = false });
+                }
+
+                AddStrays(edgeRefresh.Select(r => r.Key), VectorTier.Edge);
+                if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+            }
         }
 
         if (_options.RemoveStrayCopiesOnInsert && fresh.Count > 0)
@@ -245,7 +269,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         ArgumentNullException.ThrowIfNull(key);
         VectorUsage? usage = _usage.Get(key);
         VectorRecord? found = null;
-        if (_edge is not null && usage?.InEdgeCache == true)
+        if (_edge is not null && usage?.InEdgeCache == true && !IsStray(key, VectorTier.Edge))
         {
             try
             {
@@ -261,7 +285,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         if (found is null)
         {
             IEnumerable<VectorTier> order = usage is null ? _placementOrder : [usage.Tier, .. _placementOrder.Where(t => t != usage.Tier)];
-            foreach (VectorTier tier in order)
+            foreach (VectorTier tier in order.Where(t => !IsStray(key, t)))
             {
                 found = await _placement[tier].GetAsync(key, cancellationToken).ConfigureAwait(false);
                 if (found is not null)
@@ -310,20 +334,113 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     private async Task<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
     {
         // Every tier, not only the home one: a copy left behind by an interrupted move must not outlive the delete.
-        var work = _placementOrder.Select(t => _placement[t].DeleteAsync(key, cancellationToken)).ToList();
+        List<VectorTier> tiers = [.. _placementOrder];
         if (_edge is not null)
         {
-            work.Add(_edge.DeleteAsync(key, cancellationToken));
+            tiers.Add(VectorTier.Edge);
         }
 
-        bool[] deleted = await Task.WhenAll(work).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(tiers.Select(t => TryDeleteAsync(TierCollection(t), key, cancellationToken))).ConfigureAwait(false);
         _usage.Remove(key);
+        var failed = new List<(VectorTier Tier, Exception Error)>();
+        for (int i = 0; i < tiers.Count; i++)
+        {
+            if (outcomes[i].Error is Exception error)
+            {
+                failed.Add((tiers[i], error));
+            }
+        }
+
         lock (_strays)
         {
+            // Tiers that failed keep a copy: hidden from searches and reads from now on, deleted later.
             _strays.RemoveWhere(s => s.Key == key);
+            foreach ((VectorTier tier, _) in failed)
+            {
+                _strays.Add((key, tier));
+            }
         }
 
-        return deleted.Take(_placementOrder.Count).Any(d => d);
+        if (failed.Count > 0)
+        {
+            if (cancellationToken.IsCancellationRequested && failed.All(f => f.Error is OperationCanceledException))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            foreach ((VectorTier tier, Exception error) in failed)
+            {
+                _logger.StrayDeleteFailed(tier, Name, error.GetType().Name);
+            }
+
+            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                $"Record '{key}' of vector collection '{Name}' could not be deleted from every tier: "
+                + string.Join("; ", failed.Select(f => $"{f.Tier} failed ({Describe(f.Error)})"))
+                + ". The copies left there are no longer returned by searches or reads of this collection; they are deleted by the next RebalanceAsync, or retry DeleteAsync.",
+                isTransient: true);
+        }
+
+        return outcomes.Take(_placementOrder.Count).Any(o => o.Deleted);
+    }
+
+    private static async Task<(bool Deleted, Exception? Error)> TryDeleteAsync(IVectorCollection collection, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await collection.DeleteAsync(key, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception e)
+        {
+            return (false, e);
+        }
+    }
+
+    private IVectorCollection TierCollection(VectorTier tier) => tier == VectorTier.Edge ? _edge! : _placement[tier];
+
+    private bool IsStray(string key, VectorTier tier)
+    {
+        lock (_strays)
+        {
+            return _strays.Count > 0 && _strays.Contains((key, tier));
+        }
+    }
+
+    private void AddStrays(IEnumerable<string> keys, VectorTier tier)
+    {
+        lock (_strays)
+        {
+            foreach (string key in keys)
+            {
+                _strays.Add((key, tier));
+            }
+        }
+    }
+
+    private void ForgetStrays(IEnumerable<string> keys, VectorTier tier)
+    {
+        lock (_strays)
+        {
+            if (_strays.Count == 0)
+            {
+                return;
+            }
+
+            foreach (string key in keys)
+            {
+                _strays.Remove((key, tier));
+            }
+        }
+    }
+
+    /// <summary>The copies known to be stale (left by a failed delete, move or edge update), by key and tier. They are
+    /// never returned by searches or reads; <see cref="RebalanceAsync(CancellationToken)"/> deletes them. They are tracked in memory: a
+    /// host that restarts before the next rebalance should retry its failed deletes.</summary>
+    public IReadOnlyList<(string Key, VectorTier Tier)> GetStaleCopies()
+    {
+        lock (_strays)
+        {
+            return [.. _strays.OrderBy(s => s.Key, StringComparer.Ordinal).ThenBy(s => s.Tier)];
+        }
     }
 
     /// <summary>The number of records over the placement tiers (edge copies are not counted again).</summary>
@@ -363,23 +480,32 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             string[] keys = fresh.Where(u => u.Tier != tier).Select(u => u.Key).ToArray();
             if (keys.Length > 0)
             {
-                work.Add(DeleteEachAsync(_placement[tier], keys, cancellationToken));
+                work.Add(DeleteEachAsync(_placement[tier], tier, keys, cancellationToken));
             }
         }
 
         if (_edge is not null)
         {
-            work.Add(DeleteEachAsync(_edge, fresh.Select(u => u.Key).ToArray(), cancellationToken));
+            work.Add(DeleteEachAsync(_edge, VectorTier.Edge, fresh.Select(u => u.Key).ToArray(), cancellationToken));
         }
 
         await Task.WhenAll(work).ConfigureAwait(false);
     }
 
-    private static async Task DeleteEachAsync(IVectorCollection collection, string[] keys, CancellationToken cancellationToken)
+    private async Task DeleteEachAsync(IVectorCollection collection, VectorTier tier, string[] keys, CancellationToken cancellationToken)
     {
         foreach (string key in keys)
         {
-            await collection.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await collection.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The new version is written; the old copy is hidden and left to the next rebalance.
+                _logger.StrayDeleteFailed(tier, Name, e.GetType().Name);
+                AddStrays([key], tier);
+            }
         }
     }
 

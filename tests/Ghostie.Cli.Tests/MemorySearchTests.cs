@@ -68,6 +68,21 @@ public sealed class MemorySearchTests : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(_sandbox.Home("solo"), "vectors"), "memories.gvx.broken-*"));
     }
 
+    [Fact]
+    public async Task Search_MemoriesSharingNothingWithTheText_AreNotListed()
+    {
+        (await _sandbox.RunAsync("solo", "memory", "add", "The wifi password is written on the fridge", "--category", "network")).Expect(0);
+        (await _sandbox.RunAsync("solo", "memory", "add", "Alice prefers green tea in the morning", "--category", "taste")).Expect(0);
+
+        JsonElement found = (await _sandbox.RunAsync("solo", "memory", "search", "wifi", "--json")).Expect(0).Json();
+        CliResult none = (await _sandbox.RunAsync("solo", "memory", "search", "xyzzy")).Expect(0);
+        JsonElement all = (await _sandbox.RunAsync("solo", "memory", "search", "wifi", "--min-score", "-1", "--json")).Expect(0).Json();
+
+        Assert.Equal("network", Assert.Single(found.GetProperty("results").EnumerateArray()).GetProperty("category").GetString());
+        Assert.Equal("No memory matches.", none.StdOut.Trim());
+        Assert.Equal(2, all.GetProperty("results").GetArrayLength()); // an explicit threshold is taken as given
+    }
+
     [Theory]
     [InlineData("...")]
     [InlineData("tea", "--top", "0")]

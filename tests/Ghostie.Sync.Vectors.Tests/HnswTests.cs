@@ -53,6 +53,29 @@ public sealed class HnswTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Search_WithGraphAndSelectiveFilter_IsExactAndFull()
+    {
+        // 1 record in 100 is tagged: a graph walk filtered afterwards would come back nearly empty; the collection
+        // answers filtered searches with the exact scan instead, so the answer is the full, exact filtered top k.
+        float[][] vectors = TestData.Clustered(3000, 24, 10, seed: 15);
+        var options = new LocalVectorStoreOptions { IndexKind = LocalIndexKind.Hnsw };
+        options.Hnsw.EfConstruction = 64;
+        using var collection = LocalVectorCollection.Create("filtered", new EmbeddingModelInfo("m", 24), options);
+        await collection.UpsertAsync(vectors.Select((v, i) => new VectorRecord(TestData.Key(i), v,
+            new Dictionary<string, string> { ["tag"] = i % 100 == 7 ? "rare" : "common" })));
+        Assert.True(collection.HasGraph);
+        var filter = new Dictionary<string, string> { ["tag"] = "rare" };
+        float[][] tagged = vectors.Where((_, i) => i % 100 == 7).ToArray();
+
+        var results = collection.Search(vectors[0], new VectorSearchOptions { Top = 10, Filter = filter });
+
+        var truth = vectors.Select((v, i) => (Key: TestData.Key(i), Score: TestData.Cosine(v, vectors[0])))
+            .Where((_, i) => i % 100 == 7).OrderByDescending(p => p.Score).Take(10).Select(p => p.Key);
+        Assert.Equal(truth, results.Select(r => r.Record.Key));
+        Assert.Equal(30, tagged.Length);
+    }
+
+    [Fact]
     public async Task Auto_CrossingTheThreshold_BuildsTheGraph()
     {
         float[][] vectors = TestData.Clustered(300, 16, 5, seed: 14);

@@ -20,6 +20,12 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
 
     public bool FailDeletes { get; set; }
 
+    /// <summary>When set, writes throw (reads, deletes and searches still work).</summary>
+    public bool FailUpserts { get; set; }
+
+    /// <summary>When set, this many more reads succeed, then every read throws.</summary>
+    public int? FailGetsAfter { get; set; }
+
     /// <summary>When set, reads read, then wait for it (after completing <see cref="GetEntered"/>), to interleave callers exactly.</summary>
     public TaskCompletionSource? GetGate { get; set; }
 
@@ -45,6 +51,11 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
     public Task UpsertAsync(IEnumerable<VectorRecord> records, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();
+        if (FailUpserts)
+        {
+            throw new InvalidOperationException("scripted write failure");
+        }
+
         var list = records.ToList();
         foreach (VectorRecord r in list)
         {
@@ -65,6 +76,16 @@ public sealed class MemoryVectorCollection(string name, EmbeddingModelInfo model
     public async Task<VectorRecord?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();
+        if (FailGetsAfter is int left)
+        {
+            if (left <= 0)
+            {
+                throw new InvalidOperationException("scripted read failure");
+            }
+
+            FailGetsAfter = left - 1;
+        }
+
         VectorRecord? found;
         lock (_gate)
         {

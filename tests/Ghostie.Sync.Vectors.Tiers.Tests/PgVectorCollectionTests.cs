@@ -60,6 +60,70 @@ public sealed class PgVectorCollectionTests(PgliteFixture pglite)
         Assert.Equal(120, results.Select(r => r.Record.Key).Distinct(StringComparer.Ordinal).Count());
     }
 
+    [Fact]
+    public async Task Search_FilterMatchingNothingNearTheQuery_WithTheHnswIndex_ReturnsTopResults()
+    {
+        // Half the records carry the tag, all in clusters far from the query. After ANALYZE the planner walks the
+        // HNSW index (checked below); its first ef_search candidates are all untagged, so without an iterative
+        // scan the filter would leave no result at all.
+        await using PgVectorStore store = pglite.CreateStore(o => { o.CreateHnswIndex = true; o.BatchSize = 250; });
+        string name = UniqueName("far");
+        IVectorCollection collection = await store.GetOrCreateCollectionAsync(name, Model);
+        List<VectorRecord> records = BruteForce.Clustered(4000, Model.Dimensions, seed: 9)
+            .Select((r, i) => i % 4 >= 2 ? r with { Data = new Dictionary<string, string>(r.Data!) { ["tag"] = "far" } } : r)
+            .ToList();
+        await collection.UpsertAsync(records);
+        string plan = await AnalyzeAndExplainAsync(name[^8..], records[0].Vector);
+        Assert.Contains("Index Scan", plan, StringComparison.Ordinal);
+        var options = new VectorSearchOptions { Top = 10, Filter = new Dictionary<string, string> { ["tag"] = "far" } };
+        List<VectorSearchResult> expected = BruteForce.Search(records, records[0].Vector.Span, options);
+
+        var results = await collection.SearchAsync(records[0].Vector, options).ToListAsync();
+
+        Assert.True(store.HasIterativeScan);
+        Assert.Equal(10, results.Count);
+        Assert.Equal(expected.Select(e => e.Record.Key), results.Select(r => r.Record.Key));
+    }
+
+    private async Task<string> AnalyzeAndExplainAsync(string tableSuffix, ReadOnlyMemory<float> query)
+    {
+        string vector = "[" + string.Join(",", query.ToArray().Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        await using var connection = new Npgsql.NpgsqlConnection(pglite.ConnectionString);
+        await connection.OpenAsync();
+        string table;
+        await using (var find = new Npgsql.NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%' || @suffix || '%'", connection))
+        {
+            find.Parameters.AddWithValue("suffix", tableSuffix);
+            table = (string)(await find.ExecuteScalarAsync())!;
+        }
+
+        await using (var analyze = new Npgsql.NpgsqlCommand($"ANALYZE \"{table}\"", connection))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        var lines = new List<string>();
+        await using var explain = new Npgsql.NpgsqlCommand($"EXPLAIN SELECT key FROM \"{table}\" WHERE data @> '{{\"tag\":\"far\"}}'::jsonb ORDER BY embedding <=> '{vector}'::vector LIMIT 10", connection);
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join("\n", lines);
+    }
+
+    [Theory]
+    [InlineData("0.8.0", true)]
+    [InlineData("0.8.1", true)]
+    [InlineData("1.0", true)]
+    [InlineData("0.7.4", false)]
+    [InlineData("0.5.0", false)]
+    [InlineData(null, false)]
+    [InlineData("garbage", false)]
+    public void SupportsIterativeScan_ByPgvectorVersion(string? version, bool expected) =>
+        Assert.Equal(expected, PgVectorStore.SupportsIterativeScan(version));
+
     [Theory]
     [InlineData(PgVectorDistance.Cosine)]
     [InlineData(PgVectorDistance.InnerProduct)]

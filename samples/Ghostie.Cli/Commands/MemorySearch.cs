@@ -22,12 +22,15 @@ internal static class MemorySearch
     private const string HashKey = "h";
     private const string CategoryKey = "category";
 
+    // The lowest score that still means "something in common" (scores at or below 0 share nothing).
+    private const float NoOverlapScore = 1e-6f;
+
     public static Command Create(CliApplication app)
     {
         var text = new Argument<string>("text") { Description = "What to look for." };
         var top = new Option<int>("--top") { Description = "How many results at most (1 to 1000). Default: 10.", DefaultValueFactory = _ => 10 };
         var category = new Option<string>("--category") { Description = "Only memories of this category." };
-        var minScore = new Option<float?>("--min-score") { Description = "Leave out results scoring below this cosine similarity (-1 to 1)." };
+        var minScore = new Option<float?>("--min-score") { Description = "Leave out results scoring below this cosine similarity (-1 to 1). Default: leave out only memories sharing nothing with the text (score 0)." };
         var command = new Command("search", "Find the memories closest to a text (lexical similarity: shared words and word pieces).") { text, top, category, minScore };
         command.Aliases.Add("find");
         app.SetAction(command, async (context, parse, cancellationToken) =>
@@ -62,7 +65,9 @@ internal static class MemorySearch
             int reembedded = await RefreshAsync(context.Home, collection, generator, memories, problems, cancellationToken).ConfigureAwait(false);
             await store.SaveAsync(cancellationToken).ConfigureAwait(false);
 
-            var options = new VectorSearchOptions { Top = limit, MinScore = threshold };
+            // Without --min-score, a memory sharing not a single n-gram with the text (score 0) is no match: listing
+            // such memories would pad every answer with unrelated ones.
+            var options = new VectorSearchOptions { Top = limit, MinScore = threshold ?? NoOverlapScore };
             if (parse.GetValue(category) is string only)
             {
                 options.Filter = new Dictionary<string, string> { [CategoryKey] = only };

@@ -14,7 +14,24 @@ public sealed record VectorPushResult(string ObjectName, long Records, long Byte
 /// <param name="Devices">Other devices' copies read.</param>
 /// <param name="Upserted">Records added or replaced locally.</param>
 /// <param name="Deleted">Records deleted locally.</param>
-public sealed record VectorPullResult(int Devices, int Upserted, int Deleted);
+/// <param name="SkippedModels">Copies left unmerged because another device embeds with another model or dimension (for
+/// example one upgraded before the others): the storage name of each copy and its model. Empty when every copy merged.</param>
+public sealed record VectorPullResult(int Devices, int Upserted, int Deleted, IReadOnlyList<SkippedVectorCopy> SkippedModels)
+{
+    /// <summary>A pull in which every copy merged.</summary>
+    /// <param name="devices">Other devices' copies read.</param>
+    /// <param name="upserted">Records added or replaced locally.</param>
+    /// <param name="deleted">Records deleted locally.</param>
+    public VectorPullResult(int devices, int upserted, int deleted)
+        : this(devices, upserted, deleted, [])
+    {
+    }
+}
+
+/// <summary>Another device's copy of a collection that was not merged because it holds another embedding model.</summary>
+/// <param name="ObjectName">The copy's storage name.</param>
+/// <param name="Model">The model of the copy.</param>
+public sealed record SkippedVectorCopy(string ObjectName, EmbeddingModelInfo Model);
 
 /// <summary>
 /// Synchronizes local vector collections between the devices of a repository, as encrypted objects: each device
@@ -102,7 +119,10 @@ public sealed class LocalVectorSync
     /// <param name="options">Options for the copies while they are read (index kind, device id: the local ones by default).</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <exception cref="IntegrityException">A copy was modified, truncated or moved.</exception>
-    /// <exception cref="VectorModelMismatchException">Another device's copy holds another embedding model.</exception>
+    /// <remarks>A copy made with another embedding model or dimension (a device that changed model before this one)
+    /// cannot be merged: it is skipped, the other copies are still merged, and the result lists it in
+    /// <see cref="VectorPullResult.SkippedModels"/>. A copy that fails authentication stops
+    /// the pull.</remarks>
     public async Task<VectorPullResult> PullAsync(LocalVectorCollection collection, LocalVectorStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -118,6 +138,7 @@ public sealed class LocalVectorSync
         }
 
         int devices = 0, upserted = 0, deleted = 0;
+        var skipped = new List<SkippedVectorCopy>();
         foreach (string name in names)
         {
             Stream? source = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
@@ -143,6 +164,12 @@ public sealed class LocalVectorSync
                         $"The vector object '{name}' holds another collection than '{collection.Name}'; it was not merged.");
                 }
 
+                if (!string.Equals(copy.Model.ModelName, collection.Model.ModelName, StringComparison.Ordinal) || copy.Model.Dimensions != collection.Model.Dimensions)
+                {
+                    skipped.Add(new SkippedVectorCopy(name, copy.Model));
+                    continue;
+                }
+
                 (int u, int d) = collection.MergeFrom(copy, cancellationToken);
                 upserted += u;
                 deleted += d;
@@ -154,7 +181,7 @@ public sealed class LocalVectorSync
             }
         }
 
-        return new VectorPullResult(devices, upserted, deleted);
+        return new VectorPullResult(devices, upserted, deleted, skipped);
     }
 
     private static string TempPath() => Path.Combine(Path.GetTempPath(), "ghostie-vectors-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp");

@@ -119,6 +119,31 @@ public sealed class VectorSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task Pull_ACopyOfAnotherModel_IsSkippedAndReported_TheOthersStillMerge()
+    {
+        var backend = new FileSystemBackend(Path.Combine(_root, "repo"));
+        using MemorySyncManager laptop = await SetupAsync(backend, "laptop");
+        using MemorySyncManager tablet = await SetupAsync(backend, "tablet");
+        using MemorySyncManager phone = await SetupAsync(backend, "phone");
+
+        // The laptop changed its embedding model; the tablet still uses the phone's.
+        using LocalVectorCollection upgraded = await TestData.FillAsync(TestData.Uniform(30, 12, 45), Options(laptop, LocalIndexKind.Exact), "memories", model: "newer-model");
+        using LocalVectorCollection same = await TestData.FillAsync(TestData.Uniform(40, 8, 46), Options(tablet, LocalIndexKind.Exact), "memories");
+        VectorPushResult laptopCopy = await new LocalVectorSync(backend, laptop.Keys, laptop.DeviceId).PushAsync(upgraded);
+        await new LocalVectorSync(backend, tablet.Keys, tablet.DeviceId).PushAsync(same);
+        using var target = LocalVectorCollection.Create("memories", same.Model, Options(phone, LocalIndexKind.Exact));
+
+        VectorPullResult pulled = await new LocalVectorSync(backend, phone.Keys, phone.DeviceId).PullAsync(target);
+
+        Assert.Equal(1, pulled.Devices);
+        Assert.Equal(40, pulled.Upserted);
+        Assert.Equal(40, await target.CountAsync());
+        SkippedVectorCopy skipped = Assert.Single(pulled.SkippedModels);
+        Assert.Equal(laptopCopy.ObjectName, skipped.ObjectName);
+        Assert.Equal(new EmbeddingModelInfo("newer-model", 12), skipped.Model);
+    }
+
+    [Fact]
     public async Task Pull_TamperedObject_IntegrityFailureAndNothingMerged()
     {
         var backend = new FileSystemBackend(Path.Combine(_root, "repo"));

@@ -92,6 +92,11 @@ internal static class Backends
                 }
 
                 settings["path"] = Path.GetFullPath(o.Path);
+                if (File.Exists(settings["path"]))
+                {
+                    throw Usage($"--path {settings["path"]} is a file, not a folder. Give the repository folder (it is created if missing).");
+                }
+
                 break;
             case S3:
                 if (string.IsNullOrWhiteSpace(o.Bucket))
@@ -200,7 +205,17 @@ internal static class Backends
                     await CreateBucketAsync(options, settings["access_key_env"], settings["secret_key_env"], cancellationToken).ConfigureAwait(false);
                 }
 
-                return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (GhostieSyncException e) when (id is null && options.Profile is null && e.Code == GhostieErrorCode.NotConfigured
+                    && e.InnerException is Amazon.Runtime.AmazonClientException client && client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
+                {
+                    // The SDK's own text lists every provider it tried, over several lines; ours says what to set.
+                    throw MissingCredential(setup, $"No AWS credentials were found for S3 bucket '{options.Bucket}'",
+                        $"{settings["access_key_env"]} and {settings["secret_key_env"]}", e);
+                }
             }
 
             case Azure:
@@ -230,6 +245,12 @@ internal static class Backends
                     }
                 }
 
+                if (options.AccountKey is null && options.SasToken is null)
+                {
+                    throw MissingCredential(setup, $"No credential was found for Azure container '{options.Container}'",
+                        $"{settings.GetValueOrDefault("key_env") ?? AzureBlobBackendOptions.AccountKeyVariable} (the account key) or {settings.GetValueOrDefault("sas_env") ?? AzureBlobBackendOptions.SasTokenVariable} (a SAS token)", null);
+                }
+
                 return new AzureBlobBackend(options);
             }
 
@@ -249,6 +270,12 @@ internal static class Backends
                     prompted![GistTokenSecret] = options.Token;
                 }
 
+                if (options.Token is null)
+                {
+                    throw MissingCredential(setup, "No GitHub token was found for the gist backend",
+                        $"{settings.GetValueOrDefault("token_env") ?? "GHOSTIE_GITHUB_TOKEN"} (or GITHUB_TOKEN) to a token with the gist scope", null);
+                }
+
                 return new GitHubGistBackend(options);
             }
 
@@ -257,6 +284,13 @@ internal static class Backends
                     $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
         }
     }
+
+    /// <summary>The error for a backend credential found nowhere: not in its variable, not stored on this device, not typed.</summary>
+    private static GhostieSyncException MissingCredential(bool setup, string what, string variables, Exception? inner) =>
+        new(GhostieErrorCode.NotConfigured, setup
+            ? $"{what}: set {variables}, or run 'ghostie sync setup' on a terminal to be asked (a typed credential is kept encrypted on this device)."
+            : $"{what}: set {variables}, or run 'ghostie sync setup' again on a terminal to store it encrypted on this device.",
+            innerException: inner);
 
     /// <summary>A description of the storage for messages when no backend could be made yet (a bucket or container to be created).</summary>
     public static string Describe(string backend, IReadOnlyDictionary<string, string> settings) => backend switch
@@ -294,7 +328,7 @@ internal static class Backends
     public static async Task<(MemorySyncManager Manager, IStorageBackend Backend)> OpenWithBackendAsync(CliContext context, CancellationToken cancellationToken)
     {
         GhostieHome home = context.Home;
-        SyncConfiguration configuration = home.ReadConfiguration();
+        SyncConfiguration configuration = ReadConfiguration(home);
         if (configuration.Backend == Folder)
         {
             string path = Required(configuration.Settings, "path", home);
@@ -316,6 +350,22 @@ internal static class Backends
         MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         return (manager, storage);
+    }
+
+    /// <summary>The home's <c>sync/config.json</c>, refused when a newer version wrote it (its format is above this version's).</summary>
+    /// <exception cref="GhostieSyncException">Not set up or unreadable (<see cref="GhostieErrorCode.NotConfigured"/>), or newer
+    /// (<see cref="GhostieErrorCode.UnsupportedFormat"/>).</exception>
+    public static SyncConfiguration ReadConfiguration(GhostieHome home)
+    {
+        SyncConfiguration configuration = home.ReadConfiguration();
+        int supported = new SyncConfiguration().Format;
+        if (configuration.Format > supported)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
+                $"{home.ConfigPath} has format {configuration.Format}, written by a newer version of ghostie (this one reads format {supported}). Upgrade ghostie.");
+        }
+
+        return configuration;
     }
 
     private static string? Credential(IReadOnlyDictionary<string, string> settings, string envSetting, DeviceSecretStore secrets, string secretName)

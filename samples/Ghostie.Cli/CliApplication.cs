@@ -96,13 +96,20 @@ internal sealed class CliApplication
         {
             bool json = parse.GetValue(JsonOption);
             CliContext context;
+            string home = parse.GetValue(HomeOption) ?? GhostieHome.DefaultRoot;
+            if (HomeProblem(home) is { } problem)
+            {
+                return CliContext.Fail(_out, _error, json, nameof(GhostieErrorCode.InvalidArgument), ExitCodes.Usage, problem);
+            }
+
             try
             {
-                context = new CliContext(new GhostieHome(parse.GetValue(HomeOption) ?? GhostieHome.DefaultRoot), json, parse.GetValue(QuietOption), _out, _error);
+                context = new CliContext(new GhostieHome(home), json, parse.GetValue(QuietOption), _out, _error);
             }
-            catch (ArgumentException ex)
+            catch (ArgumentException)
             {
-                return CliContext.Fail(_out, _error, json, nameof(GhostieErrorCode.InvalidArgument), ExitCodes.Usage, $"--home is not a usable folder path: {ex.Message}");
+                return CliContext.Fail(_out, _error, json, nameof(GhostieErrorCode.InvalidArgument), ExitCodes.Usage,
+                    $"--home '{home}' is not a usable folder path. Give a folder (it is created if missing), or unset GHOSTIE_HOME to use ~/.ghostie.");
             }
 
             try
@@ -134,6 +141,22 @@ internal sealed class CliApplication
             }
         });
     }
+
+    /// <summary>Why <paramref name="home"/> cannot be a Ghostie home (empty, or an existing file), or null when it can.</summary>
+    private static string? HomeProblem(string home)
+    {
+        if (string.IsNullOrWhiteSpace(home))
+        {
+            return "--home is empty. Give the Ghostie home folder (it is created if missing), or leave out --home to use $GHOSTIE_HOME, else ~/.ghostie.";
+        }
+
+        return File.Exists(home)
+            ? $"--home {home} is a file, not a folder. Give the Ghostie home folder (it is created if missing)."
+            : null;
+    }
+
+    /// <summary>Runs of whitespace, line breaks included, as one space.</summary>
+    internal static string OneLine(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     private static IEnumerable<string> CommandPath(Command command)
     {

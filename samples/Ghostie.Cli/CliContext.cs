@@ -85,6 +85,15 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>Writes a hint for a person to stderr, unless <c>--quiet</c> or <c>--json</c> (stdout keeps only the result).</summary>
+    public void Hint(string text)
+    {
+        if (!Json && !Quiet)
+        {
+            Error.WriteLine("ghostie: " + text);
+        }
+    }
+
     /// <summary>Writes a warning or hint to stderr (even with <c>--quiet</c>: it tells of something to act on).</summary>
     public void Warn(string text) => Error.WriteLine("ghostie: " + text);
 
@@ -95,6 +104,7 @@ internal sealed class CliContext
     /// <summary>Reports a failure when no context could be made (a parse error).</summary>
     public static int Fail(TextWriter output, TextWriter error, bool json, string code, int exitCode, string message)
     {
+        message = CliApplication.OneLine(message);  // one line on stderr, whatever the source of the message
         error.WriteLine("ghostie: error: " + message);
         if (json)
         {

@@ -28,7 +28,8 @@ internal static class ExitCodes
           1   usage error: bad arguments, unknown command, no passphrase available, no such memory or conflict
           2   wrong passphrase
           3   integrity failure: data in the repository was modified, truncated, replaced or rolled back
-          4   not configured: sync is not set up in this Ghostie home (run 'ghostie sync setup')
+          4   not configured: sync is not set up in this Ghostie home (run 'ghostie sync setup'), or a backend
+              credential is neither in its environment variable nor stored on this device
           5   backend unavailable: the repository folder, bucket, container or gists are missing, unreachable or
               hold no repository
           6   completed with problems: something was skipped (for example a malformed memory file), or the

@@ -116,6 +116,27 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         Assert.Equal("ghostie-e2e", settings.GetProperty("bucket").GetString());
         AssertNoFileContains(S3Secret);
         Assert.False(File.Exists(new DeviceSecretStore(_sandbox.Home("laptop")).FilePath), "credentials from the environment are not copied to disk");
+        await AssertNoStoredObjectContainsAsync(await Ghostie.Sync.Backends.S3.S3Backend.CreateAsync(new Ghostie.Sync.Backends.S3.S3BackendOptions
+        {
+            Bucket = "ghostie-e2e", ServiceUrl = _servers.Moto.BaseUri.ToString().TrimEnd('/'), ForcePathStyle = true, Region = "us-east-1",
+            AccessKeyId = "testing-key-id", SecretAccessKey = S3Secret,
+        }), "Uses S3 for sync");
+
+        // Later, without the variables (and nothing stored on the device): exit 4 naming them, on one line.
+        CliResult locked = (await RunAsync("phone", S3Environment(secret: null), "sync", "pull")).Expect(4);
+        Assert.Contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", locked.StdErr, StringComparison.Ordinal);
+        Assert.Single(locked.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task S3_MissingBucket_WithoutCreate_SaysToAddCreateBucket()
+    {
+        CliResult result = (await RunAsync("laptop", S3Environment(), S3Setup("laptop", "ghostie-no-such-bucket"))).Expect(5);
+        Assert.Equal("StorageNotFound", result.Json().GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("'ghostie-no-such-bucket'", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--create-bucket", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("never creates", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
     }
 
     [Fact]
@@ -158,6 +179,43 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         JsonElement status = (await RunAsync("laptop", env, "sync", "status", "--json")).Expect(0).Json();
         Assert.Equal(1, status.GetProperty("cloud_memories").GetInt32());
         AssertNoFileContains(Servers.AzuriteKey);
+
+        // Without the variable, and with no credential stored on the device: exit 4, naming both variables, in the CLI's words.
+        CliResult locked = (await RunAsync("laptop", new Dictionary<string, string?> { ["AZURE_STORAGE_KEY"] = null, ["AZURE_STORAGE_SAS_TOKEN"] = null },
+            "sync", "pull", "--json")).Expect(4);
+        Assert.Equal("NotConfigured", locked.Json().GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("AZURE_STORAGE_KEY", locked.StdErr, StringComparison.Ordinal);
+        Assert.Contains("AZURE_STORAGE_SAS_TOKEN", locked.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("AzureBlobBackendOptions", locked.StdErr, StringComparison.Ordinal);
+
+        await AssertNoStoredObjectContainsAsync(new Ghostie.Sync.Backends.AzureBlob.AzureBlobBackend(new Ghostie.Sync.Backends.AzureBlob.AzureBlobBackendOptions
+        {
+            Container = "ghostie-e2e", ServiceUri = new Uri(endpoint), AccountName = Servers.AzuriteAccount, AccountKey = Servers.AzuriteKey,
+        }), "Azure works too");
+    }
+
+    /// <summary>Reads every object of the repository's storage and checks that none holds <paramref name="plaintext"/>.</summary>
+    private static async Task AssertNoStoredObjectContainsAsync(Ghostie.Sync.IStorageBackend backend, string plaintext)
+    {
+        int objects = 0;
+        try
+        {
+            await foreach (string name in backend.ListAsync(""))
+            {
+                await using Stream? stream = await backend.GetAsync(name);
+                Assert.NotNull(stream);
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer);
+                Assert.DoesNotContain(plaintext, Encoding.Latin1.GetString(buffer.ToArray()), StringComparison.Ordinal);
+                objects++;
+            }
+        }
+        finally
+        {
+            (backend as IDisposable)?.Dispose();
+        }
+
+        Assert.True(objects > 2, $"only {objects} objects were read");
     }
 
     [Fact]
@@ -168,6 +226,8 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
             "--account", Servers.AzuriteAccount, "--container", "does-not-exist", "--device", "laptop");
         Assert.Equal(5, result.ExitCode);
         Assert.Contains("does-not-exist", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--create-container", result.StdErr, StringComparison.Ordinal); // what to do, in setup's words
+        Assert.DoesNotContain("CreateContainerIfMissing", result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain(Servers.AzuriteKey, result.StdErr + result.StdOut, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
     }
@@ -181,6 +241,10 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         CliResult result = await RunAsync("laptop", S3Environment(secret: null), args);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("AWS_ACCESS_KEY_ID", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("AWS_SECRET_ACCESS_KEY", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("Exception 1 of", result.StdErr, StringComparison.Ordinal); // not the SDK's list of every provider it tried
         Assert.DoesNotContain("Unexpected", result.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
     }
@@ -280,8 +344,10 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
     {
         var env = new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = null, ["GITHUB_TOKEN"] = null };
         CliResult result = await RunAsync("laptop", env, "sync", "setup", "--backend", "gist", "--endpoint", "http://127.0.0.1:9/", "--device", "laptop");
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(4, result.ExitCode); // not configured: the credential is found nowhere (docs/cli.md)
         Assert.Contains("GHOSTIE_GITHUB_TOKEN", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("GITHUB_TOKEN", result.StdErr, StringComparison.Ordinal);
+        Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private const int ExitCodesUsage = 1;

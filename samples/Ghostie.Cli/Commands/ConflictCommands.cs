@@ -34,7 +34,7 @@ internal static class ConflictCommands
             }
             else if (conflicts.Count == 0)
             {
-                context.Line("No conflicts.");
+                context.Hint("No conflicts.");  // stderr: stdout holds one line per conflict, nothing else
             }
             else
             {
@@ -44,7 +44,7 @@ internal static class ConflictCommands
                     context.Line($"{info.Id}  {info.Others.Count + 1} versions from {devices}, detected {SyncCommands.Time(info.DetectedAt)}: {Excerpt(info.Current.Record?.Content)}");
                 }
 
-                context.Line("Resolve each with 'ghostie sync conflict resolve <id> --keep mine|theirs|both' (or --merged <file.json>); 'ghostie sync conflict show <id>' shows every version.");
+                context.Hint("Resolve each with 'ghostie sync conflict resolve <id> --keep mine|theirs|both' (or --merged <file.json>); 'ghostie sync conflict show <id>' shows every version.");
             }
 
             return conflicts.Count > 0 && parse.GetValue(exitCode) ? ExitCodes.ConflictsExist : ExitCodes.Success;

@@ -91,7 +91,7 @@ internal static class MemoryCommands
 
                 if (memories.Count == 0 && problems.Count == 0)
                 {
-                    context.Line("No memories.");
+                    context.Hint("No memories.");  // stderr: stdout holds one line per memory, nothing else
                 }
             }
 

@@ -75,7 +75,7 @@ internal static class SyncCommands
         }
 
         GhostieHome home = context.Home;
-        SyncConfiguration? existing = home.IsConfigured ? home.ReadConfiguration() : null;
+        SyncConfiguration? existing = home.IsConfigured ? Backends.ReadConfiguration(home) : null;
         string deviceId = device ?? (existing is { DeviceId.Length: > 0 } ? existing.DeviceId : DeviceIdentity.FromMachineName());
         if (existing is { DeviceId.Length: > 0 } && existing.DeviceId != deviceId)
         {
@@ -104,6 +104,14 @@ internal static class SyncCommands
                 {
                     (storage as IDisposable)?.Dispose();
                     storage = null;  // created below, once the passphrase is settled
+                }
+                catch (GhostieSyncException e) when (!create && e.Code == GhostieErrorCode.StorageNotFound && !folder)
+                {
+                    // The library's message speaks of its options (CreateContainerIfMissing, ServiceUrl); the user has setup's.
+                    string option = options.Backend == Backends.Azure ? "--create-container" : "--create-bucket";
+                    string check = options.Backend == Backends.Azure ? "--container and --endpoint or --account" : "--bucket, --endpoint and --region";
+                    throw new GhostieSyncException(GhostieErrorCode.StorageNotFound,
+                        $"{Backends.Describe(options.Backend, settings)} does not exist. Add {option} to create it, or check {check}.", innerException: e);
                 }
             }
 

@@ -17,6 +17,28 @@ internal static class GhostieCli
     /// <param name="environment">Variables to set; a null value removes the variable. GHOSTIE_PASSPHRASE is removed unless given.</param>
     public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
     {
+        using Process process = Start(args, workingDirectory, environment);
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(Timeout))
+        {
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"ghostie {string.Join(' ', args)} did not finish within {Timeout.TotalSeconds} s.");
+            }
+        }
+
+        return new CliResult(args, process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts the CLI as <see cref="RunAsync"/> does and returns the running process (stdin closed; the caller reads or drops the output).</summary>
+    public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    {
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardInput = true,
@@ -47,24 +69,9 @@ internal static class GhostieCli
             }
         }
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
         process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(Timeout))
-        {
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"ghostie {string.Join(' ', args)} did not finish within {Timeout.TotalSeconds} s.");
-            }
-        }
-
-        return new CliResult(args, process.ExitCode, await stdout, await stderr);
+        return process;
     }
 
     private static string FindDll()

@@ -239,6 +239,17 @@ public sealed partial class MemorySyncManager : IDisposable
                 File.Delete(file); // left by a crash: plaintext copies of packs must not linger
             }
         }
+
+        // Temporary files of atomic writes (memory files, state, conflicts) that a killed process left behind. Memory
+        // files are also written outside this lock (by hosts adding memories), so only old ones are taken.
+        DateTimeOffset before = Now - AtomicFile.LeftoverAge;
+        int removed = AtomicFile.SweepLeftovers(_home.MemoriesPath, before)
+            + AtomicFile.SweepLeftovers(_home.SyncPath, before)
+            + AtomicFile.SweepLeftovers(_home.ConflictsPath, before);
+        if (removed > 0)
+        {
+            SyncLog.LeftoversRemoved(_logger, removed);
+        }
     }
 
     /// <summary>

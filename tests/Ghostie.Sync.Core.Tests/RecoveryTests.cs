@@ -166,4 +166,39 @@ public class RecoveryTests
         Assert.Equal(GhostieErrorCode.InvalidArgument, ex.Code);
         Assert.Contains("same-id", ex.Message);
     }
+
+    [Fact]
+    public async Task TemporaryFilesOfAKilledProcess_AreRemovedByTheNextSync_LiveOnesAndOtherFilesKept()
+    {
+        using var cluster = new Cluster();
+        Device a = await cluster.AddDeviceAsync("a");
+        MemoryRecord kept = a.Add("a memory");
+        DateTime now = cluster.Time.GetUtcNow().UtcDateTime;
+        string Leftover(string folder, string file, TimeSpan age)
+        {
+            Directory.CreateDirectory(folder);
+            string path = Path.Combine(folder, "." + file + ".0123456789ab.tmp");
+            File.WriteAllText(path, "{\"content\": \"half-written plaintext\"");
+            File.SetLastWriteTimeUtc(path, now - age);
+            return path;
+        }
+
+        string oldMemory = Leftover(a.Home.MemoriesPath, "m1.json", TimeSpan.FromHours(2));
+        string oldState = Leftover(a.Home.SyncPath, "sync_state.json", TimeSpan.FromMinutes(11));
+        string oldConflict = Leftover(a.Home.ConflictsPath, "c1.json", TimeSpan.FromDays(3));
+        string live = Leftover(a.Home.MemoriesPath, "m2.json", TimeSpan.FromMinutes(1));
+        string notOurs = Path.Combine(a.Home.MemoriesPath, ".editor-swap.tmp");
+        File.WriteAllText(notOurs, "x");
+        File.SetLastWriteTimeUtc(notOurs, now - TimeSpan.FromDays(1));
+
+        SyncResult result = await a.SyncAsync();
+
+        Assert.True(result.Success);
+        Assert.False(File.Exists(oldMemory));
+        Assert.False(File.Exists(oldState));
+        Assert.False(File.Exists(oldConflict));
+        Assert.True(File.Exists(live)); // may belong to a write in progress
+        Assert.True(File.Exists(notOurs));
+        Assert.Contains("a memory", a.Snapshot()[kept.Id], StringComparison.Ordinal);
+    }
 }

@@ -28,4 +28,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Recovered own head seq {Seq} written by an interrupted push")]
     public static partial void RecoveredOwnHead(ILogger logger, long seq);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Removed {Count} temporary file(s) left in the home by an interrupted process")]
+    public static partial void LeftoversRemoved(ILogger logger, int count);
 }

@@ -28,6 +28,7 @@ internal sealed class CliApplication
         Root.Subcommands.Add(SyncCommands.Create(this));
         Root.Subcommands.Add(MemoryCommands.Create(this));
         Root.Subcommands.Add(HandoffCommands.Create(this));
+        Root.Subcommands.Add(KeyCommands.Create(this));
         foreach (Option option in Root.Options)
         {
             if (option is HelpOption { Action: HelpAction help } helpOption)

@@ -57,7 +57,7 @@ internal static class ExitCodes
         // A configured home whose folder holds no repository: the disk is not mounted, or the path is wrong.
         GhostieErrorCode.RepositoryNotInitialized or GhostieErrorCode.BackendUnavailable or GhostieErrorCode.StorageNotFound => BackendUnavailable,
         GhostieErrorCode.AccessDenied => AccessDenied,
-        GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound => Usage,
+        GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound or GhostieErrorCode.LastKeyFile => Usage,
         GhostieErrorCode.MalformedLocalFile => CompletedWithProblems,
         GhostieErrorCode.Busy => Busy,
         _ => OtherError,

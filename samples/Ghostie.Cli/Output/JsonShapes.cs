@@ -51,12 +51,32 @@ internal sealed record MalformedFileDocument(string Path, string Problem);
 
 internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 
+internal sealed record KeyFileDocument(string Id, string Label, DateTimeOffset CreatedAt, int Iterations, bool UnlockedThisSession)
+{
+    public static KeyFileDocument From(Ghostie.Sync.Crypto.KeyFileInfo info) => new(info.Id, info.Label, info.CreatedAt, info.Iterations, info.IsCurrent);
+}
+
+internal sealed record KeyListDocument(IReadOnlyList<KeyFileDocument> KeyFiles, string CurrentEpoch, int Epochs);
+
+internal sealed record KeyAddedDocument(KeyFileDocument KeyFile, string? RecoveryKey);
+
+internal sealed record KeyChangedDocument(string Replaced, KeyFileDocument KeyFile);
+
+internal sealed record KeyRemovedDocument(string Id, string Label);
+
+internal sealed record KeyRotatedDocument(string CurrentEpoch, int Epochs);
+
 internal sealed record MemorySearchDocument(string Query, string Model, int Indexed, int Reembedded, IReadOnlyList<MemorySearchHit> Results,
     IReadOnlyList<MalformedFileDocument> Problems);
 
 internal sealed record MemorySearchHit(string Id, float Score, string Category, string Content);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(KeyListDocument))]
+[JsonSerializable(typeof(KeyAddedDocument))]
+[JsonSerializable(typeof(KeyChangedDocument))]
+[JsonSerializable(typeof(KeyRemovedDocument))]
+[JsonSerializable(typeof(KeyRotatedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]

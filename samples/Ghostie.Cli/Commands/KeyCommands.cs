@@ -1,0 +1,212 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Ghostie.Cli.Output;
+using Ghostie.Sync;
+using Ghostie.Sync.Crypto;
+using Spectre.Console;
+
+namespace Ghostie.Cli.Commands;
+
+/// <summary><c>ghostie key list | add | change | remove | rotate</c>: the repository's passphrases (key files) and key epochs.</summary>
+internal static class KeyCommands
+{
+    /// <summary>Where a new passphrase comes from when not prompted for.</summary>
+    public const string NewPassphraseVariable = "GHOSTIE_NEW_PASSPHRASE";
+
+    public static Command Create(CliApplication app)
+    {
+        var key = new Command("key", "The repository's passphrases (key files: add a printed recovery key, change or remove one) and key rotation. None of these re-encrypts data.");
+        key.Aliases.Add("keys");
+        key.Subcommands.Add(List(app));
+        key.Subcommands.Add(Add(app));
+        key.Subcommands.Add(Change(app));
+        key.Subcommands.Add(Remove(app));
+        key.Subcommands.Add(Rotate(app));
+        return key;
+    }
+
+    private static Command List(CliApplication app)
+    {
+        var command = new Command("list", "List the key files: each is one passphrase that unlocks the repository.");
+        command.Aliases.Add("ls");
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<KeyFileInfo> files = await manager.Keys.ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+            if (context.Json)
+            {
+                context.Document(new KeyListDocument(files.Select(KeyFileDocument.From).ToArray(), manager.Keys.CurrentEpoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), manager.Keys.Epochs.Count),
+                    CliJson.Output.KeyListDocument);
+                return ExitCodes.Success;
+            }
+
+            foreach (KeyFileInfo file in files.OrderBy(f => f.CreatedAt))
+            {
+                context.Line($"{file.Id}  {file.Label}  created {SyncCommands.Time(file.CreatedAt)}, PBKDF2 {file.Iterations:N0} iterations{(file.IsCurrent ? "  (unlocked this session)" : "")}");
+            }
+
+            context.Hint($"{files.Count} key file(s); key epoch {manager.Keys.CurrentEpoch:x8} is current ({manager.Keys.Epochs.Count} in all).");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Add(CliApplication app)
+    {
+        var label = new Option<string>("--label") { Description = "A label to tell it apart, for example \"printed recovery key\" (stored encrypted).", Required = true };
+        var generate = new Option<bool>("--generate") { Description = "Generate a random recovery key (160 bits) and print it once, instead of asking for a passphrase. Write it down; it is shown only now." };
+        var command = new Command("add", $"Add a passphrase that also unlocks the repository (from {NewPassphraseVariable}, else asked twice on the terminal), or generate a recovery key.") { label, generate };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string labelValue = ValidLabel(parse.GetValue(label)!);
+            bool generated = parse.GetValue(generate);
+            string passphrase = generated ? RecoveryKey() : NewPassphrase("the new passphrase");
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            KeyFileInfo added = await manager.Keys.AddPassphraseAsync(passphrase, labelValue, cancellationToken).ConfigureAwait(false);
+            if (context.Json)
+            {
+                context.Document(new KeyAddedDocument(KeyFileDocument.From(added), generated ? passphrase : null), CliJson.Output.KeyAddedDocument);
+            }
+            else if (generated)
+            {
+                // The one place a secret is printed: the user asked for it, on stdout only, and it is never stored in plaintext.
+                context.Out.WriteLine(passphrase);
+                context.Warn($"This recovery key (key file {added.Id}, '{added.Label}') unlocks the repository like the passphrase. It is shown only now: write it down and keep it safe.");
+            }
+            else
+            {
+                context.Line($"Added key file {added.Id} ('{added.Label}').");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Change(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The key file to change (see 'ghostie key list'); may be left out when the repository has only one.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("change", $"Replace the passphrase of one key file (the new one from {NewPassphraseVariable}, else asked twice). The new key file is written before the old one is deleted.") { id };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string? given = parse.GetValue(id);
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<KeyFileInfo> files = await manager.Keys.ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+            KeyFileInfo target = Find(files, given)
+                ?? (files.Count == 1 ? files[0] : files.FirstOrDefault(f => f.IsCurrent))
+                ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"The repository has {files.Count} key files: name the one to change ('ghostie key change <id>'; 'ghostie key list' shows them).");
+            string passphrase = NewPassphrase($"the new passphrase for key file {target.Id} ('{target.Label}')");
+            KeyFileInfo replacement = await manager.Keys.ChangePassphraseAsync(passphrase, target.Id, cancellationToken).ConfigureAwait(false);
+            context.Report(new KeyChangedDocument(target.Id, KeyFileDocument.From(replacement)), CliJson.Output.KeyChangedDocument,
+                $"Changed the passphrase of '{replacement.Label}': key file {target.Id} is replaced by {replacement.Id}.");
+            context.Hint("Devices that are already set up keep working; the old passphrase no longer unlocks the repository.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Remove(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The key file to remove (see 'ghostie key list')." };
+        var command = new Command("remove", "Remove a key file: its passphrase no longer unlocks the repository. The last key file cannot be removed.") { id };
+        command.Aliases.Add("rm");
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string given = parse.GetValue(id)!;
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<KeyFileInfo> files = await manager.Keys.ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+            KeyFileInfo target = Find(files, given) ?? throw NoSuchKeyFile(given);
+            await manager.Keys.RemoveKeyFileAsync(target.Id, cancellationToken).ConfigureAwait(false);
+            context.Report(new KeyRemovedDocument(target.Id, target.Label), CliJson.Output.KeyRemovedDocument,
+                $"Removed key file {target.Id} ('{target.Label}').");
+            context.Hint("Devices already set up keep their unlocked key: to shut a lost device out, see docs/security.md (\"Revoking a device\").");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Rotate(CliApplication app)
+    {
+        var command = new Command("rotate", "Start a new key epoch: a fresh data key seals every new object from now on; older objects stay readable.");
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            uint epoch = await manager.Keys.RotateEpochAsync(cancellationToken).ConfigureAwait(false);
+            string epochText = epoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            context.Report(new KeyRotatedDocument(epochText, manager.Keys.Epochs.Count), CliJson.Output.KeyRotatedDocument,
+                $"Key epoch {epochText} is now current ({manager.Keys.Epochs.Count} epochs); new objects are sealed under it.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static KeyFileInfo? Find(IReadOnlyList<KeyFileInfo> files, string? given)
+    {
+        if (given is null)
+        {
+            return null;
+        }
+
+        string id = given.Trim().ToLowerInvariant();
+        return files.FirstOrDefault(f => f.Id == id) ?? throw NoSuchKeyFile(given);
+    }
+
+    private static GhostieSyncException NoSuchKeyFile(string given) =>
+        new(GhostieErrorCode.NotFound, $"The repository has no key file '{given}'. 'ghostie key list' shows the key files and their ids.");
+
+    private static string ValidLabel(string label)
+    {
+        string trimmed = label.Trim();
+        if (trimmed.Length is 0 or > 200 || trimmed.Any(char.IsControl))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                "--label must be 1 to 200 characters on one line, for example --label \"printed recovery key\".");
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>160 random bits as 32 base32 characters in groups of four: easy to write down and to type.</summary>
+    internal static string RecoveryKey()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        Span<byte> bytes = stackalloc byte[20];
+        RandomNumberGenerator.Fill(bytes);
+        var chars = new char[32];
+        for (int i = 0; i < 32; i++)
+        {
+            int bit = i * 5;
+            int value = ((bytes[bit / 8] << 8) | (bit / 8 + 1 < 20 ? bytes[(bit / 8) + 1] : 0)) >> (11 - (bit % 8)) & 31;
+            chars[i] = alphabet[value];
+        }
+
+        CryptographicOperations.ZeroMemory(bytes);
+        return string.Join('-', Enumerable.Range(0, 8).Select(g => new string(chars, g * 4, 4)));
+    }
+
+    /// <summary>A new passphrase: from <see cref="NewPassphraseVariable"/>, else asked twice on the terminal.</summary>
+    private static string NewPassphrase(string what)
+    {
+        if (Environment.GetEnvironmentVariable(NewPassphraseVariable) is { Length: > 0 } fromEnvironment)
+        {
+            return fromEnvironment;
+        }
+
+        if (Console.IsInputRedirected)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"A new passphrase is needed and stdin is not a terminal to prompt on. Set {NewPassphraseVariable}, or run ghostie interactively.");
+        }
+
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
+        string passphrase = console.Prompt(new TextPrompt<string>($"Type {Markup.Escape(what)}:").Secret(null));
+        string again = console.Prompt(new TextPrompt<string>("Type it again:").Secret(null));
+        if (!string.Equals(passphrase, again, StringComparison.Ordinal))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The two passphrases differ; nothing was changed. Run the command again.");
+        }
+
+        return passphrase;
+    }
+}

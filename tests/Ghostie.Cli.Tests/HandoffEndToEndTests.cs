@@ -116,6 +116,36 @@ public sealed class HandoffEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Delete_WithdrawsAPackage_ThenNotFound_AndIdsAreTakenAsTyped()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(transcript, """[{"role":"user","content":"Plan a trip to Lisbon."},{"role":"assistant","content":"Let's go with five days in Alfama."}]""");
+        CliResult small = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone")).Expect(0);
+        Assert.Contains("larger than the", small.StdOut, StringComparison.Ordinal); // a 2-message chat: the package outweighs it, and says so
+        string first = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+
+        // The sender withdraws it; the id may be typed in upper case.
+        JsonElement deleted = (await _sandbox.RunAsync("laptop", "handoff", "delete", first.ToUpperInvariant(), "--json")).Expect(0).Json();
+        Assert.Equal(first, deleted.GetProperty("package_id").GetString());
+        Assert.True(deleted.GetProperty("deleted").GetBoolean());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_sandbox.Repository, "x"), first, SearchOption.AllDirectories));
+        Assert.DoesNotContain((await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray(),
+            p => p.GetProperty("package_id").GetString() == first);
+
+        CliResult again = (await _sandbox.RunAsync("laptop", "handoff", "delete", first)).Expect(1);
+        Assert.Contains("no handoff package " + first, again.StdErr, StringComparison.Ordinal);
+        (await _sandbox.RunAsync("laptop", "handoff", "delete", "not-an-id")).Expect(1);
+        (await _sandbox.RunAsync("unset", "handoff", "delete", first)).Expect(4);
+
+        // The other package resumes with its id in upper case too; nothing is left behind (no claim object).
+        string second = (await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending")[0].GetProperty("package_id").GetString()!;
+        (await _sandbox.RunAsync("phone", "handoff", "resume", " " + second.ToUpperInvariant())).Expect(0);
+        Assert.Empty(Directory.EnumerateFiles(_sandbox.Repository, second + "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task BadInput_UsageErrors()
     {
         await _sandbox.SetupAsync("laptop");

@@ -168,13 +168,25 @@ public sealed class RepositoryTests
 
     [Theory]
     [InlineData("../etc/passwd")]
-    [InlineData("0123456789ABCDEF01234567")]
+    [InlineData("0123456789abcdef0123456g")]
+    [InlineData("0123456789abcdef012345678")]
     [InlineData("")]
     public async Task BadPackageId_IsAUsageError(string id)
     {
         using Repository repository = await Repository.CreateAsync();
         var error = await Assert.ThrowsAsync<GhostieSyncException>(() => repository.Device("phone").FetchAsync(id));
         Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+    }
+
+    [Fact]
+    public async Task PackageIds_AreTakenAsTyped_UpperCaseAndSpacesAllowed()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffCreateResult created = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TargetDeviceId = "phone" });
+        HandoffService phone = repository.Device("phone");
+        Assert.Equal(created.PackageId, (await phone.FetchAsync(" " + created.PackageId.ToUpperInvariant() + "\n")).PackageId);
+        Assert.Equal(created.PackageId, (await phone.ResumeAsync(created.PackageId.ToUpperInvariant(), DeviceProfile.Web)).PackageId);
+        Assert.Empty(repository.Names(HandoffService.Prefix));
     }
 
     [Fact]

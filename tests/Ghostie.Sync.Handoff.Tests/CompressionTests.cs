@@ -45,6 +45,31 @@ public sealed class CompressionTests
 
     private static int DecisionCountCheck(TranscriptGenerator generator) => generator.Decisions.Distinct().Count();
 
+    [Theory]
+    [InlineData("/home/me/app", "/home/me/app/src/db.ts", "src/db.ts")]
+    [InlineData("/home/me/app", "/home/me/app/src/db.ts", "./src/db.ts")]
+    [InlineData("C:\\work\\app", "C:\\work\\app\\src\\db.ts", "src/db.ts")]
+    public async Task AFileMentionedRelatively_AndWrittenByItsAbsolutePath_IsOneActiveFile(string root, string absolute, string mention)
+    {
+        var transcript = new ConversationTranscript
+        {
+            Id = "s", ProjectRoot = root,
+            Messages =
+            {
+                new TranscriptMessage { Index = 0, Role = TranscriptRole.User, Text = "Create the database module." },
+                new TranscriptMessage { Index = 1, Role = TranscriptRole.Assistant, Text = $"I wrote {mention}; see also ../shared/notes.md.", ToolCalls = { new ToolCall { Name = "Write", FilePath = absolute, Code = "x" } } },
+            },
+        };
+
+        CompressedContext context = await ExtractiveCompressor.Instance.CompressAsync(transcript, new CompressionOptions());
+
+        ActiveFile db = Assert.Single(context.ActiveFiles, f => f.Path.EndsWith("db.ts", StringComparison.Ordinal));
+        Assert.Equal(absolute, db.Path);
+        Assert.Equal("created", db.Status);
+        Assert.Equal(2, db.Touches);
+        Assert.Contains(context.ActiveFiles, f => f.Path == "../shared/notes.md"); // never joined onto the root with '..'
+    }
+
     [Fact]
     public async Task EarlierTurns_FillTheBudget_BySalience()
     {

@@ -43,7 +43,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
 
         List<KeyDecision> decisions = ExtractDecisions(turns);
         (List<string> questions, List<string> nextSteps) = ExtractOpenItems(turns);
-        List<ActiveFile> files = ExtractActiveFiles(transcript.Messages, options.MaxActiveFiles);
+        List<ActiveFile> files = ExtractActiveFiles(transcript.Messages, options.MaxActiveFiles, transcript.ProjectRoot);
         List<CodeSnippet> snippets = ExtractSnippets(transcript.Messages, options.MaxCodeSnippets);
         (int droppedTools, int duplicateTools) = CountToolOutputs(transcript.Messages);
         string summary = Summarize(transcript, turns, files);
@@ -327,7 +327,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         return (questions.TakeLast(10).ToList(), next.TakeLast(10).ToList());
     }
 
-    private static List<ActiveFile> ExtractActiveFiles(List<TranscriptMessage> messages, int max)
+    private static List<ActiveFile> ExtractActiveFiles(List<TranscriptMessage> messages, int max, string? projectRoot)
     {
         var files = new Dictionary<string, (int Rank, int LastTurn, int Touches)>(StringComparer.Ordinal);
         void Touch(string path, int rank, int turn)
@@ -337,6 +337,8 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             {
                 return;
             }
+
+            path = UnderProjectRoot(path, projectRoot);
 
             files[path] = files.TryGetValue(path, out var known)
                 ? (Math.Max(known.Rank, rank), turn, known.Touches + 1)
@@ -380,6 +382,27 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
                 Touches = p.Value.Touches,
             })
             .ToList();
+    }
+
+    /// <summary>A relative path ("src/db.ts", "./src/db.ts") as the absolute path under the session's project root, so a file
+    /// mentioned relatively and edited by a tool under its absolute path is one active file, not two.</summary>
+    private static string UnderProjectRoot(string path, string? projectRoot)
+    {
+        bool windowsRoot = projectRoot is { Length: >= 3 } && char.IsAsciiLetter(projectRoot[0]) && projectRoot[1] == ':' && projectRoot[2] is '\\' or '/';
+        if (projectRoot is null || !(projectRoot.StartsWith('/') || windowsRoot) ||
+            path.StartsWith('/') || path.StartsWith('\\') || path.StartsWith('~') || (path.Length >= 2 && path[1] == ':') || path.Contains("://", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        string relative = path.StartsWith("./", StringComparison.Ordinal) || path.StartsWith(".\\", StringComparison.Ordinal) ? path[2..] : path;
+        if (relative.Split('/', '\\').Any(segment => segment is ".." or "."))
+        {
+            return path;
+        }
+
+        char separator = windowsRoot ? '\\' : '/';
+        return projectRoot.TrimEnd('/', '\\') + separator + (windowsRoot ? relative.Replace('/', '\\') : relative);
     }
 
     private static List<CodeSnippet> ExtractSnippets(List<TranscriptMessage> messages, int max)

@@ -113,6 +113,13 @@ public sealed class HandoffEndToEndTests : IDisposable
         Assert.Equal("IntegrityFailure", error.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains(objectName, error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(File.Exists(stored)); // not consumed
+
+        // Listed as a problem, with the way out; 'delete' removes it.
+        CliResult listed = (await _sandbox.RunAsync("phone", "handoff", "list")).Expect(6);
+        Assert.True(listed.StdErr.Contains("ghostie handoff delete <id>' (" + id + ")", StringComparison.Ordinal), listed.StdErr);
+        (await _sandbox.RunAsync("phone", "handoff", "delete", id)).Expect(0);
+        Assert.False(File.Exists(stored));
+        (await _sandbox.RunAsync("phone", "handoff", "list")).Expect(0);
     }
 
     [Fact]

@@ -152,6 +152,12 @@ internal static class HandoffCommands
             context.Warn($"problem ({problem.Code}): {problem.Message}");
         }
 
+        if (listing.Problems.Count > 0)
+        {
+            string ids = string.Join(" ", listing.Problems.Select(p => p.Subject[(p.Subject.LastIndexOf('/') + 1)..]));
+            context.Warn($"a package that fails to open cannot be resumed; remove it with 'ghostie handoff delete <id>' ({ids}).");
+        }
+
         return listing.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
     }
 

@@ -71,6 +71,35 @@ public sealed class CompressionTests
     }
 
     [Fact]
+    public async Task UndecidedLines_AreNotKeyDecisions_ButADecisionBesideOneIs()
+    {
+        string[] undecided =
+        [
+            "We haven't decided on the cache yet.",
+            "The retry policy is not decided.",
+            "No decision on the schema so far.",
+            "Still undecided about Redis versus Memcached.",
+            "Line 12 about the thing, decided nothing.",
+            "Nobody agreed on the naming.",
+        ];
+        string[] decided =
+        [
+            "Decision: we'll use Postgres 16.",
+            "We decided to keep the queue in memory; the pool size is not decided yet.",
+            "Let's go with five retries.",
+        ];
+        var transcript = new ConversationTranscript { Id = "s" };
+        foreach (string line in undecided.Concat(decided))
+        {
+            transcript.Messages.Add(new TranscriptMessage { Index = transcript.Messages.Count, Role = TranscriptRole.Assistant, Text = line });
+        }
+
+        CompressedContext context = await ExtractiveCompressor.Instance.CompressAsync(transcript, new CompressionOptions());
+
+        Assert.Equal(decided, context.KeyDecisions.Select(d => d.Text));
+    }
+
+    [Fact]
     public async Task EarlierTurns_FillTheBudget_BySalience()
     {
         var generator = new TranscriptGenerator(seed: 5);

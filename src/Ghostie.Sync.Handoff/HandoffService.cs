@@ -399,6 +399,14 @@ public sealed partial class HandoffService : IDisposable
             throw new IntegrityException(name, "the package inside is not the one its name refers to");
         }
 
+        if (package.ExpiresAt is { } expiry && expiry <= _options.TimeProvider.GetUtcNow())
+        {
+            // Expired packages are no longer offered, whether or not a listing has pruned this one yet.
+            await DeleteObjectAsync(name, "expired", cancellationToken).ConfigureAwait(false);
+            throw new GhostieSyncException(GhostieErrorCode.NotFound,
+                $"Handoff package {packageId} expired at {expiry.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z and has been deleted; create a new one on the sending device.");
+        }
+
         return package;
     }
 

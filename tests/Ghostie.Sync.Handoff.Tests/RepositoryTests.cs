@@ -166,6 +166,26 @@ public sealed class RepositoryTests
         Assert.Empty((await phone.ListPendingAsync()).Pending);
     }
 
+    [Fact]
+    public async Task AnExpiredPackage_IsNotResumedOrFetched_EvenBeforeAListingPrunesIt()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffService phone = repository.Device("phone");
+        HandoffCreateResult created = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TimeToLive = TimeSpan.FromHours(1) });
+        repository.Time.Advance(TimeSpan.FromHours(1));
+
+        var fetch = await Assert.ThrowsAsync<GhostieSyncException>(() => phone.FetchAsync(created.PackageId));
+        Assert.Equal(GhostieErrorCode.NotFound, fetch.Code);
+        Assert.Contains("expired at 2026-11-21 09:00:00Z", fetch.Message, StringComparison.Ordinal);
+        Assert.Empty(repository.Names("x"));
+
+        HandoffCreateResult second = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TimeToLive = TimeSpan.FromMinutes(1) });
+        repository.Time.Advance(TimeSpan.FromMinutes(2));
+        var resume = await Assert.ThrowsAsync<GhostieSyncException>(() => phone.ResumeAsync(second.PackageId, DeviceProfile.Ios));
+        Assert.Equal(GhostieErrorCode.NotFound, resume.Code);
+        Assert.Empty(repository.Names("x")); // neither the package nor a claim left
+    }
+
     [Theory]
     [InlineData("../etc/passwd")]
     [InlineData("0123456789abcdef0123456g")]

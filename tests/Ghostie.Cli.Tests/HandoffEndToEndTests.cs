@@ -165,5 +165,11 @@ public sealed class HandoffEndToEndTests : IDisposable
         (await _sandbox.RunAsync("laptop", "handoff", "resume", "0123456789abcdef01234567", "--profile", "watch")).Expect(1);
         (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", notes, "--to", "bad device!")).Expect(1);
         (await _sandbox.RunAsync("unset", "handoff", "list")).Expect(4);
+        string chat = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(chat, """[{"role":"user","content":"hi there"}]""");
+        foreach (string ttl in new[] { "0", "-1", "NaN", "8761" })
+        {
+            Assert.Contains("--ttl must be", (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", chat, "--ttl", ttl)).Expect(1).StdErr, StringComparison.Ordinal);
+        }
     }
 }

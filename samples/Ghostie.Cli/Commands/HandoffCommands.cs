@@ -50,7 +50,7 @@ internal static class HandoffCommands
             DeviceIdentity.Validate(to);
         }
 
-        if (ttlHours is <= 0 or > 24 * 365)
+        if (ttlHours is { } hoursToLive && !(hoursToLive > 0 && hoursToLive <= 24 * 365))
         {
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--ttl must be more than 0 and at most 8760 hours (a year).");
         }

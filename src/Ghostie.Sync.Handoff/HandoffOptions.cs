@@ -132,6 +132,28 @@ public sealed class HandoffRequest
 
     /// <summary>The sending user's home folder (default: this user's), used to rewrite paths on the receiver.</summary>
     public string? HomeDirectory { get; init; }
+
+    /// <summary>Told as each stage of <see cref="HandoffService.CreateAsync"/> (or <see cref="HandoffService.BuildAsync"/>) begins, for long transcripts.</summary>
+    public IProgress<HandoffStage>? Progress { get; init; }
+}
+
+/// <summary>The stages of creating a package, in order.</summary>
+public enum HandoffStage
+{
+    /// <summary>Removing secrets from the transcript, agents and title.</summary>
+    Scrubbing,
+
+    /// <summary>Compressing the context.</summary>
+    Compressing,
+
+    /// <summary>Selecting the embeddings similar enough to travel.</summary>
+    SelectingEmbeddings,
+
+    /// <summary>Serializing, compressing, encrypting and writing the package.</summary>
+    Storing,
+
+    /// <summary>The package is in the repository.</summary>
+    Stored,
 }
 
 /// <summary>Embeddings offered for a package: each is kept when its cosine similarity to <see cref="Reference"/> reaches the threshold.</summary>

@@ -95,7 +95,10 @@ public sealed partial class HandoffService : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         HandoffPackage package = await BuildAsync(request, cancellationToken).ConfigureAwait(false);
-        return await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
+        request.Progress?.Report(HandoffStage.Storing);
+        HandoffCreateResult result = await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
+        request.Progress?.Report(HandoffStage.Stored);
+        return result;
     }
 
     /// <summary>Stores a built package: JSON, Brotli, sealed, under an opaque name addressed to its target device (or any).</summary>

@@ -167,6 +167,35 @@ public sealed class RepositoryTests
     }
 
     [Fact]
+    public async Task Create_ReportsEachStage_InOrder_AndACancelledCreateStoresNothing()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffService laptop = repository.Device("laptop");
+        var stages = new StageRecorder();
+        await laptop.CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), Progress = stages });
+        Assert.Equal([HandoffStage.Scrubbing, HandoffStage.Compressing, HandoffStage.SelectingEmbeddings, HandoffStage.Storing, HandoffStage.Stored], stages.Seen);
+
+        // Cancelled as the compression begins: nothing reaches the repository.
+        using var cancel = new CancellationTokenSource();
+        var cancelling = new StageRecorder(stage => { if (stage == HandoffStage.Compressing) { cancel.Cancel(); } });
+        int before = repository.Names("x").Count();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => laptop.CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), Progress = cancelling }, cancel.Token));
+        Assert.Equal(before, repository.Names("x").Count());
+        Assert.DoesNotContain(HandoffStage.Storing, cancelling.Seen);
+    }
+
+    private sealed class StageRecorder(Action<HandoffStage>? onStage = null) : IProgress<HandoffStage>
+    {
+        public List<HandoffStage> Seen { get; } = [];
+
+        public void Report(HandoffStage value)
+        {
+            Seen.Add(value);
+            onStage?.Invoke(value);
+        }
+    }
+
+    [Fact]
     public async Task AnExpiredPackage_IsNotResumedOrFetched_EvenBeforeAListingPrunesIt()
     {
         using Repository repository = await Repository.CreateAsync();

@@ -86,6 +86,7 @@ internal static class HandoffCommands
             TargetDeviceId = to,
             Title = title,
             TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
+            Progress = context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error),
         }, cancellationToken).ConfigureAwait(false);
 
         ScrubSummary scrubbed = result.Scrubbing;
@@ -105,6 +106,28 @@ internal static class HandoffCommands
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Transcripts from this size on take seconds: 'create' says on stderr what it is doing.</summary>
+    internal const long ProgressFromBytes = 8_000_000;
+
+    /// <summary>One line on stderr per stage, as it begins (synchronous: the lines come in order, before the result).</summary>
+    private sealed class StageLines(TextWriter error) : IProgress<HandoffStage>
+    {
+        public void Report(HandoffStage value)
+        {
+            string? line = value switch
+            {
+                HandoffStage.Scrubbing => "removing secrets...",
+                HandoffStage.Compressing => "compressing the conversation...",
+                HandoffStage.Storing => "encrypting and storing the package...",
+                _ => null,
+            };
+            if (line is not null)
+            {
+                error.WriteLine("ghostie: " + line);
+            }
+        }
     }
 
     private static Command List(CliApplication app)

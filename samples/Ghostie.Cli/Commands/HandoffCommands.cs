@@ -63,6 +63,12 @@ internal static class HandoffCommands
         };
 
         // Read the transcript before opening the repository: a wrong path costs no unlock.
+        var file = new FileInfo(Path.GetFullPath(from));
+        if (file.Exists && file.Length >= ProgressFromBytes && !context.Quiet && !context.Json)
+        {
+            context.Error.WriteLine($"ghostie: reading {from} ({Size(file.Length)})...");
+        }
+
         ConversationTranscript transcript = await TranscriptImporter.ImportFileAsync(Path.GetFullPath(from), transcriptFormat, cancellationToken).ConfigureAwait(false);
         foreach (string warning in transcript.Warnings)
         {

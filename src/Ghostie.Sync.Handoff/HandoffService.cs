@@ -222,7 +222,7 @@ public sealed partial class HandoffService : IDisposable
     /// <param name="profile">The receiving device's budgets.</param>
     /// <param name="options">Path rewriting and token counting; defaults when null.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <exception cref="GhostieSyncException">No such package for this device, or see <see cref="FetchAsync"/>.</exception>
+    /// <exception cref="GhostieSyncException">No such package for this device, or it expired (<see cref="GhostieErrorCode.NotFound"/>); another device is resuming it right now (<see cref="GhostieErrorCode.Busy"/>, on backends with conditional writes); or see <see cref="FetchAsync"/>.</exception>
     public async Task<RebuiltConversation> ResumeAsync(string packageId, DeviceProfile profile, HandoffResumeOptions? options = null, CancellationToken cancellationToken = default)
     {
         HandoffResumption resumption = await BeginResumeAsync(packageId, profile, options, cancellationToken).ConfigureAwait(false);

@@ -50,6 +50,13 @@ public sealed class HandoffOptions
     /// <summary>The clock (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long a device's claim on a package it is resuming holds against other devices (default 5 minutes). Claims
+    /// are made only on backends with conditional writes (<see cref="IConditionalStorageBackend"/>); a claim older
+    /// than this, left by a device that crashed mid-resume, may be taken over.
+    /// </summary>
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Throws unless every value is in range.</summary>
     /// <exception cref="GhostieSyncException">A value is out of range (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     public void Validate()
@@ -82,6 +89,10 @@ public sealed class HandoffOptions
         else if (!(NetworkBytesPerSecond > 0) || !(DecodeBytesPerSecond > 0))
         {
             problem = "NetworkBytesPerSecond and DecodeBytesPerSecond must be positive";
+        }
+        else if (ClaimTimeout <= TimeSpan.Zero)
+        {
+            problem = "ClaimTimeout must be positive";
         }
         else if (Compression is null || TimeProvider is null)
         {
@@ -121,6 +132,28 @@ public sealed class HandoffRequest
 
     /// <summary>The sending user's home folder (default: this user's), used to rewrite paths on the receiver.</summary>
     public string? HomeDirectory { get; init; }
+
+    /// <summary>Told as each stage of <see cref="HandoffService.CreateAsync"/> (or <see cref="HandoffService.BuildAsync"/>) begins, for long transcripts.</summary>
+    public IProgress<HandoffStage>? Progress { get; init; }
+}
+
+/// <summary>The stages of creating a package, in order.</summary>
+public enum HandoffStage
+{
+    /// <summary>Removing secrets from the transcript, agents and title.</summary>
+    Scrubbing,
+
+    /// <summary>Compressing the context.</summary>
+    Compressing,
+
+    /// <summary>Selecting the embeddings similar enough to travel.</summary>
+    SelectingEmbeddings,
+
+    /// <summary>Serializing, compressing, encrypting and writing the package.</summary>
+    Storing,
+
+    /// <summary>The package is in the repository.</summary>
+    Stored,
 }
 
 /// <summary>Embeddings offered for a package: each is kept when its cosine similarity to <see cref="Reference"/> reaches the threshold.</summary>

@@ -331,8 +331,16 @@ public static class HandoffRebuilder
     /// <summary>Appends sections while their tokens fit; a last check on the whole text removes items until it fits whatever the counter.</summary>
     private sealed class ContextWriter(int budget, ITokenCounter counter)
     {
-        private readonly List<(string Section, string Header, List<string> Items, int Omitted)> _sections = [];
+        private readonly List<(string Section, string Header, List<string> Items, int Omitted, bool NewestFirst)> _sections = [];
         private int _used;
+
+        /// <summary>The counter's count, refused when negative (a negative count would let any text through).</summary>
+        private int Count(string text)
+        {
+            int tokens = counter.CountTokens(text);
+            return tokens >= 0 ? tokens : throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"The token counter '{counter.Name}' returned a negative count ({tokens}); a count must be 0 or more.");
+        }
 
         public void Section(string name, string header, IEnumerable<string> items, bool truncate = false, bool newestFirst = false)
         {
@@ -342,10 +350,10 @@ public static class HandoffRebuilder
                 return;
             }
 
-            int headerTokens = counter.CountTokens(header + "\n\n");
+            int headerTokens = Count(header + "\n\n");
             if (_used + headerTokens >= budget)
             {
-                _sections.Add((name, header, [], candidates.Count));
+                _sections.Add((name, header, [], candidates.Count, newestFirst));
                 return;
             }
 
@@ -355,7 +363,7 @@ public static class HandoffRebuilder
             foreach (int i in order)
             {
                 string item = candidates[i];
-                int tokens = counter.CountTokens(item + "\n");
+                int tokens = Count(item + "\n");
                 if (_used + used + tokens <= budget)
                 {
                     kept.Add((i, item));
@@ -364,11 +372,10 @@ public static class HandoffRebuilder
                 }
 
                 int left = budget - _used - used - 2;
-                if (truncate && left >= 24)
+                if (truncate && left >= 24 && Cut(item, left) is { } cut)
                 {
-                    string cut = Cut(item, left);
                     kept.Add((i, cut));
-                    used += counter.CountTokens(cut + "\n");
+                    used += Count(cut + "\n");
                 }
 
                 if (newestFirst || truncate)
@@ -379,59 +386,103 @@ public static class HandoffRebuilder
 
             if (kept.Count == 0)
             {
-                _sections.Add((name, header, [], candidates.Count));
+                _sections.Add((name, header, [], candidates.Count, newestFirst));
                 return;
             }
 
             kept.Sort((a, b) => a.Order.CompareTo(b.Order));
-            _sections.Add((name, header, kept.Select(k => k.Text).ToList(), candidates.Count - kept.Count));
+            _sections.Add((name, header, kept.Select(k => k.Text).ToList(), candidates.Count - kept.Count, newestFirst));
             _used += used;
         }
 
-        private string Cut(string item, int tokens)
+        /// <summary>The item cut to fit <paramref name="tokens"/>, or null when nothing of it fits.</summary>
+        private string? Cut(string item, int tokens)
         {
             // Shrink by characters until the counter agrees: the estimate gives at least one token per 4 characters.
             int chars = Math.Min(item.Length, tokens * 4);
             string cut = item[..chars] + " [...]";
-            while (chars > 0 && counter.CountTokens(cut + "\n") > tokens)
+            while (chars > 0 && Count(cut + "\n") > tokens)
             {
                 chars = chars * 9 / 10;
                 cut = item[..chars] + " [...]";
             }
 
-            return cut;
+            return chars > 0 ? cut : null;
         }
 
         public (string, int, List<RebuiltSection>) Finish()
         {
-            while (true)
+            string text = Render(null);
+            int tokens = Count(text);
+            if (tokens > budget)
             {
-                string text = Render();
-                int tokens = counter.CountTokens(text);
-                if (tokens <= budget)
+                // A counter that is not additive over pieces: drop items, lowest priority first (in a newest-first section,
+                // its oldest item first), as few as will do: a binary search over how many, each step counted whole.
+                int total = _sections.Sum(s => s.Items.Count);
+                if (Count(Render(Drops(total))) > budget)
                 {
-                    var sections = _sections.Select(s =>
-                    {
-                        string body = s.Items.Count == 0 ? "" : s.Header + "\n" + string.Join("\n", s.Items);
-                        return new RebuiltSection(s.Section, body, body.Length == 0 ? 0 : counter.CountTokens(body), s.Items.Count, s.Omitted);
-                    }).ToList();
-                    return (text, tokens, sections);
+                    throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                        $"The token counter '{counter.Name}' counts {Count("")} tokens for an empty text, more than the profile's {budget}: it cannot be used for this profile.");
                 }
 
-                // A counter that is not additive over pieces: drop the last item kept and check again.
-                int last = _sections.FindLastIndex(s => s.Items.Count > 0);
-                (string name, string header, List<string> items, int omitted) = _sections[last];
-                items.RemoveAt(items.Count - 1);
-                _sections[last] = (name, header, items, omitted + 1);
+                int low = 1, high = total;
+                while (low < high)
+                {
+                    int mid = low + ((high - low) / 2);
+                    if (Count(Render(Drops(mid))) <= budget)
+                    {
+                        high = mid;
+                    }
+                    else
+                    {
+                        low = mid + 1;
+                    }
+                }
+
+                int[] drops = Drops(low);
+                for (int i = 0; i < _sections.Count; i++)
+                {
+                    (string name, string header, List<string> items, int omitted, bool newestFirst) = _sections[i];
+                    if (drops[i] > 0)
+                    {
+                        items.RemoveRange(newestFirst ? 0 : items.Count - drops[i], drops[i]);
+                        _sections[i] = (name, header, items, omitted + drops[i], newestFirst);
+                    }
+                }
+
+                text = Render(null);
+                tokens = Count(text);
             }
+
+            var sections = _sections.Select(s =>
+            {
+                string body = s.Items.Count == 0 ? "" : s.Header + "\n" + string.Join("\n", s.Items);
+                return new RebuiltSection(s.Section, body, body.Length == 0 ? 0 : Count(body), s.Items.Count, s.Omitted);
+            }).ToList();
+            return (text, tokens, sections);
         }
 
-        private string Render()
+        /// <summary>How many items each section loses when the first <paramref name="count"/> items are dropped, last section first.</summary>
+        private int[] Drops(int count)
+        {
+            int[] drops = new int[_sections.Count];
+            for (int i = _sections.Count - 1; i >= 0 && count > 0; i--)
+            {
+                drops[i] = Math.Min(count, _sections[i].Items.Count);
+                count -= drops[i];
+            }
+
+            return drops;
+        }
+
+        private string Render(int[]? drops)
         {
             var text = new StringBuilder();
-            foreach ((_, string header, List<string> items, _) in _sections)
+            for (int i = 0; i < _sections.Count; i++)
             {
-                if (items.Count == 0)
+                (_, string header, List<string> items, _, bool newestFirst) = _sections[i];
+                int drop = drops?[i] ?? 0;
+                if (items.Count - drop <= 0)
                 {
                     continue;
                 }
@@ -442,9 +493,9 @@ public static class HandoffRebuilder
                 }
 
                 text.Append(header).Append('\n');
-                foreach (string item in items)
+                for (int j = newestFirst ? drop : 0, end = newestFirst ? items.Count : items.Count - drop; j < end; j++)
                 {
-                    text.Append(item).Append('\n');
+                    text.Append(items[j]).Append('\n');
                 }
             }
 

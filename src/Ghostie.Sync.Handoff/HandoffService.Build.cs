@@ -23,16 +23,23 @@ public sealed partial class HandoffService
         }
 
         // Secrets go first, before anything else reads the text.
+        cancellationToken.ThrowIfCancellationRequested();
+        request.Progress?.Report(HandoffStage.Scrubbing);
         ScrubReport report = _scrubber.Scrub(transcript);
         IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => _scrubber.Scrub(a, report)).ToArray();
         string? title = request.Title is null ? null : _scrubber.Scrub(request.Title, report);
 
+        cancellationToken.ThrowIfCancellationRequested();
+        request.Progress?.Report(HandoffStage.Compressing);
         CompressedContext context = await _compressor.CompressAsync(transcript, _options.Compression, cancellationToken).ConfigureAwait(false);
         context = context with
         {
             AgentMemories = agents.SelectMany(a => a.MemorySnapshot).OrderByDescending(m => m.Importance).ThenBy(m => m.AgentId, StringComparer.Ordinal).Take(20).ToArray(),
         };
 
+        cancellationToken.ThrowIfCancellationRequested();
+        request.Progress?.Report(HandoffStage.SelectingEmbeddings);
+        EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report);
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
         TimeSpan? ttl = request.TimeToLive ?? _options.TimeToLive;
         TranscriptMessage? lastUser = transcript.Messages.LastOrDefault(m => m.Role == TranscriptRole.User && !m.IsSidechain);
@@ -66,7 +73,7 @@ public sealed partial class HandoffService
             },
             Context = context,
             Agents = agents,
-            Embeddings = SelectEmbeddings(request.Embeddings, report),
+            Embeddings = embeddings,
             Reconstruction = new ReconstructionInstructions
             {
                 ContextPriorities = ContextSections.Default,

@@ -95,7 +95,10 @@ public sealed partial class HandoffService : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         HandoffPackage package = await BuildAsync(request, cancellationToken).ConfigureAwait(false);
-        return await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
+        request.Progress?.Report(HandoffStage.Storing);
+        HandoffCreateResult result = await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
+        request.Progress?.Report(HandoffStage.Stored);
+        return result;
     }
 
     /// <summary>Stores a built package: JSON, Brotli, sealed, under an opaque name addressed to its target device (or any).</summary>
@@ -206,6 +209,7 @@ public sealed partial class HandoffService : IDisposable
     /// <exception cref="UnsupportedFormatException">The package was written by a newer version: upgrade.</exception>
     public async Task<HandoffPackage> FetchAsync(string packageId, CancellationToken cancellationToken = default)
     {
+        packageId = NormalizePackageId(packageId);
         string name = await FindForThisDeviceAsync(packageId, cancellationToken).ConfigureAwait(false);
         return await ReadPackageAsync(name, packageId, cancellationToken).ConfigureAwait(false);
     }
@@ -218,21 +222,15 @@ public sealed partial class HandoffService : IDisposable
     /// <param name="profile">The receiving device's budgets.</param>
     /// <param name="options">Path rewriting and token counting; defaults when null.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <exception cref="GhostieSyncException">No such package for this device, or see <see cref="FetchAsync"/>.</exception>
+    /// <exception cref="GhostieSyncException">No such package for this device, or it expired (<see cref="GhostieErrorCode.NotFound"/>); another device is resuming it right now (<see cref="GhostieErrorCode.Busy"/>, on backends with conditional writes); or see <see cref="FetchAsync"/>.</exception>
     public async Task<RebuiltConversation> ResumeAsync(string packageId, DeviceProfile profile, HandoffResumeOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(profile);
-        options ??= new HandoffResumeOptions();
-        string name = await FindForThisDeviceAsync(packageId, cancellationToken).ConfigureAwait(false);
-        HandoffPackage package = await ReadPackageAsync(name, packageId, cancellationToken).ConfigureAwait(false);
-        RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, options);
-        if (_options.DeleteOnResume && !options.KeepPackage)
+        HandoffResumption resumption = await BeginResumeAsync(packageId, profile, options, cancellationToken).ConfigureAwait(false);
+        await using (resumption.ConfigureAwait(false))
         {
-            await DeleteObjectAsync(name, "consumed", cancellationToken).ConfigureAwait(false);
+            await resumption.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            return resumption.Conversation;
         }
-
-        Log.Resumed(_logger, packageId, profile.Name, rebuilt.ActiveAgents.Count, rebuilt.DeferredAgents.Count);
-        return rebuilt;
     }
 
     /// <summary>Deletes a package, whoever it is addressed to (a sender cancelling a handoff).</summary>
@@ -241,11 +239,15 @@ public sealed partial class HandoffService : IDisposable
     /// <returns>Whether a package was deleted.</returns>
     public async Task<bool> DeleteAsync(string packageId, CancellationToken cancellationToken = default)
     {
+        packageId = NormalizePackageId(packageId);
         string? name = await FindAnywhereAsync(packageId, cancellationToken).ConfigureAwait(false);
-        return name is not null && await DeleteObjectAsync(name, "deleted", cancellationToken).ConfigureAwait(false);
+        bool deleted = name is not null && await DeleteObjectAsync(name, "deleted", cancellationToken).ConfigureAwait(false);
+        await DeleteObjectAsync(ClaimPrefix + packageId, "claim of a deleted package", cancellationToken).ConfigureAwait(false);
+        return deleted;
     }
 
-    /// <summary>Deletes every expired package of the repository, whoever it is addressed to (reading only their manifests).</summary>
+    /// <summary>Deletes every expired package of the repository, whoever it is addressed to (reading only their manifests),
+    /// and the resume claims of packages that are gone.</summary>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>How many were deleted.</returns>
     public async Task<int> PruneExpiredAsync(CancellationToken cancellationToken = default)
@@ -264,6 +266,21 @@ public sealed partial class HandoffService : IDisposable
         foreach (string name in expired)
         {
             await DeleteObjectAsync(name, "expired", cancellationToken).ConfigureAwait(false);
+        }
+
+        // Claims left by a device that crashed after deleting a package but before deleting its claim.
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (string name in _backend.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            live.Add(name[(name.LastIndexOf('/') + 1)..]);
+        }
+
+        await foreach (string claim in _backend.ListAsync(ClaimPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!live.Contains(claim[ClaimPrefix.Length..]))
+            {
+                await DeleteObjectAsync(claim, "orphaned claim", cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return expired.Count;
@@ -383,6 +400,14 @@ public sealed partial class HandoffService : IDisposable
         if (package.PackageId != packageId || manifest.PackageId != packageId)
         {
             throw new IntegrityException(name, "the package inside is not the one its name refers to");
+        }
+
+        if (package.ExpiresAt is { } expiry && expiry <= _options.TimeProvider.GetUtcNow())
+        {
+            // Expired packages are no longer offered, whether or not a listing has pruned this one yet.
+            await DeleteObjectAsync(name, "expired", cancellationToken).ConfigureAwait(false);
+            throw new GhostieSyncException(GhostieErrorCode.NotFound,
+                $"Handoff package {packageId} expired at {expiry.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z and has been deleted; create a new one on the sending device.");
         }
 
         return package;

@@ -8,6 +8,31 @@ public sealed class ScrubReport
 {
     private readonly Dictionary<string, int> _byKind = new(StringComparer.Ordinal);
 
+    /// <summary>The secrets found so far (value to rule), shared with shadow reports: once a secret is found, its other
+    /// occurrences are removed wherever they are, even where no rule would recognize them.</summary>
+    private readonly Dictionary<string, string> _known;
+
+    /// <summary>Creates an empty report.</summary>
+    public ScrubReport()
+        : this(new Dictionary<string, string>(StringComparer.Ordinal))
+    {
+    }
+
+    private ScrubReport(Dictionary<string, string> known) => _known = known;
+
+    internal IReadOnlyDictionary<string, string> Known => _known;
+
+    /// <summary>A report that counts separately but shares the secrets found.</summary>
+    internal ScrubReport Shadow() => new(_known);
+
+    internal void Remember(string value, string kind)
+    {
+        if (value.Length >= SecretScrubber.MinKnownLength && !value.StartsWith(SecretScrubber.Marker, StringComparison.Ordinal))
+        {
+            _known.TryAdd(value, kind);
+        }
+    }
+
     /// <summary>Secrets removed in all.</summary>
     public int Total { get; private set; }
 
@@ -36,7 +61,10 @@ public sealed class ScrubReport
 /// </summary>
 public sealed partial class SecretScrubber
 {
-    private const string Marker = "[REDACTED:";
+    internal const string Marker = "[REDACTED:";
+
+    /// <summary>The shortest secret whose other occurrences are also removed (shorter ones would hit ordinary words).</summary>
+    internal const int MinKnownLength = 6;
 
     private readonly (string Kind, Regex Pattern, Func<Match, string, bool>? Decide, SearchValues<string> Triggers)[] _rules;
     private readonly SearchValues<string> _anyTrigger;
@@ -59,7 +87,7 @@ public sealed partial class SecretScrubber
             Rule("jwt", JsonWebToken(), "eyJ"),
             Rule("bearer-token", BearerToken(), "bearer"),
             Rule("authorization-header", AuthorizationHeader(), "uthorization"),
-            Rule("assigned-secret", Assignment(), "pass", "pwd", "secret", "token", "key", "credential") with { Decide = DecideAssignment },
+            Rule("assigned-secret", Assignment(), "pass", "pw", "secret", "token", "key", "credential") with { Decide = DecideAssignment },
         ];
         _anyTrigger = SearchValues.Create(_rules.SelectMany(r => TriggersOf(r.Kind)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
     }
@@ -88,14 +116,14 @@ public sealed partial class SecretScrubber
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(report);
-        if (text.Length < 8)
+        if (text.Length < MinKnownLength)
         {
             return text;
         }
 
         if (!text.AsSpan().ContainsAny(_anyTrigger))
         {
-            return text;
+            return ReplaceKnown(text, report);
         }
 
         string result = text;
@@ -116,6 +144,7 @@ public sealed partial class SecretScrubber
                 }
 
                 report.Add(kind);
+                report.Remember(secret.Success ? secret.Value : match.Value, kind);
                 string replacement = Marker + kind + "]";
                 return secret.Success
                     ? string.Concat(match.Value.AsSpan(0, secret.Index - match.Index), replacement, match.Value.AsSpan(secret.Index - match.Index + secret.Length))
@@ -123,7 +152,48 @@ public sealed partial class SecretScrubber
             });
         }
 
+        return ReplaceKnown(result, report);
+    }
+
+    /// <summary>Replaces every other occurrence of a secret already found (as a whole token: not inside a longer word or number).</summary>
+    private static string ReplaceKnown(string text, ScrubReport report)
+    {
+        if (report.Known.Count == 0)
+        {
+            return text;
+        }
+
+        string result = text;
+        foreach ((string value, string kind) in report.Known.OrderByDescending(p => p.Key.Length).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            int at = result.IndexOf(value, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                continue;
+            }
+
+            var built = new System.Text.StringBuilder(result.Length);
+            int from = 0;
+            for (; at >= 0; at = result.IndexOf(value, at + 1, StringComparison.Ordinal))
+            {
+                if (at < from || (at > 0 && IsWordChar(result[at - 1]) && IsWordChar(value[0])) ||
+                    (at + value.Length < result.Length && IsWordChar(result[at + value.Length]) && IsWordChar(value[^1])))
+                {
+                    continue;
+                }
+
+                built.Append(result, from, at - from).Append(Marker).Append(kind).Append(']');
+                report.Add(kind);
+                from = at + value.Length;
+            }
+
+            built.Append(result, from, result.Length - from);
+            result = built.ToString();
+        }
+
         return result;
+
+        static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
     }
 
     /// <summary>Scrubs a transcript in place: titles, summaries, every message, and every tool call's input, code, path and summary.</summary>
@@ -150,10 +220,38 @@ public sealed partial class SecretScrubber
             {
                 // The input holds the same strings as the other fields: count each secret once, in the input.
                 call.Input = Scrub(call.Input, report);
-                var shadow = new ScrubReport();
+                ScrubReport shadow = report.Shadow();
                 call.Summary = Scrub(call.Summary, shadow);
                 call.Code = call.Code is null ? null : Scrub(call.Code, shadow);
                 call.FilePath = call.FilePath is null ? null : Scrub(call.FilePath, shadow);
+            }
+        }
+
+        // A secret found late (a password in the last message's URL) may appear earlier where no rule sees it
+        // (`pw = "..."` in code written before): a second pass removes every known one everywhere.
+        if (report.Known.Count > 0)
+        {
+            if (transcript.Title is not null)
+            {
+                transcript.Title = ReplaceKnown(transcript.Title, report);
+            }
+
+            for (int i = 0; i < transcript.Summaries.Count; i++)
+            {
+                transcript.Summaries[i] = ReplaceKnown(transcript.Summaries[i], report);
+            }
+
+            foreach (TranscriptMessage message in transcript.Messages)
+            {
+                message.Text = ReplaceKnown(message.Text, report);
+                foreach (ToolCall call in message.ToolCalls)
+                {
+                    call.Input = ReplaceKnown(call.Input, report);
+                    ScrubReport shadow = report.Shadow();
+                    call.Summary = ReplaceKnown(call.Summary, shadow);
+                    call.Code = call.Code is null ? null : ReplaceKnown(call.Code, shadow);
+                    call.FilePath = call.FilePath is null ? null : ReplaceKnown(call.FilePath, shadow);
+                }
             }
         }
 
@@ -182,33 +280,79 @@ public sealed partial class SecretScrubber
     private static readonly HashSet<string> Placeholders = new(StringComparer.OrdinalIgnoreCase)
     {
         "null", "none", "nil", "true", "false", "undefined", "string", "str", "bytes", "int", "bool", "required", "optional",
-        "changeme", "example", "placeholder", "redacted", "secret", "password", "token", "hidden", "empty", "default",
+        "changeme", "change_me", "change-me", "changeit", "example", "placeholder", "redacted", "secret", "password", "token", "hidden",
+        "empty", "default", "dummy", "sample", "todo", "tbd", "fixme", "unset", "omitted", "masked",
+    };
+
+    /// <summary>Common English words that follow "password:" in a sentence ("Password: must be rotated", "pass: all green"):
+    /// an unquoted value after a colon that is one of these, with more words after it, is prose, not a password.</summary>
+    private static readonly HashSet<string> ProseWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "not", "no", "yes",
+        "must", "should", "shall", "will", "would", "can", "could", "may", "might", "need", "needs", "needed", "use", "uses", "used", "using",
+        "set", "sets", "reset", "stored", "store", "saved", "sent", "kept", "read", "taken", "given", "made", "see", "check", "checked",
+        "always", "never", "only", "also", "still", "just", "now", "then", "here", "there", "this", "that", "these", "those", "it", "its",
+        "all", "any", "each", "every", "some", "none", "both", "either", "neither", "same", "other", "another", "new", "old", "current",
+        "minimum", "maximum", "least", "most", "more", "less", "at", "in", "on", "of", "for", "from", "to", "with", "without", "by", "via",
+        "and", "or", "but", "if", "when", "after", "before", "until", "unless", "because", "since", "so", "as", "like",
+        "rotated", "rotate", "expired", "expires", "expire", "changed", "change", "updated", "update", "hashed", "encrypted", "missing",
+        "wrong", "incorrect", "invalid", "valid", "correct", "weak", "strong", "too", "very", "enter", "type", "ask", "asked", "prompt",
+        "field", "length", "policy", "requirements", "rules", "manager", "vault", "please", "same", "ok", "okay", "good", "bad", "green", "red",
+        "passed", "failed", "failing", "passing", "works", "worked", "fixed", "broken", "done", "pending", "unchanged", "everything", "nothing",
     };
 
     /// <summary>Keeps a value assigned to a secret-sounding name when it is evidently not a secret.</summary>
     private static bool DecideAssignment(Match match, string source)
     {
-        string value = match.Groups["secret"].Value.TrimEnd('.', ':');
+        Group secret = match.Groups["secret"];
+        string value = secret.Value.TrimEnd('.', ':');
         string key = match.Groups["key"].Value.ToLowerInvariant();
         int after = match.Index + match.Length;
         bool call = after < source.Length && source[after] is '(' or '[' or '.';
-        if (call || value.StartsWith(Marker, StringComparison.Ordinal) || value.StartsWith('$') || value.StartsWith('{') || value.StartsWith('<') ||
-            value.StartsWith('%') || Placeholders.Contains(value) || value.All(c => c is '*' or 'x' or 'X' or '.' or '-' or '_') ||
+        if (call || value.StartsWith(Marker, StringComparison.Ordinal) || IsReference(value) ||
+            Placeholders.Contains(value) || value.All(c => c is '*' or 'x' or 'X' or '.' or '-' or '_' or '•') ||
             value.Contains("environ", StringComparison.OrdinalIgnoreCase) || value.Contains("process.env", StringComparison.OrdinalIgnoreCase) ||
-            value.StartsWith("your", StringComparison.OrdinalIgnoreCase))
+            YourPlaceholder().IsMatch(value))
         {
             return false;
         }
 
-        bool passwordLike = key.Contains("pass", StringComparison.Ordinal) || key.Contains("pwd", StringComparison.Ordinal);
+        bool passwordLike = key.Contains("pass", StringComparison.Ordinal) || key.Contains("pwd", StringComparison.Ordinal) || key == "pw";
         if (passwordLike)
         {
-            return value.Length >= 4;
+            return value.Length >= 4 && !IsProse(secret, source);
         }
 
         // token = 5, max_tokens: 4096, secret_name = "db": not secrets. Long, varied values are.
         bool varied = value.Any(char.IsDigit) && value.Any(char.IsLetter);
         return value.Length >= 12 && varied && Entropy(value) >= 3.0;
+    }
+
+    /// <summary>A variable or template reference, not a value: <c>$DB_PASSWORD</c>, <c>${VAR}</c>, <c>$(cmd)</c>, <c>%VAR%</c>,
+    /// <c>{{ secrets.X }}</c>, <c>{password}</c>, <c>&lt;your key&gt;</c>. A value that merely starts with <c>$</c> or <c>&lt;</c>
+    /// (<c>$ecr3tP4ss!</c>) is not one.</summary>
+    private static bool IsReference(string value) => value.Length > 1 && (
+        (value[0] == '$' && (value[1] is '{' or '(' || value.AsSpan(1).TrimEnd('}').ToString() is var name &&
+            (name.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_') || name.All(c => c is (>= 'a' and <= 'z') or '_')))) ||
+        (value[0] == '%' && value[^1] == '%') || (value[0] == '{' && value[^1] == '}') || value.StartsWith("{{", StringComparison.Ordinal) ||
+        (value[0] == '<' && (value[^1] == '>' || !value.Any(char.IsDigit))));
+
+    /// <summary>"Password: must be rotated every 90 days": an unquoted common word after a colon, followed by more words.</summary>
+    private static bool IsProse(Group secret, string source)
+    {
+        int start = secret.Index, end = secret.Index + secret.Length;
+        int before = start - 1;
+        while (before >= 0 && source[before] is ' ' or '\t')
+        {
+            before--;
+        }
+
+        if (before < 0 || source[before] != ':' || !secret.Value.All(char.IsLetter) || !ProseWords.Contains(secret.Value))
+        {
+            return false;
+        }
+
+        return end == source.Length || (source[end] == ' ' && end + 1 < source.Length && char.IsLetterOrDigit(source[end + 1])) || source[end] is '.' or ',' or ';' or '!';
     }
 
     /// <summary>Shannon entropy in bits per character.</summary>
@@ -273,7 +417,11 @@ public sealed partial class SecretScrubber
 
     // A quoted value is taken whole, spaces and punctuation included ("correct horse battery staple"); an unquoted
     // one runs to the first space or delimiter.
-    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*)\\?[""']?\s*[:=]\s*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|\\?[""']?(?<secret>[^\s""'\\,;(){}\[\]<>`]{4,}))",
+    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*|(?<![A-Za-z0-9])(?:pass|pw)(?![A-Za-z0-9]))\\?[""']?\s*[:=]\s*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|\\?[""']?(?<secret><?[^\s""'\\,;(){}\[\]<>`]{4,}))",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Assignment();
+
+    // YOUR_API_KEY, your-token-here, YourPasswordHere: "your" and letters only, naming what goes there.
+    [GeneratedRegex(@"^your[_\-\s]?[a-z_\-\s]*(?:key|pass|password|token|secret|here|name|id|credential)[a-z_\-\s]*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex YourPlaceholder();
 }

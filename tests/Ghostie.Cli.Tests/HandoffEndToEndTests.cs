@@ -113,6 +113,43 @@ public sealed class HandoffEndToEndTests : IDisposable
         Assert.Equal("IntegrityFailure", error.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains(objectName, error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(File.Exists(stored)); // not consumed
+
+        // Listed as a problem, with the way out; 'delete' removes it.
+        CliResult listed = (await _sandbox.RunAsync("phone", "handoff", "list")).Expect(6);
+        Assert.True(listed.StdErr.Contains("ghostie handoff delete <id>' (" + id + ")", StringComparison.Ordinal), listed.StdErr);
+        (await _sandbox.RunAsync("phone", "handoff", "delete", id)).Expect(0);
+        Assert.False(File.Exists(stored));
+        (await _sandbox.RunAsync("phone", "handoff", "list")).Expect(0);
+    }
+
+    [Fact]
+    public async Task Delete_WithdrawsAPackage_ThenNotFound_AndIdsAreTakenAsTyped()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(transcript, """[{"role":"user","content":"Plan a trip to Lisbon."},{"role":"assistant","content":"Let's go with five days in Alfama."}]""");
+        CliResult small = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone")).Expect(0);
+        Assert.Contains("larger than the", small.StdOut, StringComparison.Ordinal); // a 2-message chat: the package outweighs it, and says so
+        string first = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+
+        // The sender withdraws it; the id may be typed in upper case.
+        JsonElement deleted = (await _sandbox.RunAsync("laptop", "handoff", "delete", first.ToUpperInvariant(), "--json")).Expect(0).Json();
+        Assert.Equal(first, deleted.GetProperty("package_id").GetString());
+        Assert.True(deleted.GetProperty("deleted").GetBoolean());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_sandbox.Repository, "x"), first, SearchOption.AllDirectories));
+        Assert.DoesNotContain((await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray(),
+            p => p.GetProperty("package_id").GetString() == first);
+
+        CliResult again = (await _sandbox.RunAsync("laptop", "handoff", "delete", first)).Expect(1);
+        Assert.Contains("no handoff package " + first, again.StdErr, StringComparison.Ordinal);
+        (await _sandbox.RunAsync("laptop", "handoff", "delete", "not-an-id")).Expect(1);
+        (await _sandbox.RunAsync("unset", "handoff", "delete", first)).Expect(4);
+
+        // The other package resumes with its id in upper case too; nothing is left behind (no claim object).
+        string second = (await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending")[0].GetProperty("package_id").GetString()!;
+        (await _sandbox.RunAsync("phone", "handoff", "resume", " " + second.ToUpperInvariant())).Expect(0);
+        Assert.Empty(Directory.EnumerateFiles(_sandbox.Repository, second + "*", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -128,5 +165,11 @@ public sealed class HandoffEndToEndTests : IDisposable
         (await _sandbox.RunAsync("laptop", "handoff", "resume", "0123456789abcdef01234567", "--profile", "watch")).Expect(1);
         (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", notes, "--to", "bad device!")).Expect(1);
         (await _sandbox.RunAsync("unset", "handoff", "list")).Expect(4);
+        string chat = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(chat, """[{"role":"user","content":"hi there"}]""");
+        foreach (string ttl in new[] { "0", "-1", "NaN", "8761" })
+        {
+            Assert.Contains("--ttl must be", (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", chat, "--ttl", ttl)).Expect(1).StdErr, StringComparison.Ordinal);
+        }
     }
 }

@@ -45,6 +45,60 @@ public sealed class CompressionTests
 
     private static int DecisionCountCheck(TranscriptGenerator generator) => generator.Decisions.Distinct().Count();
 
+    [Theory]
+    [InlineData("/home/me/app", "/home/me/app/src/db.ts", "src/db.ts")]
+    [InlineData("/home/me/app", "/home/me/app/src/db.ts", "./src/db.ts")]
+    [InlineData("C:\\work\\app", "C:\\work\\app\\src\\db.ts", "src/db.ts")]
+    public async Task AFileMentionedRelatively_AndWrittenByItsAbsolutePath_IsOneActiveFile(string root, string absolute, string mention)
+    {
+        var transcript = new ConversationTranscript
+        {
+            Id = "s", ProjectRoot = root,
+            Messages =
+            {
+                new TranscriptMessage { Index = 0, Role = TranscriptRole.User, Text = "Create the database module." },
+                new TranscriptMessage { Index = 1, Role = TranscriptRole.Assistant, Text = $"I wrote {mention}; see also ../shared/notes.md.", ToolCalls = { new ToolCall { Name = "Write", FilePath = absolute, Code = "x" } } },
+            },
+        };
+
+        CompressedContext context = await ExtractiveCompressor.Instance.CompressAsync(transcript, new CompressionOptions());
+
+        ActiveFile db = Assert.Single(context.ActiveFiles, f => f.Path.EndsWith("db.ts", StringComparison.Ordinal));
+        Assert.Equal(absolute, db.Path);
+        Assert.Equal("created", db.Status);
+        Assert.Equal(2, db.Touches);
+        Assert.Contains(context.ActiveFiles, f => f.Path == "../shared/notes.md"); // never joined onto the root with '..'
+    }
+
+    [Fact]
+    public async Task UndecidedLines_AreNotKeyDecisions_ButADecisionBesideOneIs()
+    {
+        string[] undecided =
+        [
+            "We haven't decided on the cache yet.",
+            "The retry policy is not decided.",
+            "No decision on the schema so far.",
+            "Still undecided about Redis versus Memcached.",
+            "Line 12 about the thing, decided nothing.",
+            "Nobody agreed on the naming.",
+        ];
+        string[] decided =
+        [
+            "Decision: we'll use Postgres 16.",
+            "We decided to keep the queue in memory; the pool size is not decided yet.",
+            "Let's go with five retries.",
+        ];
+        var transcript = new ConversationTranscript { Id = "s" };
+        foreach (string line in undecided.Concat(decided))
+        {
+            transcript.Messages.Add(new TranscriptMessage { Index = transcript.Messages.Count, Role = TranscriptRole.Assistant, Text = line });
+        }
+
+        CompressedContext context = await ExtractiveCompressor.Instance.CompressAsync(transcript, new CompressionOptions());
+
+        Assert.Equal(decided, context.KeyDecisions.Select(d => d.Text));
+    }
+
     [Fact]
     public async Task EarlierTurns_FillTheBudget_BySalience()
     {

@@ -37,6 +37,51 @@ public sealed class RebuildTests
         Assert.True(counter.CountTokens(rebuilt.Context) <= DeviceProfile.Web.ContextTokens);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ASuperAdditiveCounter_CutsLowPriorityFirst_AndKeepsTheNewestTurns(int seed)
+    {
+        // A counter whose count of a whole text far exceeds the sum of its parts (as a tokenizer with a per-text
+        // overhead growing with length might): the final check must drop items, the oldest recent turns before the newest.
+        HandoffPackage random = RandomPackage(new Random(seed));
+        HandoffPackage package = random with
+        {
+            Context = random.Context with
+            {
+                KeyDecisions = random.Context.KeyDecisions.Take(2).ToArray(),
+                Thread = random.Context.Thread.Select((e, i) => e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0
+                    ? e with { Text = $"Recent turn {i}: " + string.Concat(Enumerable.Repeat("a brief remark on the queue. ", 20)) }
+                    : e).ToArray(),
+            },
+        };
+        var counter = new QuadraticCounter();
+        RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, DeviceProfile.Web, new HandoffResumeOptions { TokenCounter = counter });
+
+        string shape = string.Join(", ", rebuilt.Sections.Select(s => $"{s.Name} {s.Included}/{s.Omitted}"));
+        Assert.True(counter.CountTokens(rebuilt.Context) <= DeviceProfile.Web.ContextTokens, shape);
+        Assert.Equal(counter.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
+        RebuiltSection recent = Assert.Single(rebuilt.Sections, s => s.Name == ContextSections.RecentTurns);
+        Assert.True(recent.Omitted > 0, "the test must make the rebuilder drop recent turns: " + shape);
+        Assert.True(recent.Included > 0, shape);
+        ThreadEntry newest = package.Context.Thread.Last(e => e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0);
+        Assert.Contains($"[{newest.Role}] {newest.Text}", rebuilt.Context, StringComparison.Ordinal);
+        Assert.All(rebuilt.Sections.SkipWhile(s => s.Name != ContextSections.RecentTurns).Skip(1), s => Assert.Equal(0, s.Included));
+    }
+
+    [Fact]
+    public void ACounterThatCannotFitAnything_IsAClearError_NotACrash()
+    {
+        HandoffPackage package = RandomPackage(new Random(4));
+        var error = Assert.Throws<GhostieSyncException>(() => HandoffRebuilder.Rebuild(package, DeviceProfile.Web, new HandoffResumeOptions { TokenCounter = new ConstantCounter(5_000) }));
+        Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+        Assert.Contains("'constant'", error.Message, StringComparison.Ordinal);
+
+        var negative = Assert.Throws<GhostieSyncException>(() => HandoffRebuilder.Rebuild(package, DeviceProfile.Web, new HandoffResumeOptions { TokenCounter = new ConstantCounter(-1) }));
+        Assert.Contains("negative", negative.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Agents_RestoredByActivationOrder_WithinBudget_RestDeferredAndLoadExactly()
     {
@@ -178,6 +223,26 @@ public sealed class RebuildTests
             },
             Reconstruction = full.Reconstruction with { AgentActivationOrder = [] },
         };
+    }
+
+    private sealed class QuadraticCounter : ITokenCounter
+    {
+        public static long Divisor { get; set; } = 2000;
+
+        public string Name => "quadratic";
+
+        public int CountTokens(string text)
+        {
+            long estimate = EstimatingTokenCounter.Instance.CountTokens(text);
+            return (int)Math.Min(int.MaxValue, estimate + (estimate * estimate / Divisor));
+        }
+    }
+
+    private sealed class ConstantCounter(int tokens) : ITokenCounter
+    {
+        public string Name => "constant";
+
+        public int CountTokens(string text) => tokens;
     }
 
     private sealed class LineHeavyCounter : ITokenCounter

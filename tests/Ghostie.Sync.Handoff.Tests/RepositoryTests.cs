@@ -166,15 +166,76 @@ public sealed class RepositoryTests
         Assert.Empty((await phone.ListPendingAsync()).Pending);
     }
 
+    [Fact]
+    public async Task Create_ReportsEachStage_InOrder_AndACancelledCreateStoresNothing()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffService laptop = repository.Device("laptop");
+        var stages = new StageRecorder();
+        await laptop.CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), Progress = stages });
+        Assert.Equal([HandoffStage.Scrubbing, HandoffStage.Compressing, HandoffStage.SelectingEmbeddings, HandoffStage.Storing, HandoffStage.Stored], stages.Seen);
+
+        // Cancelled as the compression begins: nothing reaches the repository.
+        using var cancel = new CancellationTokenSource();
+        var cancelling = new StageRecorder(stage => { if (stage == HandoffStage.Compressing) { cancel.Cancel(); } });
+        int before = repository.Names("x").Count();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => laptop.CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), Progress = cancelling }, cancel.Token));
+        Assert.Equal(before, repository.Names("x").Count());
+        Assert.DoesNotContain(HandoffStage.Storing, cancelling.Seen);
+    }
+
+    private sealed class StageRecorder(Action<HandoffStage>? onStage = null) : IProgress<HandoffStage>
+    {
+        public List<HandoffStage> Seen { get; } = [];
+
+        public void Report(HandoffStage value)
+        {
+            Seen.Add(value);
+            onStage?.Invoke(value);
+        }
+    }
+
+    [Fact]
+    public async Task AnExpiredPackage_IsNotResumedOrFetched_EvenBeforeAListingPrunesIt()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffService phone = repository.Device("phone");
+        HandoffCreateResult created = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TimeToLive = TimeSpan.FromHours(1) });
+        repository.Time.Advance(TimeSpan.FromHours(1));
+
+        var fetch = await Assert.ThrowsAsync<GhostieSyncException>(() => phone.FetchAsync(created.PackageId));
+        Assert.Equal(GhostieErrorCode.NotFound, fetch.Code);
+        Assert.Contains("expired at 2026-11-21 09:00:00Z", fetch.Message, StringComparison.Ordinal);
+        Assert.Empty(repository.Names("x"));
+
+        HandoffCreateResult second = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TimeToLive = TimeSpan.FromMinutes(1) });
+        repository.Time.Advance(TimeSpan.FromMinutes(2));
+        var resume = await Assert.ThrowsAsync<GhostieSyncException>(() => phone.ResumeAsync(second.PackageId, DeviceProfile.Ios));
+        Assert.Equal(GhostieErrorCode.NotFound, resume.Code);
+        Assert.Empty(repository.Names("x")); // neither the package nor a claim left
+    }
+
     [Theory]
     [InlineData("../etc/passwd")]
-    [InlineData("0123456789ABCDEF01234567")]
+    [InlineData("0123456789abcdef0123456g")]
+    [InlineData("0123456789abcdef012345678")]
     [InlineData("")]
     public async Task BadPackageId_IsAUsageError(string id)
     {
         using Repository repository = await Repository.CreateAsync();
         var error = await Assert.ThrowsAsync<GhostieSyncException>(() => repository.Device("phone").FetchAsync(id));
         Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+    }
+
+    [Fact]
+    public async Task PackageIds_AreTakenAsTyped_UpperCaseAndSpacesAllowed()
+    {
+        using Repository repository = await Repository.CreateAsync();
+        HandoffCreateResult created = await repository.Device("laptop").CreateAsync(new HandoffRequest { Transcript = Fixtures.SmallTranscript(), TargetDeviceId = "phone" });
+        HandoffService phone = repository.Device("phone");
+        Assert.Equal(created.PackageId, (await phone.FetchAsync(" " + created.PackageId.ToUpperInvariant() + "\n")).PackageId);
+        Assert.Equal(created.PackageId, (await phone.ResumeAsync(created.PackageId.ToUpperInvariant(), DeviceProfile.Web)).PackageId);
+        Assert.Empty(repository.Names(HandoffService.Prefix));
     }
 
     [Fact]

@@ -87,6 +87,72 @@ public sealed class SecretScrubberTests
         Assert.True(report.Total >= 1, scrubbed);
     }
 
+    [Theory]
+    [InlineData("const pw = \"Hunter2Secret\";", "Hunter2Secret")]
+    [InlineData("DB_PASS=hunter22", "hunter22")]
+    [InlineData("smtp:\n  pass: s3cr3tP4ss", "s3cr3tP4ss")]
+    [InlineData("password: Yours1ncerely!", "Yours1ncerely")]
+    [InlineData("password = \"$ecr3tP4ss\"", "$ecr3tP4ss")]
+    [InlineData("password: <3kitty99", "kitty99")]
+    [InlineData("password: changeme123", "changeme123")]
+    [InlineData("Password: dragon and then log in", "dragon")]
+    [InlineData("password: everything42 is the password", "everything42")]
+    public void Scrub_PasswordsThatLookLikePlaceholdersOrProse_AreStillRemoved(string text, string secret)
+    {
+        var report = new ScrubReport();
+        string scrubbed = SecretScrubber.Default.Scrub(text, report);
+        Assert.DoesNotContain(secret, scrubbed, StringComparison.Ordinal);
+        Assert.Equal(1, report.Total);
+    }
+
+    [Theory]
+    [InlineData("password: changeme")]
+    [InlineData("POSTGRES_PASSWORD=change_me")]
+    [InlineData("Password: must be rotated every 90 days.")]
+    [InlineData("Tests pass: everything is green now.")]
+    [InlineData("The admin password: never share it, never paste it.")]
+    [InlineData("api_key = YOUR_API_KEY")]
+    [InlineData("password: YourPasswordHere")]
+    [InlineData("token: $GITHUB_TOKEN and password: ${DB_PASSWORD} and pwd=%DB_PWD% and pass: $(pass show db)")]
+    [InlineData("password = \"{{ vault_db_password }}\"")]
+    [InlineData("bypass: true, compass = north, passport: checked")]
+    public void Scrub_PlaceholdersReferencesAndProse_AreLeftAlone(string text)
+    {
+        var report = new ScrubReport();
+        Assert.Equal(text, SecretScrubber.Default.Scrub(text, report));
+        Assert.Equal(0, report.Total);
+    }
+
+    [Fact]
+    public void Transcript_ASecretFoundOnce_IsRemovedEverywhere_EvenWhereNoRuleSeesIt()
+    {
+        // The password is recognizable only in the URL of the last message; the code written before holds it bare.
+        var transcript = new ConversationTranscript
+        {
+            Id = "s",
+            Messages =
+            {
+                new TranscriptMessage { Role = TranscriptRole.User, Text = "Wire the database up." },
+                new TranscriptMessage
+                {
+                    Role = TranscriptRole.Assistant, Text = "Done; I used Hunter2Secret as you said.",
+                    ToolCalls = { new ToolCall { Name = "Write", FilePath = "src/db.ts", Input = "{\"content\":\"connect('Hunter2Secret')\"}", Code = "connect('Hunter2Secret')", Summary = "Write src/db.ts" } },
+                },
+                new TranscriptMessage { Role = TranscriptRole.User, Text = "The URL is postgres://admin:Hunter2Secret@db.example.com/app by the way. Hunter2SecretX is another thing." },
+            },
+        };
+
+        ScrubReport report = SecretScrubber.Default.Scrub(transcript);
+
+        string all = string.Join("\n", transcript.Messages.SelectMany(m => new[] { m.Text }.Concat(m.ToolCalls.SelectMany(c => new[] { c.Input, c.Code, c.Summary }))));
+        Assert.DoesNotContain("Hunter2Secret'", all, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hunter2Secret ", all, StringComparison.Ordinal);
+        Assert.DoesNotContain(":Hunter2Secret@", all, StringComparison.Ordinal);
+        Assert.Contains("Hunter2SecretX", all, StringComparison.Ordinal); // only whole tokens: not a longer word that starts the same
+        Assert.Equal("connect('[REDACTED:url-password]')", transcript.Messages[1].ToolCalls[0].Code);
+        Assert.Equal(3, report.Total); // the URL, the message, the tool input (its code is the same string, counted once)
+    }
+
     [Fact]
     public void Scrub_TruncatedPemBlock_RemovedToTheEnd()
     {

@@ -10,7 +10,7 @@ using Ghostie.Sync.Handoff.Importers;
 namespace Ghostie.Cli.Commands;
 
 /// <summary>
-/// <c>ghostie handoff create | list | resume</c>: carry a conversation (a Claude Code session or a chat transcript) to
+/// <c>ghostie handoff create | list | resume | delete</c>: carry a conversation (a Claude Code session or a chat transcript) to
 /// another device through the encrypted repository, and rebuild it there within the device's budget.
 /// </summary>
 internal static class HandoffCommands
@@ -18,10 +18,11 @@ internal static class HandoffCommands
     public static Command Create(CliApplication app)
     {
         var handoff = new Command("handoff",
-            "Hand a conversation to another device: 'create' packs a transcript (secrets scrubbed, compressed, encrypted) into the repository, 'list' shows the packages waiting for this device, 'resume' rebuilds one and prints its context.");
+            "Hand a conversation to another device: 'create' packs a transcript (secrets scrubbed, compressed, encrypted) into the repository, 'list' shows the packages waiting for this device, 'resume' rebuilds one and prints its context, 'delete' withdraws one.");
         handoff.Subcommands.Add(CreatePackage(app));
         handoff.Subcommands.Add(List(app));
         handoff.Subcommands.Add(Resume(app));
+        handoff.Subcommands.Add(Delete(app));
         return handoff;
     }
 
@@ -49,7 +50,7 @@ internal static class HandoffCommands
             DeviceIdentity.Validate(to);
         }
 
-        if (ttlHours is <= 0 or > 24 * 365)
+        if (ttlHours is { } hoursToLive && !(hoursToLive > 0 && hoursToLive <= 24 * 365))
         {
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--ttl must be more than 0 and at most 8760 hours (a year).");
         }
@@ -62,6 +63,12 @@ internal static class HandoffCommands
         };
 
         // Read the transcript before opening the repository: a wrong path costs no unlock.
+        var file = new FileInfo(Path.GetFullPath(from));
+        if (file.Exists && file.Length >= ProgressFromBytes && !context.Quiet && !context.Json)
+        {
+            context.Error.WriteLine($"ghostie: reading {from} ({Size(file.Length)})...");
+        }
+
         ConversationTranscript transcript = await TranscriptImporter.ImportFileAsync(Path.GetFullPath(from), transcriptFormat, cancellationToken).ConfigureAwait(false);
         foreach (string warning in transcript.Warnings)
         {
@@ -85,6 +92,7 @@ internal static class HandoffCommands
             TargetDeviceId = to,
             Title = title,
             TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
+            Progress = context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error),
         }, cancellationToken).ConfigureAwait(false);
 
         ScrubSummary scrubbed = result.Scrubbing;
@@ -93,7 +101,7 @@ internal static class HandoffCommands
                 scrubbed.ByKind, result.ExpiresAt, result.Package.Context.KeyDecisions.Count),
             HandoffCliJson.Output.HandoffCreatedDocument,
             $"Created handoff {result.PackageId} for {(result.TargetDeviceId is null ? "any device" : $"device '{result.TargetDeviceId}'")}: \"{result.Package.Conversation.Title}\".",
-            $"{result.Package.Conversation.MessageCount:N0} messages, {result.Package.Context.KeyDecisions.Count} key decision(s); stored {Size(result.StoredBytes)} encrypted ({result.CompressionRatio:0.#}x smaller than the {Size(result.SourceBytes)} transcript); estimated load {result.EstimatedLoadTime.TotalMilliseconds:0} ms.",
+            $"{result.Package.Conversation.MessageCount:N0} messages, {result.Package.Context.KeyDecisions.Count} key decision(s); stored {Size(result.StoredBytes)} encrypted ({Ratio(result.StoredBytes, result.SourceBytes)} the {Size(result.SourceBytes)} transcript); estimated load {result.EstimatedLoadTime.TotalMilliseconds:0} ms.",
             scrubbed.SecretsRemoved == 0
                 ? "No secrets found in the transcript."
                 : $"Removed {SyncCommands.Count(scrubbed.SecretsRemoved, "secret")} before anything left this device ({string.Join(", ", scrubbed.ByKind.Select(p => $"{p.Key} {p.Value}"))}).",
@@ -104,6 +112,28 @@ internal static class HandoffCommands
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Transcripts from this size on take seconds: 'create' says on stderr what it is doing.</summary>
+    internal const long ProgressFromBytes = 8_000_000;
+
+    /// <summary>One line on stderr per stage, as it begins (synchronous: the lines come in order, before the result).</summary>
+    private sealed class StageLines(TextWriter error) : IProgress<HandoffStage>
+    {
+        public void Report(HandoffStage value)
+        {
+            string? line = value switch
+            {
+                HandoffStage.Scrubbing => "removing secrets...",
+                HandoffStage.Compressing => "compressing the conversation...",
+                HandoffStage.Storing => "encrypting and storing the package...",
+                _ => null,
+            };
+            if (line is not null)
+            {
+                error.WriteLine("ghostie: " + line);
+            }
+        }
     }
 
     private static Command List(CliApplication app)
@@ -151,6 +181,12 @@ internal static class HandoffCommands
             context.Warn($"problem ({problem.Code}): {problem.Message}");
         }
 
+        if (listing.Problems.Count > 0)
+        {
+            string ids = string.Join(" ", listing.Problems.Select(p => p.Subject[(p.Subject.LastIndexOf('/') + 1)..]));
+            context.Warn($"a package that fails to open cannot be resumed; remove it with 'ghostie handoff delete <id>' ({ids}).");
+        }
+
         return listing.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
     }
 
@@ -177,34 +213,61 @@ internal static class HandoffCommands
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
         using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
         // The package is deleted only after the rebuilt context has been written out (and the offline copy saved):
-        // a crash, a broken pipe or Ctrl+C before that leaves it in the repository, to be resumed again.
-        var options = new HandoffResumeOptions { WorkspaceRoot = workspace is null ? null : Path.GetFullPath(workspace), KeepPackage = true };
-        RebuiltConversation rebuilt = await service.ResumeAsync(id, profile, options, cancellationToken).ConfigureAwait(false);
-        string? offlinePath = null;
-        if (offline)
+        // a crash, a broken pipe or Ctrl+C before that leaves it in the repository, to be resumed again. Meanwhile this
+        // device holds a claim on it (on backends with conditional writes), so no other device resumes it too.
+        var options = new HandoffResumeOptions { WorkspaceRoot = workspace is null ? null : Path.GetFullPath(workspace), KeepPackage = keep };
+        HandoffResumption resumption = await service.BeginResumeAsync(id, profile, options, cancellationToken).ConfigureAwait(false);
+        await using (resumption.ConfigureAwait(false))
         {
-            // Fetched again only now: a package that failed to rebuild is never half-saved.
-            HandoffPackage package = await service.FetchAsync(id, cancellationToken).ConfigureAwait(false);
-            new OfflineStore(context.Home).Save(OfflinePackage.From(package, TimeProvider.System.GetUtcNow()));
-            offlinePath = Path.Combine(context.Home.Root, "handoff", "offline", id + ".json");
-        }
+            RebuiltConversation rebuilt = resumption.Conversation;
+            string? offlinePath = null;
+            if (offline)
+            {
+                new OfflineStore(context.Home).Save(OfflinePackage.From(resumption.Package, TimeProvider.System.GetUtcNow()));
+                offlinePath = Path.Combine(context.Home.Root, "handoff", "offline", rebuilt.PackageId + ".json");
+            }
 
-        bool consumed = !keep;
-        int written = WriteResume(context, rebuilt, profile, consumed, offlinePath);
-        if (consumed)
-        {
+            bool consumed = resumption.Consumes;
+            int written = WriteResume(context, rebuilt, profile, consumed, offlinePath);
             try
             {
-                await service.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+                await resumption.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (GhostieSyncException e)
             {
-                context.Error.WriteLine($"ghostie: the context was written, but package {id} could not be deleted from the repository ({e.Message}); it stays pending until 'ghostie handoff resume' runs again or it expires.");
+                context.Error.WriteLine($"ghostie: the context was written, but package {rebuilt.PackageId} could not be deleted from the repository ({e.Message}); it stays pending until 'ghostie handoff resume' or 'ghostie handoff delete' runs again, or it expires.");
                 return ExitCodes.CompletedWithProblems;
             }
+
+            return written;
+        }
+    }
+
+    private static Command Delete(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The package id, as 'ghostie handoff create' or 'ghostie handoff list' showed it." };
+        var command = new Command("delete", "Delete a handoff package from the repository, whichever device it is addressed to (to withdraw a handoff, or remove one that fails to open).")
+        {
+            id,
+        };
+        command.Aliases.Add("rm");
+        app.SetAction(command, (context, parse, cancellationToken) => DeleteAsync(context, parse.GetValue(id)!, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> DeleteAsync(CliContext context, string id, CancellationToken cancellationToken)
+    {
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        if (!await service.DeleteAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.NotFound,
+                $"There is no handoff package {id.Trim()} in the repository: it was resumed already, expired, or deleted. Run 'ghostie handoff list' to see the ones waiting for this device.");
         }
 
-        return written;
+        context.Report(new HandoffDeletedDocument(id.Trim().ToLowerInvariant(), Deleted: true), HandoffCliJson.Output.HandoffDeletedDocument,
+            $"Deleted handoff package {id.Trim().ToLowerInvariant()}.");
+        return ExitCodes.Success;
     }
 
     private static int WriteResume(CliContext context, RebuiltConversation rebuilt, DeviceProfile profile, bool consumed, string? offlinePath)
@@ -238,6 +301,11 @@ internal static class HandoffCommands
         return ExitCodes.Success;
     }
 
+    /// <summary>"12.5x smaller than", or for a tiny transcript that encryption and the package's structure outweigh, "1.4x larger than".</summary>
+    private static string Ratio(long stored, long source) => stored <= source
+        ? (source / (double)Math.Max(1, stored)).ToString("0.#", CultureInfo.InvariantCulture) + "x smaller than"
+        : (stored / (double)Math.Max(1, source)).ToString("0.#", CultureInfo.InvariantCulture) + "x larger than";
+
     private static string Size(long bytes) => bytes switch
     {
         < 1_000 => $"{bytes} B",
@@ -258,6 +326,8 @@ internal sealed record PendingDocument(string PackageId, string From, string Fro
         p.StoredBytes, p.MessageCount, p.Agents, p.Embeddings, p.SecretsRemoved, Math.Round(p.EstimatedLoadTime.TotalMilliseconds, 1));
 }
 
+internal sealed record HandoffDeletedDocument(string PackageId, bool Deleted);
+
 internal sealed record HandoffProblemDocument(string Code, string Subject, string Message);
 
 internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems);
@@ -277,6 +347,7 @@ internal sealed record HandoffResumeDocument(string PackageId, string Conversati
 [JsonSerializable(typeof(HandoffCreatedDocument))]
 [JsonSerializable(typeof(HandoffListDocument))]
 [JsonSerializable(typeof(HandoffResumeDocument))]
+[JsonSerializable(typeof(HandoffDeletedDocument))]
 internal sealed partial class HandoffCliJson : JsonSerializerContext
 {
     /// <summary>As generated, with relaxed escaping (the output goes to a terminal or a pipe, never into HTML).</summary>

@@ -43,7 +43,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
 
         List<KeyDecision> decisions = ExtractDecisions(turns);
         (List<string> questions, List<string> nextSteps) = ExtractOpenItems(turns);
-        List<ActiveFile> files = ExtractActiveFiles(transcript.Messages, options.MaxActiveFiles);
+        List<ActiveFile> files = ExtractActiveFiles(transcript.Messages, options.MaxActiveFiles, transcript.ProjectRoot);
         List<CodeSnippet> snippets = ExtractSnippets(transcript.Messages, options.MaxCodeSnippets);
         (int droppedTools, int duplicateTools) = CountToolOutputs(transcript.Messages);
         string summary = Summarize(transcript, turns, files);
@@ -181,7 +181,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     {
         string text = message.Text;
         double score = message.Role == TranscriptRole.User ? 1.0 : 0.7;
-        bool decision = DecisionPattern().IsMatch(text) && Lines(text).Any(line => DecisionPattern().IsMatch(line));
+        bool decision = DecisionPattern().IsMatch(text) && Lines(text).Any(StatesDecision);
         bool question = text.Contains('?', StringComparison.Ordinal) && Lines(text).Any(line => line.EndsWith('?'));
 
         score += decision ? 2.0 : 0;
@@ -207,7 +207,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             for (int i = 0; i < lines.Length && used < maxChars; i++)
             {
                 string line = lines[i].Trim();
-                bool important = DecisionPattern().IsMatch(line) || line.EndsWith('?');
+                bool important = StatesDecision(line) || line.EndsWith('?');
                 if (line.Length == 0 || important != (pass == 0) || picked.Any(p => p.Order == i))
                 {
                     continue;
@@ -267,7 +267,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
 
             foreach (string line in Lines(turn.Text))
             {
-                if (!DecisionPattern().IsMatch(line))
+                if (!StatesDecision(line))
                 {
                     continue;
                 }
@@ -275,7 +275,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
                 // A long paragraph: keep the sentences that state the decision, verbatim.
                 string text = line.Length <= 500
                     ? line
-                    : string.Join(" ", SentenceSplit().Split(line).Where(s => DecisionPattern().IsMatch(s)));
+                    : string.Join(" ", SentenceSplit().Split(line).Where(StatesDecision));
                 if (text.Length > 0 && seen.Add(text))
                 {
                     decisions.Add(new KeyDecision { Text = text, Turn = turn.Index, Role = RoleName(turn.Role), Timestamp = turn.Timestamp });
@@ -327,7 +327,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         return (questions.TakeLast(10).ToList(), next.TakeLast(10).ToList());
     }
 
-    private static List<ActiveFile> ExtractActiveFiles(List<TranscriptMessage> messages, int max)
+    private static List<ActiveFile> ExtractActiveFiles(List<TranscriptMessage> messages, int max, string? projectRoot)
     {
         var files = new Dictionary<string, (int Rank, int LastTurn, int Touches)>(StringComparer.Ordinal);
         void Touch(string path, int rank, int turn)
@@ -337,6 +337,8 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             {
                 return;
             }
+
+            path = UnderProjectRoot(path, projectRoot);
 
             files[path] = files.TryGetValue(path, out var known)
                 ? (Math.Max(known.Rank, rank), turn, known.Touches + 1)
@@ -380,6 +382,27 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
                 Touches = p.Value.Touches,
             })
             .ToList();
+    }
+
+    /// <summary>A relative path ("src/db.ts", "./src/db.ts") as the absolute path under the session's project root, so a file
+    /// mentioned relatively and edited by a tool under its absolute path is one active file, not two.</summary>
+    private static string UnderProjectRoot(string path, string? projectRoot)
+    {
+        bool windowsRoot = projectRoot is { Length: >= 3 } && char.IsAsciiLetter(projectRoot[0]) && projectRoot[1] == ':' && projectRoot[2] is '\\' or '/';
+        if (projectRoot is null || !(projectRoot.StartsWith('/') || windowsRoot) ||
+            path.StartsWith('/') || path.StartsWith('\\') || path.StartsWith('~') || (path.Length >= 2 && path[1] == ':') || path.Contains("://", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        string relative = path.StartsWith("./", StringComparison.Ordinal) || path.StartsWith(".\\", StringComparison.Ordinal) ? path[2..] : path;
+        if (relative.Split('/', '\\').Any(segment => segment is ".." or "."))
+        {
+            return path;
+        }
+
+        char separator = windowsRoot ? '\\' : '/';
+        return projectRoot.TrimEnd('/', '\\') + separator + (windowsRoot ? relative.Replace('/', '\\') : relative);
     }
 
     private static List<CodeSnippet> ExtractSnippets(List<TranscriptMessage> messages, int max)
@@ -531,11 +554,21 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         return summary.ToString().TrimEnd();
     }
 
+    /// <summary>Whether a line states a decision: a decision phrase that is not only part of "not decided yet",
+    /// "haven't agreed", "no decision", "undecided", "decided nothing" (those are masked before the phrase is looked for,
+    /// so "We decided on Postgres; the pool size is not decided yet" still counts).</summary>
+    internal static bool StatesDecision(string line) =>
+        DecisionPattern().IsMatch(line) && DecisionPattern().IsMatch(UndecidedPattern().Replace(line, " "));
+
     internal static string OneLine(string text) => WhitespaceRun().Replace(text, " ").Trim();
 
     [GeneratedRegex(@"\b(?:decision|decided|decide to|we'll go with|we will go with|let's go with|going with|we'll use|we will use|let's use|settled on|agreed|we chose|i chose|we'll keep|we will keep|we won't|we will not|don't use|do not use|from now on)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     internal static partial Regex DecisionPattern();
+
+    [GeneratedRegex(@"\b(?:(?:have|has|had|is|are|was|were)(?:n't| not)(?: yet)?(?: been)?|not(?: yet)?(?: been)?|yet to(?: be)?|to be|never|no one|nobody|nothing)\s+(?:decided|agreed|settled on|decide to)\b|\b(?:no|without a|pending|open)\s+decision\b|\bdecision\s+(?:is\s+)?(?:pending|open|still open)\b|\bundecided\b|\bdecided nothing\b|\b(?:haven't|have not|hasn't|not|never)\s+(?:yet\s+)?(?:decided|agreed)\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex UndecidedPattern();
 
     [GeneratedRegex(@"^(?:open question|question|unresolved|tbd)\s*[:\-]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OpenQuestionPattern();

@@ -11,6 +11,7 @@ namespace Ghostie.Sync.Handoff.Internal;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(HandoffPackage))]
 [JsonSerializable(typeof(PackageManifest))]
+[JsonSerializable(typeof(ResumeClaim))]
 [JsonSerializable(typeof(OfflinePackage))]
 [JsonSerializable(typeof(List<OfflineWorkItem>))]
 internal sealed partial class HandoffJson : JsonSerializerContext
@@ -123,4 +124,14 @@ internal sealed class Float32Base64Converter : JsonConverter<float[]>
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
+}
+
+/// <summary>The content of a resume claim (<c>xc/&lt;package id&gt;</c>), sealed like a package: who claimed it and when.</summary>
+internal sealed record ResumeClaim
+{
+    public required string PackageId { get; init; }
+
+    public required string DeviceId { get; init; }
+
+    public DateTimeOffset ClaimedAt { get; init; }
 }

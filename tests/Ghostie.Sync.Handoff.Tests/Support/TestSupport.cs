@@ -43,11 +43,11 @@ internal sealed class Repository : IDisposable
         return new Repository(storage, keys);
     }
 
-    public HandoffService Device(string deviceId, Action<HandoffOptions>? configure = null, IContextCompressor? compressor = null)
+    public HandoffService Device(string deviceId, Action<HandoffOptions>? configure = null, IContextCompressor? compressor = null, IStorageBackend? backend = null)
     {
         var options = new HandoffOptions { TimeProvider = Time };
         configure?.Invoke(options);
-        var service = new HandoffService(Storage, Keys, deviceId, options, compressor, deviceName: deviceId + " name");
+        var service = new HandoffService(backend ?? Storage, Keys, deviceId, options, compressor, deviceName: deviceId + " name");
         _owned.Add(service);
         return service;
     }

@@ -124,7 +124,9 @@ internal sealed class CliApplication
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return context.Fail("Cancelled", ExitCodes.Cancelled, "Interrupted. Local changes already committed stay in the outbox and go with the next push.");
+                return context.Fail("Cancelled", ExitCodes.Cancelled, parse.CommandResult.Command.Parents.OfType<Command>().Any(c => c.Name == "sync")
+                    ? "Interrupted. Local changes already committed stay in the outbox and go with the next push."
+                    : "Interrupted; nothing was left half-done. Run the command again.");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -1,3 +1,4 @@
+using Ghostie.Sync.Testing;
 using System.Diagnostics;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
 
@@ -23,7 +24,7 @@ public sealed class InteropTests : IDisposable
     [Fact]
     public async Task IndependentDecryptor_SelfTest_ReproducesThePublishedVectors()
     {
-        (int code, string stdout, string stderr) = await RunAsync(["--self-test"], passphrase: null);
+        (int code, string stdout, string stderr) = await InteropDecryptor.RunPythonAsync(["--self-test"], passphrase: null);
 
         Assert.True(code == 0, $"self-test failed ({code}):\n{stdout}\n{stderr}");
         Assert.DoesNotContain("FAIL", stdout);
@@ -48,7 +49,7 @@ public sealed class InteropTests : IDisposable
         foreach ((string name, (ObjectKind kind, byte[] plaintext)) in expected)
         {
             string output = Path.Combine(_dir, "out.bin");
-            (int code, _, string stderr) = await RunAsync(["--repo", Path.Combine(_dir, "repo"), "--object", name, "--kind", ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", output],
+            (int code, _, string stderr) = await InteropDecryptor.RunPythonAsync(["--repo", Path.Combine(_dir, "repo"), "--object", name, "--kind", ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", output],
                 passphrase: name == "vectors/v" ? "second passphrase for interop" : Passphrase);
             Assert.True(code == 0, $"{name}: exit {code}: {stderr}");
             Assert.Equal(plaintext, await File.ReadAllBytesAsync(output));
@@ -70,11 +71,11 @@ public sealed class InteropTests : IDisposable
 
         await DumpAsync(backend);
         string repo = Path.Combine(_dir, "repo");
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "packs/t", "--kind", "16"], Passphrase)).Code);
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "packs/cut", "--kind", "16"], Passphrase)).Code);
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "packs/ok", "--kind", "17"], Passphrase)).Code);
-        Assert.Equal(2, (await RunAsync(["--repo", repo, "--object", "packs/ok", "--kind", "16"], "Zq9-not-it-Vx2")).Code);
-        Assert.Equal(0, (await RunAsync(["--repo", repo, "--object", "packs/ok", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/t", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/cut", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/ok", "--kind", "17"], Passphrase)).Code);
+        Assert.Equal(2, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/ok", "--kind", "16"], "Zq9-not-it-Vx2")).Code);
+        Assert.Equal(0, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/ok", "--kind", "16"], Passphrase)).Code);
     }
 
     private static async Task SealAsync(RepositoryKeys keys, InMemoryStorageBackend backend, Dictionary<string, (ObjectKind, byte[])> expected, string name, ObjectKind kind, byte[] plaintext)
@@ -93,47 +94,5 @@ public sealed class InteropTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, backend.GetRaw(name)!);
         }
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, string? passphrase)
-    {
-        string python = Environment.GetEnvironmentVariable("GHOSTIE_INTEROP_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tests", "interop", "decrypt.py"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("GHOSTIE_PASSPHRASE");
-        if (passphrase is not null)
-        {
-            start.Environment["GHOSTIE_PASSPHRASE"] = passphrase;
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {python}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (passphrase is not null)
-        {
-            Assert.DoesNotContain(passphrase, await stderr + await stdout);
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ghostie.Sync.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ghostie.Sync.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,3 +1,4 @@
+using Ghostie.Sync.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
@@ -25,7 +26,7 @@ public sealed class NodeInteropTests : IDisposable
     [Fact]
     public async Task NodeDecryptor_SelfTest_ReproducesThePublishedVectors()
     {
-        (int code, string stdout, string stderr) = await RunAsync(["--self-test"], passphrase: null);
+        (int code, string stdout, string stderr) = await InteropDecryptor.RunNodeAsync(["--self-test"], passphrase: null);
 
         Assert.True(code == 0, $"self-test failed ({code}):\n{stdout}\n{stderr}");
         Assert.DoesNotContain("FAIL", stdout, StringComparison.Ordinal);
@@ -52,13 +53,13 @@ public sealed class NodeInteropTests : IDisposable
         foreach ((string name, (ObjectKind kind, byte[] plaintext)) in expected)
         {
             string output = Path.Combine(_dir, "out.bin");
-            (int code, _, string stderr) = await RunAsync(["--repo", Path.Combine(_dir, "repo"), "--object", name, "--kind", ((int)kind).ToString(CultureInfo.InvariantCulture), "--out", output],
+            (int code, _, string stderr) = await InteropDecryptor.RunNodeAsync(["--repo", Path.Combine(_dir, "repo"), "--object", name, "--kind", ((int)kind).ToString(CultureInfo.InvariantCulture), "--out", output],
                 passphrase: name == "v/v" ? "second passphrase for node" : Passphrase);
             Assert.True(code == 0, $"{name}: exit {code}: {stderr}");
             Assert.Equal(plaintext, await File.ReadAllBytesAsync(output));
         }
 
-        (int dumpCode, string keyFiles, string dumpError) = await RunAsync(["--repo", Path.Combine(_dir, "repo"), "--dump-all"], "second passphrase for node");
+        (int dumpCode, string keyFiles, string dumpError) = await InteropDecryptor.RunNodeAsync(["--repo", Path.Combine(_dir, "repo"), "--dump-all"], "second passphrase for node");
         Assert.True(dumpCode == 0, dumpError);
         Assert.Contains("\"label\":\"primary\"", keyFiles, StringComparison.Ordinal);
         Assert.Contains("\"label\":\"second\"", keyFiles, StringComparison.Ordinal);
@@ -80,12 +81,12 @@ public sealed class NodeInteropTests : IDisposable
 
         await DumpAsync(backend);
         string repo = Path.Combine(_dir, "repo");
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "p/t", "--kind", "16"], Passphrase)).Code);
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "p/cut", "--kind", "16"], Passphrase)).Code);
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "p/moved", "--kind", "16"], Passphrase)).Code);
-        Assert.Equal(3, (await RunAsync(["--repo", repo, "--object", "p/ok", "--kind", "17"], Passphrase)).Code);
-        Assert.Equal(2, (await RunAsync(["--repo", repo, "--object", "p/ok", "--kind", "16"], "Zq9-not-it-Vx2")).Code);
-        Assert.Equal(0, (await RunAsync(["--repo", repo, "--object", "p/ok", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/t", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/cut", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/moved", "--kind", "16"], Passphrase)).Code);
+        Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/ok", "--kind", "17"], Passphrase)).Code);
+        Assert.Equal(2, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/ok", "--kind", "16"], "Zq9-not-it-Vx2")).Code);
+        Assert.Equal(0, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/ok", "--kind", "16"], Passphrase)).Code);
     }
 
     private static void Seal(RepositoryKeys keys, InMemoryStorageBackend backend, Dictionary<string, (ObjectKind, byte[])> expected, string name, ObjectKind kind, byte[] plaintext)
@@ -102,47 +103,5 @@ public sealed class NodeInteropTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, backend.GetRaw(name)!);
         }
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, string? passphrase)
-    {
-        string node = Environment.GetEnvironmentVariable("GHOSTIE_INTEROP_NODE") is { Length: > 0 } n ? n : "node";
-        var start = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tests", "interop", "decrypt.mjs"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("GHOSTIE_PASSPHRASE");
-        if (passphrase is not null)
-        {
-            start.Environment["GHOSTIE_PASSPHRASE"] = passphrase;
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {node}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (passphrase is not null)
-        {
-            Assert.DoesNotContain(passphrase, await stderr + await stdout, StringComparison.Ordinal);
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ghostie.Sync.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ghostie.Sync.sln not found above " + AppContext.BaseDirectory);
     }
 }

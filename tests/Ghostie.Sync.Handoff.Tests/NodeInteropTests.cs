@@ -1,3 +1,4 @@
+using Ghostie.Sync.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -64,7 +65,7 @@ public sealed class NodeInteropTests : IDisposable
         Assert.Contains(firstEpoch, packEpochs);
         Assert.Contains(rotated, packEpochs);
 
-        (int code, string stdout, string stderr) = await RunNodeAsync(["--repo", root, "--dump-all"], Passphrase);
+        (int code, string stdout, string stderr) = await InteropDecryptor.RunNodeAsync(["--repo", root, "--dump-all"], Passphrase);
         Assert.True(code == 0, $"decrypt.mjs --dump-all exit {code}: {stderr}");
         List<JsonElement> lines = [.. stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
         IEnumerable<JsonElement> OfType(string type) => lines.Where(l => l.GetProperty("type").GetString() == type);
@@ -112,17 +113,17 @@ public sealed class NodeInteropTests : IDisposable
         Assert.Equal(toPhone.PackageId, handoffs[toPhone.ObjectName].GetProperty("package").GetProperty("package_id").GetString());
 
         // --dump (the plain memory lines) with the second passphrase gives the same memories.
-        (code, stdout, stderr) = await RunNodeAsync(["--repo", root, "--dump"], Recovery);
+        (code, stdout, stderr) = await InteropDecryptor.RunNodeAsync(["--repo", root, "--dump"], Recovery);
         Assert.True(code == 0, $"decrypt.mjs --dump exit {code}: {stderr}");
         Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
         // A wrong passphrase and a tampered pack are told apart, as the document says.
-        Assert.Equal(2, (await RunNodeAsync(["--repo", root, "--dump"], "not the passphrase")).Code);
+        Assert.Equal(2, (await InteropDecryptor.RunNodeAsync(["--repo", root, "--dump"], "not the passphrase")).Code);
         string pack = Directory.EnumerateFiles(Path.Combine(root, "p"), "*", SearchOption.AllDirectories).First();
         byte[] bytes = await File.ReadAllBytesAsync(pack);
         bytes[^20] ^= 1;
         await File.WriteAllBytesAsync(pack, bytes);
-        (code, _, stderr) = await RunNodeAsync(["--repo", root, "--dump"], Passphrase);
+        (code, _, stderr) = await InteropDecryptor.RunNodeAsync(["--repo", root, "--dump"], Passphrase);
         Assert.True(code == 3, $"tampered pack: exit {code}: {stderr}");
         Assert.Contains(Path.GetFileName(pack), stderr, StringComparison.Ordinal);
     }
@@ -140,47 +141,5 @@ public sealed class NodeInteropTests : IDisposable
         MemoryRecord record = MemoryRecord.Create(category, content, device.DeviceId, _time.GetUtcNow(), context is null ? null : JsonDocument.Parse(context).RootElement.Clone());
         device.Memories.Save(record);
         return record;
-    }
-
-    internal static async Task<(int Code, string Stdout, string Stderr)> RunNodeAsync(string[] args, string? passphrase)
-    {
-        string node = Environment.GetEnvironmentVariable("GHOSTIE_INTEROP_NODE") is { Length: > 0 } n ? n : "node";
-        var start = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tests", "interop", "decrypt.mjs"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("GHOSTIE_PASSPHRASE");
-        if (passphrase is not null)
-        {
-            start.Environment["GHOSTIE_PASSPHRASE"] = passphrase;
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {node}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (passphrase is not null)
-        {
-            Assert.DoesNotContain(passphrase, await stderr, StringComparison.Ordinal);
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ghostie.Sync.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ghostie.Sync.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -443,7 +443,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         }
     }
 
-    /// <summary>The number of records over the placement tiers (edge copies are not counted again).</summary>
+    /// <summary>The number of records over the placement tiers (edge copies are not counted again, and neither are
+    /// stale copies that a failed delete or move left in a tier: see <see cref="GetStaleCopies"/>).</summary>
     /// <param name="cancellationToken">Cancels the work.</param>
     public async Task<long> CountAsync(CancellationToken cancellationToken = default)
     {
@@ -451,6 +452,17 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         foreach (VectorTier tier in _placementOrder)
         {
             total += await _placement[tier].CountAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // A stale copy is counted by its tier only if it is really still there (the failed delete may have taken
+        // effect after all); there are few, so each is looked up.
+        foreach ((string key, VectorTier tier) in GetStaleCopies())
+        {
+            if (_placement.TryGetValue(tier, out IVectorCollection? collection)
+                && await collection.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false) is not null)
+            {
+                total--;
+            }
         }
 
         return total;

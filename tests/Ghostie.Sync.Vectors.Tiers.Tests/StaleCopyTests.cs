@@ -24,12 +24,14 @@ public sealed class StaleCopyTests
         Assert.Null(await rig.Collection.GetAsync("gone"));
         Assert.Null(rig.Collection.GetUsage("gone")); // and a read did not start tracking it again
         Assert.Equal([("gone", VectorTier.Context)], rig.Collection.GetStaleCopies());
+        Assert.Equal(1, await rig.Collection.CountAsync()); // nor counted
 
         rig[VectorTier.Context].FailDeletes = false;
         await rig.Collection.RebalanceAsync();
 
         Assert.Equal(["kept"], rig[VectorTier.Context].Keys);
         Assert.Empty(rig.Collection.GetStaleCopies());
+        Assert.Equal(1, await rig.Collection.CountAsync());
     }
 
     [Fact]

@@ -177,4 +177,78 @@ public sealed class SecurityReviewTests : IDisposable
         Assert.All(names, n => Assert.Equal(contents[n], keys.Cipher.Open(backend.Inner.GetRaw(n)!, ObjectKind.Pack, n)));
         Assert.All(names, n => Assert.Equal(keys.CurrentEpoch, ObjectCipher.ReadInfo(backend.Inner.GetRaw(n)!, n).Epoch));
     }
+
+    [Fact]
+    public async Task Forget_AlsoWipesATemporaryCopyLeftByACrashedSave()
+    {
+        using RepositoryKeys keys = await NewRepositoryAsync();
+        DeviceKeyCache cache = DeviceKeyCache.ForHome(_folder);
+        cache.Save(keys);
+        string leftover = cache.FilePath + ".0badc0de.tmp"; // what Save leaves when killed between write and rename
+        File.Copy(cache.FilePath, leftover);
+
+        Assert.True(cache.Forget());
+
+        Assert.False(File.Exists(leftover));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(cache.FilePath)!));
+    }
+
+    [Fact]
+    public async Task Forget_ReadOnlyCacheFile_IsStillWipedAndDeleted()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using RepositoryKeys keys = await NewRepositoryAsync();
+        DeviceKeyCache cache = DeviceKeyCache.ForHome(_folder);
+        cache.Save(keys);
+        File.SetUnixFileMode(cache.FilePath, UnixFileMode.UserRead); // chmod 400, as careful users do with key files
+
+        Assert.True(cache.Forget());
+
+        Assert.False(File.Exists(cache.FilePath));
+    }
+
+    [Fact]
+    public async Task Forget_CacheFileIsASymlink_DeletesTheLinkWithoutZeroingItsTarget()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using RepositoryKeys keys = await NewRepositoryAsync();
+        DeviceKeyCache cache = DeviceKeyCache.ForHome(_folder);
+        cache.Save(keys);
+        string target = Path.Combine(_folder, "elsewhere.key");
+        File.Move(cache.FilePath, target);
+        byte[] original = File.ReadAllBytes(target);
+        File.CreateSymbolicLink(cache.FilePath, target);
+
+        Assert.True(cache.Forget());
+
+        Assert.False(new FileInfo(cache.FilePath).Exists || new FileInfo(cache.FilePath).LinkTarget is not null);
+        Assert.Equal(original, File.ReadAllBytes(target));
+    }
+
+    [Fact]
+    public async Task DeviceKeyCache_OfAFutureVersionWithAnotherSize_SaysUnsupportedVersion_NotDamaged()
+    {
+        using RepositoryKeys keys = await NewRepositoryAsync();
+        DeviceKeyCache cache = DeviceKeyCache.ForHome(_folder);
+        cache.Save(keys);
+        byte[] future = [.. File.ReadAllBytes(cache.FilePath), .. new byte[40]];
+        future[4] = 2;
+        File.WriteAllBytes(cache.FilePath, future);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(cache.FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var ex = await Assert.ThrowsAsync<UnsupportedFormatException>(() => cache.TryOpenAsync(new InMemoryStorageBackend(), FastOptions()));
+
+        Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
+    }
 }

@@ -134,7 +134,8 @@ public sealed class SecurityReviewTests
 
         SyncResult result = await b.SyncAsync();
 
-        Assert.Contains(result.Problems, p => p.Message.Contains(newest[RepositoryKeys.EpochPrefix.Length..], StringComparison.Ordinal) || p.Message.Contains("epoch", StringComparison.OrdinalIgnoreCase));
+        SyncProblem problem = Assert.Single(result.Problems);
+        Assert.Contains(uint.Parse(newest[RepositoryKeys.EpochPrefix.Length..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture), problem.Message, StringComparison.Ordinal);
         Assert.Single(b.Snapshot()); // what b had stays; nothing half-applied
         Assert.Equal(2, a.Snapshot().Count); // a keeps its local copy
 

@@ -251,4 +251,80 @@ public sealed class SecurityReviewTests : IDisposable
 
         Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
     }
+
+    /// <summary>
+    /// Every malformed shape of the only key file, with the right and a wrong passphrase. Damage the check value can
+    /// see (it covers the salt and iteration count only through the derivation) is indistinguishable from a wrong
+    /// passphrase without the passphrase; docs/security.md says so. Everything else is an integrity error naming the
+    /// file, and no message carries the passphrase.
+    /// </summary>
+    [Theory]
+    [InlineData("magic", "integrity", "integrity")]
+    [InlineData("iterations-out-of-range", "integrity", "integrity")]
+    [InlineData("salt-length", "integrity", "integrity")]
+    [InlineData("truncated", "integrity", "integrity")]
+    [InlineData("extended", "integrity", "integrity")]
+    [InlineData("metadata-length", "integrity", "integrity")]
+    [InlineData("repository-id", "integrity", "wrong")]
+    [InlineData("nonce", "integrity", "wrong")]
+    [InlineData("wrapped-key", "integrity", "wrong")]
+    [InlineData("tag", "integrity", "wrong")]
+    [InlineData("salt", "wrong", "wrong")]
+    [InlineData("check", "wrong", "wrong")]
+    [InlineData("iterations-in-range", "wrong", "wrong")]
+    [InlineData("version", "unsupported", "unsupported")]
+    [InlineData("kdf", "unsupported", "unsupported")]
+    public async Task Unlock_EveryMalformedKeyFileShape_GivesTheRightKindOfError(string damage, string withRightPassphrase, string withWrongPassphrase)
+    {
+        var backend = new InMemoryStorageBackend();
+        string name;
+        using (RepositoryKeys keys = await NewRepositoryAsync(backend))
+        {
+            name = RepositoryKeys.KeyFilePrefix + keys.CurrentKeyFileId;
+        }
+
+        byte[] file = backend.GetRaw(name)!;
+        int s = file[12], repo = 13 + s, check = repo + 16, nonce = check + 16, wrapped = nonce + 12, tag = wrapped + 32, metadataLength = tag + 16;
+        byte[] damaged = damage switch
+        {
+            "truncated" => file[..(file.Length / 2)],
+            "extended" => [.. file, 0],
+            _ => (byte[])file.Clone(),
+        };
+        switch (damage)
+        {
+            case "magic": damaged[0] ^= 1; break;
+            case "version": damaged[4] = 2; break;
+            case "kdf": damaged[5] = 2; break;
+            case "iterations-out-of-range": damaged[8] = damaged[9] = damaged[10] = damaged[11] = 0; break;
+            case "iterations-in-range": damaged[11] ^= 1; break;
+            case "salt-length": damaged[12] = 200; break;
+            case "salt": damaged[13] ^= 1; break;
+            case "repository-id": damaged[repo] ^= 1; break;
+            case "check": damaged[check] ^= 1; break;
+            case "nonce": damaged[nonce] ^= 1; break;
+            case "wrapped-key": damaged[wrapped] ^= 1; break;
+            case "tag": damaged[tag] ^= 1; break;
+            case "metadata-length": damaged[metadataLength + 3] ^= 1; break;
+        }
+
+        backend.SetRaw(name, damaged);
+        foreach ((string passphrase, string expected) in new[] { (Passphrase, withRightPassphrase), ("not the passphrase at all", withWrongPassphrase) })
+        {
+            var ex = await Assert.ThrowsAnyAsync<GhostieSyncException>(() => RepositoryKeys.UnlockAsync(backend, passphrase, FastOptions()));
+            string kind = ex switch
+            {
+                IntegrityException integrity when integrity.ObjectName == name => "integrity",
+                WrongPassphraseException => "wrong",
+                UnsupportedFormatException => "unsupported",
+                _ => ex.GetType().Name + ": " + ex.Message,
+            };
+            Assert.Equal(expected, kind);
+            Assert.DoesNotContain(passphrase, ex.ToString(), StringComparison.Ordinal);
+            if (kind == "unsupported" && damage == "version")
+            {
+                Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
+            }
+        }
+    }
 }

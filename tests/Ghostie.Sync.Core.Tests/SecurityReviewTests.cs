@@ -176,3 +176,22 @@ public sealed class SecurityReviewTests
         Assert.Equal(devices[0].Snapshot(), devices[2].Snapshot());
     }
 }
+
+public sealed class MemoryRecordPrintingTests
+{
+    [Fact]
+    public void ToString_ShowsIdAndCategory_NeverContentOrContext()
+    {
+        using var context = System.Text.Json.JsonDocument.Parse("""{"where":"the safe combination is 1234"}""");
+        MemoryRecord record = MemoryRecord.Create("secrets", "my bank PIN is 4711", "laptop",
+            DateTimeOffset.Parse("2026-11-21T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture), context.RootElement.Clone());
+
+        string text = record.ToString();
+
+        Assert.Contains(record.Id, text, StringComparison.Ordinal);
+        Assert.Contains("secrets", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("4711", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("1234", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("4711", new LocalMemoryFile("p", record.Id, record, null, 0, 0).ToString(), StringComparison.Ordinal);
+    }
+}

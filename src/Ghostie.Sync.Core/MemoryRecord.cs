@@ -55,6 +55,21 @@ public sealed record MemoryRecord
         Context = context,
     };
 
+    /// <summary>
+    /// What <see cref="object.ToString"/> shows: id, timestamp, device, category and the content's length, never the
+    /// content or context themselves, so a record passed to a log or an exception message does not leak the memory.
+    /// </summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Id = ").Append(Id)
+            .Append(", Timestamp = ").Append(Timestamp.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", DeviceId = ").Append(DeviceId)
+            .Append(", Category = ").Append(Category)
+            .Append(", Content = (").Append(Content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(" characters, not shown)")
+            .Append(", Context = ").Append(Context is null ? "null" : "(not shown)");
+        return true;
+    }
+
     /// <summary>Whether <paramref name="id"/> is an acceptable memory id.</summary>
     /// <param name="id">The candidate id.</param>
     public static bool IsValidId(string? id)

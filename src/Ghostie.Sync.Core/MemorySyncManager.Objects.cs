@@ -19,14 +19,45 @@ public sealed partial class MemorySyncManager
 
     private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
-    private FileStream TempFile() =>
-        new(Path.Combine(TempFolder(), Guid.NewGuid().ToString("N") + ".tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 65536,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+    /// <summary>
+    /// A temporary file under <c>sync/tmp</c> (a 0700 folder), created 0600 and deleted on close. Packs pass through
+    /// here compressed but unencrypted (before sealing on push, after opening on pull); files a killed process left
+    /// behind are removed at the start of the next sync.
+    /// </summary>
+    private FileStream TempFile()
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            BufferSize = 65536,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return new FileStream(Path.Combine(TempFolder(), Guid.NewGuid().ToString("N") + ".tmp"), options);
+    }
 
     private string TempFolder()
     {
         string folder = Path.Combine(_home.SyncPath, "tmp");
-        Directory.CreateDirectory(folder);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if ((File.GetUnixFileMode(folder) & (UnixFileMode)0b000_111_111) != 0)
+            {
+                File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // made by an older version
+            }
+        }
+
         return folder;
     }
 
@@ -246,12 +277,18 @@ public sealed partial class MemorySyncManager
         }
 
         byte[] json = await OpenRefreshingEpochsAsync(sealedHead, ObjectKind.Head, name, cancellationToken).ConfigureAwait(false);
+        // The format first: a newer head may have another shape, and must say so rather than look damaged.
+        if (FormatPeek.Read(json) is long format && format > 1)
+        {
+            throw new UnsupportedFormatException($"Head '{name}'", (int)Math.Min(format, int.MaxValue), 1);
+        }
+
         try
         {
             HeadDocument head = JsonSerializer.Deserialize(json, CoreJson.Default.HeadDocument) ?? throw new JsonException("null");
-            if (head.Format > 1)
+            if (head.Format != 1)
             {
-                throw new UnsupportedFormatException($"Head '{name}'", head.Format, 1);
+                throw new JsonException($"format {head.Format}");
             }
 
             return head;

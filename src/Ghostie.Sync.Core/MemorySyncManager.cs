@@ -337,10 +337,17 @@ public sealed partial class MemorySyncManager : IDisposable
         SyncStateDocument state;
         if (File.Exists(_home.StatePath))
         {
+            byte[] json = File.ReadAllBytes(_home.StatePath);
+            if (FormatPeek.Read(json) is long format && format > 1)
+            {
+                // Written by a newer Ghostie.Sync: reading it with this version's meaning, then saving it back as
+                // format 1, would lose what the newer version recorded.
+                throw new UnsupportedFormatException($"Sync state file '{_home.StatePath}'", (int)Math.Min(format, int.MaxValue), 1);
+            }
+
             try
             {
-                using FileStream stream = File.OpenRead(_home.StatePath);
-                state = JsonSerializer.Deserialize(stream, CoreJson.Default.SyncStateDocument) ?? throw new JsonException("null");
+                state = JsonSerializer.Deserialize(json, CoreJson.Default.SyncStateDocument) ?? throw new JsonException("null");
             }
             catch (JsonException ex)
             {

@@ -100,14 +100,20 @@ public sealed class DeviceKeyCache
                 length = stream.ReadAtLeast(content, content.Length, throwOnEndOfStream: false);
             }
 
-            if (length != FileSize || !content.AsSpan(0, 4).SequenceEqual(Magic))
+            if (length < 5 || !content.AsSpan(0, 4).SequenceEqual(Magic))
             {
                 throw Damaged($"it is {length} bytes or lacks the 'GHDK' magic");
             }
 
-            if (content[4] != Version)
+            // The version before the length: a newer version may well have another size.
+            if (content[4] > Version)
             {
                 throw new UnsupportedFormatException($"Device key cache '{FilePath}'", content[4], Version);
+            }
+
+            if (content[4] != Version || length != FileSize)
+            {
+                throw Damaged(content[4] != Version ? "its version byte is 0, which no version writes" : $"it is {length} bytes where a v1 cache is {FileSize}");
             }
 
             Span<byte> digest = stackalloc byte[32];
@@ -127,25 +133,52 @@ public sealed class DeviceKeyCache
     }
 
     /// <summary>
-    /// Forgets the cached key on this device: overwrites the file with zeros, then deletes it. Afterwards the
-    /// passphrase is needed again. (On SSDs and copy-on-write file systems the overwrite is best effort.)
+    /// Forgets the cached key on this device: overwrites the file with zeros, then deletes it, together with any
+    /// temporary copy (<c>master.key.*.tmp</c>) that a save interrupted by a crash left beside it. Afterwards the
+    /// passphrase is needed again. A file made read-only is still wiped and deleted; a symbolic link is deleted
+    /// without writing through it. (On SSDs and copy-on-write file systems the overwrite is best effort.)
     /// </summary>
     /// <returns>Whether a cached key existed.</returns>
     public bool Forget()
     {
-        if (!Exists)
+        bool existed = File.Exists(FilePath) || new FileInfo(FilePath).LinkTarget is not null;
+        string directory = Path.GetDirectoryName(FilePath)!;
+        if (Directory.Exists(directory))
         {
-            return false;
+            foreach (string leftover in Directory.EnumerateFiles(directory, Path.GetFileName(FilePath) + ".*.tmp"))
+            {
+                WipeAndDelete(leftover);
+            }
         }
 
-        using (var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Write, FileShare.None))
+        if (existed)
         {
+            WipeAndDelete(FilePath);
+        }
+
+        return existed;
+    }
+
+    private static void WipeAndDelete(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is null && info.Exists)
+        {
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserWrite) == 0)
+            {
+                File.SetUnixFileMode(path, OwnerOnlyFile.FileMode600); // made read-only: still ours to wipe
+            }
+            else if (OperatingSystem.IsWindows() && info.IsReadOnly)
+            {
+                info.IsReadOnly = false;
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
             stream.Write(new byte[Math.Max(stream.Length, FileSize)]);
             stream.Flush(flushToDisk: true);
         }
 
-        File.Delete(FilePath);
-        return true;
+        File.Delete(path);
     }
 
     private void CheckPermissions() =>

@@ -67,13 +67,17 @@ public sealed partial class RepositoryKeys
     /// <summary>
     /// Rewrites the named objects under the current epoch, decrypting and re-sealing each (same name, kind and
     /// cipher). Objects already under the current epoch are skipped, which makes the operation resumable: after a
-    /// crash or cancellation, call it again with the same names. Each object is verified before it is replaced, and
-    /// memory stays bounded (large objects go through a temporary file that is deleted on close).
+    /// crash or cancellation, call it again with the same names. Each object is verified completely before it is
+    /// replaced. Memory stays bounded and plaintext never reaches the disk: the object is decrypted chunk by chunk
+    /// straight into the new seal, and only the new sealed object is buffered, in an owner-only temporary file that
+    /// is deleted on close. Where the backend supports conditional writes, an object that another device replaced
+    /// meanwhile is read again rather than overwritten with its older content.
     /// </summary>
     /// <param name="objectNames">The objects to rewrite (for example every pack and snapshot of the repository).</param>
     /// <param name="progress">Receives a report after each object.</param>
     /// <param name="cancellationToken">Cancels between objects and between chunks.</param>
     /// <exception cref="IntegrityException">An object fails authentication; it is left as it was.</exception>
+    /// <exception cref="GhostieSyncException">An object kept changing while it was being rewritten (<see cref="GhostieErrorCode.Busy"/>); run again later.</exception>
     public async Task<ReencryptionResult> ReencryptAsync(IReadOnlyCollection<string> objectNames, IProgress<ReencryptionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -82,16 +86,21 @@ public sealed partial class RepositoryKeys
         uint target = _ring.CurrentEpoch;
         int processed = 0, reencrypted = 0, current = 0, missing = 0;
         byte[] header = new byte[EnvelopeFormat.HeaderSize];
+        var conditional = _backend as IConditionalStorageBackend;
         foreach (string name in objectNames)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            Stream? source = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
-            if (source is null)
+            for (int attempt = 1; ; attempt++)
             {
-                missing++;
-            }
-            else
-            {
+                cancellationToken.ThrowIfCancellationRequested();
+                string? version = conditional is null ? null : await conditional.GetVersionAsync(name, cancellationToken).ConfigureAwait(false);
+                Stream? source = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+                if (source is null)
+                {
+                    missing++;
+                    break;
+                }
+
+                bool done;
                 await using (source.ConfigureAwait(false))
                 {
                     int read = await source.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -99,13 +108,30 @@ public sealed partial class RepositoryKeys
                     if (info.Epoch == target || info.Epoch == 0)
                     {
                         current++;
+                        done = true;
                     }
                     else
                     {
-                        await ReencryptOneAsync(name, info, header.AsMemory(0, read), source, cancellationToken).ConfigureAwait(false);
-                        Log.Reencrypted(_options.Logger, name, info.Epoch, target);
-                        reencrypted++;
+                        done = (conditional is null || version is not null)
+                            && await ReencryptOneAsync(name, info, header.AsMemory(0, read), source, conditional, version, cancellationToken).ConfigureAwait(false);
+                        if (done)
+                        {
+                            Log.Reencrypted(_options.Logger, name, info.Epoch, target);
+                            reencrypted++;
+                        }
                     }
+                }
+
+                if (done)
+                {
+                    break;
+                }
+
+                if (attempt == MaxReencryptAttempts)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.Busy,
+                        $"Object '{name}' changed in storage {MaxReencryptAttempts} times while it was being re-encrypted; it was left as another writer wrote it. Run the re-encryption again later: objects already done are skipped.",
+                        isTransient: true);
                 }
             }
 
@@ -116,25 +142,80 @@ public sealed partial class RepositoryKeys
         return new ReencryptionResult(reencrypted, current, missing, target);
     }
 
-    private async Task ReencryptOneAsync(string name, SealedObjectInfo info, ReadOnlyMemory<byte> header, Stream rest, CancellationToken cancellationToken)
+    private const int MaxReencryptAttempts = 3;
+
+    /// <summary>Where re-encryption buffers sealed objects; tests point it at a folder of their own.</summary>
+    internal static readonly AsyncLocal<string?> TempDirectoryOverride = new();
+
+    /// <summary>Returns false when a conditional replace found the object changed since <paramref name="version"/>.</summary>
+    private async Task<bool> ReencryptOneAsync(string name, SealedObjectInfo info, ReadOnlyMemory<byte> header, Stream rest,
+        IConditionalStorageBackend? conditional, string? version, CancellationToken cancellationToken)
     {
-        // Plaintext and the new sealed object go to temporary files (deleted on close) so memory stays bounded and
-        // the original is replaced only after it has been fully verified.
-        await using var plain = TempFile();
-        using (var whole = new ConcatStream(header, rest))
+        // The plaintext flows through a small in-memory pipe (blocks zeroed when released) from the opening to the new
+        // seal; only the new sealed object goes to a temporary file, so memory stays bounded and the original is
+        // replaced only after its last chunk has been authenticated.
+        await using FileStream resealed = TempFile();
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pool: ZeroingMemoryPool.Instance,
+            pauseWriterThreshold: 1 << 18, resumeWriterThreshold: 1 << 17, minimumSegmentSize: 1 << 16, useSynchronizationContext: false));
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task opening = Task.Run(async () =>
         {
-            await Cipher.OpenAsync(whole, plain, info.Kind, name, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using var whole = new ConcatStream(header, rest);
+                await Cipher.OpenAsync(whole, pipe.Writer.AsStream(leaveOpen: true), info.Kind, name, failed.Token).ConfigureAwait(false);
+                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await pipe.Writer.CompleteAsync(ex).ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None);
+        Task sealing = Task.Run(async () =>
+        {
+            try
+            {
+                await Cipher.SealAsync(pipe.Reader.AsStream(leaveOpen: true), resealed, info.Kind, name, info.Suite, failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false); // stop the opening if it waits on a full pipe
+                throw;
+            }
+            finally
+            {
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await Task.WhenAll(opening, sealing).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The opening's error (an integrity failure, say) is the real cause; the sealing only saw the pipe fail.
+            if (opening.IsFaulted)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(opening.Exception!.InnerException!);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
         }
 
-        plain.Position = 0;
-        await using var resealed = TempFile();
-        await Cipher.SealAsync(plain, resealed, info.Kind, name, info.Suite, cancellationToken).ConfigureAwait(false);
         resealed.Position = 0;
+        if (conditional is not null && version is not null)
+        {
+            return await conditional.TryReplaceAsync(name, resealed, version, cancellationToken).ConfigureAwait(false);
+        }
+
         await _backend.PutAsync(name, resealed, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private static FileStream TempFile() =>
-        OwnerOnlyFile.Open(Path.Combine(Path.GetTempPath(), "ghostie-" + Guid.NewGuid().ToString("N") + ".tmp"), FileMode.CreateNew,
+        OwnerOnlyFile.Open(Path.Combine(TempDirectoryOverride.Value ?? Path.GetTempPath(), "ghostie-" + Guid.NewGuid().ToString("N") + ".tmp"), FileMode.CreateNew,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 
     private async Task<uint> CreateEpochAsync(CancellationToken cancellationToken)

@@ -81,6 +81,7 @@ public partial class S3Backend
     private async Task<bool> PutSingleAsync(string name, byte[] buffer, int length, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
     {
         string key = KeyPrefix + name;
+        string? marker = ifNoneMatch is not null || ifMatch is not null ? NewWriteMarker() : null;
         int attempts = 0;
         bool stored = await RunAsync("S3 PUT " + name, async ct =>
         {
@@ -98,6 +99,11 @@ public partial class S3Backend
                 IfNoneMatch = ifNoneMatch,
                 IfMatch = ifMatch,
             };
+            if (marker is not null)
+            {
+                request.Metadata.Add(WriteMarkerKey, marker);
+            }
+
             try
             {
                 await Client.PutObjectAsync(request, ct).ConfigureAwait(false);
@@ -109,18 +115,44 @@ public partial class S3Backend
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        if (!stored && attempts > 1 && ifNoneMatch is not null)
+        if (!stored && attempts > 1)
         {
             // An earlier attempt may have stored the object and lost only its answer; then the 412 is our own write.
-            // A single PUT's ETag is the body's MD5 (without SSE-KMS), which tells the two apart.
-            string? etag = await HeadAsync(name, cancellationToken).ConfigureAwait(false);
-#pragma warning disable CA5351 // MD5 only recognises our own upload by its ETag; it protects nothing.
-            string md5 = Convert.ToHexStringLower(MD5.HashData(buffer.AsSpan(0, length)));
-#pragma warning restore CA5351
-            stored = etag is not null && string.Equals(etag.Trim('"'), md5, StringComparison.OrdinalIgnoreCase);
+            // The write marker (random per upload) tells ours apart from another writer's, even with identical bytes.
+            stored = await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
+    }
+
+    /// <summary>The user-metadata key (x-amz-meta-ghostie-write) of a conditional write's marker.</summary>
+    private const string WriteMarkerKey = "x-amz-meta-ghostie-write";
+
+    /// <summary>A random marker for one conditional upload (not a secret: it only recognises our own write).</summary>
+    private static string NewWriteMarker() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Whether the object now under <paramref name="name"/> is the one this upload (marked <paramref name="marker"/>) wrote.</summary>
+    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken)
+    {
+        if (marker is null)
+        {
+            return false;
+        }
+
+        string key = KeyPrefix + name;
+        string? found = await RunAsync("S3 HEAD " + name, async ct =>
+        {
+            try
+            {
+                GetObjectMetadataResponse head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, ct).ConfigureAwait(false);
+                return head.Metadata[WriteMarkerKey] ?? "";
+            }
+            catch (AmazonS3Exception e) when (IsMissingObject(e))
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return string.Equals(found, marker, StringComparison.Ordinal);
     }
 
     /// <summary>412 Precondition Failed; with If-Match also 404 (the object to replace is gone), but never a missing bucket.</summary>
@@ -133,13 +165,22 @@ public partial class S3Backend
     {
         string key = KeyPrefix + name;
         int partSize = Options.PartSizeBytes;
+        string? marker = ifNoneMatch is not null || ifMatch is not null ? NewWriteMarker() : null;
         InitiateMultipartUploadResponse started = await RunAsync("S3 start multipart " + name, ct =>
-            Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            var request = new InitiateMultipartUploadRequest
             {
                 BucketName = Bucket,
                 Key = key,
                 ContentType = "application/octet-stream",
-            }, ct), cancellationToken).ConfigureAwait(false);
+            };
+            if (marker is not null)
+            {
+                request.Metadata.Add(WriteMarkerKey, marker);
+            }
+
+            return Client.InitiateMultipartUploadAsync(request, ct);
+        }, cancellationToken).ConfigureAwait(false);
         string uploadId = started.UploadId;
         var parts = new List<PartETag>();
         bool finished = false;
@@ -216,6 +257,12 @@ public partial class S3Backend
                     return true;
                 }
             }, cancellationToken).ConfigureAwait(false);
+            if (!completed && completions > 1)
+            {
+                // As for a single PUT: the first completion may have made the object and lost only its answer.
+                completed = await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false);
+            }
+
             finished = completed;
             if (completed)
             {

@@ -147,6 +147,71 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task TryReplaceAsync_FirstAnswerLost_RetryStillReportsReplaced()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        Assert.True(await backend.TryCreateAsync("r/one", new MemoryStream([1])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync("r/one"));
+
+        // The first PUT replaces the object, its answer is lost; the retry's If-Match then meets our own new ETag.
+        losing.LoseNextAnswer = true;
+        Assert.True(await backend.TryReplaceAsync("r/one", new MemoryStream([2, 2]), version));
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(new byte[] { 2, 2 }, await StorageReads.ReadAllAsync(backend, "r/one"));
+
+        // A stale version is still refused, and a lost answer does not turn someone else's change into ours.
+        Assert.False(await backend.TryReplaceAsync("r/one", new MemoryStream([3]), version));
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
+    {
+        // Two devices create-only the same name with identical bytes (a claim marker, say). Ours fails with a 503
+        // that never reached the store; the other device's lands; our retry meets 412. Only one may win.
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        S3BackendOptions otherOptions = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        var other = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(otherOptions)));
+
+        losing.InsteadOfNext = async () => Assert.True(await other.TryCreateAsync("c/claim", new MemoryStream([7, 7, 7])));
+        Assert.False(await backend.TryCreateAsync("c/claim", new MemoryStream([7, 7, 7])));
+        Assert.Equal(1, losing.Lost);
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_MultipartCompletionAnswerLost_RetryStillReportsCreated()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        long size = FiveMiB + 10;
+
+        losing.LoseNextMatching = r => r.Method == HttpMethod.Post && r.RequestUri!.Query.Contains("uploadId", StringComparison.Ordinal);
+        await using (var content = new GeneratedStream(size, seed: 21))
+        {
+            Assert.True(await backend.TryCreateAsync("m/lost", content));
+        }
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(GeneratedStream.HashOf(size, seed: 21), await HashAsync(backend, "m/lost"));
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+    }
+
+    [Fact]
     public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
     {
         string bucket = await moto.CreateBucketAsync();
@@ -363,14 +428,34 @@ internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpH
 
     public bool LoseNextAnswer { get; set; }
 
+    /// <summary>Loses the answer of the next request this matches (instead of the very next request).</summary>
+    public Func<HttpRequestMessage, bool>? LoseNextMatching { get; set; }
+
+    /// <summary>Runs instead of delivering the next request, which then fails with 503 (it never reached the store).</summary>
+    public Func<Task>? InsteadOfNext { get; set; }
+
     public int Lost => _lost;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (InsteadOfNext is { } instead)
+        {
+            InsteadOfNext = null;
+            Interlocked.Increment(ref _lost);
+            await instead();
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { RequestMessage = request, Content = new StringContent("") };
+        }
+
         HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
-        if (LoseNextAnswer)
+        bool matched = LoseNextMatching is { } match && match(request);
+        if (LoseNextAnswer || matched)
         {
             LoseNextAnswer = false;
+            if (matched)
+            {
+                LoseNextMatching = null;
+            }
+
             Interlocked.Increment(ref _lost);
             response.Dispose();
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely.", new IOException("connection closed"));

@@ -75,12 +75,16 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         await UploadAsync(name, content, condition: null, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    /// <remarks>Sends <c>If-None-Match: *</c> (on the Put Blob, or on the Put Block List of a large object).</remarks>
+    /// <remarks>Sends <c>If-None-Match: *</c> (on the Put Blob, or on the Put Block List of a large object) and a random
+    /// marker in the blob's metadata (x-ms-meta-ghostiewrite). If a retried attempt finds the blob existing because an
+    /// earlier attempt stored it and only its answer was lost, the marker recognises it as ours and the result is true;
+    /// a blob another writer stored meanwhile, even with identical bytes, gives false.</remarks>
     public Task<bool> TryCreateAsync(string name, Stream content, CancellationToken cancellationToken = default) =>
         UploadAsync(name, content, WriteCondition.IfNoneExists, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>Sends <c>If-Match</c> with <paramref name="expectedVersion"/>, an ETag from <see cref="GetVersionAsync"/>.</remarks>
+    /// <remarks>Sends <c>If-Match</c> with <paramref name="expectedVersion"/>, an ETag from <see cref="GetVersionAsync"/>;
+    /// a retry after a lost answer is recognised by the upload's marker as for <see cref="TryCreateAsync"/>.</remarks>
     public Task<bool> TryReplaceAsync(string name, Stream content, string expectedVersion, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(expectedVersion) || expectedVersion.Length > 200 || expectedVersion.Any(c => c is < ' ' or > '~'))

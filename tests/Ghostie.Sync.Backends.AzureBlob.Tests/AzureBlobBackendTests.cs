@@ -51,6 +51,67 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.Equal(data, await ReadAsync(backend, "o/x"));
     }
 
+    private static bool IsPut(HttpRequestMessage request) => request.Method == HttpMethod.Put;
+
+    private static bool IsBlockList(HttpRequestMessage request) =>
+        request.Method == HttpMethod.Put && request.RequestUri!.Query.Contains("comp=blocklist", StringComparison.Ordinal);
+
+    private Task<AzureBlobBackend> LosingAsync(AnswerLosingHandler losing) => azurite.NewBackendAsync(o =>
+    {
+        o.BlockSize = Block;
+        o.SinglePutThreshold = Block;
+        o.HttpMessageHandler = losing;
+        o.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 5 };
+    });
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData((2 * Block) + 3)]
+    public async Task TryCreate_FirstAnswerLost_RetryStillReportsCreated(int size)
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        byte[] data = Random(size, size);
+
+        losing.LoseNextMatching = size > Block ? IsBlockList : IsPut;
+        Assert.True(await backend.TryCreateAsync("c/one", Bytes(data)));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "c/one"));
+        Assert.False(await backend.TryCreateAsync("c/one", Bytes([1])));
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData((2 * Block) + 3)]
+    public async Task TryReplace_FirstAnswerLost_RetryStillReportsReplaced(int size)
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        Assert.True(await backend.TryCreateAsync("r/one", Bytes([1])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync("r/one"));
+        byte[] data = Random(size, size);
+
+        losing.LoseNextMatching = size > Block ? IsBlockList : IsPut;
+        Assert.True(await backend.TryReplaceAsync("r/one", Bytes(data), version));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "r/one"));
+        Assert.False(await backend.TryReplaceAsync("r/one", Bytes([3]), version));
+    }
+
+    [Fact]
+    public async Task TryCreate_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        using var other = new AzureBlobBackend(azurite.Options(backend.Container));
+
+        losing.InsteadOfNext = async () => Assert.True(await other.TryCreateAsync("c/claim", Bytes([7, 7, 7])));
+        Assert.False(await backend.TryCreateAsync("c/claim", Bytes([7, 7, 7])));
+        Assert.Equal(1, losing.Lost);
+    }
+
     [Fact]
     public async Task Listing_PagesWithTheMarker_AtASmallPageSize()
     {

@@ -237,6 +237,42 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         Assert.Contains("prefix 'ghostie/alice/'", alice.DisplayName, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("a/../b")]
+    [InlineData("./x")]
+    [InlineData("odd!*'()-_.chars")]
+    [InlineData("..")]
+    public async Task Prefix_WithUnusualCharacters_KeysAreStoredExactly(string prefix)
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.Prefix = prefix;
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        await backend.PutAsync("k/1", new MemoryStream([1]));
+
+        Assert.Equal([prefix + "/k/1"], await moto.RawKeysAsync(bucket));
+        Assert.Equal(["k/1"], await StorageReads.ListAllAsync(backend, ""));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(backend, "k/1"));
+        Assert.True(await backend.DeleteAsync("k/1"));
+        Assert.Empty(await moto.RawKeysAsync(bucket));
+    }
+
+    [Fact]
+    public async Task Prefix_At512Characters_WithTheLongestName_RoundTrips()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.Prefix = string.Concat(Enumerable.Repeat("abcdefg/", 64))[..511] + "z";
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+        string name = string.Concat(Enumerable.Repeat("a1/", 21)) + "b";
+
+        Assert.True(await ((ConditionalS3Backend)backend).TryCreateAsync(name, new MemoryStream([5])));
+
+        Assert.Equal([name], await StorageReads.ListAllAsync(backend, "a1/"));
+        Assert.Equal(new byte[] { 5 }, await StorageReads.ReadAllAsync(backend, name));
+    }
+
     [Fact]
     public async Task Probe_OnMoto_FindsConditionalWrites_LeavesNothingBehind()
     {

@@ -229,24 +229,51 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     }
 
     /// <inheritdoc />
-    /// <remarks>Snapshots of the blob, if any, are deleted with it. When a delete is retried after its answer was
-    /// lost, the blob may already be gone and the result is <see langword="false"/>.</remarks>
+    /// <remarks>Snapshots of the blob, if any, are deleted with it. When a delete is retried after an attempt whose
+    /// outcome is unknown (its answer was lost, it timed out, or the service answered 5xx), a 404 on the retry means the
+    /// earlier attempt most likely deleted the blob, and the result is <see langword="true"/>; an attempt that never
+    /// reached the service (the connection could not be made) does not count.</remarks>
     public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         cancellationToken.ThrowIfCancellationRequested();
+        bool mayHaveDeleted = false;
         return RunAsync("DELETE", name, async ct =>
         {
             using HttpRequestMessage request = NewRequest(HttpMethod.Delete, name, query: null);
             request.Headers.TryAddWithoutValidation("x-ms-delete-snapshots", "include");
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            HttpResponseMessage response;
+            try
             {
-                return true;
+                response = await SendAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError))
+            {
+                mayHaveDeleted = true;
+                throw;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                mayHaveDeleted = true; // the attempt timed out: the request may have been carried out
+                throw;
             }
 
-            HttpAttemptException failure = await FailureAsync(response, "DELETE", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? false : throw failure;
+            using (response)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+
+                HttpAttemptException failure = await FailureAsync(response, "DELETE", ct).ConfigureAwait(false);
+                if (IsBlobMissing(failure))
+                {
+                    return mayHaveDeleted;
+                }
+
+                mayHaveDeleted |= (int)failure.Status >= 500;
+                throw failure;
+            }
         }, cancellationToken);
     }
 

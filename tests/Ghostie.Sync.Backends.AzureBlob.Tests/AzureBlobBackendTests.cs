@@ -101,6 +101,39 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Put_LargeObject_BlockListAnswerLost_RetryCommitsTheSameBlocks()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        byte[] data = Random((3 * Block) + 5, 17);
+
+        losing.LoseNextMatching = IsBlockList;
+        await backend.PutAsync("p/big", Bytes(data));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "p/big"));
+    }
+
+    [Fact]
+    public async Task Delete_FirstAnswerLost_StillReportsDeleted()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        await backend.PutAsync("d/1", Bytes([1]));
+
+        losing.LoseNextMatching = r => r.Method == HttpMethod.Delete;
+        Assert.True(await backend.DeleteAsync("d/1"));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Null(await ReadAsync(backend, "d/1"));
+        Assert.False(await backend.DeleteAsync("d/1"));
+
+        // A first attempt that never reached the service proves nothing: a missing blob is still reported missing.
+        losing.RefuseNext = true;
+        Assert.False(await backend.DeleteAsync("d/1"));
+    }
+
+    [Fact]
     public async Task TryCreate_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
     {
         using var losing = new AnswerLosingHandler();

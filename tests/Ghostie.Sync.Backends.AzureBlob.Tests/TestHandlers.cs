@@ -59,10 +59,19 @@ internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpH
 
     public Func<Task>? InsteadOfNext { get; set; }
 
+    /// <summary>Fails the next request before it is sent, as a refused connection.</summary>
+    public bool RefuseNext { get; set; }
+
     public int Lost => _lost;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (RefuseNext)
+        {
+            RefuseNext = false;
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused", new System.Net.Sockets.SocketException(111));
+        }
+
         if (InsteadOfNext is { } instead)
         {
             InsteadOfNext = null;

@@ -273,6 +273,25 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         Assert.Equal(new byte[] { 5 }, await StorageReads.ReadAllAsync(backend, name));
     }
 
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task ServiceUrl_OnAnIpAddressOrLocalhost_WorksWithoutForcePathStyle(string host)
+    {
+        // bucket.127.0.0.1 / bucket.localhost cannot be resolved: such an endpoint can only be addressed by path.
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Disabled);
+        options.ForcePathStyle = false;
+        options.ServiceUrl = $"http://{host}:{moto.Server.Port}";
+        options.Retry = new BackendRetryOptions { MaxAttempts = 2, TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        await backend.PutAsync("v/1", new MemoryStream([6]));
+
+        Assert.Equal(new byte[] { 6 }, await StorageReads.ReadAllAsync(backend, "v/1"));
+        Assert.Equal(["v/1"], await moto.RawKeysAsync(bucket));
+    }
+
     [Fact]
     public async Task Probe_OnMoto_FindsConditionalWrites_LeavesNothingBehind()
     {

@@ -212,6 +212,25 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task TryReplace_RacingInstances_WithOneVersion_ExactlyOneWins_AndItsBytesStand()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var devices = new List<ConditionalS3Backend>();
+        for (int i = 0; i < 6; i++)
+        {
+            devices.Add(Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(moto.Options(bucket, S3ConditionalWrites.Enabled)))));
+        }
+
+        Assert.True(await devices[0].TryCreateAsync("x/shared", new MemoryStream([0])));
+        string version = Assert.IsType<string>(await devices[1].GetVersionAsync("x/shared"));
+
+        bool[] won = await Task.WhenAll(devices.Select((d, i) => d.TryReplaceAsync("x/shared", new MemoryStream([(byte)(i + 1), 9]), version)));
+
+        int winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+        Assert.Equal(new byte[] { (byte)(winner + 1), 9 }, await StorageReads.ReadAllAsync(devices[2], "x/shared"));
+    }
+
+    [Fact]
     public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
     {
         string bucket = await moto.CreateBucketAsync();

@@ -168,6 +168,33 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.Equal(33, (await ListAsync(backend, "")).Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task LongestPrefixAndName_WithEveryAllowedCharacter_RoundTrip_UnderSharedKeyAndSas(bool sas)
+    {
+        using AzureBlobBackend owner = await azurite.NewBackendAsync();
+        string prefix = string.Concat(Enumerable.Repeat("Ab.9-_x/", 64))[..511] + "Z";
+        string name = string.Concat(Enumerable.Repeat("z9/", 21)) + "a";
+        AzureBlobBackendOptions options = azurite.Options(owner.Container);
+        options.Prefix = prefix;
+        if (sas)
+        {
+            options.AccountKey = null;
+            options.SasToken = AccountSas.Create(Servers.AzuriteAccount, Servers.AzuriteKey, "rwdl", new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        }
+
+        using var backend = new AzureBlobBackend(options);
+        Assert.True(await backend.TryCreateAsync(name, Bytes([1, 2])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync(name));
+        Assert.True(await backend.TryReplaceAsync(name, Bytes([3]), version));
+
+        Assert.Equal(new byte[] { 3 }, await ReadAsync(backend, name));
+        Assert.Equal([name], await ListAsync(backend, "z9/"));
+        Assert.True(await backend.DeleteAsync(name));
+        Assert.Empty(await ListAsync(owner, ""));
+    }
+
     [Fact]
     public async Task Prefix_KeepsRepositoriesApartInOneContainer()
     {

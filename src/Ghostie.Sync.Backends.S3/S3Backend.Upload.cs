@@ -302,11 +302,17 @@ public partial class S3Backend
         return new PartETag(number, response.ETag);
     }
 
+    /// <summary>At most this long is spent aborting a multipart upload that will not complete.</summary>
+    private static readonly TimeSpan AbortBudget = TimeSpan.FromSeconds(10);
+
     /// <summary>Aborts a multipart upload that will not complete (failure or cancellation), with its own time limit,
-    /// since the caller's token may be the reason we are here.</summary>
+    /// since the caller's token may be the reason we are here: retries only within one attempt timeout, and at most
+    /// <see cref="AbortBudget"/>, so a cancelled upload returns promptly even when the endpoint hangs. An abort that
+    /// does not finish leaves parts for the bucket's AbortIncompleteMultipartUpload lifecycle rule.</summary>
     private async Task AbortQuietlyAsync(string name, string key, string uploadId)
     {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        TimeSpan attempt = Options.Retry.AttemptTimeout;
+        using var limit = new CancellationTokenSource(attempt != Timeout.InfiniteTimeSpan && attempt < AbortBudget ? attempt : AbortBudget);
         try
         {
             await RunAsync("S3 abort multipart " + name, ct =>

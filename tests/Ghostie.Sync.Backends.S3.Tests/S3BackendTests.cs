@@ -231,6 +231,29 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task Cancellation_DuringMultipart_WithAHangingAbort_ReturnsWithinOneAttemptTimeout()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Disabled);
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { AttemptTimeout = TimeSpan.FromSeconds(1), TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+        losing.HangWhen = r => r.Method == HttpMethod.Delete && r.RequestUri!.Query.Contains("uploadId", StringComparison.Ordinal);
+        using var cts = new CancellationTokenSource();
+        await using var content = new GeneratedStream((2L * FiveMiB) + 10, seed: 4, triggerAt: FiveMiB + 1000, trigger: cts.Cancel);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backend.PutAsync("c/big", content, cts.Token));
+
+        // The abort gets one attempt's time (the lifecycle rule covers an upload whose abort failed), not 5 retries.
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+        Assert.Null(await backend.GetAsync("c/big"));
+    }
+
+    [Fact]
     public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
     {
         string bucket = await moto.CreateBucketAsync();
@@ -508,10 +531,18 @@ internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpH
     /// <summary>Runs instead of delivering the next request, which then fails with 503 (it never reached the store).</summary>
     public Func<Task>? InsteadOfNext { get; set; }
 
+    /// <summary>Requests this matches never get an answer (they wait until cancelled).</summary>
+    public Func<HttpRequestMessage, bool>? HangWhen { get; set; }
+
     public int Lost => _lost;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (HangWhen is { } hang && hang(request))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         if (InsteadOfNext is { } instead)
         {
             InsteadOfNext = null;

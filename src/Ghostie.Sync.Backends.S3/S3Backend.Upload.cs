@@ -305,14 +305,20 @@ public partial class S3Backend
     /// <summary>At most this long is spent aborting a multipart upload that will not complete.</summary>
     private static readonly TimeSpan AbortBudget = TimeSpan.FromSeconds(10);
 
+    /// <summary>One attempt timeout, at most <see cref="AbortBudget"/>.</summary>
+    private TimeSpan CleanupLimit()
+    {
+        TimeSpan attempt = Options.Retry.AttemptTimeout;
+        return attempt != Timeout.InfiniteTimeSpan && attempt < AbortBudget ? attempt : AbortBudget;
+    }
+
     /// <summary>Aborts a multipart upload that will not complete (failure or cancellation), with its own time limit,
     /// since the caller's token may be the reason we are here: retries only within one attempt timeout, and at most
     /// <see cref="AbortBudget"/>, so a cancelled upload returns promptly even when the endpoint hangs. An abort that
     /// does not finish leaves parts for the bucket's AbortIncompleteMultipartUpload lifecycle rule.</summary>
     private async Task AbortQuietlyAsync(string name, string key, string uploadId)
     {
-        TimeSpan attempt = Options.Retry.AttemptTimeout;
-        using var limit = new CancellationTokenSource(attempt != Timeout.InfiniteTimeSpan && attempt < AbortBudget ? attempt : AbortBudget);
+        using var limit = new CancellationTokenSource(CleanupLimit());
         try
         {
             await RunAsync("S3 abort multipart " + name, ct =>
@@ -372,10 +378,12 @@ public partial class S3Backend
         {
             try
             {
+                // Bounded like an abort: a probe object left behind is harmless, a creation that hangs is not.
+                using var limit = new CancellationTokenSource(CleanupLimit());
                 await RunAsync("S3 DELETE conditional-write probe", ct =>
-                    Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct), CancellationToken.None).ConfigureAwait(false);
+                    Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct), limit.Token).ConfigureAwait(false);
             }
-            catch (GhostieSyncException)
+            catch (Exception e) when (e is GhostieSyncException or OperationCanceledException)
             {
                 // Harmless: a one-byte object listings skip. Permission errors already surfaced through the PUTs.
             }

@@ -254,6 +254,24 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task Probe_WhoseCleanupHangs_StillReturnsWithinOneAttemptTimeout()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Auto);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { AttemptTimeout = TimeSpan.FromSeconds(1), TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        losing.HangWhen = r => r.Method == HttpMethod.Delete && r.RequestUri!.AbsolutePath.Contains(".ghostie-probe", StringComparison.Ordinal);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3.5));
+        Assert.IsType<ConditionalS3Backend>(backend);
+        Assert.Empty(await StorageReads.ListAllAsync(backend, "")); // the leftover probe object is never listed
+    }
+
+    [Fact]
     public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
     {
         string bucket = await moto.CreateBucketAsync();

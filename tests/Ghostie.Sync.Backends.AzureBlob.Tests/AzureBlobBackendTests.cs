@@ -133,6 +133,36 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.False(await backend.DeleteAsync("d/1"));
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData((2 * Block) + 9)]
+    public async Task TryReplace_RacingInstances_WithOneVersion_ExactlyOneWins_AndItsBytesStand(int size)
+    {
+        using AzureBlobBackend first = await azurite.NewBackendAsync();
+        var devices = Enumerable.Range(0, 6).Select(_ =>
+        {
+            AzureBlobBackendOptions options = azurite.Options(first.Container);
+            options.BlockSize = Block;
+            options.SinglePutThreshold = Block;
+            return new AzureBlobBackend(options);
+        }).ToList();
+        try
+        {
+            Assert.True(await first.TryCreateAsync("x/shared", Bytes([0])));
+            string version = Assert.IsType<string>(await first.GetVersionAsync("x/shared"));
+            byte[][] contents = Enumerable.Range(0, devices.Count).Select(i => Random(size, 100 + i)).ToArray();
+
+            bool[] won = await Task.WhenAll(devices.Select((d, i) => d.TryReplaceAsync("x/shared", Bytes(contents[i]), version)));
+
+            int winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+            Assert.Equal(contents[winner], await ReadAsync(first, "x/shared"));
+        }
+        finally
+        {
+            devices.ForEach(d => d.Dispose());
+        }
+    }
+
     [Fact]
     public async Task TryCreate_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
     {

@@ -18,10 +18,11 @@ public sealed partial class AzureBlobBackend
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
         using var reader = new ChunkReader(content, _blockSize);
+        string? marker = condition is null ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ReadOnlyMemory<byte> chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (reader.AtEnd && chunk.Length <= _singlePutThreshold)
         {
-            return await PutBlobAsync(name, chunk, condition, cancellationToken).ConfigureAwait(false);
+            return await PutBlobAsync(name, chunk, condition, marker, cancellationToken).ConfigureAwait(false);
         }
 
         byte[] nonce = RandomNumberGenerator.GetBytes(BlockIdNonceBytes);
@@ -43,7 +44,7 @@ public sealed partial class AzureBlobBackend
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await PutBlockListAsync(name, blockIds, condition, cancellationToken).ConfigureAwait(false);
+            return await PutBlockListAsync(name, blockIds, condition, marker, cancellationToken).ConfigureAwait(false);
         }
         catch (GhostieSyncException e) when (condition is { } c && e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
         {
@@ -70,15 +71,56 @@ public sealed partial class AzureBlobBackend
         return Convert.ToBase64String(raw);
     }
 
-    private Task<bool> PutBlobAsync(string name, ReadOnlyMemory<byte> data, WriteCondition? condition, CancellationToken cancellationToken) =>
-        RunAsync("PUT", name, async ct =>
+    /// <summary>The metadata header of a conditional write's marker: random per upload, it recognises our own write
+    /// when a retry meets a failed condition because an earlier attempt stored the blob and only its answer was lost.</summary>
+    private const string WriteMarkerHeader = "x-ms-meta-ghostiewrite";
+
+    private async Task<bool> PutBlobAsync(string name, ReadOnlyMemory<byte> data, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
+    {
+        int attempts = 0;
+        bool stored = await RunAsync("PUT", name, async ct =>
         {
+            attempts++;
             using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, query: null);
             request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-            condition?.Apply(request);
+            ApplyCondition(request, condition, marker);
             request.Content = new ReadOnlyMemoryContent(data);
             return await CompleteWriteAsync(request, "PUT", condition, ct).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static void ApplyCondition(HttpRequestMessage request, WriteCondition? condition, string? marker)
+    {
+        condition?.Apply(request);
+        if (marker is not null)
+        {
+            request.Headers.TryAddWithoutValidation(WriteMarkerHeader, marker);
+        }
+    }
+
+    /// <summary>Whether the blob now under <paramref name="name"/> carries this upload's <paramref name="marker"/>.</summary>
+    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken)
+    {
+        if (marker is null)
+        {
+            return false;
+        }
+
+        string? found = await RunAsync<string?>("HEAD", name, async ct =>
+        {
+            using HttpRequestMessage request = NewRequest(HttpMethod.Head, name, query: null);
+            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return response.Headers.NonValidated.TryGetValues(WriteMarkerHeader, out HeaderStringValues value) ? value.ToString() : "";
+            }
+
+            HttpAttemptException failure = await FailureAsync(response, "HEAD", ct).ConfigureAwait(false);
+            return IsBlobMissing(failure) ? null : throw failure;
+        }, cancellationToken).ConfigureAwait(false);
+        return string.Equals(found, marker, StringComparison.Ordinal);
+    }
 
     private Task PutBlockAsync(string name, string blockId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         RunAsync("PUT BLOCK", name, async ct =>
@@ -88,17 +130,20 @@ public sealed partial class AzureBlobBackend
             return await CompleteWriteAsync(request, "PUT BLOCK", condition: null, ct).ConfigureAwait(false);
         }, cancellationToken);
 
-    private Task<bool> PutBlockListAsync(string name, IReadOnlyList<string> blockIds, WriteCondition? condition, CancellationToken cancellationToken)
+    private async Task<bool> PutBlockListAsync(string name, IReadOnlyList<string> blockIds, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
     {
         byte[] body = BlobXml.BlockList(blockIds);
-        return RunAsync("PUT BLOCK LIST", name, async ct =>
+        int attempts = 0;
+        bool stored = await RunAsync("PUT BLOCK LIST", name, async ct =>
         {
+            attempts++;
             using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=blocklist");
-            condition?.Apply(request);
+            ApplyCondition(request, condition, marker);
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
             return await CompleteWriteAsync(request, "PUT BLOCK LIST", condition, ct).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Sends a write: true when stored, false when its condition did not hold, else the failure.</summary>

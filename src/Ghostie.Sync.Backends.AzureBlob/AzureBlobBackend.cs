@@ -75,12 +75,16 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         await UploadAsync(name, content, condition: null, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    /// <remarks>Sends <c>If-None-Match: *</c> (on the Put Blob, or on the Put Block List of a large object).</remarks>
+    /// <remarks>Sends <c>If-None-Match: *</c> (on the Put Blob, or on the Put Block List of a large object) and a random
+    /// marker in the blob's metadata (x-ms-meta-ghostiewrite). If a retried attempt finds the blob existing because an
+    /// earlier attempt stored it and only its answer was lost, the marker recognises it as ours and the result is true;
+    /// a blob another writer stored meanwhile, even with identical bytes, gives false.</remarks>
     public Task<bool> TryCreateAsync(string name, Stream content, CancellationToken cancellationToken = default) =>
         UploadAsync(name, content, WriteCondition.IfNoneExists, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>Sends <c>If-Match</c> with <paramref name="expectedVersion"/>, an ETag from <see cref="GetVersionAsync"/>.</remarks>
+    /// <remarks>Sends <c>If-Match</c> with <paramref name="expectedVersion"/>, an ETag from <see cref="GetVersionAsync"/>;
+    /// a retry after a lost answer is recognised by the upload's marker as for <see cref="TryCreateAsync"/>.</remarks>
     public Task<bool> TryReplaceAsync(string name, Stream content, string expectedVersion, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(expectedVersion) || expectedVersion.Length > 200 || expectedVersion.Any(c => c is < ' ' or > '~'))
@@ -225,24 +229,51 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     }
 
     /// <inheritdoc />
-    /// <remarks>Snapshots of the blob, if any, are deleted with it. When a delete is retried after its answer was
-    /// lost, the blob may already be gone and the result is <see langword="false"/>.</remarks>
+    /// <remarks>Snapshots of the blob, if any, are deleted with it. When a delete is retried after an attempt whose
+    /// outcome is unknown (its answer was lost, it timed out, or the service answered 5xx), a 404 on the retry means the
+    /// earlier attempt most likely deleted the blob, and the result is <see langword="true"/>; an attempt that never
+    /// reached the service (the connection could not be made) does not count.</remarks>
     public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         cancellationToken.ThrowIfCancellationRequested();
+        bool mayHaveDeleted = false;
         return RunAsync("DELETE", name, async ct =>
         {
             using HttpRequestMessage request = NewRequest(HttpMethod.Delete, name, query: null);
             request.Headers.TryAddWithoutValidation("x-ms-delete-snapshots", "include");
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            HttpResponseMessage response;
+            try
             {
-                return true;
+                response = await SendAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError))
+            {
+                mayHaveDeleted = true;
+                throw;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                mayHaveDeleted = true; // the attempt timed out: the request may have been carried out
+                throw;
             }
 
-            HttpAttemptException failure = await FailureAsync(response, "DELETE", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? false : throw failure;
+            using (response)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+
+                HttpAttemptException failure = await FailureAsync(response, "DELETE", ct).ConfigureAwait(false);
+                if (IsBlobMissing(failure))
+                {
+                    return mayHaveDeleted;
+                }
+
+                mayHaveDeleted |= (int)failure.Status >= 500;
+                throw failure;
+            }
         }, cancellationToken);
     }
 

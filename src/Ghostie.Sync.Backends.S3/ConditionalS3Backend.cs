@@ -21,8 +21,10 @@ public sealed class ConditionalS3Backend : S3Backend, IConditionalStorageBackend
 
     /// <inheritdoc />
     /// <remarks>Large objects use a multipart upload whose completion carries the condition; a refused completion is
-    /// aborted, so nothing is left behind. If a retried attempt meets 412 because the first attempt did store the object
-    /// (its answer was lost), the object's ETag is compared with the upload's MD5 so the caller still gets true.</remarks>
+    /// aborted, so nothing is left behind. Each conditional upload carries a random marker in its user metadata
+    /// (x-amz-meta-ghostie-write): if a retried attempt meets 412 because an earlier attempt did store the object and
+    /// only its answer was lost, the marker recognises the object as ours and the caller still gets true; an object
+    /// another writer stored meanwhile, even with identical bytes, is not ours and gives false.</remarks>
     public Task<bool> TryCreateAsync(string name, Stream content, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
@@ -39,6 +41,8 @@ public sealed class ConditionalS3Backend : S3Backend, IConditionalStorageBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>As for <see cref="TryCreateAsync"/>, a retry that meets 412 after an earlier attempt's lost answer is
+    /// recognised by the upload's marker and reports true.</remarks>
     public Task<bool> TryReplaceAsync(string name, Stream content, string expectedVersion, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);

@@ -81,6 +81,7 @@ public partial class S3Backend
     private async Task<bool> PutSingleAsync(string name, byte[] buffer, int length, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
     {
         string key = KeyPrefix + name;
+        string? marker = ifNoneMatch is not null || ifMatch is not null ? NewWriteMarker() : null;
         int attempts = 0;
         bool stored = await RunAsync("S3 PUT " + name, async ct =>
         {
@@ -98,6 +99,11 @@ public partial class S3Backend
                 IfNoneMatch = ifNoneMatch,
                 IfMatch = ifMatch,
             };
+            if (marker is not null)
+            {
+                request.Metadata.Add(WriteMarkerKey, marker);
+            }
+
             try
             {
                 await Client.PutObjectAsync(request, ct).ConfigureAwait(false);
@@ -109,18 +115,44 @@ public partial class S3Backend
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        if (!stored && attempts > 1 && ifNoneMatch is not null)
+        if (!stored && attempts > 1)
         {
             // An earlier attempt may have stored the object and lost only its answer; then the 412 is our own write.
-            // A single PUT's ETag is the body's MD5 (without SSE-KMS), which tells the two apart.
-            string? etag = await HeadAsync(name, cancellationToken).ConfigureAwait(false);
-#pragma warning disable CA5351 // MD5 only recognises our own upload by its ETag; it protects nothing.
-            string md5 = Convert.ToHexStringLower(MD5.HashData(buffer.AsSpan(0, length)));
-#pragma warning restore CA5351
-            stored = etag is not null && string.Equals(etag.Trim('"'), md5, StringComparison.OrdinalIgnoreCase);
+            // The write marker (random per upload) tells ours apart from another writer's, even with identical bytes.
+            stored = await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
+    }
+
+    /// <summary>The user-metadata key (x-amz-meta-ghostie-write) of a conditional write's marker.</summary>
+    private const string WriteMarkerKey = "x-amz-meta-ghostie-write";
+
+    /// <summary>A random marker for one conditional upload (not a secret: it only recognises our own write).</summary>
+    private static string NewWriteMarker() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Whether the object now under <paramref name="name"/> is the one this upload (marked <paramref name="marker"/>) wrote.</summary>
+    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken)
+    {
+        if (marker is null)
+        {
+            return false;
+        }
+
+        string key = KeyPrefix + name;
+        string? found = await RunAsync("S3 HEAD " + name, async ct =>
+        {
+            try
+            {
+                GetObjectMetadataResponse head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, ct).ConfigureAwait(false);
+                return head.Metadata[WriteMarkerKey] ?? "";
+            }
+            catch (AmazonS3Exception e) when (IsMissingObject(e))
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return string.Equals(found, marker, StringComparison.Ordinal);
     }
 
     /// <summary>412 Precondition Failed; with If-Match also 404 (the object to replace is gone), but never a missing bucket.</summary>
@@ -133,13 +165,22 @@ public partial class S3Backend
     {
         string key = KeyPrefix + name;
         int partSize = Options.PartSizeBytes;
+        string? marker = ifNoneMatch is not null || ifMatch is not null ? NewWriteMarker() : null;
         InitiateMultipartUploadResponse started = await RunAsync("S3 start multipart " + name, ct =>
-            Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            var request = new InitiateMultipartUploadRequest
             {
                 BucketName = Bucket,
                 Key = key,
                 ContentType = "application/octet-stream",
-            }, ct), cancellationToken).ConfigureAwait(false);
+            };
+            if (marker is not null)
+            {
+                request.Metadata.Add(WriteMarkerKey, marker);
+            }
+
+            return Client.InitiateMultipartUploadAsync(request, ct);
+        }, cancellationToken).ConfigureAwait(false);
         string uploadId = started.UploadId;
         var parts = new List<PartETag>();
         bool finished = false;
@@ -216,6 +257,12 @@ public partial class S3Backend
                     return true;
                 }
             }, cancellationToken).ConfigureAwait(false);
+            if (!completed && completions > 1)
+            {
+                // As for a single PUT: the first completion may have made the object and lost only its answer.
+                completed = await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false);
+            }
+
             finished = completed;
             if (completed)
             {
@@ -255,11 +302,23 @@ public partial class S3Backend
         return new PartETag(number, response.ETag);
     }
 
+    /// <summary>At most this long is spent aborting a multipart upload that will not complete.</summary>
+    private static readonly TimeSpan AbortBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>One attempt timeout, at most <see cref="AbortBudget"/>.</summary>
+    private TimeSpan CleanupLimit()
+    {
+        TimeSpan attempt = Options.Retry.AttemptTimeout;
+        return attempt != Timeout.InfiniteTimeSpan && attempt < AbortBudget ? attempt : AbortBudget;
+    }
+
     /// <summary>Aborts a multipart upload that will not complete (failure or cancellation), with its own time limit,
-    /// since the caller's token may be the reason we are here.</summary>
+    /// since the caller's token may be the reason we are here: retries only within one attempt timeout, and at most
+    /// <see cref="AbortBudget"/>, so a cancelled upload returns promptly even when the endpoint hangs. An abort that
+    /// does not finish leaves parts for the bucket's AbortIncompleteMultipartUpload lifecycle rule.</summary>
     private async Task AbortQuietlyAsync(string name, string key, string uploadId)
     {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var limit = new CancellationTokenSource(CleanupLimit());
         try
         {
             await RunAsync("S3 abort multipart " + name, ct =>
@@ -319,10 +378,12 @@ public partial class S3Backend
         {
             try
             {
+                // Bounded like an abort: a probe object left behind is harmless, a creation that hangs is not.
+                using var limit = new CancellationTokenSource(CleanupLimit());
                 await RunAsync("S3 DELETE conditional-write probe", ct =>
-                    Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct), CancellationToken.None).ConfigureAwait(false);
+                    Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct), limit.Token).ConfigureAwait(false);
             }
-            catch (GhostieSyncException)
+            catch (Exception e) when (e is GhostieSyncException or OperationCanceledException)
             {
                 // Harmless: a one-byte object listings skip. Permission errors already surfaced through the PUTs.
             }

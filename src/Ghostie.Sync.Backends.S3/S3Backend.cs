@@ -330,12 +330,18 @@ public partial class S3Backend : IStorageBackend, IDisposable
         return $"S3 bucket '{options.Bucket}'{prefix}{where}";
     }
 
+    /// <summary>Whether an endpoint can only be addressed by path: an IP address or a single-label host (localhost, a
+    /// container name such as "minio"), where bucket.HOST cannot resolve.</summary>
+    internal static bool NeedsPathStyle(string? serviceUrl) =>
+        serviceUrl is not null && Uri.TryCreate(serviceUrl, UriKind.Absolute, out Uri? url)
+        && (url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || !url.Host.Contains('.', StringComparison.Ordinal));
+
     private static AmazonS3Client CreateClient(S3BackendOptions options, HttpClientFactory httpClientFactory)
     {
         var config = new AmazonS3Config
         {
             HttpClientFactory = httpClientFactory,
-            ForcePathStyle = options.ForcePathStyle,
+            ForcePathStyle = options.ForcePathStyle || NeedsPathStyle(options.ServiceUrl),
 
             // BackendRetry retries every request (jittered backoff, Retry-After, one attempt timeout); SDK retries
             // on top of it would multiply attempts and hide throttling hints.

@@ -44,7 +44,9 @@ public sealed class S3BackendOptions
     public string? ServiceUrl { get; set; }
 
     /// <summary>Addresses the bucket as a path (https://host/bucket/key) instead of a host name
-    /// (https://bucket.host/key). Most self-hosted stores (MinIO, moto, s3rver) need it. Default: false.</summary>
+    /// (https://bucket.host/key). Most self-hosted stores (MinIO, moto, s3rver) need it. A <see cref="ServiceUrl"/> on an
+    /// IP address or a single-label host (localhost, a container name) is always addressed by path, since bucket.HOST
+    /// cannot resolve there. Default: false.</summary>
     public bool ForcePathStyle { get; set; }
 
     /// <summary>The access key id. When neither it nor <see cref="SecretAccessKey"/> is set, credentials come from the

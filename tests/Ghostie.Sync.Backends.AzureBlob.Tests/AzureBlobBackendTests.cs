@@ -51,6 +51,130 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.Equal(data, await ReadAsync(backend, "o/x"));
     }
 
+    private static bool IsPut(HttpRequestMessage request) => request.Method == HttpMethod.Put;
+
+    private static bool IsBlockList(HttpRequestMessage request) =>
+        request.Method == HttpMethod.Put && request.RequestUri!.Query.Contains("comp=blocklist", StringComparison.Ordinal);
+
+    private Task<AzureBlobBackend> LosingAsync(AnswerLosingHandler losing) => azurite.NewBackendAsync(o =>
+    {
+        o.BlockSize = Block;
+        o.SinglePutThreshold = Block;
+        o.HttpMessageHandler = losing;
+        o.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 5 };
+    });
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData((2 * Block) + 3)]
+    public async Task TryCreate_FirstAnswerLost_RetryStillReportsCreated(int size)
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        byte[] data = Random(size, size);
+
+        losing.LoseNextMatching = size > Block ? IsBlockList : IsPut;
+        Assert.True(await backend.TryCreateAsync("c/one", Bytes(data)));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "c/one"));
+        Assert.False(await backend.TryCreateAsync("c/one", Bytes([1])));
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData((2 * Block) + 3)]
+    public async Task TryReplace_FirstAnswerLost_RetryStillReportsReplaced(int size)
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        Assert.True(await backend.TryCreateAsync("r/one", Bytes([1])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync("r/one"));
+        byte[] data = Random(size, size);
+
+        losing.LoseNextMatching = size > Block ? IsBlockList : IsPut;
+        Assert.True(await backend.TryReplaceAsync("r/one", Bytes(data), version));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "r/one"));
+        Assert.False(await backend.TryReplaceAsync("r/one", Bytes([3]), version));
+    }
+
+    [Fact]
+    public async Task Put_LargeObject_BlockListAnswerLost_RetryCommitsTheSameBlocks()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        byte[] data = Random((3 * Block) + 5, 17);
+
+        losing.LoseNextMatching = IsBlockList;
+        await backend.PutAsync("p/big", Bytes(data));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(data, await ReadAsync(backend, "p/big"));
+    }
+
+    [Fact]
+    public async Task Delete_FirstAnswerLost_StillReportsDeleted()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        await backend.PutAsync("d/1", Bytes([1]));
+
+        losing.LoseNextMatching = r => r.Method == HttpMethod.Delete;
+        Assert.True(await backend.DeleteAsync("d/1"));
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Null(await ReadAsync(backend, "d/1"));
+        Assert.False(await backend.DeleteAsync("d/1"));
+
+        // A first attempt that never reached the service proves nothing: a missing blob is still reported missing.
+        losing.RefuseNext = true;
+        Assert.False(await backend.DeleteAsync("d/1"));
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData((2 * Block) + 9)]
+    public async Task TryReplace_RacingInstances_WithOneVersion_ExactlyOneWins_AndItsBytesStand(int size)
+    {
+        using AzureBlobBackend first = await azurite.NewBackendAsync();
+        var devices = Enumerable.Range(0, 6).Select(_ =>
+        {
+            AzureBlobBackendOptions options = azurite.Options(first.Container);
+            options.BlockSize = Block;
+            options.SinglePutThreshold = Block;
+            return new AzureBlobBackend(options);
+        }).ToList();
+        try
+        {
+            Assert.True(await first.TryCreateAsync("x/shared", Bytes([0])));
+            string version = Assert.IsType<string>(await first.GetVersionAsync("x/shared"));
+            byte[][] contents = Enumerable.Range(0, devices.Count).Select(i => Random(size, 100 + i)).ToArray();
+
+            bool[] won = await Task.WhenAll(devices.Select((d, i) => d.TryReplaceAsync("x/shared", Bytes(contents[i]), version)));
+
+            int winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+            Assert.Equal(contents[winner], await ReadAsync(first, "x/shared"));
+        }
+        finally
+        {
+            devices.ForEach(d => d.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task TryCreate_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
+    {
+        using var losing = new AnswerLosingHandler();
+        using AzureBlobBackend backend = await LosingAsync(losing);
+        using var other = new AzureBlobBackend(azurite.Options(backend.Container));
+
+        losing.InsteadOfNext = async () => Assert.True(await other.TryCreateAsync("c/claim", Bytes([7, 7, 7])));
+        Assert.False(await backend.TryCreateAsync("c/claim", Bytes([7, 7, 7])));
+        Assert.Equal(1, losing.Lost);
+    }
+
     [Fact]
     public async Task Listing_PagesWithTheMarker_AtASmallPageSize()
     {
@@ -72,6 +196,33 @@ public sealed class AzureBlobBackendTests(AzuriteFixture azurite)
         Assert.Equal(5, recorder.Count("GET", "comp=list"));
         Assert.Equal(4, recorder.Count("GET", "marker="));
         Assert.Equal(33, (await ListAsync(backend, "")).Count);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task LongestPrefixAndName_WithEveryAllowedCharacter_RoundTrip_UnderSharedKeyAndSas(bool sas)
+    {
+        using AzureBlobBackend owner = await azurite.NewBackendAsync();
+        string prefix = string.Concat(Enumerable.Repeat("Ab.9-_x/", 64))[..511] + "Z";
+        string name = string.Concat(Enumerable.Repeat("z9/", 21)) + "a";
+        AzureBlobBackendOptions options = azurite.Options(owner.Container);
+        options.Prefix = prefix;
+        if (sas)
+        {
+            options.AccountKey = null;
+            options.SasToken = AccountSas.Create(Servers.AzuriteAccount, Servers.AzuriteKey, "rwdl", new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        }
+
+        using var backend = new AzureBlobBackend(options);
+        Assert.True(await backend.TryCreateAsync(name, Bytes([1, 2])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync(name));
+        Assert.True(await backend.TryReplaceAsync(name, Bytes([3]), version));
+
+        Assert.Equal(new byte[] { 3 }, await ReadAsync(backend, name));
+        Assert.Equal([name], await ListAsync(backend, "z9/"));
+        Assert.True(await backend.DeleteAsync(name));
+        Assert.Empty(await ListAsync(owner, ""));
     }
 
     [Fact]

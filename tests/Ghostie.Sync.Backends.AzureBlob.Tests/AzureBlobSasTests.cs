@@ -57,6 +57,25 @@ public sealed class AzureBlobSasTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task SasWithUnescapedSignature_PlusAndSlash_IsEscapedBeforeSending()
+    {
+        // Some tools show the token decoded: a raw '+' in sig would reach the service as a space and fail.
+        using AzureBlobBackend owner = await azurite.NewBackendAsync();
+        string raw = "";
+        for (int seconds = 0; !(raw.Contains('+', StringComparison.Ordinal) && raw.Contains('/', StringComparison.Ordinal)); seconds++)
+        {
+            string token = AccountSas.Create(Servers.AzuriteAccount, Servers.AzuriteKey, "rwdl", FarFuture.AddSeconds(seconds));
+            raw = string.Join('&', token.Split('&').Select(Uri.UnescapeDataString));
+        }
+
+        using var backend = new AzureBlobBackend(new AzureBlobBackendOptions { ServiceUri = azurite.ServiceUri, SasToken = raw, Container = owner.Container });
+        await backend.PutAsync("u/1", Bytes(4, 2));
+
+        Assert.Equal(new byte[] { 4, 2 }, await backend.ReadAllAsync("u/1"));
+        Assert.Equal(["u/1"], await backend.ListAsync("").ToListAsync());
+    }
+
+    [Fact]
     public async Task SasPastedIntoServiceUri_IsUsed_AndNeverShown()
     {
         using AzureBlobBackend owner = await azurite.NewBackendAsync();

@@ -48,3 +48,47 @@ internal sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> 
         return Task.FromResult(response);
     }
 }
+
+/// <summary>Loses the answer of the next request a predicate matches (delivered, then the connection "drops"), or
+/// runs an action instead of delivering it (then answers 503, as if the request never reached the service).</summary>
+internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _lost;
+
+    public Func<HttpRequestMessage, bool>? LoseNextMatching { get; set; }
+
+    public Func<Task>? InsteadOfNext { get; set; }
+
+    /// <summary>Fails the next request before it is sent, as a refused connection.</summary>
+    public bool RefuseNext { get; set; }
+
+    public int Lost => _lost;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (RefuseNext)
+        {
+            RefuseNext = false;
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused", new System.Net.Sockets.SocketException(111));
+        }
+
+        if (InsteadOfNext is { } instead)
+        {
+            InsteadOfNext = null;
+            Interlocked.Increment(ref _lost);
+            await instead();
+            return new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) { RequestMessage = request, Content = new StringContent("") };
+        }
+
+        HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+        if (LoseNextMatching is { } match && match(request))
+        {
+            LoseNextMatching = null;
+            Interlocked.Increment(ref _lost);
+            response.Dispose();
+            throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely.", new IOException("connection closed"));
+        }
+
+        return response;
+    }
+}

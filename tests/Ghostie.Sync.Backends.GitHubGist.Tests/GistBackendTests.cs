@@ -200,6 +200,42 @@ public sealed partial class GistBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancellation_DuringAPrimaryRateLimitWait_EndsTheWaitAtOnce()
+    {
+        var clock = new FrozenClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        _server.Clock = clock;
+        _server.RateLimit = 1;
+        _server.RateWindow = TimeSpan.FromSeconds(90);
+        var retry = new BackendRetryOptions { TimeProvider = clock, JitterSeed = 1, MaxThrottleDelay = TimeSpan.FromMinutes(2) };
+        using var backend = new GitHubGistBackend(TestOptions.For(_server, retry, "ratecancel"));
+        Assert.Empty(await StorageReads.ListAllAsync(backend, ""));
+
+        using var cts = new CancellationTokenSource();
+        Task put = backend.PutAsync("r/x", Bytes([1]), cts.Token);
+        TimeSpan wait = await clock.WaitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange(wait, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(90));
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => put.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Cancellation_DuringASecondaryRateLimitWait_EndsTheWaitAtOnce()
+    {
+        var clock = new FrozenClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        var retry = new BackendRetryOptions { TimeProvider = clock, JitterSeed = 1, MaxThrottleDelay = TimeSpan.FromMinutes(2) };
+        using var backend = new GitHubGistBackend(TestOptions.For(_server, retry, "secondcancel"));
+
+        _server.InjectSecondaryLimit(1, HttpStatusCode.TooManyRequests, 30);
+        using var cts = new CancellationTokenSource();
+        Task<bool> delete = backend.DeleteAsync("s/1", cts.Token);
+        Assert.Equal(TimeSpan.FromSeconds(30), await clock.WaitStarted.WaitAsync(TimeSpan.FromSeconds(10)));
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => delete.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task PrimaryRateLimit_ResetTooFarAway_FailsAtOnce_SayingWhenToRetry()
     {
         var clock = new VirtualClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));

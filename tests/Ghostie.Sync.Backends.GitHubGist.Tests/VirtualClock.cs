@@ -37,3 +37,35 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
+
+/// <summary>A clock that stands still and whose timers never fire: a wait on it ends only by cancellation.
+/// <see cref="WaitStarted"/> completes when the first wait begins.</summary>
+public sealed class FrozenClock(DateTimeOffset now) : TimeProvider
+{
+    private readonly TaskCompletionSource<TimeSpan> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<TimeSpan> WaitStarted => _started.Task;
+
+    public override DateTimeOffset GetUtcNow() => now;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (dueTime != Timeout.InfiniteTimeSpan)
+        {
+            _started.TrySetResult(dueTime);
+        }
+
+        return new Never();
+    }
+
+    private sealed class Never : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -147,6 +147,131 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     }
 
     [Fact]
+    public async Task TryReplaceAsync_FirstAnswerLost_RetryStillReportsReplaced()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        Assert.True(await backend.TryCreateAsync("r/one", new MemoryStream([1])));
+        string version = Assert.IsType<string>(await backend.GetVersionAsync("r/one"));
+
+        // The first PUT replaces the object, its answer is lost; the retry's If-Match then meets our own new ETag.
+        losing.LoseNextAnswer = true;
+        Assert.True(await backend.TryReplaceAsync("r/one", new MemoryStream([2, 2]), version));
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(new byte[] { 2, 2 }, await StorageReads.ReadAllAsync(backend, "r/one"));
+
+        // A stale version is still refused, and a lost answer does not turn someone else's change into ours.
+        Assert.False(await backend.TryReplaceAsync("r/one", new MemoryStream([3]), version));
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_SameBytesCreatedByAnotherWriterBeforeRetry_ReportsFalse()
+    {
+        // Two devices create-only the same name with identical bytes (a claim marker, say). Ours fails with a 503
+        // that never reached the store; the other device's lands; our retry meets 412. Only one may win.
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        S3BackendOptions otherOptions = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        var other = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(otherOptions)));
+
+        losing.InsteadOfNext = async () => Assert.True(await other.TryCreateAsync("c/claim", new MemoryStream([7, 7, 7])));
+        Assert.False(await backend.TryCreateAsync("c/claim", new MemoryStream([7, 7, 7])));
+        Assert.Equal(1, losing.Lost);
+    }
+
+    [Fact]
+    public async Task TryCreateAsync_MultipartCompletionAnswerLost_RetryStillReportsCreated()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        long size = FiveMiB + 10;
+
+        losing.LoseNextMatching = r => r.Method == HttpMethod.Post && r.RequestUri!.Query.Contains("uploadId", StringComparison.Ordinal);
+        await using (var content = new GeneratedStream(size, seed: 21))
+        {
+            Assert.True(await backend.TryCreateAsync("m/lost", content));
+        }
+
+        Assert.Equal(1, losing.Lost);
+        Assert.Equal(GeneratedStream.HashOf(size, seed: 21), await HashAsync(backend, "m/lost"));
+        Assert.Equal(0, await moto.OpenUploadsAsync(bucket));
+    }
+
+    [Fact]
+    public async Task TryReplace_RacingInstances_WithOneVersion_ExactlyOneWins_AndItsBytesStand()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var devices = new List<ConditionalS3Backend>();
+        for (int i = 0; i < 6; i++)
+        {
+            devices.Add(Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(moto.Options(bucket, S3ConditionalWrites.Enabled)))));
+        }
+
+        Assert.True(await devices[0].TryCreateAsync("x/shared", new MemoryStream([0])));
+        string version = Assert.IsType<string>(await devices[1].GetVersionAsync("x/shared"));
+
+        bool[] won = await Task.WhenAll(devices.Select((d, i) => d.TryReplaceAsync("x/shared", new MemoryStream([(byte)(i + 1), 9]), version)));
+
+        int winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+        Assert.Equal(new byte[] { (byte)(winner + 1), 9 }, await StorageReads.ReadAllAsync(devices[2], "x/shared"));
+    }
+
+    [Fact]
+    public async Task Cancellation_DuringMultipart_WithAHangingAbort_ReturnsWithinOneAttemptTimeout()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Disabled);
+        options.MultipartThresholdBytes = FiveMiB;
+        options.PartSizeBytes = FiveMiB;
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { AttemptTimeout = TimeSpan.FromSeconds(1), TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+        losing.HangWhen = r => r.Method == HttpMethod.Delete && r.RequestUri!.Query.Contains("uploadId", StringComparison.Ordinal);
+        using var cts = new CancellationTokenSource();
+        await using var content = new GeneratedStream((2L * FiveMiB) + 10, seed: 4, triggerAt: FiveMiB + 1000, trigger: cts.Cancel);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backend.PutAsync("c/big", content, cts.Token));
+
+        // The abort gets one attempt's time (the lifecycle rule covers an upload whose abort failed), not 5 retries.
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+        Assert.Null(await backend.GetAsync("c/big"));
+    }
+
+    [Fact]
+    public async Task Probe_WhoseCleanupHangs_StillReturnsWithinOneAttemptTimeout()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Auto);
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { AttemptTimeout = TimeSpan.FromSeconds(1), TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        losing.HangWhen = r => r.Method == HttpMethod.Delete && r.RequestUri!.AbsolutePath.Contains(".ghostie-probe", StringComparison.Ordinal);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3.5));
+        Assert.IsType<ConditionalS3Backend>(backend);
+        Assert.Empty(await StorageReads.ListAllAsync(backend, "")); // the leftover probe object is never listed
+    }
+
+    [Fact]
     public async Task Prefix_TwoRepositoriesInOneBucket_AreIsolated()
     {
         string bucket = await moto.CreateBucketAsync();
@@ -170,6 +295,61 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         Assert.Equal(new byte[] { 9 }, await StorageReads.ReadAllAsync(bob, "k/1"));
         Assert.Equal(["ghostie/alice/k/2", "ghostie/bob/k/1"], (await moto.RawKeysAsync(bucket)).Order(StringComparer.Ordinal));
         Assert.Contains("prefix 'ghostie/alice/'", alice.DisplayName, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a/../b")]
+    [InlineData("./x")]
+    [InlineData("odd!*'()-_.chars")]
+    [InlineData("..")]
+    public async Task Prefix_WithUnusualCharacters_KeysAreStoredExactly(string prefix)
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.Prefix = prefix;
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        await backend.PutAsync("k/1", new MemoryStream([1]));
+
+        Assert.Equal([prefix + "/k/1"], await moto.RawKeysAsync(bucket));
+        Assert.Equal(["k/1"], await StorageReads.ListAllAsync(backend, ""));
+        Assert.Equal(new byte[] { 1 }, await StorageReads.ReadAllAsync(backend, "k/1"));
+        Assert.True(await backend.DeleteAsync("k/1"));
+        Assert.Empty(await moto.RawKeysAsync(bucket));
+    }
+
+    [Fact]
+    public async Task Prefix_At512Characters_WithTheLongestName_RoundTrips()
+    {
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        options.Prefix = string.Concat(Enumerable.Repeat("abcdefg/", 64))[..511] + "z";
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+        string name = string.Concat(Enumerable.Repeat("a1/", 21)) + "b";
+
+        Assert.True(await ((ConditionalS3Backend)backend).TryCreateAsync(name, new MemoryStream([5])));
+
+        Assert.Equal([name], await StorageReads.ListAllAsync(backend, "a1/"));
+        Assert.Equal(new byte[] { 5 }, await StorageReads.ReadAllAsync(backend, name));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task ServiceUrl_OnAnIpAddressOrLocalhost_WorksWithoutForcePathStyle(string host)
+    {
+        // bucket.127.0.0.1 / bucket.localhost cannot be resolved: such an endpoint can only be addressed by path.
+        string bucket = await moto.CreateBucketAsync();
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Disabled);
+        options.ForcePathStyle = false;
+        options.ServiceUrl = $"http://{host}:{moto.Server.Port}";
+        options.Retry = new BackendRetryOptions { MaxAttempts = 2, TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        S3Backend backend = Own(await S3Backend.CreateAsync(options));
+
+        await backend.PutAsync("v/1", new MemoryStream([6]));
+
+        Assert.Equal(new byte[] { 6 }, await StorageReads.ReadAllAsync(backend, "v/1"));
+        Assert.Equal(["v/1"], await moto.RawKeysAsync(bucket));
     }
 
     [Fact]
@@ -363,14 +543,42 @@ internal sealed class AnswerLosingHandler() : DelegatingHandler(new SocketsHttpH
 
     public bool LoseNextAnswer { get; set; }
 
+    /// <summary>Loses the answer of the next request this matches (instead of the very next request).</summary>
+    public Func<HttpRequestMessage, bool>? LoseNextMatching { get; set; }
+
+    /// <summary>Runs instead of delivering the next request, which then fails with 503 (it never reached the store).</summary>
+    public Func<Task>? InsteadOfNext { get; set; }
+
+    /// <summary>Requests this matches never get an answer (they wait until cancelled).</summary>
+    public Func<HttpRequestMessage, bool>? HangWhen { get; set; }
+
     public int Lost => _lost;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (HangWhen is { } hang && hang(request))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (InsteadOfNext is { } instead)
+        {
+            InsteadOfNext = null;
+            Interlocked.Increment(ref _lost);
+            await instead();
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { RequestMessage = request, Content = new StringContent("") };
+        }
+
         HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
-        if (LoseNextAnswer)
+        bool matched = LoseNextMatching is { } match && match(request);
+        if (LoseNextAnswer || matched)
         {
             LoseNextAnswer = false;
+            if (matched)
+            {
+                LoseNextMatching = null;
+            }
+
             Interlocked.Increment(ref _lost);
             response.Dispose();
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely.", new IOException("connection closed"));

@@ -108,7 +108,7 @@ internal sealed class AzureBlobEndpoint
         }
         else if (sas is not null)
         {
-            sas = sas.TrimStart('?');
+            sas = NormalizeSas(sas.Trim().TrimStart('?'));
             if (!sas.Contains("sig=", StringComparison.Ordinal))
             {
                 throw Invalid("AzureBlobBackendOptions.SasToken is not a shared access signature (it has no 'sig' parameter): paste the token's query string, for example 'sv=...&sig=...'.");
@@ -214,6 +214,15 @@ internal sealed class AzureBlobEndpoint
 
         return name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
     }
+
+    /// <summary>Escapes every value of a SAS token the same way, whether it was pasted escaped (as the portal gives it) or
+    /// decoded (as some tools show it): a raw '+' in the signature would otherwise reach the service as a space.</summary>
+    internal static string NormalizeSas(string sas) =>
+        string.Join('&', sas.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            return equals < 0 ? pair : pair[..(equals + 1)] + Uri.EscapeDataString(Uri.UnescapeDataString(pair[(equals + 1)..]));
+        }));
 
     private static bool IsValidPrefix(string prefix)
     {

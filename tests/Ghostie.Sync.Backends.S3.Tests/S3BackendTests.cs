@@ -44,6 +44,22 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         return (Own(await S3Backend.CreateAsync(options)), http, bucket);
     }
 
+    /// <summary>A conditional backend on <paramref name="bucket"/> whose requests pass through an <see cref="AnswerLosingHandler"/>.</summary>
+    private async Task<(ConditionalS3Backend Backend, AnswerLosingHandler Losing)> AnswerLosingBackendAsync(string bucket, bool multipart = false)
+    {
+        var losing = Own(new AnswerLosingHandler());
+        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
+        if (multipart)
+        {
+            options.MultipartThresholdBytes = FiveMiB;
+            options.PartSizeBytes = FiveMiB;
+        }
+
+        options.HttpMessageHandler = losing;
+        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
+        return (Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options))), losing);
+    }
+
     private static int Count(FaultInjectingHandler http, string method, string path) =>
         http.Log.Count(entry => entry == $"{method} {path}");
 
@@ -132,11 +148,7 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     public async Task TryCreateAsync_FirstAnswerLost_RetryStillReportsCreated()
     {
         string bucket = await moto.CreateBucketAsync();
-        var losing = Own(new AnswerLosingHandler());
-        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
-        options.HttpMessageHandler = losing;
-        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
-        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        (ConditionalS3Backend backend, AnswerLosingHandler losing) = await AnswerLosingBackendAsync(bucket);
 
         losing.LoseNextAnswer = true;
         Assert.True(await backend.TryCreateAsync("h/head", new MemoryStream([1, 2, 3])));
@@ -150,11 +162,7 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     public async Task TryReplaceAsync_FirstAnswerLost_RetryStillReportsReplaced()
     {
         string bucket = await moto.CreateBucketAsync();
-        var losing = Own(new AnswerLosingHandler());
-        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
-        options.HttpMessageHandler = losing;
-        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
-        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        (ConditionalS3Backend backend, AnswerLosingHandler losing) = await AnswerLosingBackendAsync(bucket);
         Assert.True(await backend.TryCreateAsync("r/one", new MemoryStream([1])));
         string version = Assert.IsType<string>(await backend.GetVersionAsync("r/one"));
 
@@ -174,11 +182,7 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
         // Two devices create-only the same name with identical bytes (a claim marker, say). Ours fails with a 503
         // that never reached the store; the other device's lands; our retry meets 412. Only one may win.
         string bucket = await moto.CreateBucketAsync();
-        var losing = Own(new AnswerLosingHandler());
-        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
-        options.HttpMessageHandler = losing;
-        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
-        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        (ConditionalS3Backend backend, AnswerLosingHandler losing) = await AnswerLosingBackendAsync(bucket);
         S3BackendOptions otherOptions = moto.Options(bucket, S3ConditionalWrites.Enabled);
         var other = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(otherOptions)));
 
@@ -191,13 +195,7 @@ public sealed class S3BackendTests(MotoFixture moto) : IClassFixture<MotoFixture
     public async Task TryCreateAsync_MultipartCompletionAnswerLost_RetryStillReportsCreated()
     {
         string bucket = await moto.CreateBucketAsync();
-        var losing = Own(new AnswerLosingHandler());
-        S3BackendOptions options = moto.Options(bucket, S3ConditionalWrites.Enabled);
-        options.MultipartThresholdBytes = FiveMiB;
-        options.PartSizeBytes = FiveMiB;
-        options.HttpMessageHandler = losing;
-        options.Retry = new BackendRetryOptions { TimeProvider = new RecordingTimeProvider(), JitterSeed = 1 };
-        var backend = Assert.IsType<ConditionalS3Backend>(Own(await S3Backend.CreateAsync(options)));
+        (ConditionalS3Backend backend, AnswerLosingHandler losing) = await AnswerLosingBackendAsync(bucket, multipart: true);
         long size = FiveMiB + 10;
 
         losing.LoseNextMatching = r => r.Method == HttpMethod.Post && r.RequestUri!.Query.Contains("uploadId", StringComparison.Ordinal);

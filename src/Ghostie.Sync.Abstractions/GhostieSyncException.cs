@@ -31,14 +31,29 @@ public sealed class WrongPassphraseException : GhostieSyncException
     /// <summary>Creates the exception.</summary>
     /// <param name="keyFileCount">How many key files were tried.</param>
     public WrongPassphraseException(int keyFileCount)
+        : this(keyFileCount, [])
+    {
+    }
+
+    /// <summary>Creates the exception, naming the key files that could not be read (so could not be tried).</summary>
+    /// <param name="keyFileCount">How many key files the repository has.</param>
+    /// <param name="unreadableKeyFiles">The ids of key files that are damaged or of a newer format.</param>
+    public WrongPassphraseException(int keyFileCount, IReadOnlyList<string> unreadableKeyFiles)
         : base(GhostieErrorCode.WrongPassphrase,
-            $"The passphrase does not open any of the repository's {keyFileCount} key file(s). Check the passphrase (or use a recovery key) and try again.")
+            $"The passphrase does not open any of the repository's {keyFileCount} key file(s). Check the passphrase (or use a recovery key) and try again."
+            + (unreadableKeyFiles is { Count: > 0 }
+                ? $" Key file(s) {string.Join(", ", unreadableKeyFiles)} could not be read (damaged, or written by a newer version): if the passphrase belongs to one of them, unlock with another passphrase and re-add it ('ghostie key add'), or upgrade."
+                : ""))
     {
         KeyFileCount = keyFileCount;
+        UnreadableKeyFiles = unreadableKeyFiles ?? [];
     }
 
     /// <summary>How many key files were tried.</summary>
     public int KeyFileCount { get; }
+
+    /// <summary>Ids of key files that could not be read, so were not tried.</summary>
+    public IReadOnlyList<string> UnreadableKeyFiles { get; }
 }
 
 /// <summary>

@@ -125,6 +125,7 @@ public sealed partial class RepositoryKeys : IDisposable
         }
 
         GhostieSyncException? firstProblem = null;
+        var unreadable = new List<string>();
         IntegrityException? tampered = null;
         int readable = 0;
         using SecretBuffer master = new(EnvelopeFormat.KeySize);
@@ -147,6 +148,7 @@ public sealed partial class RepositoryKeys : IDisposable
                 // Another key file may still open; report this one only if none does.
                 Log.KeyFileSkipped(options.Logger, IdOf(name), ex.Message);
                 firstProblem ??= ex;
+                unreadable.Add(IdOf(name));
                 continue;
             }
 
@@ -193,7 +195,7 @@ public sealed partial class RepositoryKeys : IDisposable
         }
 
         Log.WrongPassphrase(options.Logger, names.Count);
-        throw new WrongPassphraseException(names.Count);
+        throw new WrongPassphraseException(names.Count, unreadable);
     }
 
     /// <summary>Opens a repository with a master key already unlocked on this device (see <see cref="DeviceKeyCache"/>).</summary>

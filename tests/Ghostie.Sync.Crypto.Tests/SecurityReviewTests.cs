@@ -327,4 +327,27 @@ public sealed class SecurityReviewTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public async Task Unlock_WithThePassphraseOfADamagedKeyFile_WhileOthersAreFine_NamesTheUnreadableKeyFile()
+    {
+        var backend = new InMemoryStorageBackend();
+        string damagedId;
+        using (RepositoryKeys keys = await NewRepositoryAsync(backend))
+        {
+            KeyFileInfo second = await keys.AddPassphraseAsync("second passphrase of this test", "laptop");
+            damagedId = second.Id;
+        }
+
+        string name = RepositoryKeys.KeyFilePrefix + damagedId;
+        byte[] file = backend.GetRaw(name)!;
+        backend.SetRaw(name, file[..(file.Length / 2)]);
+
+        var ex = await Assert.ThrowsAsync<WrongPassphraseException>(() => RepositoryKeys.UnlockAsync(backend, "second passphrase of this test", FastOptions()));
+
+        Assert.Equal([damagedId], ex.UnreadableKeyFiles);
+        Assert.Contains(damagedId, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("second passphrase of this test", ex.ToString(), StringComparison.Ordinal);
+        using RepositoryKeys stillOpens = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions());
+    }
 }

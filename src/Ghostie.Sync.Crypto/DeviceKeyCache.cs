@@ -90,12 +90,11 @@ public sealed class DeviceKeyCache
             return null;
         }
 
-        CheckPermissions();
         byte[] content = GC.AllocateUninitializedArray<byte>(FileSize + 1, pinned: true);
         try
         {
             int length;
-            using (var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read))
+            using (FileStream stream = OwnerOnlyFile.OpenForReading(FilePath, $"The device key cache '{FilePath}'", "forget the device and unlock again with the passphrase"))
             {
                 length = stream.ReadAtLeast(content, content.Length, throwOnEndOfStream: false);
             }
@@ -180,9 +179,6 @@ public sealed class DeviceKeyCache
 
         File.Delete(path);
     }
-
-    private void CheckPermissions() =>
-        OwnerOnlyFile.EnsureNotShared(FilePath, $"The device key cache '{FilePath}'", "forget the device and unlock again with the passphrase");
 
     private GhostieSyncException Damaged(string reason) =>
         new(GhostieErrorCode.IntegrityFailure,

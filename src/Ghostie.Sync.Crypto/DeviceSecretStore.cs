@@ -125,8 +125,7 @@ public sealed class DeviceSecretStore
             return new Dictionary<string, string>(StringComparer.Ordinal);
         }
 
-        CheckPermissions(FilePath);
-        byte[] file = File.ReadAllBytes(FilePath);
+        byte[] file = ReadSecretFile(FilePath);
         if (file.Length < HeaderSize + NonceSize + TagSize || !file.AsSpan(0, 4).SequenceEqual(Magic))
         {
             throw Damaged(FilePath, "it is too short or lacks the 'GHDS' magic");
@@ -206,8 +205,7 @@ public sealed class DeviceSecretStore
 
     private byte[] ReadKey()
     {
-        CheckPermissions(_keyPath);
-        byte[] key = File.ReadAllBytes(_keyPath);
+        byte[] key = ReadSecretFile(_keyPath);
         if (key.Length != KeySize)
         {
             CryptographicOperations.ZeroMemory(key);
@@ -242,8 +240,8 @@ public sealed class DeviceSecretStore
         return key;
     }
 
-    private static void CheckPermissions(string path) =>
-        OwnerOnlyFile.EnsureNotShared(path, $"'{path}'", "remove it and enter the credentials again");
+    private static byte[] ReadSecretFile(string path) =>
+        OwnerOnlyFile.ReadAllBytes(path, $"'{path}'", "remove it and enter the credentials again");
 
     private static GhostieSyncException Damaged(string path, string reason) =>
         new(GhostieErrorCode.IntegrityFailure, $"The device credentials file '{path}' is damaged: {reason}. Remove it and enter the credentials again (ghostie sync setup).");

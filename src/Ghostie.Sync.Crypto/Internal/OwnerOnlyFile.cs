@@ -29,20 +29,44 @@ internal static class OwnerOnlyFile
         }
     }
 
-    /// <summary>Refuses a file that group or others may access (on Unix): "<paramref name="description"/> is accessible
-    /// to other users (mode ...). Run 'chmod 600 ...' if this device is safe, or <paramref name="otherwise"/>."</summary>
+    /// <summary>Opens a secret file for reading and refuses it when group or others may access it (on Unix): "<paramref
+    /// name="description"/> is accessible to other users (mode ...). Run 'chmod 600 ...' if this device is safe, or
+    /// <paramref name="otherwise"/>." The permissions are those of the file actually opened (read through its handle),
+    /// so the file cannot be swapped between the check and the read.</summary>
     /// <param name="path">The file.</param>
     /// <param name="description">How the message names the file.</param>
-    /// <param name="otherwise">The alternative remedy, for example "forget the device and unlock again with the passphrase".</param>
+    /// <param name="otherwise">The alternative remedy.</param>
     /// <exception cref="GhostieSyncException">The file is readable by others (<see cref="GhostieErrorCode.InsecurePermissions"/>).</exception>
-    public static void EnsureNotShared(string path, string description, string otherwise)
+    public static FileStream OpenForReading(string path, string description, string otherwise)
     {
-        if (OperatingSystem.IsWindows())
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
         {
-            return;
-        }
+            if (!OperatingSystem.IsWindows())
+            {
+                Refuse(File.GetUnixFileMode(stream.SafeFileHandle), path, description, otherwise);
+            }
 
-        UnixFileMode mode = File.GetUnixFileMode(path);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a whole secret file opened by <see cref="OpenForReading"/>.</summary>
+    public static byte[] ReadAllBytes(string path, string description, string otherwise)
+    {
+        using FileStream stream = OpenForReading(path, description, otherwise);
+        byte[] content = new byte[stream.Length];
+        stream.ReadExactly(content);
+        return content;
+    }
+
+    private static void Refuse(UnixFileMode mode, string path, string description, string otherwise)
+    {
         if ((mode & ~DirectoryMode700) != 0)
         {
             throw new GhostieSyncException(GhostieErrorCode.InsecurePermissions,

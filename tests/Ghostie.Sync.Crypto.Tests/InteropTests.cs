@@ -1,5 +1,4 @@
 using Ghostie.Sync.Testing;
-using System.Diagnostics;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
 
 namespace Ghostie.Sync.Crypto.Tests;
@@ -45,7 +44,7 @@ public sealed class InteropTests : IDisposable
             await SealAsync(keys, backend, expected, "packs/exact", ObjectKind.Pack, RandomBytes(2 * 65536, 3));
         }
 
-        await DumpAsync(backend);
+        await WriteFolderRepositoryAsync(backend, Path.Combine(_dir, "repo"));
         foreach ((string name, (ObjectKind kind, byte[] plaintext)) in expected)
         {
             string output = Path.Combine(_dir, "out.bin");
@@ -69,7 +68,7 @@ public sealed class InteropTests : IDisposable
             backend.SetRaw("packs/ok", keys.Cipher.Seal([1, 2, 3], ObjectKind.Pack, "packs/ok"));
         }
 
-        await DumpAsync(backend);
+        await WriteFolderRepositoryAsync(backend, Path.Combine(_dir, "repo"));
         string repo = Path.Combine(_dir, "repo");
         Assert.Equal(3, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/t", "--kind", "16"], Passphrase)).Code);
         Assert.Equal(3, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/cut", "--kind", "16"], Passphrase)).Code);
@@ -84,15 +83,5 @@ public sealed class InteropTests : IDisposable
         await keys.Cipher.SealAsync(new MemoryStream(plaintext), sealedStream, kind, name);
         backend.SetRaw(name, sealedStream.ToArray());
         expected[name] = (kind, plaintext);
-    }
-
-    private async Task DumpAsync(InMemoryStorageBackend backend)
-    {
-        await foreach (string name in backend.ListAsync(""))
-        {
-            string path = Path.Combine(_dir, "repo", name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, backend.GetRaw(name)!);
-        }
     }
 }

@@ -1,5 +1,4 @@
 using Ghostie.Sync.Testing;
-using System.Diagnostics;
 using System.Globalization;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
 
@@ -49,7 +48,7 @@ public sealed class NodeInteropTests : IDisposable
             Seal(keys, backend, expected, "x/handoff", ObjectKind.Handoff, RandomBytes(1000, 4));
         }
 
-        await DumpAsync(backend);
+        await WriteFolderRepositoryAsync(backend, Path.Combine(_dir, "repo"));
         foreach ((string name, (ObjectKind kind, byte[] plaintext)) in expected)
         {
             string output = Path.Combine(_dir, "out.bin");
@@ -79,7 +78,7 @@ public sealed class NodeInteropTests : IDisposable
             backend.SetRaw("p/moved", keys.Cipher.Seal([1, 2, 3], ObjectKind.Pack, "p/elsewhere"));
         }
 
-        await DumpAsync(backend);
+        await WriteFolderRepositoryAsync(backend, Path.Combine(_dir, "repo"));
         string repo = Path.Combine(_dir, "repo");
         Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/t", "--kind", "16"], Passphrase)).Code);
         Assert.Equal(3, (await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", "p/cut", "--kind", "16"], Passphrase)).Code);
@@ -93,15 +92,5 @@ public sealed class NodeInteropTests : IDisposable
     {
         backend.SetRaw(name, keys.Cipher.Seal(plaintext, kind, name));
         expected[name] = (kind, plaintext);
-    }
-
-    private async Task DumpAsync(InMemoryStorageBackend backend)
-    {
-        await foreach (string name in backend.ListAsync(""))
-        {
-            string path = Path.Combine(_dir, "repo", name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, backend.GetRaw(name)!);
-        }
     }
 }

@@ -6,6 +6,18 @@ namespace Ghostie.Sync.Crypto.Tests;
 
 internal static class TestSupport
 {
+    /// <summary>Writes every object of <paramref name="backend"/> as the folder backend lays it out (object a/b at
+    /// &lt;folder&gt;/a/b), for the independent decryptors of tests/interop.</summary>
+    public static async Task WriteFolderRepositoryAsync(InMemoryStorageBackend backend, string folder)
+    {
+        await foreach (string name in backend.ListAsync(""))
+        {
+            string path = Path.Combine(folder, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, backend.GetRaw(name)!);
+        }
+    }
+
     public const string Passphrase = "correct horse battery staple";
 
     /// <summary>Weak KDF so the suite stays fast; one test proves the real default separately.</summary>

@@ -203,59 +203,44 @@ public sealed partial class SecretScrubber
     {
         ArgumentNullException.ThrowIfNull(transcript);
         var report = new ScrubReport();
-        if (transcript.Title is not null)
-        {
-            transcript.Title = Scrub(transcript.Title, report);
-        }
-
-        for (int i = 0; i < transcript.Summaries.Count; i++)
-        {
-            transcript.Summaries[i] = Scrub(transcript.Summaries[i], report);
-        }
-
-        foreach (TranscriptMessage message in transcript.Messages)
-        {
-            message.Text = Scrub(message.Text, report);
-            foreach (ToolCall call in message.ToolCalls)
-            {
-                // The input holds the same strings as the other fields: count each secret once, in the input.
-                call.Input = Scrub(call.Input, report);
-                ScrubReport shadow = report.Shadow();
-                call.Summary = Scrub(call.Summary, shadow);
-                call.Code = call.Code is null ? null : Scrub(call.Code, shadow);
-                call.FilePath = call.FilePath is null ? null : Scrub(call.FilePath, shadow);
-            }
-        }
+        Rewrite(transcript, report, Scrub);
 
         // A secret found late (a password in the last message's URL) may appear earlier where no rule sees it
         // (`pw = "..."` in code written before): a second pass removes every known one everywhere.
         if (report.Known.Count > 0)
         {
-            if (transcript.Title is not null)
-            {
-                transcript.Title = ReplaceKnown(transcript.Title, report);
-            }
-
-            for (int i = 0; i < transcript.Summaries.Count; i++)
-            {
-                transcript.Summaries[i] = ReplaceKnown(transcript.Summaries[i], report);
-            }
-
-            foreach (TranscriptMessage message in transcript.Messages)
-            {
-                message.Text = ReplaceKnown(message.Text, report);
-                foreach (ToolCall call in message.ToolCalls)
-                {
-                    call.Input = ReplaceKnown(call.Input, report);
-                    ScrubReport shadow = report.Shadow();
-                    call.Summary = ReplaceKnown(call.Summary, shadow);
-                    call.Code = call.Code is null ? null : ReplaceKnown(call.Code, shadow);
-                    call.FilePath = call.FilePath is null ? null : ReplaceKnown(call.FilePath, shadow);
-                }
-            }
+            Rewrite(transcript, report, ReplaceKnown);
         }
 
         return report;
+    }
+
+    /// <summary>Applies <paramref name="rewrite"/> to every text of the transcript. A tool call's input holds the same
+    /// strings as its other fields, so each secret is counted once, in the input (the other fields report to a shadow).</summary>
+    private static void Rewrite(ConversationTranscript transcript, ScrubReport report, Func<string, ScrubReport, string> rewrite)
+    {
+        if (transcript.Title is not null)
+        {
+            transcript.Title = rewrite(transcript.Title, report);
+        }
+
+        for (int i = 0; i < transcript.Summaries.Count; i++)
+        {
+            transcript.Summaries[i] = rewrite(transcript.Summaries[i], report);
+        }
+
+        foreach (TranscriptMessage message in transcript.Messages)
+        {
+            message.Text = rewrite(message.Text, report);
+            foreach (ToolCall call in message.ToolCalls)
+            {
+                call.Input = rewrite(call.Input, report);
+                ScrubReport shadow = report.Shadow();
+                call.Summary = rewrite(call.Summary, shadow);
+                call.Code = call.Code is null ? null : rewrite(call.Code, shadow);
+                call.FilePath = call.FilePath is null ? null : rewrite(call.FilePath, shadow);
+            }
+        }
     }
 
     /// <summary>Scrubs every text of an agent state (prompts, context window, memories, variables).</summary>

@@ -214,7 +214,7 @@ internal static class ConflictCommands
         else if (version.Record is { } record)
         {
             context.Line($"    category: {record.Category}");
-            context.Line($"    content:  {record.Content}");
+            context.Line($"    content:  {record.Content.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\n" + new string(' ', 14), StringComparison.Ordinal)}");
         }
         else
         {
@@ -229,8 +229,7 @@ internal static class ConflictCommands
             return "(deleted)";
         }
 
-        string line = content.ReplaceLineEndings(" ");
-        return line.Length <= 60 ? line : string.Concat(line.AsSpan(0, 57), "...");
+        return MemoryCommands.Excerpt(content, 60);
     }
 
     private static GhostieSyncException NotInConflict(string id) =>

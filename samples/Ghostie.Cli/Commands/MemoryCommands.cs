@@ -122,7 +122,8 @@ internal static class MemoryCommands
             context.Line($"Category:  {record.Category}");
             context.Line($"Device:    {record.DeviceId}");
             context.Line($"Recorded:  {SyncCommands.Time(record.Timestamp)}");
-            context.Line($"Content:   {record.Content}");
+            // Continuation lines of multi-line content are indented under it, so no line of a memory can pass for a field.
+            context.Line($"Content:   {record.Content.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\n" + new string(' ', 11), StringComparison.Ordinal)}");
             if (record.Context is { } extra)
             {
                 context.Line($"Context:   {Compact(extra)}");
@@ -229,9 +230,23 @@ internal static class MemoryCommands
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    internal static string Excerpt(string content)
+    internal static string Excerpt(string content) => Excerpt(content, 70);
+
+    /// <summary>The content on one line, cut to <paramref name="width"/> characters (never inside a surrogate pair).</summary>
+    internal static string Excerpt(string content, int width)
     {
-        string line = content.ReplaceLineEndings(" ");
-        return line.Length <= 70 ? line : string.Concat(line.AsSpan(0, 67), "...");
+        string line = content.ReplaceLineEndings(" ").Replace('\t', ' ');
+        if (line.Length <= width)
+        {
+            return line;
+        }
+
+        int cut = width - 3;
+        if (char.IsHighSurrogate(line[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(line.AsSpan(0, cut), "...");
     }
 }

@@ -15,9 +15,11 @@ internal static class GhostieCli
     /// <param name="args">The arguments after the command name.</param>
     /// <param name="workingDirectory">The working directory.</param>
     /// <param name="environment">Variables to set; a null value removes the variable. GHOSTIE_PASSPHRASE is removed unless given.</param>
-    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    /// <param name="standardInput">Bytes to write to stdin before it is closed (a pipe, never a terminal).</param>
+    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
+        byte[]? standardInput = null)
     {
-        using Process process = Start(args, workingDirectory, environment);
+        using Process process = Start(args, workingDirectory, environment, standardInput);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using (var timeout = new CancellationTokenSource(Timeout))
@@ -37,7 +39,8 @@ internal static class GhostieCli
     }
 
     /// <summary>Starts the CLI as <see cref="RunAsync"/> does and returns the running process (stdin closed; the caller reads or drops the output).</summary>
-    public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
+        byte[]? standardInput = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -70,7 +73,36 @@ internal static class GhostieCli
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
-        process.StandardInput.Close();
+        if (standardInput is not null)
+        {
+            // Written on another thread: the child may fail before reading, or fill its stdout while we write.
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    process.StandardInput.BaseStream.Write(standardInput);
+                }
+                catch (IOException)
+                {
+                    // the process exited without reading it all; its exit code tells the test why
+                }
+                finally
+                {
+                    try
+                    {
+                        process.StandardInput.Close();
+                    }
+                    catch (IOException)
+                    {
+                    }
+                }
+            });
+        }
+        else
+        {
+            process.StandardInput.Close();
+        }
+
         return process;
     }
 

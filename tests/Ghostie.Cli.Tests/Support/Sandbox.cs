@@ -36,6 +36,14 @@ internal sealed class Sandbox : IDisposable
             ["GHOSTIE_PASSPHRASE"] = passphrase,
         });
 
+    /// <summary>Runs <c>ghostie --home &lt;home of device&gt; args...</c> with <paramref name="standardInput"/> piped to stdin.</summary>
+    public Task<CliResult> RunWithInputAsync(string device, byte[] standardInput, params string[] args) =>
+        GhostieCli.RunAsync(["--home", Home(device), .. args], Root, new Dictionary<string, string?>
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = null,
+        }, standardInput);
+
     /// <summary>Sets sync up for <paramref name="device"/> with the sandbox passphrase and returns the setup document.</summary>
     public async Task<System.Text.Json.JsonElement> SetupAsync(string device)
     {

@@ -122,6 +122,10 @@ internal sealed class CliApplication
                 // The library's messages say what happened and what to do; they never hold secrets. No stack trace.
                 return context.Fail(ex.Code.ToString(), ExitCodes.From(ex.Code), ex.Message);
             }
+            catch (PromptCancelledException)
+            {
+                return context.Fail("Cancelled", ExitCodes.Cancelled, "Cancelled at the prompt; nothing was written.");
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return context.Fail("Cancelled", ExitCodes.Cancelled, parse.CommandResult.Command.Parents.OfType<Command>().Any(c => c.Name == "sync")

@@ -51,21 +51,23 @@ internal static class SyncCommands
         };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
+        var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Create the repository even with a passphrase rated weak (empty or only spaces is always refused)." };
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName, allowWeak,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
             SetupAsync(context,
                 new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
                     parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
                     parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)),
-                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), cancellationToken));
+                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), parse.GetValue(allowWeak), cancellationToken));
         return command;
     }
 
-    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, CancellationToken cancellationToken)
+    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool allowWeak,
+        CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -123,7 +125,9 @@ internal static class SyncCommands
                     $"{home.Root} already syncs with repository {existing.RepositoryId}, and {location} holds no repository. Give the storage that holds it, or use another --home to create a new repository.");
             }
 
-            string passphrase = Passphrase.Require(newRepository: !joining, location);
+            string passphrase = joining
+                ? Passphrase.Require(newRepository: false, location)
+                : Passphrase.ChooseNew(Passphrase.EnvironmentVariable, $"the new repository in {location}", "nothing was set up", allowWeak, context.Warn);
             storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, cancellationToken).ConfigureAwait(false);
             var configuration = new SyncConfiguration
             {

@@ -6,7 +6,8 @@ namespace Ghostie.Cli.Tests.Support;
 /// </summary>
 internal sealed class Sandbox : IDisposable
 {
-    public const string Passphrase = "correct horse battery staple 42";
+    // Strong enough for the weak-passphrase check ("correct horse battery staple" is on its list of common passphrases).
+    public const string Passphrase = "violet anchor drizzle tundra 42";
 
     public Sandbox()
     {

@@ -66,7 +66,7 @@ internal sealed class CliApplication
 
     public async Task<int> InvokeAsync(string[] args)
     {
-        args = SeedSpelling.Rewrite(args);
+        args = BusyWait.ExpandBareWait(SeedSpelling.Rewrite(args));
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = _out, Error = _error };
         if (args.Length == 0)
         {

@@ -157,18 +157,19 @@ internal static class SyncCommands
 
     private static Command Transfer(CliApplication app, string name, string description)
     {
-        var command = new Command(name, description);
+        Option<double?> wait = BusyWait.CreateOption();
+        var command = new Command(name, description) { wait };
         bool push = name == "push";
-        app.SetAction(command, (context, _, cancellationToken) => TransferAsync(context, push, cancellationToken));
+        app.SetAction(command, (context, parse, cancellationToken) => TransferAsync(context, push, parse.GetValue(wait), cancellationToken));
         return command;
     }
 
-    private static async Task<int> TransferAsync(CliContext context, bool push, CancellationToken cancellationToken)
+    private static async Task<int> TransferAsync(CliContext context, bool push, double? wait, CancellationToken cancellationToken)
     {
         using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
         Func<IProgress<SyncProgress>?, Task<SyncResult>> run = push
-            ? progress => manager.PushAsync(progress, cancellationToken)
-            : progress => manager.PullAsync(progress, cancellationToken);
+            ? progress => BusyWait.RunAsync(context, wait, () => manager.PushAsync(progress, cancellationToken), cancellationToken)
+            : progress => BusyWait.RunAsync(context, wait, () => manager.PullAsync(progress, cancellationToken), cancellationToken);
         SyncResult result = context.ShowProgress
             ? await SyncProgressBars.RunAsync<SyncResult>(progress => run(progress)).ConfigureAwait(false)
             : await run(null).ConfigureAwait(false);

@@ -58,16 +58,29 @@ internal static class SyncCommands
             backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName, allowWeak,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
-            SetupAsync(context,
-                new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
-                    parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
-                    parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)),
-                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), parse.GetValue(allowWeak), cancellationToken));
+        {
+            var options = new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
+                parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
+                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv));
+            (bool createValue, string? deviceValue, string? nameValue) = (parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName));
+
+            // A person at a terminal who left out where the repository is gets asked (docs/cli.md, "Interactive setup");
+            // a script (stdin not a terminal) gets the usage error naming the missing option, as before.
+            IPrompter? prompter = null;
+            if (Backends.Available.Contains(options.Backend, StringComparer.Ordinal) && SetupPrompts.MissingRequired(options) && TerminalPrompter.TryCreate() is { } terminal)
+            {
+                prompter = terminal;
+                (options, createValue, deviceValue, nameValue) = SetupPrompts.Ask(terminal, context.Home, options, parse.GetResult(backend) is { Implicit: false },
+                    createValue, deviceValue, nameValue);
+            }
+
+            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), prompter, cancellationToken);
+        });
         return command;
     }
 
     private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool allowWeak,
-        CancellationToken cancellationToken)
+        IPrompter? prompter, CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -128,13 +141,20 @@ internal static class SyncCommands
             string passphrase = joining
                 ? Passphrase.Require(newRepository: false, location)
                 : Passphrase.ChooseNew(Passphrase.EnvironmentVariable, $"the new repository in {location}", "nothing was set up", allowWeak, context.Warn);
+            string chosenName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId);
+            if (prompter is not null)
+            {
+                // Interactive: the last step before anything is created or written (nothing is, if the answer is no).
+                SetupPrompts.ConfirmSummary(prompter, home, options.Backend, location, joining, deviceId, chosenName, prompted.Keys, create);
+            }
+
             storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, cancellationToken).ConfigureAwait(false);
             var configuration = new SyncConfiguration
             {
                 Backend = options.Backend,
                 Settings = settings,
                 DeviceId = deviceId,
-                DeviceName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId),
+                DeviceName = chosenName,
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
                 cancellationToken: cancellationToken).ConfigureAwait(false);

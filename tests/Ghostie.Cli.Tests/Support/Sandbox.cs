@@ -45,6 +45,14 @@ internal sealed class Sandbox : IDisposable
             ["GHOSTIE_PASSPHRASE"] = null,
         }, standardInput);
 
+    /// <summary>Runs <c>ghostie --home &lt;home of device&gt; args...</c> on a pseudo-terminal, answering its prompts (<see cref="GhostieCli.RunOnTerminalAsync"/>).</summary>
+    public Task<TerminalResult> RunOnTerminalAsync(string device, string[] args, params (string Expect, string Send)[] steps) =>
+        GhostieCli.RunOnTerminalAsync(["--home", Home(device), .. args], Root, new Dictionary<string, string?>
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = null,
+        }, steps);
+
     /// <summary>Sets sync up for <paramref name="device"/> with the sandbox passphrase and returns the setup document.</summary>
     public async Task<System.Text.Json.JsonElement> SetupAsync(string device)
     {

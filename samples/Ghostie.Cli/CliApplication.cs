@@ -66,7 +66,7 @@ internal sealed class CliApplication
 
     public async Task<int> InvokeAsync(string[] args)
     {
-        args = SeedSpelling.Rewrite(args);
+        args = BusyWait.ExpandBareWait(SeedSpelling.Rewrite(args));
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = _out, Error = _error };
         if (args.Length == 0)
         {
@@ -121,6 +121,10 @@ internal sealed class CliApplication
             {
                 // The library's messages say what happened and what to do; they never hold secrets. No stack trace.
                 return context.Fail(ex.Code.ToString(), ExitCodes.From(ex.Code), ex.Message);
+            }
+            catch (PromptCancelledException)
+            {
+                return context.Fail("Cancelled", ExitCodes.Cancelled, "Cancelled at the prompt; nothing was written.");
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

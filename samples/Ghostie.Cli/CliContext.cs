@@ -58,12 +58,16 @@ internal sealed class CliContext
     /// <summary>Progress bars only for a person watching a terminal.</summary>
     public bool ShowProgress => !Json && !Quiet && !Console.IsOutputRedirected;
 
-    /// <summary>Writes a human-readable line to stdout, unless <c>--json</c> or <c>--quiet</c>.</summary>
+    /// <summary>
+    /// Writes a human-readable line to stdout, unless <c>--json</c> or <c>--quiet</c>. Control characters and bidi
+    /// overrides in it (from a memory, another device or the repository) are shown escaped (<see cref="TerminalText"/>);
+    /// line breaks and tabs stay.
+    /// </summary>
     public void Line(string text = "")
     {
         if (!Json && !Quiet)
         {
-            Out.WriteLine(text);
+            Out.WriteLine(TerminalText.Escape(text, keepLineBreaks: true));
         }
     }
 
@@ -90,12 +94,12 @@ internal sealed class CliContext
     {
         if (!Json && !Quiet)
         {
-            Error.WriteLine("ghostie: " + text);
+            Error.WriteLine("ghostie: " + TerminalText.Escape(text));
         }
     }
 
     /// <summary>Writes a warning or hint to stderr (even with <c>--quiet</c>: it tells of something to act on).</summary>
-    public void Warn(string text) => Error.WriteLine("ghostie: " + text);
+    public void Warn(string text) => Error.WriteLine("ghostie: " + TerminalText.Escape(text));
 
     /// <summary>Reports a failure: the message on stderr, and with <c>--json</c> an error document on stdout.</summary>
     /// <returns><paramref name="exitCode"/>.</returns>
@@ -105,7 +109,7 @@ internal sealed class CliContext
     public static int Fail(TextWriter output, TextWriter error, bool json, string code, int exitCode, string message)
     {
         message = CliApplication.OneLine(message);  // one line on stderr, whatever the source of the message
-        error.WriteLine("ghostie: error: " + message);
+        error.WriteLine("ghostie: error: " + TerminalText.Escape(message));  // the JSON document below keeps it exact
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(new ErrorDocument(new ErrorDetail(code, exitCode, message)), CliJson.Output.ErrorDocument));

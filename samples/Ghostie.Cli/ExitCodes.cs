@@ -35,8 +35,8 @@ internal static class ExitCodes
           6   completed with problems: something was skipped (for example a malformed memory file), or the
               memory file asked for is malformed; see stderr
           7   conflicts exist (only 'ghostie sync conflict list --exit-code')
-          8   busy: another process is syncing this Ghostie home, or another device is resuming the same
-              handoff package right now
+          8   busy: another process is syncing this Ghostie home ('--wait [SECONDS]' waits for it), or another
+              device is resuming the same handoff package right now
           9   unsupported format: written by a newer version of Ghostie; upgrade
           10  any other error
           11  access denied: the storage refused the credentials (wrong, expired or without the permissions needed)

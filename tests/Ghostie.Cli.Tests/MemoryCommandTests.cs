@@ -72,6 +72,76 @@ public sealed partial class MemoryCommandTests : IDisposable
         Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
     }
 
+    /// <summary>About 1 MB of text on several lines, with non-ASCII characters, and no trailing line break.</summary>
+    private static string LargeContent()
+    {
+        var builder = new System.Text.StringBuilder();
+        for (int i = 0; builder.Length < 1_000_000; i++)
+        {
+            builder.Append("line ").Append(i).Append(": naïve café résumé, 東京, ").Append('x', i % 50).Append('\n');
+        }
+
+        return builder.ToString().TrimEnd('\n');
+    }
+
+    [Fact]
+    public async Task Add_Dash_ReadsAOneMegabyteMemoryFromStdin()
+    {
+        string content = LargeContent();
+
+        // A trailing line break (as echo and most editors write) is not part of the memory.
+        JsonElement added = (await _sandbox.RunWithInputAsync("fresh", System.Text.Encoding.UTF8.GetBytes(content + "\n"), "memory", "add", "-", "--category", "big", "--json"))
+            .Expect(0).Json();
+
+        string id = added.GetProperty("id").GetString()!;
+        Assert.Equal(content, added.GetProperty("content").GetString());
+        Assert.Equal(content, (await _sandbox.RunAsync("fresh", "memory", "show", id, "--json")).Expect(0).Json().GetProperty("content").GetString());
+        Assert.Equal("big", added.GetProperty("category").GetString());
+    }
+
+    [Fact]
+    public async Task AddAndEdit_File_ReadTheContentFromTheFile()
+    {
+        string content = LargeContent();
+        string file = Path.Combine(_sandbox.Root, "memory.txt");
+        await File.WriteAllTextAsync(file, content + "\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        JsonElement added = (await _sandbox.RunAsync("fresh", "memory", "add", "--file", file, "--json")).Expect(0).Json();
+        Assert.Equal(content, added.GetProperty("content").GetString());  // no BOM, no trailing CRLF
+
+        string id = added.GetProperty("id").GetString()!;
+        await File.WriteAllTextAsync(file, "edited\nfrom a file");
+        Assert.Equal("edited\nfrom a file", (await _sandbox.RunAsync("fresh", "memory", "edit", id, "--file", file, "--json")).Expect(0).Json().GetProperty("content").GetString());
+        Assert.Equal("from stdin", (await _sandbox.RunWithInputAsync("fresh", "from stdin"u8.ToArray(), "memory", "edit", id, "-", "--json")).Expect(0).Json().GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Add_BadFileOrStdin_IsAUsageErrorNamingIt_AndAddsNothing()
+    {
+        string missing = Path.Combine(_sandbox.Root, "no-such-file.txt");
+        string binary = Path.Combine(_sandbox.Root, "binary.bin");
+        await File.WriteAllBytesAsync(binary, [0x68, 0x69, 0xff, 0xfe, 0x00]);
+        string huge = Path.Combine(_sandbox.Root, "huge.txt");
+        await using (FileStream stream = File.Create(huge))
+        {
+            stream.SetLength(16 * 1024 * 1024 + 1);
+        }
+
+        string text = Path.Combine(_sandbox.Root, "ok.txt");
+        await File.WriteAllTextAsync(text, "fine");
+
+        Assert.Contains(missing, (await _sandbox.RunAsync("fresh", "memory", "add", "--file", missing)).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("not valid UTF-8", (await _sandbox.RunAsync("fresh", "memory", "add", "--file", binary)).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("not valid UTF-8", (await _sandbox.RunWithInputAsync("fresh", [0xc3, 0x28], "memory", "add", "-")).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("16 MiB", (await _sandbox.RunAsync("fresh", "memory", "add", "--file", huge)).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("empty", (await _sandbox.RunWithInputAsync("fresh", "\n"u8.ToArray(), "memory", "add", "-")).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("--file", (await _sandbox.RunAsync("fresh", "memory", "add", "inline text", "--file", text)).Expect(1).StdErr, StringComparison.Ordinal);
+        Assert.Contains("--file", (await _sandbox.RunWithInputAsync("fresh", "x"u8.ToArray(), "memory", "add", "-", "--file", text)).Expect(1).StdErr, StringComparison.Ordinal);
+        (await _sandbox.RunAsync("fresh", "memory", "add")).Expect(1);
+
+        Assert.Empty((await _sandbox.RunAsync("fresh", "memory", "list", "--json")).Expect(0).Json().GetProperty("memories").EnumerateArray());
+    }
+
     [GeneratedRegex("^[a-z0-9._-]+$")]
     private static partial Regex DeviceId();
 }

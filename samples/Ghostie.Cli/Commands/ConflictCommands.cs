@@ -85,7 +85,8 @@ internal static class ConflictCommands
         var keep = new Option<string>("--keep") { Description = "Which version to keep: mine (this device's), theirs (the other device's, the newest if several), or both (the others become new memories).", HelpName = "mine|theirs|both" };
         keep.AcceptOnlyFromAmong("mine", "theirs", "both");
         var merged = new Option<FileInfo>("--merged") { Description = "A JSON file with the merged memory to keep instead; fields it leaves out (id, category, timestamp, device_id, context) come from the current version.", HelpName = "file.json" };
-        var command = new Command("resolve", "Resolve a conflict on this device; the next push takes the choice to every device.") { id, keep, merged };
+        Option<double?> wait = BusyWait.CreateOption();
+        var command = new Command("resolve", "Resolve a conflict on this device; the next push takes the choice to every device.") { id, keep, merged, wait };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             string memoryId = MemoryCommands.ValidId(parse.GetValue(id)!);
@@ -107,7 +108,8 @@ internal static class ConflictCommands
             };
             EnsureNoUncommittedChange(context.Home, info);
             MemoryRecord? record = mergedFile is null ? null : ReadMerged(mergedFile, info);
-            IReadOnlyList<string> kept = await manager.ResolveConflictAsync(memoryId, choice, record, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<string> kept = await BusyWait.RunAsync(context, parse.GetValue(wait),
+                () => manager.ResolveConflictAsync(memoryId, choice, record, cancellationToken), cancellationToken).ConfigureAwait(false);
             context.Report(new ResolveDocument(memoryId, choiceName, kept), CliJson.Output.ResolveDocument,
                 kept.Count > 1
                     ? $"Resolved {memoryId}: kept the current version, and the others as {string.Join(", ", kept.Skip(1))}."
@@ -214,7 +216,7 @@ internal static class ConflictCommands
         else if (version.Record is { } record)
         {
             context.Line($"    category: {record.Category}");
-            context.Line($"    content:  {record.Content}");
+            context.Line($"    content:  {record.Content.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\n" + new string(' ', 14), StringComparison.Ordinal)}");
         }
         else
         {
@@ -229,8 +231,7 @@ internal static class ConflictCommands
             return "(deleted)";
         }
 
-        string line = content.ReplaceLineEndings(" ");
-        return line.Length <= 60 ? line : string.Concat(line.AsSpan(0, 57), "...");
+        return MemoryCommands.Excerpt(content, 60);
     }
 
     private static GhostieSyncException NotInConflict(string id) =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ghostie.Cli.Output;
 using Ghostie.Sync;
 using Ghostie.Sync.Handoff;
 using Ghostie.Sync.Handoff.Importers;
@@ -235,7 +236,7 @@ internal static class HandoffCommands
             }
             catch (GhostieSyncException e)
             {
-                context.Error.WriteLine($"ghostie: the context was written, but package {rebuilt.PackageId} could not be deleted from the repository ({e.Message}); it stays pending until 'ghostie handoff resume' or 'ghostie handoff delete' runs again, or it expires.");
+                context.Warn($"the context was written, but package {rebuilt.PackageId} could not be deleted from the repository ({CliApplication.OneLine(e.Message)}); it stays pending until 'ghostie handoff resume' or 'ghostie handoff delete' runs again, or it expires.");
                 return ExitCodes.CompletedWithProblems;
             }
 
@@ -291,7 +292,7 @@ internal static class HandoffCommands
         }
 
         // stdout is the context alone (so it can be piped into a model); the account of the rebuild goes to stderr.
-        context.Out.Write(rebuilt.Context);
+        context.Out.Write(TerminalText.Escape(rebuilt.Context, keepLineBreaks: true));  // the transcript came from another device
         context.Error.WriteLine(
             $"ghostie: rebuilt for {profile.Name}: {rebuilt.ContextTokens:N0}/{profile.ContextTokens:N0} tokens, {SyncCommands.Count(rebuilt.ActiveAgents.Count, "agent")} active" +
             $"{(rebuilt.DeferredAgents.Count > 0 ? $", {rebuilt.DeferredAgents.Count} deferred" : "")}, {rebuilt.VectorCache.Count} vector(s) cached, " +

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Ghostie.Cli.Output;
 using Ghostie.Sync;
 using Ghostie.Sync.Crypto;
-using Spectre.Console;
 
 namespace Ghostie.Cli.Commands;
 
@@ -55,12 +54,13 @@ internal static class KeyCommands
     {
         var label = new Option<string>("--label") { Description = "A label to tell it apart, for example \"printed recovery key\" (stored encrypted).", Required = true };
         var generate = new Option<bool>("--generate") { Description = "Generate a random recovery key (160 bits) and print it once, instead of asking for a passphrase. Write it down; it is shown only now." };
-        var command = new Command("add", $"Add a passphrase that also unlocks the repository (from {NewPassphraseVariable}, else asked twice on the terminal), or generate a recovery key.") { label, generate };
+        var allowWeak = AllowWeakOption();
+        var command = new Command("add", $"Add a passphrase that also unlocks the repository (from {NewPassphraseVariable}, else asked twice on the terminal), or generate a recovery key.") { label, generate, allowWeak };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             string labelValue = ValidLabel(parse.GetValue(label)!);
             bool generated = parse.GetValue(generate);
-            string passphrase = generated ? RecoveryKey() : NewPassphrase("the new passphrase");
+            string passphrase = generated ? RecoveryKey() : NewPassphrase(context, $"the key file '{labelValue}'", "nothing was added", parse.GetValue(allowWeak));
             using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
             KeyFileInfo added = await manager.Keys.AddPassphraseAsync(passphrase, labelValue, cancellationToken).ConfigureAwait(false);
             if (context.Json)
@@ -86,7 +86,8 @@ internal static class KeyCommands
     private static Command Change(CliApplication app)
     {
         var id = new Argument<string>("id") { Description = "The key file to change (see 'ghostie key list'); may be left out when the repository has only one.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("change", $"Replace the passphrase of one key file (the new one from {NewPassphraseVariable}, else asked twice). The new key file is written before the old one is deleted.") { id };
+        var allowWeak = AllowWeakOption();
+        var command = new Command("change", $"Replace the passphrase of one key file (the new one from {NewPassphraseVariable}, else asked twice). The new key file is written before the old one is deleted.") { id, allowWeak };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             string? given = parse.GetValue(id);
@@ -96,7 +97,7 @@ internal static class KeyCommands
                 ?? (files.Count == 1 ? files[0] : files.FirstOrDefault(f => f.IsCurrent))
                 ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
                     $"The repository has {files.Count} key files: name the one to change ('ghostie key change <id>'; 'ghostie key list' shows them).");
-            string passphrase = NewPassphrase($"the new passphrase for key file {target.Id} ('{target.Label}')");
+            string passphrase = NewPassphrase(context, $"key file {target.Id} ('{target.Label}')", "nothing was changed", parse.GetValue(allowWeak));
             KeyFileInfo replacement = await manager.Keys.ChangePassphraseAsync(passphrase, target.Id, cancellationToken).ConfigureAwait(false);
             context.Report(new KeyChangedDocument(target.Id, KeyFileDocument.From(replacement)), CliJson.Output.KeyChangedDocument,
                 $"Changed the passphrase of '{replacement.Label}': key file {target.Id} is replaced by {replacement.Id}.");
@@ -185,28 +186,12 @@ internal static class KeyCommands
         return string.Join('-', Enumerable.Range(0, 8).Select(g => new string(chars, g * 4, 4)));
     }
 
-    /// <summary>A new passphrase: from <see cref="NewPassphraseVariable"/>, else asked twice on the terminal.</summary>
-    private static string NewPassphrase(string what)
+    private static Option<bool> AllowWeakOption() => new(Passphrase.AllowWeakOption)
     {
-        if (Environment.GetEnvironmentVariable(NewPassphraseVariable) is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
+        Description = "Accept a new passphrase rated weak (empty or only spaces is always refused).",
+    };
 
-        if (Console.IsInputRedirected)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                $"A new passphrase is needed and stdin is not a terminal to prompt on. Set {NewPassphraseVariable}, or run ghostie interactively.");
-        }
-
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
-        string passphrase = console.Prompt(new TextPrompt<string>($"Type {Markup.Escape(what)}:").Secret(null));
-        string again = console.Prompt(new TextPrompt<string>("Type it again:").Secret(null));
-        if (!string.Equals(passphrase, again, StringComparison.Ordinal))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The two passphrases differ; nothing was changed. Run the command again.");
-        }
-
-        return passphrase;
-    }
+    /// <summary>A new passphrase: from <see cref="NewPassphraseVariable"/>, else asked twice on the terminal; weak ones refused unless allowed.</summary>
+    private static string NewPassphrase(CliContext context, string purpose, string nothingDone, bool allowWeak) =>
+        Passphrase.ChooseNew(NewPassphraseVariable, purpose, nothingDone, allowWeak, context.Warn);
 }

@@ -16,6 +16,9 @@ internal static class MemoryCommands
 {
     private const string DefaultCategory = "note";
 
+    /// <summary>The largest memory read from stdin or <c>--file</c>: the library's default pack size (16 MiB).</summary>
+    internal const int MaxContentBytes = 16 * 1024 * 1024;
+
     public static Command Create(CliApplication app)
     {
         var memory = new Command("memory", "Add, list, show, edit and remove memories in this Ghostie home (no passphrase needed; 'ghostie sync push' uploads the changes).");
@@ -36,13 +39,14 @@ internal static class MemoryCommands
 
     private static Command Add(CliApplication app)
     {
-        var content = new Argument<string>("content") { Description = "The memory's text." };
+        var content = new Argument<string>("content") { Description = "The memory's text; '-' reads it from stdin.", Arity = ArgumentArity.ZeroOrOne };
+        Option<string> file = FileOption();
         var category = new Option<string>("--category") { Description = $"A category, for example 'network'. Default: {DefaultCategory}.", DefaultValueFactory = _ => DefaultCategory };
         var jsonContext = new Option<string>("--context") { Description = "Free-form JSON context kept with the memory, for example '{\"source\":\"chat\"}'.", HelpName = "json" };
-        var command = new Command("add", "Record a new memory on this device.") { content, category, jsonContext };
+        var command = new Command("add", "Record a new memory on this device. The text is the argument, stdin ('-'), or a file (--file).") { content, file, category, jsonContext };
         app.SetAction(command, (context, parse, _) =>
         {
-            string text = NonEmpty(parse.GetValue(content));
+            string text = ContentInput(parse.GetValue(content), parse.GetValue(file));
             JsonElement? extra = ParseContext(parse.GetValue(jsonContext));
             var record = MemoryRecord.Create(parse.GetValue(category) ?? DefaultCategory, text, DeviceIdentity.ForHome(context.Home), TimeProvider.System.GetUtcNow(), extra);
             new LocalMemoryStore(context.Home).Save(record);
@@ -122,7 +126,8 @@ internal static class MemoryCommands
             context.Line($"Category:  {record.Category}");
             context.Line($"Device:    {record.DeviceId}");
             context.Line($"Recorded:  {SyncCommands.Time(record.Timestamp)}");
-            context.Line($"Content:   {record.Content}");
+            // Continuation lines of multi-line content are indented under it, so no line of a memory can pass for a field.
+            context.Line($"Content:   {record.Content.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\n" + new string(' ', 11), StringComparison.Ordinal)}");
             if (record.Context is { } extra)
             {
                 context.Line($"Context:   {Compact(extra)}");
@@ -142,18 +147,20 @@ internal static class MemoryCommands
     private static Command Edit(CliApplication app)
     {
         var id = new Argument<string>("id") { Description = "The memory id." };
-        var content = new Argument<string>("content") { Description = "The new text." };
+        var content = new Argument<string>("content") { Description = "The new text; '-' reads it from stdin.", Arity = ArgumentArity.ZeroOrOne };
+        Option<string> file = FileOption();
         var category = new Option<string>("--category") { Description = "A new category (default: unchanged)." };
-        var command = new Command("edit", "Replace a memory's text (and optionally its category) on this device.") { id, content, category };
+        var command = new Command("edit", "Replace a memory's text (and optionally its category) on this device. The text is the argument, stdin ('-'), or a file (--file).") { id, content, file, category };
         app.SetAction(command, (context, parse, _) =>
         {
             var store = new LocalMemoryStore(context.Home);
             MemoryRecord record = Get(context.Home, ValidId(parse.GetValue(id)!));
+            string text = ContentInput(parse.GetValue(content), parse.GetValue(file));
 
             // The old sync_metadata describes the previous version; sync writes the block again when it next writes the file.
             MemoryRecord edited = record with
             {
-                Content = NonEmpty(parse.GetValue(content)),
+                Content = text,
                 Category = parse.GetValue(category) ?? record.Category,
                 SyncMetadata = null,
             };
@@ -195,9 +202,101 @@ internal static class MemoryCommands
     private static GhostieSyncException NotFound(GhostieHome home, string id) =>
         new(GhostieErrorCode.NotFound, $"There is no memory '{id}' in {home.Root}. 'ghostie memory list' shows the ids.");
 
-    private static string NonEmpty(string? content) => string.IsNullOrWhiteSpace(content)
-        ? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "A memory's content cannot be empty.")
+    private static string NonEmpty(string? content, string? source = null) => string.IsNullOrWhiteSpace(content)
+        ? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, source is null
+            ? "A memory's content cannot be empty."
+            : $"A memory's content cannot be empty, and {source} holds no text.")
         : content;
+
+    private static Option<string> FileOption() => new("--file")
+    {
+        Description = $"Read the text from this file (UTF-8, at most {MaxContentBytes / (1024 * 1024)} MiB) instead of the argument.",
+        HelpName = "path",
+    };
+
+    /// <summary>
+    /// The content from exactly one source: the argument, stdin (the argument '-'), or <c>--file</c>. One line break
+    /// at the end of stdin or the file (as echo and editors write) is not part of it, and neither is a UTF-8 BOM.
+    /// </summary>
+    private static string ContentInput(string? argument, string? file)
+    {
+        if (argument is not null && file is not null)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                argument == "-"
+                    ? "Give the text one way: '-' (stdin) or --file, not both."
+                    : "Give the text one way: as the argument or with --file, not both.");
+        }
+
+        if (file is not null)
+        {
+            string path = Path.GetFullPath(file);
+            if (Directory.Exists(path) || !File.Exists(path))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--file {path} does not exist or is not a file. Give the file that holds the memory's text.");
+            }
+
+            using FileStream stream = File.OpenRead(path);
+            return NonEmpty(Decode(stream, $"--file {path}"), $"--file {path}");
+        }
+
+        if (argument == "-")
+        {
+            using Stream stdin = Console.OpenStandardInput();
+            return NonEmpty(Decode(stdin, "stdin"), "stdin");
+        }
+
+        if (argument is null)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                "Give the memory's text: as the argument, '-' to read it from stdin, or --file <path>.");
+        }
+
+        return NonEmpty(argument);
+    }
+
+    /// <summary>Reads at most <see cref="MaxContentBytes"/> of strict UTF-8, without a BOM and one final line break.</summary>
+    private static string Decode(Stream stream, string source)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffer.Length + read > MaxContentBytes)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                        $"{source} holds more than {MaxContentBytes / (1024 * 1024)} MiB, the largest memory ghostie adds. Split it into several memories.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        ReadOnlySpan<byte> bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            bytes = bytes[3..];
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"{source} is not valid UTF-8 text. Give a UTF-8 text file (a memory is text).");
+        }
+
+        return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
+    }
 
     private static JsonElement? ParseContext(string? json)
     {
@@ -229,9 +328,23 @@ internal static class MemoryCommands
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    internal static string Excerpt(string content)
+    internal static string Excerpt(string content) => Excerpt(content, 70);
+
+    /// <summary>The content on one line, cut to <paramref name="width"/> characters (never inside a surrogate pair).</summary>
+    internal static string Excerpt(string content, int width)
     {
-        string line = content.ReplaceLineEndings(" ");
-        return line.Length <= 70 ? line : string.Concat(line.AsSpan(0, 67), "...");
+        string line = content.ReplaceLineEndings(" ").Replace('\t', ' ');
+        if (line.Length <= width)
+        {
+            return line;
+        }
+
+        int cut = width - 3;
+        if (char.IsHighSurrogate(line[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(line.AsSpan(0, cut), "...");
     }
 }

@@ -51,21 +51,36 @@ internal static class SyncCommands
         };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
+        var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Create the repository even with a passphrase rated weak (empty or only spaces is always refused)." };
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName, allowWeak,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
-            SetupAsync(context,
-                new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
-                    parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
-                    parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)),
-                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), cancellationToken));
+        {
+            var options = new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
+                parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
+                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv));
+            (bool createValue, string? deviceValue, string? nameValue) = (parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName));
+
+            // A person at a terminal who left out where the repository is gets asked (docs/cli.md, "Interactive setup");
+            // a script (stdin not a terminal) gets the usage error naming the missing option, as before.
+            IPrompter? prompter = null;
+            if (Backends.Available.Contains(options.Backend, StringComparer.Ordinal) && SetupPrompts.MissingRequired(options) && TerminalPrompter.TryCreate() is { } terminal)
+            {
+                prompter = terminal;
+                (options, createValue, deviceValue, nameValue) = SetupPrompts.Ask(terminal, context.Home, options, parse.GetResult(backend) is { Implicit: false },
+                    createValue, deviceValue, nameValue);
+            }
+
+            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), prompter, cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, CancellationToken cancellationToken)
+    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool allowWeak,
+        IPrompter? prompter, CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -123,14 +138,23 @@ internal static class SyncCommands
                     $"{home.Root} already syncs with repository {existing.RepositoryId}, and {location} holds no repository. Give the storage that holds it, or use another --home to create a new repository.");
             }
 
-            string passphrase = Passphrase.Require(newRepository: !joining, location);
+            string passphrase = joining
+                ? Passphrase.Require(newRepository: false, location)
+                : Passphrase.ChooseNew(Passphrase.EnvironmentVariable, $"the new repository in {location}", "nothing was set up", allowWeak, context.Warn);
+            string chosenName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId);
+            if (prompter is not null)
+            {
+                // Interactive: the last step before anything is created or written (nothing is, if the answer is no).
+                SetupPrompts.ConfirmSummary(prompter, home, options.Backend, location, joining, deviceId, chosenName, prompted.Keys, create);
+            }
+
             storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, cancellationToken).ConfigureAwait(false);
             var configuration = new SyncConfiguration
             {
                 Backend = options.Backend,
                 Settings = settings,
                 DeviceId = deviceId,
-                DeviceName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId),
+                DeviceName = chosenName,
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -153,18 +177,19 @@ internal static class SyncCommands
 
     private static Command Transfer(CliApplication app, string name, string description)
     {
-        var command = new Command(name, description);
+        Option<double?> wait = BusyWait.CreateOption();
+        var command = new Command(name, description) { wait };
         bool push = name == "push";
-        app.SetAction(command, (context, _, cancellationToken) => TransferAsync(context, push, cancellationToken));
+        app.SetAction(command, (context, parse, cancellationToken) => TransferAsync(context, push, parse.GetValue(wait), cancellationToken));
         return command;
     }
 
-    private static async Task<int> TransferAsync(CliContext context, bool push, CancellationToken cancellationToken)
+    private static async Task<int> TransferAsync(CliContext context, bool push, double? wait, CancellationToken cancellationToken)
     {
         using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
         Func<IProgress<SyncProgress>?, Task<SyncResult>> run = push
-            ? progress => manager.PushAsync(progress, cancellationToken)
-            : progress => manager.PullAsync(progress, cancellationToken);
+            ? progress => BusyWait.RunAsync(context, wait, () => manager.PushAsync(progress, cancellationToken), cancellationToken)
+            : progress => BusyWait.RunAsync(context, wait, () => manager.PullAsync(progress, cancellationToken), cancellationToken);
         SyncResult result = context.ShowProgress
             ? await SyncProgressBars.RunAsync<SyncResult>(progress => run(progress)).ConfigureAwait(false)
             : await run(null).ConfigureAwait(false);

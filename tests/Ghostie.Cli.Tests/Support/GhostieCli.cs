@@ -15,9 +15,11 @@ internal static class GhostieCli
     /// <param name="args">The arguments after the command name.</param>
     /// <param name="workingDirectory">The working directory.</param>
     /// <param name="environment">Variables to set; a null value removes the variable. GHOSTIE_PASSPHRASE is removed unless given.</param>
-    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    /// <param name="standardInput">Bytes to write to stdin before it is closed (a pipe, never a terminal).</param>
+    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
+        byte[]? standardInput = null)
     {
-        using Process process = Start(args, workingDirectory, environment);
+        using Process process = Start(args, workingDirectory, environment, standardInput);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using (var timeout = new CancellationTokenSource(Timeout))
@@ -37,7 +39,8 @@ internal static class GhostieCli
     }
 
     /// <summary>Starts the CLI as <see cref="RunAsync"/> does and returns the running process (stdin closed; the caller reads or drops the output).</summary>
-    public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
+        byte[]? standardInput = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -70,8 +73,100 @@ internal static class GhostieCli
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
-        process.StandardInput.Close();
+        if (standardInput is not null)
+        {
+            // Written on another thread: the child may fail before reading, or fill its stdout while we write.
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    process.StandardInput.BaseStream.Write(standardInput);
+                }
+                catch (IOException)
+                {
+                    // the process exited without reading it all; its exit code tells the test why
+                }
+                finally
+                {
+                    try
+                    {
+                        process.StandardInput.Close();
+                    }
+                    catch (IOException)
+                    {
+                    }
+                }
+            });
+        }
+        else
+        {
+            process.StandardInput.Close();
+        }
+
         return process;
+    }
+
+    /// <summary>
+    /// Runs the CLI on a pseudo-terminal (stdin, stdout and stderr all the terminal), answering its prompts in order
+    /// through scripts/pty-run.py: each step waits for its text to appear, then types its answer.
+    /// </summary>
+    /// <param name="args">The arguments after the command name.</param>
+    /// <param name="workingDirectory">The working directory.</param>
+    /// <param name="environment">Variables to set; a null value removes the variable. GHOSTIE_PASSPHRASE is removed unless given.</param>
+    /// <param name="steps">(text to wait for, keys to type): "\r" is Enter, "\u0003" Ctrl+C, "\u0004" Ctrl+D.</param>
+    public static async Task<TerminalResult> RunOnTerminalAsync(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
+        params (string Expect, string Send)[] steps)
+    {
+        string stepsFile = Path.Combine(workingDirectory, $"pty-steps-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(stepsFile, JsonSerializer.Serialize(steps.Select(s => new Dictionary<string, string> { ["expect"] = s.Expect, ["send"] = s.Send })));
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("GHOSTIE_INTEROP_PYTHON") is { Length: > 0 } python ? python : "python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (string arg in (string[])[Path.Combine(AppContext.BaseDirectory, "scripts", "pty-run.py"), stepsFile, "--", DotnetHost(), Dll.Value, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("GHOSTIE_PASSPHRASE");
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["TERM"] = "xterm";
+        foreach ((string name, string? value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180)))
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        string report = await stdout;
+        Assert.True(process.ExitCode == 0, $"pty-run.py failed ({process.ExitCode}): {await stderr}\n{report}");
+        using JsonDocument document = JsonDocument.Parse(report);
+        JsonElement root = document.RootElement;
+        var result = new TerminalResult(args, root.GetProperty("exit").ValueKind == JsonValueKind.Number ? root.GetProperty("exit").GetInt32() : -1,
+            root.GetProperty("output").GetString()!.Replace("\r\n", "\n", StringComparison.Ordinal),
+            root.GetProperty("failed_step").ValueKind == JsonValueKind.Number ? root.GetProperty("failed_step").GetInt32() : null);
+        File.Delete(stepsFile);
+        Assert.True(result.FailedStep is null, $"ghostie {string.Join(' ', args)}: the terminal never showed '{(result.FailedStep is int i ? steps[i].Expect : "")}'.\nIt showed:\n{result.Output}");
+        return result;
     }
 
     private static string FindDll()
@@ -94,6 +189,17 @@ internal static class GhostieCli
         }
 
         return Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    }
+}
+
+/// <summary>What one run of the CLI on a pseudo-terminal did: everything the terminal showed, stdout and stderr together.</summary>
+internal sealed record TerminalResult(IReadOnlyList<string> Args, int ExitCode, string Output, int? FailedStep)
+{
+    /// <summary>Asserts the exit code, showing the terminal when it differs.</summary>
+    public TerminalResult Expect(int exitCode)
+    {
+        Assert.True(ExitCode == exitCode, $"ghostie {string.Join(' ', Args)}: exit code {ExitCode}, expected {exitCode}.\nThe terminal showed:\n{Output}");
+        return this;
     }
 }
 

@@ -6,7 +6,8 @@ namespace Ghostie.Cli.Tests.Support;
 /// </summary>
 internal sealed class Sandbox : IDisposable
 {
-    public const string Passphrase = "correct horse battery staple 42";
+    // Strong enough for the weak-passphrase check ("correct horse battery staple" is on its list of common passphrases).
+    public const string Passphrase = "violet anchor drizzle tundra 42";
 
     public Sandbox()
     {
@@ -35,6 +36,22 @@ internal sealed class Sandbox : IDisposable
             ["GHOSTIE_HOME"] = Path.Combine(Root, "default-home"),
             ["GHOSTIE_PASSPHRASE"] = passphrase,
         });
+
+    /// <summary>Runs <c>ghostie --home &lt;home of device&gt; args...</c> with <paramref name="standardInput"/> piped to stdin.</summary>
+    public Task<CliResult> RunWithInputAsync(string device, byte[] standardInput, params string[] args) =>
+        GhostieCli.RunAsync(["--home", Home(device), .. args], Root, new Dictionary<string, string?>
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = null,
+        }, standardInput);
+
+    /// <summary>Runs <c>ghostie --home &lt;home of device&gt; args...</c> on a pseudo-terminal, answering its prompts (<see cref="GhostieCli.RunOnTerminalAsync"/>).</summary>
+    public Task<TerminalResult> RunOnTerminalAsync(string device, string[] args, params (string Expect, string Send)[] steps) =>
+        GhostieCli.RunOnTerminalAsync(["--home", Home(device), .. args], Root, new Dictionary<string, string?>
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = null,
+        }, steps);
 
     /// <summary>Sets sync up for <paramref name="device"/> with the sandbox passphrase and returns the setup document.</summary>
     public async Task<System.Text.Json.JsonElement> SetupAsync(string device)

@@ -146,6 +146,7 @@ public class RepositoryKeysTests
 
         using RepositoryKeys unlocked = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions());
         Assert.NotEqual(first, RepositoryKeys.KeyFilePrefix + unlocked.CurrentKeyFileId);
+        Assert.Equal(first, Assert.Single(unlocked.SkippedKeyFiles).ObjectName);
     }
 
     [Fact]

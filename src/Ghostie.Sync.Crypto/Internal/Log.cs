@@ -26,7 +26,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Object {ObjectName} re-encrypted from epoch {FromEpoch} to {ToEpoch}")]
     public static partial void Reencrypted(ILogger logger, string objectName, uint fromEpoch, uint toEpoch);
 
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Key file {KeyFileId} skipped while unlocking: {Reason}")]
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Key file {KeyFileId} skipped: it cannot be read as a key file ({Reason})")]
     public static partial void KeyFileSkipped(ILogger logger, string keyFileId, string reason);
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Repository {RepositoryId} opened from the device key cache")]

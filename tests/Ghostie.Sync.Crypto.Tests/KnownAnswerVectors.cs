@@ -56,7 +56,7 @@ internal static class KnownAnswerVectors
     public static byte[] SealObjectV2(byte[] plaintext, CipherSuite suite, ObjectKind kind, int chunkShift, uint counter)
     {
         var cipher = new ObjectCipher(Ring(), chunkShift);
-        var output = new byte[cipher.GetSealedLength(plaintext.Length)];
+        var output = new byte[cipher.GetSealedLengthV2(plaintext.Length)];
         cipher.SealCoreV2(plaintext, output, kind, KatObjectName, suite, Epoch, SessionSalt, counter);
         return output;
     }

@@ -351,6 +351,17 @@ public class ObjectCipherTests
     }
 
     [Fact]
+    public void Open_UnknownEpoch_NamesTheEpochInHex_AsItsObjectName()
+    {
+        byte[] sealedObject = FixedCipher(epoch: 0x0a0b0c0d).Seal([1], ObjectKind.Pack, Name);
+
+        var ex = Assert.Throws<GhostieSyncException>(() => FixedCipher(epoch: 1).Open(sealedObject, ObjectKind.Pack, Name));
+
+        Assert.Equal(GhostieErrorCode.NotFound, ex.Code);
+        Assert.Contains("key epoch 0a0b0c0d (epochs/0a0b0c0d)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void IntegrityMessages_NeverContainPlaintext()
     {
         ObjectCipher cipher = FixedCipher();

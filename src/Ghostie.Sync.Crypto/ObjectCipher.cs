@@ -16,7 +16,7 @@ namespace Ghostie.Sync.Crypto;
 /// object's counter, its chunk index and the final flag, so no nonce repeats under a session key. The payload is
 /// padded to a size bucket (at least 1 KiB, Padmé above) with its length inside the encryption, so an object's size
 /// shows only its bucket. Objects of format v2 (the same without padding) and v1 (a key per object, from a random
-/// per-object salt) stay readable. Readers cache the AEAD of recently seen v2
+/// per-object salt) stay readable. Readers cache the AEAD of recently seen v2 and v3
 /// sessions. Instances are thread-safe. Obtain one from <c>RepositoryKeys.Cipher</c>.
 /// </remarks>
 public sealed class ObjectCipher

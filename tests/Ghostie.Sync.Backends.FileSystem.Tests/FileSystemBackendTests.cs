@@ -227,6 +227,33 @@ public sealed class FileSystemBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task JunkAtAValidKeyFileName_SetupPullAndReopenStillWork_AndTheJunkIsReported()
+    {
+        string repo = Path.Combine(_root, "repo");
+        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
+        using (MemorySyncManager laptop = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions))
+        {
+            laptop.Memories.Save(MemoryRecord.Create("project", "survives junk", "laptop", DateTimeOffset.UnixEpoch));
+            await laptop.SyncAsync();
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(repo, "keys", "0000000000000000"), "junk from a sync tool");
+        var phoneConfig = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "phone", DeviceName = "Phone" };
+        using (MemorySyncManager phone = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), phoneConfig, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "phone") }, keyOptions))
+        {
+            Assert.Equal("0000000000000000", Assert.Single(phone.Keys.SkippedKeyFiles).Id);
+            await phone.SyncAsync();
+            Assert.Equal("survives junk", Assert.Single(phone.Memories.Scan()).Record!.Content);
+        }
+
+        // Every later pull opens with the device key cache: the junk must not stop it either.
+        using MemorySyncManager reopened = await MemorySyncManager.OpenAsync(new FileSystemBackend(repo), new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions: keyOptions);
+        await reopened.SyncAsync();
+        Assert.Equal("keys/0000000000000000", Assert.Single(reopened.Keys.SkippedKeyFiles).ObjectName);
+    }
+
+    [Fact]
     public async Task DependencyInjection_RegistersBackendAndClient_AndValidatesAtStart()
     {
         var services = new ServiceCollection();

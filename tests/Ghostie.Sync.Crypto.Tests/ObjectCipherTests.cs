@@ -297,7 +297,7 @@ public class ObjectCipherTests
 
         var ex = Assert.Throws<GhostieSyncException>(() => reader.Open(sealedObject, ObjectKind.Pack, Name));
         Assert.Equal(GhostieErrorCode.NotFound, ex.Code);
-        Assert.Contains("epoch 7", ex.Message);
+        Assert.Contains("epoch 00000007", ex.Message); // epoch ids print as 8 hex digits, as in their object names
         Assert.Contains(Name, ex.Message);
     }
 

@@ -12,7 +12,9 @@ namespace Ghostie.Sync.Backends.FileSystem;
 /// crash never leaves a half-written object under a real name. The protocol does not rely on rename being atomic
 /// for other machines or on listings being current: objects are immutable and authenticated, so a copy that a
 /// sync tool has only half delivered fails its integrity check and is retried later. Temporary files (names
-/// starting with '.') never appear in listings.
+/// starting with '.') never appear in listings. On Unix, objects are written 0600 and the folders the backend creates
+/// 0700 (0660 and 0770 with <see cref="FileSystemBackendOptions.SharedWithGroup"/>); folders that exist already keep
+/// their mode.
 /// </remarks>
 public sealed class FileSystemBackend : IConditionalStorageBackend
 {
@@ -22,13 +24,25 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
     /// disk that is not mounted is never mistaken for an empty repository by creating its mount point.</summary>
     /// <param name="rootPath">The repository folder.</param>
     public FileSystemBackend(string rootPath)
+        : this(new FileSystemBackendOptions { Path = rootPath })
     {
-        ArgumentException.ThrowIfNullOrEmpty(rootPath);
-        RootPath = Path.GetFullPath(rootPath);
+    }
+
+    /// <summary>Creates a backend from its options (folder and permissions). Nothing is created until the first write.</summary>
+    /// <param name="options">The repository folder, and whether it is shared with the owner's group.</param>
+    public FileSystemBackend(FileSystemBackendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.Path, nameof(options));
+        RootPath = Path.GetFullPath(options.Path);
+        SharedWithGroup = options.SharedWithGroup;
     }
 
     /// <summary>The repository folder's full path.</summary>
     public string RootPath { get; }
+
+    /// <summary>Whether objects are written 0660 and new folders 0770 (shared with the group) rather than 0600 and 0700.</summary>
+    public bool SharedWithGroup { get; }
 
     /// <inheritdoc />
     public string DisplayName => "folder " + RootPath;
@@ -208,8 +222,20 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
         string temp = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            Directory.CreateDirectory(directory);
-            await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+            CreateFolders(directory);
+            var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 81920, Options = FileOptions.Asynchronous };
+            if (!OperatingSystem.IsWindows())
+            {
+                fileOptions.UnixCreateMode = ObjectFileMode;
+            }
+
+            await using var file = new FileStream(temp, fileOptions);
+            if (!OperatingSystem.IsWindows())
+            {
+                // The umask may have removed bits of the create mode (group write, typically): set it exactly.
+                File.SetUnixFileMode(file.SafeFileHandle, ObjectFileMode);
+            }
+
             await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
@@ -229,6 +255,40 @@ public sealed class FileSystemBackend : IConditionalStorageBackend
         {
             DeleteQuietly(temp);
             throw;
+        }
+    }
+
+    private UnixFileMode ObjectFileMode => SharedWithGroup
+        ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+        : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private UnixFileMode FolderMode => SharedWithGroup
+        ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Creates the missing folders from the repository root down to <paramref name="directory"/>, each with
+    /// <see cref="FolderMode"/> exactly (whatever the umask). Folders that already exist keep their mode: the
+    /// repository folder may be a mount point or a folder whose permissions the user chose.
+    /// </summary>
+    private void CreateFolders(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+
+        var missing = new Stack<string>();
+        for (string? current = directory; current is not null && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Push(current);
+        }
+
+        while (missing.TryPop(out string? folder))
+        {
+            Directory.CreateDirectory(folder, FolderMode);
+            File.SetUnixFileMode(folder, FolderMode);
         }
     }
 

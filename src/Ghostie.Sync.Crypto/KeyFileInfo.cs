@@ -22,3 +22,13 @@ public readonly record struct ReencryptionProgress(int Processed, int Total, int
 /// <param name="Missing">Objects named but not found in storage.</param>
 /// <param name="TargetEpoch">The epoch objects were rewritten under.</param>
 public sealed record ReencryptionResult(int Reencrypted, int AlreadyCurrent, int Missing, uint TargetEpoch);
+
+/// <summary>
+/// A file at a key-file name (<c>keys/&lt;16 hex&gt;</c>) that could not be read as a key file (damaged, not a key
+/// file at all, or of a newer format): it was skipped, and another key file opened the repository. Report it so
+/// its owner can remove it (<see cref="RepositoryKeys.RemoveKeyFileAsync"/>) or re-add their passphrase.
+/// </summary>
+/// <param name="Id">The file's key file id (the 16 hex digits of its name).</param>
+/// <param name="ObjectName">Its storage name.</param>
+/// <param name="Reason">Why it could not be read (no secret is ever part of it).</param>
+public sealed record SkippedKeyFile(string Id, string ObjectName, string Reason);

@@ -11,10 +11,12 @@ namespace Ghostie.Sync.Crypto;
 /// that is modified, truncated, reordered, renamed, or copied from another repository fails to open.
 /// </summary>
 /// <remarks>
-/// New objects are written in format v2: each thread seals in a writer session (a random 256-bit session salt, the
+/// New objects are written in format v3: each thread seals in a writer session (a random 256-bit session salt, the
 /// key derived from it, a cached AEAD instance and an in-memory object counter), and every chunk nonce holds the
-/// object's counter, its chunk index and the final flag, so no nonce repeats under a session key. Objects of format
-/// v1 (a key per object, from a random per-object salt) stay readable. Readers cache the AEAD of recently seen v2
+/// object's counter, its chunk index and the final flag, so no nonce repeats under a session key. The payload is
+/// padded to a size bucket (at least 1 KiB, Padmé above) with its length inside the encryption, so an object's size
+/// shows only its bucket. Objects of format v2 (the same without padding) and v1 (a key per object, from a random
+/// per-object salt) stay readable. Readers cache the AEAD of recently seen v2 and v3
 /// sessions. Instances are thread-safe. Obtain one from <c>RepositoryKeys.Cipher</c>.
 /// </remarks>
 public sealed class ObjectCipher
@@ -58,7 +60,7 @@ public sealed class ObjectCipher
     public static CipherSuite DefaultSuite(ObjectKind kind) =>
         kind == ObjectKind.VectorData ? CipherSuite.ChaCha20Poly1305 : CipherSuite.Aes256Gcm;
 
-    /// <summary>The exact sealed size of a payload of <paramref name="plaintextLength"/> bytes (as this version writes it).</summary>
+    /// <summary>The exact sealed size of a payload of <paramref name="plaintextLength"/> bytes as this version writes it (padded to its size bucket).</summary>
     /// <param name="plaintextLength">The payload size in bytes.</param>
     public long GetSealedLength(long plaintextLength)
     {
@@ -106,7 +108,7 @@ public sealed class ObjectCipher
         Aead aead = session.Rent();
         try
         {
-            return SealV2(aead, plaintext, destination, kind, name, cipherSuite, epoch, session.Salt, counter);
+            return SealSession(aead, EnvelopeFormat.Version, plaintext, destination, kind, name, cipherSuite, epoch, session.Salt, counter);
         }
         finally
         {
@@ -123,17 +125,46 @@ public sealed class ObjectCipher
         Span<byte> salt = stackalloc byte[EnvelopeFormat.SaltSize];
         RandomNumberGenerator.Fill(salt);
         var output = new byte[checked((int)GetSealedLength(plaintext.Length))];
-        SealCoreV2(plaintext, output, kind, name, DefaultSuite(kind), epoch, salt, counter: 0);
+        SealCoreV3(plaintext, output, kind, name, DefaultSuite(kind), epoch, salt, counter: 0);
         return output;
     }
 
-    /// <summary>The deterministic core of v2 sealing, with the session salt and object counter given: used by known-answer tests.</summary>
-    internal int SealCoreV2(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    /// <summary>The deterministic core of v3 sealing (padded), with the session salt and object counter given: used by known-answer tests.</summary>
+    internal int SealCoreV3(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
     {
         CheckSealArguments(plaintext.Length, destination.Length, name);
         using Aead aead = CreateAead(EnvelopeFormat.Version, suite, epoch, sessionSalt);
-        return SealV2(aead, plaintext, destination, kind, name, suite, epoch, sessionSalt, counter);
+        return SealSession(aead, EnvelopeFormat.Version, plaintext, destination, kind, name, suite, epoch, sessionSalt, counter);
     }
+
+    /// <summary>
+    /// Format v2 sealing (no padding), with the session salt and object counter given. Nothing writes v2 any more;
+    /// known-answer and compatibility tests use this to make v2 objects.
+    /// </summary>
+    internal int SealCoreV2(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    {
+        ObjectName.Validate(name);
+        CheckDestination(GetSealedLengthV2(plaintext.Length), destination.Length);
+        using Aead aead = CreateAead(EnvelopeFormat.Version2, suite, epoch, sessionSalt);
+        return SealSession(aead, EnvelopeFormat.Version2, plaintext, destination, kind, name, suite, epoch, sessionSalt, counter);
+    }
+
+    /// <summary>Seals <paramref name="content"/> verbatim under a v3 header (no padding added): tests of malformed v3 contents.</summary>
+    internal int SealCoreV3Content(ReadOnlySpan<byte> content, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    {
+        ObjectName.Validate(name);
+        CheckDestination(GetSealedLengthOfContent(content.Length), destination.Length);
+        EnvelopeFormat.WriteHeaderSession(destination, EnvelopeFormat.Version, suite, kind, _chunkShift, epoch, sessionSalt, counter);
+        var header = new EnvelopeHeader(EnvelopeFormat.Version2, suite, kind, _chunkShift, epoch, counter); // v2 chunking: the content as it stands
+        using Aead aead = CreateAead(EnvelopeFormat.Version, suite, epoch, sessionSalt);
+        return SealChunks(aead, header, content, destination, name);
+    }
+
+    /// <summary>The v2 sealed size of a payload (no padding), for tests that build v2 objects.</summary>
+    internal long GetSealedLengthV2(long plaintextLength) => EnvelopeFormat.GetSealedLengthOfContent(plaintextLength, _chunkShift, EnvelopeFormat.HeaderSizeV2);
+
+    /// <summary>The sealed size of a v3 object whose content (padding and length field included) is <paramref name="contentLength"/> bytes.</summary>
+    internal long GetSealedLengthOfContent(long contentLength) => EnvelopeFormat.GetSealedLengthOfContent(contentLength, _chunkShift, EnvelopeFormat.HeaderSizeV2);
 
     /// <summary>
     /// The deterministic core of format v1 sealing (a key per object from <paramref name="salt"/>). Nothing writes v1
@@ -142,12 +173,7 @@ public sealed class ObjectCipher
     internal int SealCore(ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> salt)
     {
         ObjectName.Validate(name);
-        long sealedLength = EnvelopeFormat.GetSealedLength(plaintext.Length, _chunkShift, EnvelopeFormat.HeaderSizeV1);
-        if (destination.Length < sealedLength)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} bytes; the sealed object needs {sealedLength}.", nameof(destination));
-        }
-
+        CheckDestination(GetSealedLengthV1(plaintext.Length), destination.Length);
         EnvelopeFormat.WriteHeaderV1(destination, suite, kind, _chunkShift, epoch, salt);
         var header = new EnvelopeHeader(EnvelopeFormat.Version1, suite, kind, _chunkShift, epoch, 0);
         using Aead aead = CreateAead(EnvelopeFormat.Version1, suite, epoch, salt);
@@ -155,26 +181,34 @@ public sealed class ObjectCipher
     }
 
     /// <summary>The exact v1 sealed size of a payload, for tests that build v1 objects.</summary>
-    internal long GetSealedLengthV1(long plaintextLength) => EnvelopeFormat.GetSealedLength(plaintextLength, _chunkShift, EnvelopeFormat.HeaderSizeV1);
+    internal long GetSealedLengthV1(long plaintextLength) => EnvelopeFormat.GetSealedLengthOfContent(plaintextLength, _chunkShift, EnvelopeFormat.HeaderSizeV1);
 
     private void CheckSealArguments(int plaintextLength, int destinationLength, string name)
     {
         ObjectName.Validate(name);
-        long sealedLength = GetSealedLength(plaintextLength);
+        CheckDestination(GetSealedLength(plaintextLength), destinationLength);
+    }
+
+    private static void CheckDestination(long sealedLength, int destinationLength)
+    {
         if (destinationLength < sealedLength)
         {
             throw new ArgumentException($"The destination holds {destinationLength} bytes; the sealed object needs {sealedLength}.", "destination");
         }
     }
 
-    private int SealV2(Aead aead, ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    private int SealSession(Aead aead, byte version, ReadOnlySpan<byte> plaintext, Span<byte> destination, ObjectKind kind, string name, CipherSuite suite, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
     {
-        EnvelopeFormat.WriteHeaderV2(destination, suite, kind, _chunkShift, epoch, sessionSalt, counter);
-        var header = new EnvelopeHeader(EnvelopeFormat.Version, suite, kind, _chunkShift, epoch, counter);
+        EnvelopeFormat.WriteHeaderSession(destination, version, suite, kind, _chunkShift, epoch, sessionSalt, counter);
+        var header = new EnvelopeHeader(version, suite, kind, _chunkShift, epoch, counter);
         return SealChunks(aead, header, plaintext, destination, name);
     }
 
-    /// <summary>Encrypts the chunks after a header already written at the start of <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Encrypts the chunks after a header already written at the start of <paramref name="destination"/>. For v3 the
+    /// chunks hold the padded content (payload || zeros || u64 payload length): chunks inside the payload are encrypted
+    /// from it directly, the others are assembled in the destination and encrypted in place.
+    /// </summary>
     private int SealChunks(Aead aead, in EnvelopeHeader header, ReadOnlySpan<byte> plaintext, Span<byte> destination, string name)
     {
         int headerLength = header.Length;
@@ -182,15 +216,28 @@ public sealed class ObjectCipher
         ad = ad[..EnvelopeFormat.WriteAssociatedData(ad, destination[..headerLength], _ring.RepositoryId, name)];
         Span<byte> nonce = stackalloc byte[EnvelopeFormat.NonceSize];
         int chunkSize = 1 << header.ChunkShift;
+        bool padded = header.Version >= EnvelopeFormat.Version;
+        int contentLength = padded ? checked((int)EnvelopeFormat.PaddedContentLength(plaintext.Length)) : plaintext.Length;
         int input = 0;
         int output = headerLength;
         ulong index = 0;
         while (true)
         {
-            int length = Math.Min(chunkSize, plaintext.Length - input);
-            bool final = input + length == plaintext.Length;
+            int length = Math.Min(chunkSize, contentLength - input);
+            bool final = input + length == contentLength;
             EnvelopeFormat.WriteNonce(nonce, header, index, final);
-            aead.Encrypt(nonce, plaintext.Slice(input, length), destination.Slice(output, length), destination.Slice(output + length, EnvelopeFormat.TagSize), ad);
+            Span<byte> ciphertext = destination.Slice(output, length);
+            Span<byte> tag = destination.Slice(output + length, EnvelopeFormat.TagSize);
+            if (input + length <= plaintext.Length)
+            {
+                aead.Encrypt(nonce, plaintext.Slice(input, length), ciphertext, tag, ad);
+            }
+            else
+            {
+                EnvelopeFormat.WriteContent(plaintext, contentLength, input, ciphertext);
+                aead.Encrypt(nonce, ciphertext, ciphertext, tag, ad);
+            }
+
             input += length;
             output += length + EnvelopeFormat.TagSize;
             if (final)
@@ -211,13 +258,34 @@ public sealed class ObjectCipher
     /// <exception cref="GhostieSyncException">The object's key epoch is not loaded (code <see cref="GhostieErrorCode.NotFound"/>).</exception>
     public byte[] Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, string name)
     {
-        long length = GetPlaintextLength(sealedObject, name);
-        var output = new byte[checked((int)length)];
-        Open(sealedObject, output, kind, name);
-        return output;
+        EnvelopeHeader header = EnvelopeFormat.ReadHeader(sealedObject, name);
+        int length = checked((int)PlaintextLengthOf(sealedObject.Length - header.Length, header.ChunkShift, name));
+        if (header.Version < EnvelopeFormat.Version)
+        {
+            var output = new byte[length];
+            Open(sealedObject, output, kind, name);
+            return output;
+        }
+
+        // v3: the content (payload, padding, length) is decrypted into a pooled buffer and the payload copied out.
+        byte[] content = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            int payload = Open(sealedObject, content.AsSpan(0, length), kind, name);
+            return content.AsSpan(0, payload).ToArray();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(content.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(content);
+        }
     }
 
-    /// <summary>The plaintext size of a whole sealed object, from its length and header.</summary>
+    /// <summary>
+    /// The size of a whole sealed object's decrypted content, from its length and header: the plaintext size for
+    /// format v1 and v2; for v3 (padded) an upper bound of it (the payload, its padding and the 8-byte length), which
+    /// is what <see cref="Open(ReadOnlySpan{byte}, Span{byte}, ObjectKind, string)"/> needs as its destination.
+    /// </summary>
     /// <param name="sealedObject">The whole sealed object.</param>
     /// <param name="name">The object's name, for error messages.</param>
     /// <exception cref="IntegrityException">The object's length is impossible for its chunk size (truncated).</exception>
@@ -229,7 +297,8 @@ public sealed class ObjectCipher
 
     /// <summary>Opens a sealed object into <paramref name="destination"/>.</summary>
     /// <param name="sealedObject">The whole sealed object.</param>
-    /// <param name="destination">Receives the plaintext; cleared again if the object turns out not to be authentic.</param>
+    /// <param name="destination">Receives the plaintext; it must hold <see cref="GetPlaintextLength"/> bytes (for v3 the
+    /// padding is decrypted there too, then cleared). Cleared again if the object turns out not to be authentic.</param>
     /// <param name="kind">The kind the caller expects; another kind is an integrity failure.</param>
     /// <param name="name">The name the object was read from.</param>
     /// <returns>The number of plaintext bytes written.</returns>
@@ -278,7 +347,7 @@ public sealed class ObjectCipher
                 if (final)
                 {
                     authentic = true;
-                    return output;
+                    return header.Version >= EnvelopeFormat.Version ? StripPadding(destination[..output], name) : output;
                 }
 
                 index++;
@@ -314,8 +383,9 @@ public sealed class ObjectCipher
         var header = new EnvelopeHeader(EnvelopeFormat.Version, cipherSuite, kind, _chunkShift, epoch, counter);
         int chunkSize = ChunkSize;
         byte[] scratch = ArrayPool<byte>.Shared.Rent(ScratchSize);
-        EnvelopeFormat.WriteHeaderV2(scratch, cipherSuite, kind, _chunkShift, epoch, session.Salt, counter);
+        EnvelopeFormat.WriteHeaderSession(scratch, EnvelopeFormat.Version, cipherSuite, kind, _chunkShift, epoch, session.Salt, counter);
         int adLength = EnvelopeFormat.WriteAssociatedData(scratch.AsSpan(ScratchAd), scratch.AsSpan(0, EnvelopeFormat.HeaderSizeV2), _ring.RepositoryId, name);
+        source = new PaddedContentReader(source); // v3: the payload, then its padding and length, as one content stream
         byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
         Aead aead = session.Rent();
         bool holdsPlaintext = false;
@@ -388,11 +458,12 @@ public sealed class ObjectCipher
         SessionId session = default;
         bool authentic = false;
         int plaintextExtent = 0;
+        PaddingStripper? stripper = null;
         try
         {
-            // The v1 header is 44 bytes and the v2 header 48: read 44, then the rest if the version byte says v2.
+            // The v1 header is 44 bytes and the v2 and v3 headers 48: read 44, then the rest if the version byte says v2 or v3.
             int headerLength = await ReadFullAsync(source, scratch.AsMemory(0, EnvelopeFormat.HeaderSizeV1), cancellationToken).ConfigureAwait(false);
-            if (headerLength == EnvelopeFormat.HeaderSizeV1 && scratch[4] == EnvelopeFormat.Version)
+            if (headerLength == EnvelopeFormat.HeaderSizeV1 && scratch[4] is EnvelopeFormat.Version2 or EnvelopeFormat.Version)
             {
                 headerLength += await ReadFullAsync(source, scratch.AsMemory(EnvelopeFormat.HeaderSizeV1, EnvelopeFormat.HeaderSizeV2 - EnvelopeFormat.HeaderSizeV1), cancellationToken).ConfigureAwait(false);
             }
@@ -402,6 +473,7 @@ public sealed class ObjectCipher
             int chunkSize = 1 << header.ChunkShift;
             buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
             aead = AcquireReader(header, scratch.AsSpan(EnvelopeFormat.SaltOffset, EnvelopeFormat.SaltSize), out session);
+            stripper = header.Version >= EnvelopeFormat.Version ? new PaddingStripper(destination, name) : null;
 
             // A sealed chunk is chunkSize + 16 bytes: its first chunkSize bytes go to the buffer, the rest (the tag of a
             // full chunk) to the scratch array, then one byte is peeked to learn whether another chunk follows.
@@ -431,10 +503,23 @@ public sealed class ObjectCipher
                 int plainLength = sealedLength - EnvelopeFormat.TagSize;
                 plaintextExtent = Math.Max(plaintextExtent, plainLength);
                 DecryptInPlace(aead, header, index, final, buffer, plainLength, length, scratch, tagRead, scratch.AsSpan(ScratchAd, adLength), name);
-                await destination.WriteAsync(buffer.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
+                if (stripper is null)
+                {
+                    await destination.WriteAsync(buffer.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await stripper.WriteAsync(buffer.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
+                }
+
                 if (final)
                 {
                     authentic = true;
+                    if (stripper is not null)
+                    {
+                        await stripper.FinishAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     break;
                 }
 
@@ -445,6 +530,7 @@ public sealed class ObjectCipher
         }
         finally
         {
+            stripper?.Clear();
             if (buffer is not null)
             {
                 CryptographicOperations.ZeroMemory(buffer.AsSpan(0, plaintextExtent));
@@ -505,6 +591,22 @@ public sealed class ObjectCipher
         }
     }
 
+    /// <summary>Checks a decrypted v3 content in place and returns its payload length; clears the rest (and all of it on failure).</summary>
+    private static int StripPadding(Span<byte> content, string name)
+    {
+        try
+        {
+            int payload = EnvelopeFormat.ReadContentLength(content, name);
+            CryptographicOperations.ZeroMemory(content[payload..]);
+            return payload;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(content);
+            throw;
+        }
+    }
+
     private static IntegrityException ChunkFailure(string name, ulong index, bool final, Exception inner) =>
         new(name, final
             ? $"chunk {index} (read as the last chunk) failed authentication: the object was modified, truncated, renamed, or belongs to another repository"
@@ -523,14 +625,14 @@ public sealed class ObjectCipher
         if (keyMaterial != (header.Epoch == 0))
         {
             throw new IntegrityException(name, keyMaterial
-                ? $"its header names key epoch {header.Epoch}, but key material is always sealed under the master key (epoch 0)"
+                ? $"its header names key epoch {header.Epoch:x8}, but key material is always sealed under the master key (epoch 0)"
                 : "its header names epoch 0 (the master key), which seals only key material");
         }
 
         if (!_ring.HasEpoch(header.Epoch))
         {
             throw new GhostieSyncException(GhostieErrorCode.NotFound,
-                $"Object '{name}' is sealed under key epoch {header.Epoch}, which this device has not loaded. Refresh the repository keys (RepositoryKeys.RefreshAsync) and try again.");
+                $"Object '{name}' is sealed under key epoch {header.Epoch:x8} (epochs/{header.Epoch:x8}), which this device has not loaded. Refresh the repository keys (RepositoryKeys.RefreshAsync) and try again.");
         }
 
         return header;

@@ -52,7 +52,8 @@ public sealed partial class RepositoryKeys
     }
 
     /// <summary>
-    /// Removes a key file: its passphrase no longer unlocks the repository. Refuses to remove the last key file.
+    /// Removes a key file: its passphrase no longer unlocks the repository. Refuses to remove the last readable key file.
+    /// A file listed in <see cref="SkippedKeyFiles"/> (not readable as a key file) can be removed too.
     /// Devices that already cached the unlocked key are not affected (see docs/security.md, "Revoking a device").
     /// </summary>
     /// <param name="keyFileId">The key file's id (see <see cref="ListKeyFilesAsync"/>).</param>
@@ -61,6 +62,15 @@ public sealed partial class RepositoryKeys
     public async Task RemoveKeyFileAsync(string keyFileId, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<KeyFileInfo> all = await ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+        if (_skipped.FirstOrDefault(k => k.Id == keyFileId) is { } unreadable)
+        {
+            // A file that cannot be read as a key file unlocks nothing: removing it never locks anyone out.
+            await _backend.DeleteAsync(unreadable.ObjectName, cancellationToken).ConfigureAwait(false);
+            _skipped = _skipped.Where(k => k.Id != keyFileId).ToArray();
+            Log.KeyFileRemoved(_options.Logger, keyFileId);
+            return;
+        }
+
         KeyFileInfo target = all.FirstOrDefault(k => k.Id == keyFileId) ?? throw KeyFileNotFound(keyFileId);
         if (all.Count == 1)
         {
@@ -79,19 +89,22 @@ public sealed partial class RepositoryKeys
 
     /// <summary>Lists the repository's key files with their labels and parameters.</summary>
     /// <param name="cancellationToken">Cancels the work.</param>
+    /// <remarks>
+    /// A file at a key-file name that cannot be parsed as a key file is left out, logged, and listed in
+    /// <see cref="SkippedKeyFiles"/> (as at unlock).
+    /// </remarks>
     /// <exception cref="IntegrityException">A key file's metadata fails authentication (names it).</exception>
+    /// <exception cref="MixedRepositoriesException">The key files carry different repository ids.</exception>
     public async Task<IReadOnlyList<KeyFileInfo>> ListKeyFilesAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<KeyFileInfo>();
-        foreach (string name in await ListKeyFileNamesAsync(_backend, cancellationToken).ConfigureAwait(false))
+        KeyFileScan scan = await ScanKeyFilesAsync(_backend, _options, cancellationToken).ConfigureAwait(false);
+        foreach ((string name, ParsedKeyFile parsed) in scan.Readable)
         {
-            byte[]? data = await ReadAllAsync(_backend, name, cancellationToken).ConfigureAwait(false);
-            if (data is not null)
-            {
-                result.Add(Describe(name, data));
-            }
+            result.Add(Describe(name, parsed));
         }
 
+        _skipped = scan.Skipped;
         return result;
     }
 
@@ -104,12 +117,11 @@ public sealed partial class RepositoryKeys
         }
 
         byte[] data = await ReadAllAsync(_backend, name, cancellationToken).ConfigureAwait(false) ?? throw KeyFileNotFound(keyFileId);
-        return Describe(name, data);
+        return Describe(name, KeyFileFormat.Parse(data, name));
     }
 
-    private KeyFileInfo Describe(string name, byte[] data)
+    private KeyFileInfo Describe(string name, ParsedKeyFile parsed)
     {
-        ParsedKeyFile parsed = KeyFileFormat.Parse(data, name);
         byte[] metadata = Cipher.Open(parsed.SealedMetadata, ObjectKind.KeyFileMetadata, name);
         (string label, long created) = KeyFileFormat.DecodeMetadata(metadata, name);
         string id = IdOf(name);

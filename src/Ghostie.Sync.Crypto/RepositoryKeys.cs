@@ -26,6 +26,7 @@ public sealed partial class RepositoryKeys : IDisposable
     private readonly RepositoryKeyOptions _options;
     private readonly KeyRing _ring;
     private string? _currentKeyFileId;
+    private IReadOnlyList<SkippedKeyFile> _skipped = [];
 
     private RepositoryKeys(IStorageBackend backend, RepositoryKeyOptions options, KeyRing ring, string? currentKeyFileId)
     {
@@ -50,6 +51,13 @@ public sealed partial class RepositoryKeys : IDisposable
 
     /// <summary>The id of the key file this session was unlocked with; null when opened from a device key cache.</summary>
     public string? CurrentKeyFileId => _currentKeyFileId;
+
+    /// <summary>
+    /// Files at key-file names that could not be read as key files and were skipped (by the unlock or open that made
+    /// this instance, and by the latest <see cref="ListKeyFilesAsync"/>), in name order; empty when every key file was
+    /// readable. Hosts should show them: each names the file and why, so its owner can remove or replace it.
+    /// </summary>
+    public IReadOnlyList<SkippedKeyFile> SkippedKeyFiles => _skipped;
 
     internal KeyRing Ring => _ring;
 
@@ -110,7 +118,9 @@ public sealed partial class RepositoryKeys : IDisposable
     /// <exception cref="WrongPassphraseException">The passphrase opens no key file.</exception>
     /// <exception cref="IntegrityException">The passphrase matches a key file whose wrapped key, or an epoch object, was tampered with.</exception>
     /// <exception cref="UnsupportedFormatException">Every key file the passphrase could open is of a newer format.</exception>
+    /// <exception cref="MixedRepositoriesException">The key files carry different repository ids (two repositories in one place).</exception>
     /// <exception cref="GhostieSyncException">The backend holds no repository (<see cref="GhostieErrorCode.RepositoryNotInitialized"/>).</exception>
+    /// <remarks>Files at key-file names that cannot be read are skipped (logged, and listed in <see cref="SkippedKeyFiles"/>).</remarks>
     public static async Task<RepositoryKeys> UnlockAsync(IStorageBackend backend, string passphrase,
         RepositoryKeyOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -118,41 +128,13 @@ public sealed partial class RepositoryKeys : IDisposable
         ValidatePassphrase(passphrase);
         options ??= new RepositoryKeyOptions();
 
-        List<string> names = await ListKeyFileNamesAsync(backend, cancellationToken).ConfigureAwait(false);
-        if (names.Count == 0)
-        {
-            throw NotInitialized(backend);
-        }
-
-        GhostieSyncException? firstProblem = null;
-        var unreadable = new List<string>();
+        KeyFileScan scan = await ScanKeyFilesAsync(backend, options, cancellationToken).ConfigureAwait(false);
         IntegrityException? tampered = null;
-        int readable = 0;
+        var skipped = new List<SkippedKeyFile>(scan.Skipped);
         using SecretBuffer master = new(EnvelopeFormat.KeySize);
-        foreach (string name in names)
+        foreach ((string name, ParsedKeyFile parsed) in scan.Readable)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            byte[]? data = await ReadAllAsync(backend, name, cancellationToken).ConfigureAwait(false);
-            if (data is null)
-            {
-                continue; // removed by another device while we listed
-            }
-
-            ParsedKeyFile parsed;
-            try
-            {
-                parsed = KeyFileFormat.Parse(data, name);
-            }
-            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException)
-            {
-                // Another key file may still open; report this one only if none does.
-                Log.KeyFileSkipped(options.Logger, IdOf(name), ex.Message);
-                firstProblem ??= ex;
-                unreadable.Add(IdOf(name));
-                continue;
-            }
-
-            readable++;
             try
             {
                 if (!KeyFileFormat.TryUnwrap(parsed, passphrase, master.Span, name))
@@ -164,12 +146,13 @@ public sealed partial class RepositoryKeys : IDisposable
             {
                 // The passphrase matches this key file but its wrapped key is damaged: another key file may still open.
                 Log.KeyFileSkipped(options.Logger, IdOf(name), ex.Reason);
+                skipped.Add(new SkippedKeyFile(IdOf(name), name, ex.Reason));
                 tampered ??= ex;
                 continue;
             }
 
             var ring = new KeyRing(parsed.RepositoryId, master.Span);
-            var keys = new RepositoryKeys(backend, options, ring, IdOf(name));
+            var keys = new RepositoryKeys(backend, options, ring, IdOf(name)) { _skipped = skipped.OrderBy(k => k.ObjectName, StringComparer.Ordinal).ToArray() };
             try
             {
                 await keys.RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -189,37 +172,32 @@ public sealed partial class RepositoryKeys : IDisposable
         }
 
         // When no key file could even be read, the problem is the key files, not the passphrase.
-        if (readable == 0 && firstProblem is not null)
+        if (scan.Readable.Count == 0 && scan.FirstProblem is not null)
         {
-            throw firstProblem;
+            throw scan.FirstProblem;
         }
 
-        Log.WrongPassphrase(options.Logger, names.Count);
-        throw new WrongPassphraseException(names.Count, unreadable);
+        Log.WrongPassphrase(options.Logger, scan.Count);
+        throw new WrongPassphraseException(scan.Count, scan.Skipped.Select(k => k.Id).ToArray());
     }
 
     /// <summary>Opens a repository with a master key already unlocked on this device (see <see cref="DeviceKeyCache"/>).</summary>
     internal static async Task<RepositoryKeys> OpenWithMasterKeyAsync(IStorageBackend backend, ReadOnlyMemory<byte> repositoryId, ReadOnlyMemory<byte> masterKey,
         RepositoryKeyOptions options, CancellationToken cancellationToken)
     {
-        List<string> names = await ListKeyFileNamesAsync(backend, cancellationToken).ConfigureAwait(false);
-        if (names.Count == 0)
+        KeyFileScan scan = await ScanKeyFilesAsync(backend, options, cancellationToken).ConfigureAwait(false);
+        if (scan.Readable.Count == 0 && scan.FirstProblem is not null)
         {
-            throw NotInitialized(backend);
+            throw scan.FirstProblem; // no key file can be read: the repository's keys are damaged, not just one file
         }
 
-        byte[]? first = await ReadAllAsync(backend, names[0], cancellationToken).ConfigureAwait(false);
-        if (first is not null)
+        if (scan.Readable.Count > 0 && !scan.Readable[0].File.RepositoryId.AsSpan().SequenceEqual(repositoryId.Span))
         {
-            ParsedKeyFile parsed = KeyFileFormat.Parse(first, names[0]);
-            if (!parsed.RepositoryId.AsSpan().SequenceEqual(repositoryId.Span))
-            {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                    $"The device key cache belongs to repository {Convert.ToHexStringLower(repositoryId.Span)}, but {backend.DisplayName} holds repository {Convert.ToHexStringLower(parsed.RepositoryId)}. Forget this device's cached key and unlock with the passphrase.");
-            }
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"The device key cache belongs to repository {Convert.ToHexStringLower(repositoryId.Span)}, but {backend.DisplayName} holds repository {Convert.ToHexStringLower(scan.Readable[0].File.RepositoryId)}. Forget this device's cached key and unlock with the passphrase.");
         }
 
-        var keys = new RepositoryKeys(backend, options, new KeyRing(repositoryId.Span, masterKey.Span), currentKeyFileId: null);
+        var keys = new RepositoryKeys(backend, options, new KeyRing(repositoryId.Span, masterKey.Span), currentKeyFileId: null) { _skipped = scan.Skipped };
         try
         {
             await keys.RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -298,6 +276,60 @@ public sealed partial class RepositoryKeys : IDisposable
 
         return false;
     }
+
+    /// <summary>
+    /// Reads and parses every key file (no passphrase work: parsing reads only the plaintext fields). A file that cannot
+    /// be parsed is skipped, logged and reported; key files of different repository ids are refused together, before
+    /// any passphrase is tried, so every device reaches the same verdict on the same storage.
+    /// </summary>
+    /// <exception cref="GhostieSyncException">No key file at all (<see cref="GhostieErrorCode.RepositoryNotInitialized"/>).</exception>
+    /// <exception cref="MixedRepositoriesException">The readable key files carry more than one repository id.</exception>
+    private static async Task<KeyFileScan> ScanKeyFilesAsync(IStorageBackend backend, RepositoryKeyOptions options, CancellationToken cancellationToken)
+    {
+        List<string> names = await ListKeyFileNamesAsync(backend, cancellationToken).ConfigureAwait(false);
+        if (names.Count == 0)
+        {
+            throw NotInitialized(backend);
+        }
+
+        var readable = new List<(string Name, ParsedKeyFile File)>();
+        var skipped = new List<SkippedKeyFile>();
+        GhostieSyncException? firstProblem = null;
+        foreach (string name in names)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[]? data = await ReadAllAsync(backend, name, cancellationToken).ConfigureAwait(false);
+            if (data is null)
+            {
+                continue; // removed by another device while we listed
+            }
+
+            try
+            {
+                readable.Add((name, KeyFileFormat.Parse(data, name)));
+            }
+            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException)
+            {
+                // Another key file may still open; this one is reported, and is the error only if none can be read.
+                string reason = ex is IntegrityException integrity ? integrity.Reason : ex.Message;
+                Log.KeyFileSkipped(options.Logger, IdOf(name), reason);
+                skipped.Add(new SkippedKeyFile(IdOf(name), name, reason));
+                firstProblem ??= ex;
+            }
+        }
+
+        var byRepository = readable
+            .GroupBy(k => Convert.ToHexStringLower(k.File.RepositoryId), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(k => k.Name).ToArray(), StringComparer.Ordinal);
+        if (byRepository.Count > 1)
+        {
+            throw new MixedRepositoriesException(backend.DisplayName, byRepository);
+        }
+
+        return new KeyFileScan(readable, skipped, firstProblem, names.Count);
+    }
+
+    private sealed record KeyFileScan(List<(string Name, ParsedKeyFile File)> Readable, IReadOnlyList<SkippedKeyFile> Skipped, GhostieSyncException? FirstProblem, int Count);
 
     /// <summary>Key files are <c>keys/</c> + 16 lowercase hex digits; anything else under the prefix is not ours and is ignored.</summary>
     private static async Task<List<string>> ListKeyFileNamesAsync(IStorageBackend backend, CancellationToken cancellationToken)

@@ -118,6 +118,89 @@ public sealed class FileSystemBackendTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "escape")));
     }
 
+    private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerFolder = OwnerFile | UnixFileMode.UserExecute;
+    private const UnixFileMode GroupFile = OwnerFile | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+    private const UnixFileMode GroupFolder = OwnerFolder | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+
+    [Fact]
+    public async Task Permissions_ObjectsAre0600_AndFoldersItCreates0700_ByDefault()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // no Unix modes there; the folder's ACL applies
+        }
+
+        FileSystemBackend backend = Backend();
+        await backend.PutAsync("p/abc/one", new MemoryStream([1]));
+        Assert.True(await backend.TryCreateAsync("h/abc/two", new MemoryStream([2])));
+        string? version = await backend.GetVersionAsync("h/abc/two");
+        Assert.True(await backend.TryReplaceAsync("h/abc/two", new MemoryStream([3]), version!));
+        await backend.PutAsync("keys/0011223344556677", new MemoryStream([4]));
+
+        foreach (string file in new[] { "p/abc/one", "h/abc/two", "keys/0011223344556677" })
+        {
+            Assert.Equal(OwnerFile, File.GetUnixFileMode(Path.Combine(backend.RootPath, file)));
+        }
+
+        foreach (string folder in new[] { "", "p", "p/abc", "h", "h/abc", "keys" })
+        {
+            Assert.Equal(OwnerFolder, File.GetUnixFileMode(Path.Combine(backend.RootPath, folder)));
+        }
+    }
+
+    [Fact]
+    public async Task Permissions_SharedWithGroup_Are0660And0770_WhateverTheUmask()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var backend = new FileSystemBackend(new FileSystemBackendOptions { Path = Path.Combine(_root, "repo"), SharedWithGroup = true });
+        await backend.PutAsync("p/abc/one", new MemoryStream([1]));
+        Assert.True(await backend.TryCreateAsync("h/abc/two", new MemoryStream([2])));
+
+        Assert.Equal(GroupFile, File.GetUnixFileMode(Path.Combine(backend.RootPath, "p", "abc", "one")));
+        Assert.Equal(GroupFile, File.GetUnixFileMode(Path.Combine(backend.RootPath, "h", "abc", "two")));
+        foreach (string folder in new[] { "", "p", "p/abc", "h", "h/abc" })
+        {
+            Assert.Equal(GroupFolder, File.GetUnixFileMode(Path.Combine(backend.RootPath, folder)));
+        }
+    }
+
+    [Fact]
+    public async Task Permissions_AnExistingRepositoryFolder_KeepsItsOwnMode()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        string root = Path.Combine(_root, "repo");
+        const UnixFileMode chosen = GroupFolder | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(root);
+        File.SetUnixFileMode(root, chosen);
+
+        await new FileSystemBackend(root).PutAsync("p/abc/one", new MemoryStream([1]));
+
+        Assert.Equal(chosen, File.GetUnixFileMode(root));
+        Assert.Equal(OwnerFolder, File.GetUnixFileMode(Path.Combine(root, "p")));
+        Assert.Equal(OwnerFile, File.GetUnixFileMode(Path.Combine(root, "p", "abc", "one")));
+    }
+
+    [Fact]
+    public async Task DependencyInjection_PassesSharedWithGroup()
+    {
+        var services = new ServiceCollection();
+        services.AddGhostieSync(o => o.Home = Path.Combine(_root, "home"))
+            .AddFileSystemBackend(o => (o.Path, o.SharedWithGroup) = (Path.Combine(_root, "repo"), true));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var backend = Assert.IsType<FileSystemBackend>(provider.GetRequiredService<IStorageBackend>());
+        Assert.True(backend.SharedWithGroup);
+    }
+
     [Fact]
     public async Task TwoDevices_SyncThroughAFolder()
     {
@@ -141,6 +224,33 @@ public sealed class FileSystemBackendTests : IDisposable
         // Reopening uses the device key cache: no passphrase needed.
         using MemorySyncManager reopened = await MemorySyncManager.OpenAsync(new FileSystemBackend(repo), new GhostieSyncOptions { Home = Path.Combine(_root, "phone") }, keyOptions: keyOptions);
         Assert.Equal("phone", reopened.DeviceId);
+    }
+
+    [Fact]
+    public async Task JunkAtAValidKeyFileName_SetupPullAndReopenStillWork_AndTheJunkIsReported()
+    {
+        string repo = Path.Combine(_root, "repo");
+        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
+        using (MemorySyncManager laptop = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions))
+        {
+            laptop.Memories.Save(MemoryRecord.Create("project", "survives junk", "laptop", DateTimeOffset.UnixEpoch));
+            await laptop.SyncAsync();
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(repo, "keys", "0000000000000000"), "junk from a sync tool");
+        var phoneConfig = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "phone", DeviceName = "Phone" };
+        using (MemorySyncManager phone = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), phoneConfig, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "phone") }, keyOptions))
+        {
+            Assert.Equal("0000000000000000", Assert.Single(phone.Keys.SkippedKeyFiles).Id);
+            await phone.SyncAsync();
+            Assert.Equal("survives junk", Assert.Single(phone.Memories.Scan()).Record!.Content);
+        }
+
+        // Every later pull opens with the device key cache: the junk must not stop it either.
+        using MemorySyncManager reopened = await MemorySyncManager.OpenAsync(new FileSystemBackend(repo), new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions: keyOptions);
+        await reopened.SyncAsync();
+        Assert.Equal("keys/0000000000000000", Assert.Single(reopened.Keys.SkippedKeyFiles).ObjectName);
     }
 
     [Fact]

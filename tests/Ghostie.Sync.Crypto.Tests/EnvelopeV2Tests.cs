@@ -28,14 +28,14 @@ public class EnvelopeV2Tests
     private static uint CounterOf(byte[] sealedObject) => BinaryPrimitives.ReadUInt32BigEndian(sealedObject.AsSpan(44));
 
     [Fact]
-    public void Seal_WritesVersion2Header_WithSessionSaltAndCounter()
+    public void Seal_WritesVersion3Header_WithSessionSaltAndCounter()
     {
         (_, ObjectCipher cipher) = NewCipher();
         byte[] a = cipher.Seal([1, 2, 3], ObjectKind.Pack, Name);
         byte[] b = cipher.Seal([4, 5, 6], ObjectKind.Pack, Name);
 
-        Assert.Equal(2, a[4]);
-        Assert.Equal(H + 3 + 16, a.Length);
+        Assert.Equal(3, a[4]); // v3: the v2 header and session, with a padded content
+        Assert.Equal(H + 1024 + 16, a.Length);
         Assert.Equal(SaltOf(a), SaltOf(b));                 // one session on one thread
         Assert.Equal(CounterOf(a) + 1, CounterOf(b));        // consecutive object counters
         Assert.NotEqual(new byte[32], SaltOf(a));

@@ -77,6 +77,21 @@ public sealed class InteropTests : IDisposable
         Assert.Equal(0, (await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", "packs/ok", "--kind", "16"], Passphrase)).Code);
     }
 
+    [Fact]
+    public async Task IndependentDecryptor_OpensV1V2AndV3ObjectsSideBySide_SkippingAJunkKeyFile()
+    {
+        string repo = Path.Combine(_dir, "repo");
+        Dictionary<string, byte[]> expected = await WriteMixedVersionRepositoryAsync(repo);
+
+        foreach ((string name, byte[] plaintext) in expected)
+        {
+            string output = Path.Combine(_dir, "out.bin");
+            (int code, _, string stderr) = await InteropDecryptor.RunPythonAsync(["--repo", repo, "--object", name, "--kind", "16", "--out", output], Passphrase);
+            Assert.True(code == 0, $"{name}: exit {code}: {stderr}");
+            Assert.Equal(plaintext, await File.ReadAllBytesAsync(output));
+        }
+    }
+
     private static async Task SealAsync(RepositoryKeys keys, InMemoryStorageBackend backend, Dictionary<string, (ObjectKind, byte[])> expected, string name, ObjectKind kind, byte[] plaintext)
     {
         using var sealedStream = new MemoryStream();

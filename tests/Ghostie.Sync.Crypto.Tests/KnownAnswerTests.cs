@@ -28,6 +28,78 @@ public class KnownAnswerTests
     private const string LongAesV2Sha256 = "0d680ba847df303528ec1547ca039436e31eb1cf15cd0fec744d5ac4b2f5105c";
     private const string LongAesV2Tags = "2be99c53e01839a08086d62aebd8194427c219c602f9e20e7f6fbb65113063da95565c9e9b0d8652ca3efefdf5234420";
 
+    // Format v3 (padded; session salt a0..bf, epoch 0x01020304, name packs/kat), docs/format.md "Test vectors, format v3":
+    // (sealed size, header, SHA-256 of the whole object, tags).
+    private const string ShortAesV3Header = "4748534f0301101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005";
+    private const string ShortAesV3Sha256 = "e61c8af78bfd0a980f45bc1739640c75e07704133681d2a21cad5e5ff1d4d1fa";
+    private const string ShortAesV3Tag = "54f3d5b14db13b0fec1c82121dbe8ffb";
+    private const string ShortChaChaV3Sha256 = "f51439a9d9aa8b5b3fde6c63651e039204c89b36e36cacafac7de47a58d91ff7";
+    private const string ShortChaChaV3Tag = "0269c96aa0dbc0f1c5141c74ee98b2e6";
+    private const string EmptyAesV3Sha256 = "3492271f00a3bd9292fa6ae9ea66a9edb48d2a5eabb1374bc0a509fdadf82db0";
+    private const string EmptyAesV3Tag = "eee27427e609b9beab8d4602813cdd1f";
+    private const string LongAesV3Header = "4748534f0301100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0a0b0c0d";
+    private const string LongAesV3Sha256 = "3e2c3c50ee516399f80349fbac54b981560ca10f38c3ce3b7f7f272179be7335";
+    private const string LongAesV3Tags = "1bb62b8babdcec8e823a522071d3d544179dae1e493d37207dd33f6f8b3bafda739c7bc32e8fee8f19af925eb507a4d3";
+    private const string EpochObjectV3Sha256 = "d6e7e5e9277957d6b97267251bd51c69679f8c4d3c702efe1be9be5f6f125380";
+    private const string KeyFileV3Sha256 = "c4612d21827be998ce4d89464c6716a388cd85e8e2020a95f1f5b652a00462f3";
+
+    [Theory]
+    [InlineData(CipherSuite.Aes256Gcm, ObjectKind.Pack, 5, "", ShortAesV3Sha256, ShortAesV3Tag)]
+    [InlineData(CipherSuite.ChaCha20Poly1305, ObjectKind.VectorData, 5, "", ShortChaChaV3Sha256, ShortChaChaV3Tag)]
+    [InlineData(CipherSuite.Aes256Gcm, ObjectKind.Pack, 6, "empty", EmptyAesV3Sha256, EmptyAesV3Tag)]
+    public async Task SealV3_ShortAndEmptyPlaintext_GiveExactBytes_AndOpenOnBothPaths(CipherSuite suite, ObjectKind kind, uint counter, string which, string sha256, string tag)
+    {
+        byte[] plaintext = which == "empty" ? [] : ShortPlaintext;
+        byte[] sealedObject = SealObjectV3(plaintext, suite, kind, 16, counter);
+
+        Assert.Equal(48 + 1024 + 16, sealedObject.Length);
+        if (suite == CipherSuite.Aes256Gcm && counter == ShortCounter)
+        {
+            Assert.Equal(ShortAesV3Header, Convert.ToHexStringLower(sealedObject.AsSpan(0, 48)));
+        }
+
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(sealedObject)));
+        Assert.Equal(tag, Convert.ToHexStringLower(sealedObject.AsSpan(sealedObject.Length - 16)));
+        var cipher = new ObjectCipher(Ring());
+        Assert.Equal(plaintext, cipher.Open(sealedObject, kind, KatObjectName));
+        using var opened = new MemoryStream();
+        await cipher.OpenAsync(new MemoryStream(sealedObject), opened, kind, KatObjectName);
+        Assert.Equal(plaintext, opened.ToArray());
+    }
+
+    [Fact]
+    public void SealV3_ThreeChunkPlaintext_GivesExactBytes()
+    {
+        byte[] sealedObject = SealObjectV3(LongPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 10, LongCounter);
+
+        Assert.Equal(48 + 2560 + (3 * 16), sealedObject.Length);
+        Assert.Equal(LongAesV3Header, Convert.ToHexStringLower(sealedObject.AsSpan(0, 48)));
+        Assert.Equal(LongAesV3Sha256, Convert.ToHexStringLower(SHA256.HashData(sealedObject)));
+        byte[] tags = [.. sealedObject.AsSpan(48 + 1024, 16), .. sealedObject.AsSpan(48 + 1040 + 1024, 16), .. sealedObject.AsSpan(sealedObject.Length - 16)];
+        Assert.Equal(LongAesV3Tags, Convert.ToHexStringLower(tags));
+        Assert.Equal(LongPlaintext, new ObjectCipher(Ring(), 10).Open(sealedObject, ObjectKind.Pack, KatObjectName));
+    }
+
+    [Fact]
+    public async Task V3EpochObjectAndKeyFile_GiveExactBytes_AndUnlockTogether()
+    {
+        byte[] epoch = EpochObjectV3();
+        byte[] keyFile = KeyFileV3();
+        Assert.Equal(1088, epoch.Length);
+        Assert.Equal(EpochObjectV3Sha256, Convert.ToHexStringLower(SHA256.HashData(epoch)));
+        Assert.Equal(1229, keyFile.Length);
+        Assert.Equal(KeyFileV3Sha256, Convert.ToHexStringLower(SHA256.HashData(keyFile)));
+
+        var backend = new InMemoryStorageBackend();
+        backend.SetRaw(KeyFileName, keyFile);
+        backend.SetRaw(EpochObjectName, epoch);
+        using RepositoryKeys keys = await RepositoryKeys.UnlockAsync(backend, Passphrase);
+        Assert.Equal(KeyFileLabel, (await keys.ListKeyFilesAsync()).Single().Label);
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAes), ObjectKind.Pack, KatObjectName));
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAesV2), ObjectKind.Pack, KatObjectName));
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(SealObjectV3(ShortPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 16, ShortCounter), ObjectKind.Pack, KatObjectName));
+    }
+
     [Fact]
     public void DerivedKeys_MatchPublishedValues()
     {
@@ -205,7 +277,7 @@ public class KnownAnswerTests
     }
 
     [Fact]
-    public async Task PublishedRepository_OpensV1AndV2Objects()
+    public async Task PublishedRepository_OpensV1V2AndV3Objects()
     {
         // The published key file and epoch object (v1) unlock a repository that reads both envelope versions.
         var backend = new InMemoryStorageBackend();
@@ -216,5 +288,6 @@ public class KnownAnswerTests
         Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAes), ObjectKind.Pack, KatObjectName));
         Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortAesV2), ObjectKind.Pack, KatObjectName));
         Assert.Equal(ShortPlaintext, keys.Cipher.Open(Convert.FromHexString(ShortChaChaV2), ObjectKind.VectorData, KatObjectName));
+        Assert.Equal(ShortPlaintext, keys.Cipher.Open(SealObjectV3(ShortPlaintext, CipherSuite.Aes256Gcm, ObjectKind.Pack, 16, ShortCounter), ObjectKind.Pack, KatObjectName));
     }
 }

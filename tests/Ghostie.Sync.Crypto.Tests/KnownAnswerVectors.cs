@@ -56,9 +56,47 @@ internal static class KnownAnswerVectors
     public static byte[] SealObjectV2(byte[] plaintext, CipherSuite suite, ObjectKind kind, int chunkShift, uint counter)
     {
         var cipher = new ObjectCipher(Ring(), chunkShift);
-        var output = new byte[cipher.GetSealedLength(plaintext.Length)];
+        var output = new byte[cipher.GetSealedLengthV2(plaintext.Length)];
         cipher.SealCoreV2(plaintext, output, kind, KatObjectName, suite, Epoch, SessionSalt, counter);
         return output;
+    }
+
+    /// <summary>A format v3 object (padded): session salt <see cref="SessionSalt"/>, the given object counter.</summary>
+    public static byte[] SealObjectV3(byte[] plaintext, CipherSuite suite, ObjectKind kind, int chunkShift, uint counter)
+    {
+        var cipher = new ObjectCipher(Ring(), chunkShift);
+        var output = new byte[cipher.GetSealedLength(plaintext.Length)];
+        cipher.SealCoreV3(plaintext, output, kind, KatObjectName, suite, Epoch, SessionSalt, counter);
+        return output;
+    }
+
+    /// <summary>The epoch object in format v3: session salt 30..4f, counter 0.</summary>
+    public static byte[] EpochObjectV3()
+    {
+        var cipher = new ObjectCipher(Ring());
+        var output = new byte[cipher.GetSealedLength(45)];
+        cipher.SealCoreV3(EpochRecord(), output, ObjectKind.KeyEpoch, EpochObjectName, CipherSuite.Aes256Gcm, 0, EpochSalt, 0);
+        return output;
+    }
+
+    /// <summary>The key file with its metadata in format v3: session salt 10..2f, counter 0.</summary>
+    public static byte[] KeyFileV3()
+    {
+        byte[] metadata = KeyFileFormat.EncodeMetadata(KeyFileLabel, KeyFileCreatedUnixMs);
+        var cipher = new ObjectCipher(Ring());
+        var sealedMetadata = new byte[cipher.GetSealedLength(metadata.Length)];
+        cipher.SealCoreV3(metadata, sealedMetadata, ObjectKind.KeyFileMetadata, KeyFileName, CipherSuite.Aes256Gcm, 0, MetadataSalt, 0);
+        return KeyFileFormat.Create(MasterKey, RepositoryId, Passphrase, Iterations, KeyFileSalt, KeyFileNonce, sealedMetadata);
+    }
+
+    private static byte[] EpochRecord()
+    {
+        var record = new byte[45];
+        record[0] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(record.AsSpan(1), Epoch);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(record.AsSpan(5), EpochCreatedUnixMs);
+        EpochKey.CopyTo(record, 13);
+        return record;
     }
 
     public static byte[] EpochObject()

@@ -65,6 +65,21 @@ public sealed class NodeInteropTests : IDisposable
     }
 
     [Fact]
+    public async Task NodeDecryptor_OpensV1V2AndV3ObjectsSideBySide_SkippingAJunkKeyFile()
+    {
+        string repo = Path.Combine(_dir, "repo");
+        Dictionary<string, byte[]> expected = await WriteMixedVersionRepositoryAsync(repo);
+
+        foreach ((string name, byte[] plaintext) in expected)
+        {
+            string output = Path.Combine(_dir, "out.bin");
+            (int code, _, string stderr) = await InteropDecryptor.RunNodeAsync(["--repo", repo, "--object", name, "--kind", "16", "--out", output], Passphrase);
+            Assert.True(code == 0, $"{name}: exit {code}: {stderr}");
+            Assert.Equal(plaintext, await File.ReadAllBytesAsync(output));
+        }
+    }
+
+    [Fact]
     public async Task NodeDecryptor_RejectsWhatWeReject_AndTellsWrongPassphraseFromTampering()
     {
         var backend = new InMemoryStorageBackend();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Ghostie.Sync.Crypto.Internal;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
 
 namespace Ghostie.Sync.Crypto.Tests;
@@ -87,7 +88,8 @@ public class ObjectCipherTests
 
         Assert.Equal(65536, cipher.ChunkSize);
         Assert.Equal(65536, ObjectCipher.ReadInfo(sealedObject, Name).ChunkSize);
-        Assert.Equal(H + plaintext.Length + (6 * 16), sealedObject.Length);
+        Assert.Equal(335872, EnvelopeFormat.PaddedContentLength(plaintext.Length)); // Padmé: a multiple of 2^13 above 2^18
+        Assert.Equal(H + 335872 + (6 * 16), sealedObject.Length);
         Assert.Equal(plaintext, cipher.Open(sealedObject, ObjectKind.Pack, Name));
     }
 
@@ -134,11 +136,11 @@ public class ObjectCipherTests
     {
         ObjectCipher cipher = FixedCipher();
         byte[] sealedObject = cipher.Seal([1, 2, 3], ObjectKind.Pack, Name);
-        sealedObject[4] = 3;
+        sealedObject[4] = 4;
 
         var ex = Assert.Throws<UnsupportedFormatException>(() => cipher.Open(sealedObject, ObjectKind.Pack, Name));
 
-        Assert.Contains("unsupported format v3; this version reads up to v2", ex.Message);
+        Assert.Contains("unsupported format v4; this version reads up to v3", ex.Message);
         Assert.Equal(GhostieErrorCode.UnsupportedFormat, ex.Code);
     }
 
@@ -166,7 +168,7 @@ public class ObjectCipherTests
         byte[] plaintext = TestSupport.Filled((2 * Chunk) + 10, 0x41);
         byte[] sealedObject = cipher.Seal(plaintext, ObjectKind.Pack, Name);
         sealedObject[^1] ^= 1; // the last chunk fails after the first two decrypted
-        var destination = new byte[plaintext.Length];
+        var destination = new byte[ObjectCipher.GetPlaintextLength(sealedObject, Name)];
 
         Assert.Throws<IntegrityException>(() => cipher.Open(sealedObject, destination, ObjectKind.Pack, Name));
 
@@ -295,7 +297,7 @@ public class ObjectCipherTests
 
         var ex = Assert.Throws<GhostieSyncException>(() => reader.Open(sealedObject, ObjectKind.Pack, Name));
         Assert.Equal(GhostieErrorCode.NotFound, ex.Code);
-        Assert.Contains("epoch 7", ex.Message);
+        Assert.Contains("epoch 00000007", ex.Message); // epoch ids print as 8 hex digits, as in their object names
         Assert.Contains(Name, ex.Message);
     }
 
@@ -340,10 +342,23 @@ public class ObjectCipherTests
     public void Seal_DestinationTooSmall_Throws_AndGetSealedLengthIsExact()
     {
         ObjectCipher cipher = FixedCipher(chunkShift: Shift);
-        Assert.Equal(H + 16, cipher.GetSealedLength(0));
-        Assert.Equal(H + Chunk + 16, cipher.GetSealedLength(Chunk));
-        Assert.Equal(H + Chunk + 1 + 32, cipher.GetSealedLength(Chunk + 1));
+        // Format v3 pads: content = bucket(payload + 8), at least 1,024 bytes (docs/format.md, "Padding").
+        Assert.Equal(H + 1024 + (16 * 1024 / Chunk), cipher.GetSealedLength(0));
+        long content = EnvelopeFormat.PaddedContentLength(Chunk * 3);
+        Assert.Equal(H + content + (16 * ((content + Chunk - 1) / Chunk)), cipher.GetSealedLength(Chunk * 3));
+        Assert.Equal(cipher.Seal(new byte[Chunk * 3], ObjectKind.Pack, Name).Length, cipher.GetSealedLength(Chunk * 3));
         Assert.Throws<ArgumentException>(() => cipher.Seal(new byte[10], new byte[10], ObjectKind.Pack, Name));
+    }
+
+    [Fact]
+    public void Open_UnknownEpoch_NamesTheEpochInHex_AsItsObjectName()
+    {
+        byte[] sealedObject = FixedCipher(epoch: 0x0a0b0c0d).Seal([1], ObjectKind.Pack, Name);
+
+        var ex = Assert.Throws<GhostieSyncException>(() => FixedCipher(epoch: 1).Open(sealedObject, ObjectKind.Pack, Name));
+
+        Assert.Equal(GhostieErrorCode.NotFound, ex.Code);
+        Assert.Contains("key epoch 0a0b0c0d (epochs/0a0b0c0d)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -146,6 +146,7 @@ public class RepositoryKeysTests
 
         using RepositoryKeys unlocked = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions());
         Assert.NotEqual(first, RepositoryKeys.KeyFilePrefix + unlocked.CurrentKeyFileId);
+        Assert.Equal(first, Assert.Single(unlocked.SkippedKeyFiles).ObjectName);
     }
 
     [Fact]
@@ -427,7 +428,7 @@ public class RepositoryKeysTests
     }
 
     [Fact]
-    public async Task Reencrypt_V1ObjectOfAnOldEpoch_BecomesAV2ObjectOfTheCurrentEpoch()
+    public async Task Reencrypt_V1ObjectOfAnOldEpoch_BecomesAV3ObjectOfTheCurrentEpoch()
     {
         var backend = new InMemoryStorageBackend();
         using RepositoryKeys keys = await NewRepositoryAsync(backend);
@@ -442,7 +443,7 @@ public class RepositoryKeysTests
 
         Assert.Equal(1, result.Reencrypted);
         byte[] raw = backend.GetRaw("packs/old")!;
-        Assert.Equal(2, raw[4]);
+        Assert.Equal(3, raw[4]);
         Assert.Equal(newEpoch, ObjectCipher.ReadInfo(raw, "packs/old").Epoch);
         Assert.Equal(plaintext, keys.Cipher.Open(raw, ObjectKind.Pack, "packs/old"));
     }

@@ -18,6 +18,32 @@ internal static class TestSupport
         }
     }
 
+    /// <summary>
+    /// A repository holding one object of each envelope version (v1 and v2 made as earlier writers made them, v3 as
+    /// this version writes it) and a junk file at a valid key-file name, for the independent decryptors: name to plaintext.
+    /// </summary>
+    public static async Task<Dictionary<string, byte[]>> WriteMixedVersionRepositoryAsync(string folder)
+    {
+        var backend = new InMemoryStorageBackend();
+        var expected = new Dictionary<string, byte[]>();
+        using (RepositoryKeys keys = await NewRepositoryAsync(backend))
+        {
+            byte[] v1Plain = RandomBytes(70_000, 31), v2Plain = RandomBytes(1_500, 32), v3Plain = RandomBytes(300, 33);
+            var v1 = new byte[keys.Cipher.GetSealedLengthV1(v1Plain.Length)];
+            keys.Cipher.SealCore(v1Plain, v1, ObjectKind.Pack, "packs/old1", CipherSuite.Aes256Gcm, keys.CurrentEpoch, RandomBytes(32, 34));
+            var v2 = new byte[keys.Cipher.GetSealedLengthV2(v2Plain.Length)];
+            keys.Cipher.SealCoreV2(v2Plain, v2, ObjectKind.Pack, "packs/old2", CipherSuite.Aes256Gcm, keys.CurrentEpoch, RandomBytes(32, 35), 7);
+            backend.SetRaw("packs/old1", v1);
+            backend.SetRaw("packs/old2", v2);
+            backend.SetRaw("packs/new3", keys.Cipher.Seal(v3Plain, ObjectKind.Pack, "packs/new3"));
+            (expected["packs/old1"], expected["packs/old2"], expected["packs/new3"]) = (v1Plain, v2Plain, v3Plain);
+        }
+
+        backend.SetRaw("keys/0000000000000000", "not a key file"u8.ToArray());
+        await WriteFolderRepositoryAsync(backend, folder);
+        return expected;
+    }
+
     public const string Passphrase = "correct horse battery staple";
 
     /// <summary>Weak KDF so the suite stays fast; one test proves the real default separately.</summary>

@@ -129,8 +129,8 @@ function parseHeader(obj, name, expectedKind) {
   if (!obj.subarray(0, 4).equals(MAGIC_OBJECT)) throw integrity(name, 'bad magic (not an envelope)');
   const version = obj[4];
   if (version === 0) throw integrity(name, 'envelope version 00');
-  if (version > 2) throw unsupported(name, `unsupported format v${version}; this version reads up to v2`);
-  const headerLength = version === 2 ? 48 : 44;
+  if (version > 3) throw unsupported(name, `unsupported format v${version}; this version reads up to v3`);
+  const headerLength = version >= 2 ? 48 : 44;
   if (obj.length < headerLength) throw integrity(name, `shorter (${obj.length} bytes) than a v${version} header (${headerLength})`);
   const suite = obj[5];
   if (!(suite in AEAD)) throw unsupported(name, `unknown cipher suite ${suite}`);
@@ -145,11 +145,11 @@ function parseHeader(obj, name, expectedKind) {
     version, suite, kind, shift, epoch, headerLength,
     header: obj.subarray(0, headerLength),
     salt: obj.subarray(12, 44),
-    counter: version === 2 ? obj.readUInt32BE(44) : null,
+    counter: version >= 2 ? obj.readUInt32BE(44) : null,
   };
 }
 
-/** The AEAD key of an object: SK (v2) or K (v1), from M (epoch 0) or E_n. */
+/** The AEAD key of an object: SK (v3, v2) or K (v1), from M (epoch 0) or E_n. */
 function envelopeKey(keys, h, name) {
   let ek;
   if (h.epoch === 0) ek = keys.M;
@@ -158,7 +158,7 @@ function envelopeKey(keys, h, name) {
     if (!ek) throw new ReadError('unknown-epoch', name, `sealed under epoch ${h.epoch.toString(16).padStart(8, '0')}, which has no epoch object; reload the epochs and retry`);
   }
   const pk = purposeKey(ek, keys.R, h.suite);
-  return h.version === 2 ? sessionKey(pk, h.salt) : objectKey(pk, h.salt);
+  return h.version >= 2 ? sessionKey(pk, h.salt) : objectKey(pk, h.salt);
 }
 
 /** Splits the body into pieces and checks truncation ("Sizes"). */
@@ -178,12 +178,36 @@ function openEnvelope(keys, name, obj, expectedKind) {
   const list = pieces(obj.subarray(h.headerLength), 2 ** h.shift, name);
   const out = list.map((piece, i) => {
     const final = i === list.length - 1;
-    const nonce = h.version === 2 ? nonceV2(h.counter, i, final) : nonceV1(i, final);
+    const nonce = h.version >= 2 ? nonceV2(h.counter, i, final) : nonceV1(i, final);
     const pt = aeadOpen(h.suite, key, nonce, piece, ad);
     if (pt === null) throw integrity(name, `chunk ${i} failed authentication (tampered, moved, truncated or from another repository)`);
     return pt;
   });
-  return { plaintext: Buffer.concat(out), header: h };
+  const content = Buffer.concat(out);
+  return { plaintext: h.version === 3 ? stripPadding(content, name) : content, header: h };
+}
+
+// format.md "Padding (envelope v3)": content = payload || zero bytes || u64(len(payload)), len = bucket(len + 8).
+function padme(n) {
+  const e = Math.floor(Math.log2(n));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const step = 2 ** (e - s);
+  return Math.ceil(n / step) * step;
+}
+const bucket = (n) => Math.max(1024, padme(n));
+
+function padContent(payload) {
+  const t = bucket(payload.length + 8);
+  const length = Buffer.alloc(8); length.writeBigUInt64BE(BigInt(payload.length));
+  return Buffer.concat([payload, Buffer.alloc(t - payload.length - 8), length]);
+}
+
+function stripPadding(content, name) {
+  if (content.length < 8) throw integrity(name, `v3 content of ${content.length} bytes is shorter than its 8-byte length`);
+  const p = content.readBigUInt64BE(content.length - 8);
+  if (p > BigInt(content.length - 8)) throw integrity(name, `v3 payload length ${p} exceeds the ${content.length}-byte content`);
+  if (content.subarray(Number(p), content.length - 8).some((b) => b !== 0)) throw integrity(name, 'v3 padding is not all zero');
+  return content.subarray(0, Number(p));
 }
 
 /** Opens only the first chunk (handoff listing); totalSize is the object's size, which decides the final flag. */
@@ -196,16 +220,18 @@ function openFirstChunk(keys, name, prefix, totalSize, expectedKind) {
   const final = bodySize <= p;
   const piece = prefix.subarray(h.headerLength, h.headerLength + Math.min(p, bodySize));
   if (piece.length < 16 || (final && piece.length !== bodySize)) throw integrity(name, 'truncated first chunk');
-  const nonce = h.version === 2 ? nonceV2(h.counter, 0, final) : nonceV1(0, final);
+  const nonce = h.version >= 2 ? nonceV2(h.counter, 0, final) : nonceV1(0, final);
   const pt = aeadOpen(h.suite, key, nonce, piece, associatedData(h.header, keys.R, name));
   if (pt === null) throw integrity(name, 'chunk 0 failed authentication');
-  return pt;
+  // v3: the payload starts the content; a lone chunk also holds the padding and the length.
+  return h.version === 3 && final ? stripPadding(pt, name) : pt;
 }
 
 /** Seals like a writer (used by the self-test to rebuild the published vectors). */
-function sealEnvelope(keys, { version, suite, kind, shift, epoch, salt, counter = 0 }, plaintext, name) {
+function sealEnvelope(keys, { version, suite, kind, shift, epoch, salt, counter = 0, content = null }, payload, name) {
   const header = Buffer.concat([MAGIC_OBJECT, Buffer.from([version, suite, kind, shift]), u32(epoch), salt,
-    version === 2 ? u32(counter) : Buffer.alloc(0)]);
+    version >= 2 ? u32(counter) : Buffer.alloc(0)]);
+  const plaintext = content ?? (version === 3 ? padContent(payload) : payload);
   const h = parseHeader(header, name, kind);
   const key = envelopeKey(keys, h, name);
   const ad = associatedData(header, keys.R, name);
@@ -214,7 +240,7 @@ function sealEnvelope(keys, { version, suite, kind, shift, epoch, salt, counter 
   const chunks = [];
   for (let i = 0; i < count; i++) {
     const final = i === count - 1;
-    const nonce = version === 2 ? nonceV2(counter, i, final) : nonceV1(i, final);
+    const nonce = version >= 2 ? nonceV2(counter, i, final) : nonceV1(i, final);
     chunks.push(aeadSeal(suite, key, nonce, plaintext.subarray(i * C, Math.min((i + 1) * C, plaintext.length)), ad));
   }
   return Buffer.concat([header, ...chunks]);
@@ -337,19 +363,37 @@ class FolderRepository {
   }
 }
 
+/**
+ * Every key file parsed first (format.md "Key file"): unparsable ones are skipped (the first problem kept), and the
+ * key files that parse must all carry one repository id, or the location is refused whatever the passphrase.
+ */
+function parseKeyFiles(repo, names) {
+  const parsedFiles = []; let firstParseProblem = null;
+  for (const name of names) {
+    try { parsedFiles.push([name, parseKeyFile(repo.read(name), name)]); } catch (e) {
+      if (!(e instanceof ReadError)) throw e;
+      firstParseProblem ??= e;
+    }
+  }
+  const ids = new Map();
+  for (const [name, kf] of parsedFiles) {
+    const r = Buffer.from(kf.R).toString('hex');
+    ids.set(r, [...(ids.get(r) ?? []), name]);
+  }
+  if (ids.size > 1) {
+    throw integrity('keys/', `key files of ${ids.size} repositories in one place: ${[...ids].map(([r, n]) => `${r}: ${n.join(', ')}`).join('; ')}`);
+  }
+  return { parsedFiles, firstParseProblem };
+}
+
 /** Unlock with a passphrase, following format.md's order and error preference. */
 function unlockWithPassphrase(repo, passphrase) {
   const names = repo.list('keys').filter((n) => KEYFILE_RE.test(n));
   if (names.length === 0) throw new ReadError('no-repository', repo.root, 'no key file under keys/: no repository here');
-  let firstParseProblem = null; let parsed = 0; let checkMatched = null;
-  for (const name of names) {
-    let kf;
-    try { kf = parseKeyFile(repo.read(name), name); } catch (e) {
-      if (!(e instanceof ReadError)) throw e;
-      firstParseProblem ??= e;
-      continue;
-    }
-    parsed++;
+  const { parsedFiles, firstParseProblem } = parseKeyFiles(repo, names);
+  let checkMatched = null;
+  const parsed = parsedFiles.length;
+  for (const [name, kf] of parsedFiles) {
     let M;
     try { M = unwrapKeyFile(kf, passphrase, name); } catch (e) {
       if (!(e instanceof ReadError)) throw e;
@@ -393,6 +437,14 @@ function openRepository(root, { passphrase, keyCache }) {
   const repo = new FolderRepository(root);
   if (!fs.existsSync(root)) throw new ReadError('no-repository', root, 'folder does not exist');
   const keys = keyCache ? unlockWithKeyCache(keyCache) : unlockWithPassphrase(repo, passphrase);
+  if (keyCache) {
+    // The cache's repository id must be the key files' (same skip and repository id rules as an unlock).
+    const names = repo.list('keys').filter((n) => KEYFILE_RE.test(n));
+    if (names.length === 0) throw new ReadError('no-repository', repo.root, 'no key file under keys/: no repository here');
+    const { parsedFiles, firstParseProblem } = parseKeyFiles(repo, names);
+    if (parsedFiles.length === 0) throw firstParseProblem;
+    if (!Buffer.from(parsedFiles[0][1].R).equals(keys.R)) throw new ReadError('usage', keyCache, 'the device key cache belongs to another repository');
+  }
   keys.NK = namesKey(keys.M, keys.R);
   loadEpochs(repo, keys);
   return { repo, keys };
@@ -623,6 +675,17 @@ const KAT = {
   v2LongSha: '0d680ba847df303528ec1547ca039436e31eb1cf15cd0fec744d5ac4b2f5105c',
   v2LongNonces: ['0a0b0c0d0000000000000000', '0a0b0c0d0000000000000100', '0a0b0c0d0000000000000201'],
   v2LongTags: ['2be99c53e01839a08086d62aebd81944', '27c219c602f9e20e7f6fbb65113063da', '95565c9e9b0d8652ca3efefdf5234420'],
+  // Format v3 (padded): size, header, SHA-256 of the whole object, tags.
+  v3Short1Header: '4748534f0301101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005',
+  v3Short1Sha: 'e61c8af78bfd0a980f45bc1739640c75e07704133681d2a21cad5e5ff1d4d1fa', v3Short1Tag: '54f3d5b14db13b0fec1c82121dbe8ffb',
+  v3Short2Sha: 'f51439a9d9aa8b5b3fde6c63651e039204c89b36e36cacafac7de47a58d91ff7', v3Short2Tag: '0269c96aa0dbc0f1c5141c74ee98b2e6',
+  v3EmptySha: '3492271f00a3bd9292fa6ae9ea66a9edb48d2a5eabb1374bc0a509fdadf82db0', v3EmptyTag: 'eee27427e609b9beab8d4602813cdd1f',
+  v3LongHeader: '4748534f0301100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0a0b0c0d',
+  v3LongSha: '3e2c3c50ee516399f80349fbac54b981560ca10f38c3ce3b7f7f272179be7335',
+  v3LongTags: ['1bb62b8babdcec8e823a522071d3d544', '179dae1e493d37207dd33f6f8b3bafda', '739c7bc32e8fee8f19af925eb507a4d3'],
+  v3EpochHeader: '4748534f0301021000000000303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f00000000',
+  v3EpochSha: 'd6e7e5e9277957d6b97267251bd51c69679f8c4d3c702efe1be9be5f6f125380',
+  v3KeyFileSha: 'c4612d21827be998ce4d89464c6716a388cd85e8e2020a95f1f5b652a00462f3',
 };
 
 function selfTest() {
@@ -690,18 +753,20 @@ function selfTest() {
   const longCases = [
     ['v1', { version: 1, suite: 1, kind: KIND.pack, shift: 10, epoch: KAT.epoch, salt: KAT.salt }, 2592, KAT.v1LongHeader, KAT.v1LongSha, KAT.v1LongTags, null],
     ['v2', { version: 2, suite: 1, kind: KIND.pack, shift: 10, epoch: KAT.epoch, salt: KAT.salt, counter: 0x0a0b0c0d }, 2596, KAT.v2LongHeader, KAT.v2LongSha, KAT.v2LongTags, KAT.v2LongNonces],
+    ['v3', { version: 3, suite: 1, kind: KIND.pack, shift: 10, epoch: KAT.epoch, salt: KAT.salt, counter: 0x0a0b0c0d }, 2656, KAT.v3LongHeader, KAT.v3LongSha, KAT.v3LongTags, KAT.v2LongNonces],
   ];
   const sealedLong = {};
   for (const [v, params, size, header, digest, tags, nonces] of longCases) {
     const sealed = sealEnvelope(keys, params, KAT.long, KAT.name);
     sealedLong[v] = sealed;
-    const H = params.version === 2 ? 48 : 44;
+    const H = params.version >= 2 ? 48 : 44;
     ok(`${v} long: ${size} bytes`, sealed.length === size, `got ${sealed.length}`);
     eqHex(`${v} long: header`, sealed.subarray(0, H), header);
     eqHex(`${v} long: SHA-256`, sha256(sealed), digest);
     const chunks = pieces(sealed.subarray(H), 1024, KAT.name);
     tags.forEach((t, i) => eqHex(`${v} long: tag of chunk ${i}`, chunks[i].subarray(chunks[i].length - 16), t));
-    ok(`${v} long: last chunk holds 452 bytes`, chunks[2].length === 452 + 16);
+    const lastContent = params.version === 3 ? 512 : 452; // v3: 2,560 bytes of content
+    ok(`${v} long: last chunk holds ${lastContent} bytes`, chunks[2].length === lastContent + 16);
     if (nonces) nonces.forEach((n, i) => eqHex(`${v} long: nonce of chunk ${i}`, nonceV2(params.counter, i, i === 2), n));
     ok(`${v} long: opens`, openEnvelope(keys, KAT.name, sealed, KIND.pack).plaintext.equals(KAT.long));
   }
@@ -732,11 +797,48 @@ function selfTest() {
   eqHex('NFC: composed café gives D', nfc.D, KAT.nfcD);
   eqHex('NFC: check', nfc.check, KAT.nfcCheck);
 
+  // Format v3: buckets, the short, empty, epoch and key file vectors.
+  for (const [n, t] of [[0, 1024], [30, 1024], [1016, 1024], [1017, 1088], [2500, 2560], [65536, 67584]]) ok(`v3 bucket of a ${n}-byte payload is ${t}`, bucket(n + 8) === t);
+  const v3Cases = [
+    ['v3 short, suite 1, pack, counter 5', { ...p, version: 3, suite: 1, kind: KIND.pack, counter: 5 }, KAT.short, KAT.v3Short1Sha, KAT.v3Short1Tag],
+    ['v3 short, suite 2, vector data, counter 5', { ...p, version: 3, suite: 2, kind: KIND.vectors, counter: 5 }, KAT.short, KAT.v3Short2Sha, KAT.v3Short2Tag],
+    ['v3 empty, suite 1, pack, counter 6', { ...p, version: 3, suite: 1, kind: KIND.pack, counter: 6 }, Buffer.alloc(0), KAT.v3EmptySha, KAT.v3EmptyTag],
+  ];
+  const v3Sealed = [];
+  for (const [label, params, pt, digest, tag] of v3Cases) {
+    const sealed = sealEnvelope(keys, params, pt, KAT.name);
+    v3Sealed.push(sealed);
+    ok(`${label}: 1,088 bytes`, sealed.length === 1088, `got ${sealed.length}`);
+    eqHex(`${label}: SHA-256`, sha256(sealed), digest);
+    eqHex(`${label}: tag`, sealed.subarray(sealed.length - 16), tag);
+    ok(`${label}: opens`, openEnvelope(keys, KAT.name, sealed, params.kind).plaintext.equals(pt));
+  }
+  const v3 = v3Sealed[0];
+  eqHex('v3 short: header', v3.subarray(0, 48), KAT.v3Short1Header);
+  const v3Epoch = sealEnvelope(keys, { version: 3, suite: 1, kind: KIND.epoch, shift: 16, epoch: 0, salt: range(0x30, 32) }, epochRecord, 'epochs/01020304');
+  ok('v3 epoch object: 1,088 bytes', v3Epoch.length === 1088);
+  eqHex('v3 epoch object: header', v3Epoch.subarray(0, 48), KAT.v3EpochHeader);
+  eqHex('v3 epoch object: SHA-256', sha256(v3Epoch), KAT.v3EpochSha);
+  const meta3 = sealEnvelope(keys, { version: 3, suite: 1, kind: KIND.keyMeta, shift: 16, epoch: 0, salt: range(0x10, 32), counter: 0 },
+    Buffer.concat([i64(KAT.epochCreated), u16(7), ascii('primary')]), KAT.keyFileName);
+  const keyFile3 = Buffer.concat([kfHead, range(0xe0, 12), wrapped, wrapCipher.getAuthTag(), u32(meta3.length), meta3]);
+  ok('v3 key file: 1,229 bytes, metadata length 00000440', keyFile3.length === 1229 && keyFile3.readUInt32BE(137) === 0x440);
+  eqHex('v3 key file: SHA-256', sha256(keyFile3), KAT.v3KeyFileSha);
+  const md3 = parseKeyMetadata(openEnvelope(keys, KAT.keyFileName, parseKeyFile(keyFile3, KAT.keyFileName).metadata, KIND.keyMeta).plaintext, KAT.keyFileName);
+  ok('v3 key file metadata: label primary', md3.label === 'primary');
+  const v3With = (content) => sealEnvelope(keys, { ...p, version: 3, suite: 1, kind: KIND.pack, counter: 9, content }, null, KAT.name);
+  const len8 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+  refuses('v3: content shorter than the length field', 'integrity', () => openEnvelope(keys, KAT.name, v3With(Buffer.alloc(7)), KIND.pack));
+  refuses('v3: payload length beyond the content', 'integrity', () => openEnvelope(keys, KAT.name, v3With(Buffer.concat([KAT.short, Buffer.alloc(10), len8(41)])), KIND.pack));
+  refuses('v3: non-zero padding', 'integrity', () => openEnvelope(keys, KAT.name, v3With(Buffer.concat([KAT.short, Buffer.from([0, 1]), Buffer.alloc(8), len8(30)])), KIND.pack));
+  ok('v3: content padded to another size is accepted (buckets are not checked)', openEnvelope(keys, KAT.name, v3With(Buffer.concat([KAT.short, Buffer.alloc(3), len8(30)])), KIND.pack).plaintext.equals(KAT.short));
+  ok('v3: first chunk alone of a one-chunk object gives the payload', openFirstChunk(keys, KAT.name, v3, v3.length, KIND.pack).equals(KAT.short));
+
   // Refusals of the envelope reader.
   const v1 = hex(KAT.v1Short1); const v2 = hex(KAT.v2Short1);
   const mutate = (buf, at, fn) => { const b = Buffer.from(buf); b[at] = fn(b[at]); return b; };
   const open = (buf, kind = KIND.pack, name = KAT.name, k = keys) => openEnvelope(k, name, buf, kind);
-  for (const [v, buf] of [['v1', v1], ['v2', v2]]) {
+  for (const [v, buf] of [['v1', v1], ['v2', v2], ['v3', v3]]) {
     refuses(`${v}: flipped ciphertext bit`, 'integrity', () => open(mutate(buf, buf.length - 20, (x) => x ^ 1)));
     refuses(`${v}: flipped tag bit`, 'integrity', () => open(mutate(buf, buf.length - 1, (x) => x ^ 1)));
     refuses(`${v}: flipped salt bit`, 'integrity', () => open(mutate(buf, 20, (x) => x ^ 1)));
@@ -750,18 +852,18 @@ function selfTest() {
     refuses(`${v}: chunk shift 25`, 'integrity', () => open(mutate(buf, 7, () => 25)));
     refuses(`${v}: bad magic`, 'integrity', () => open(mutate(buf, 0, () => 0x48)));
     refuses(`${v}: version 00`, 'integrity', () => open(mutate(buf, 4, () => 0)));
-    refuses(`${v}: version 03`, 'unsupported', () => open(mutate(buf, 4, () => 3)));
-    refuses(`${v}: version byte flipped to the other version`, 'integrity', () => open(mutate(buf, 4, (x) => 3 - x)));
+    refuses(`${v}: version 04`, 'unsupported', () => open(mutate(buf, 4, () => 4)));
+    refuses(`${v}: version byte changed to another version`, 'integrity', () => open(mutate(buf, 4, (x) => (x % 3) + 1)));
     refuses(`${v}: epoch id 0 on a pack`, 'integrity', () => open(mutate(Buffer.from(buf), 8, () => 0).fill(0, 8, 12)));
     refuses(`${v}: unknown epoch`, 'unknown-epoch', () => open(mutate(buf, 11, () => 5)));
-    refuses(`${v}: body removed (header only)`, 'integrity', () => open(buf.subarray(0, buf[4] === 2 ? 48 : 44)));
+    refuses(`${v}: body removed (header only)`, 'integrity', () => open(buf.subarray(0, buf[4] >= 2 ? 48 : 44)));
     refuses(`${v}: cut inside the header`, 'integrity', () => open(buf.subarray(0, 40)));
-    refuses(`${v}: last chunk cut to 15 bytes`, 'integrity', () => open(buf.subarray(0, (buf[4] === 2 ? 48 : 44) + 15)));
+    refuses(`${v}: last chunk cut to 15 bytes`, 'integrity', () => open(buf.subarray(0, (buf[4] >= 2 ? 48 : 44) + 15)));
     refuses(`${v}: one byte appended`, 'integrity', () => open(Buffer.concat([buf, Buffer.from([0])])));
   }
   refuses('v2: counter changed in the header', 'integrity', () => open(mutate(v2, 47, (x) => x ^ 1)));
-  for (const v of ['v1', 'v2']) {
-    const s = sealedLong[v]; const H = v === 'v2' ? 48 : 44; const P = 1024 + 16;
+  for (const v of ['v1', 'v2', 'v3']) {
+    const s = sealedLong[v]; const H = v === 'v1' ? 44 : 48; const P = 1024 + 16;
     const ch = [0, 1, 2].map((i) => s.subarray(H + i * P, Math.min(H + (i + 1) * P, s.length)));
     const head = s.subarray(0, H);
     refuses(`${v} long: chunks 0 and 1 swapped`, 'integrity', () => open(Buffer.concat([head, ch[1], ch[0], ch[2]])));
@@ -813,9 +915,18 @@ function selfTest() {
     put(published, 'packs/kat', v2);
     let r = run(['--repo', published, '--object', 'packs/kat', '--kind', '16'], KAT.passphrase);
     ok('cli: published repository opens the v2 short object', r.status === 0 && r.stdout === KAT.short.toString('latin1'), r.stderr);
+    put(published, 'packs/kat', v3);
+    r = run(['--repo', published, '--object', 'packs/kat', '--kind', '16'], KAT.passphrase);
+    ok('cli: ... the v3 short object', r.status === 0 && r.stdout === KAT.short.toString('latin1'), r.stderr);
     put(published, 'packs/kat', v1);
     r = run(['--repo', published, '--object', 'packs/kat', '--kind', '16'], KAT.passphrase);
     ok('cli: ... and the v1 short object', r.status === 0 && r.stdout === KAT.short.toString('latin1'), r.stderr);
+    const published3 = path.join(tmp, 'published3');
+    put(published3, KAT.keyFileName, keyFile3);
+    put(published3, 'epochs/01020304', v3Epoch);
+    put(published3, 'packs/kat', v2);
+    r = run(['--repo', published3, '--object', 'packs/kat', '--kind', '16'], KAT.passphrase);
+    ok('cli: the v3 key file and v3 epoch object open a v2 object', r.status === 0 && r.stdout === KAT.short.toString('latin1'), r.stderr);
     r = run(['--repo', published, '--object', 'packs/kat', '--kind', '16'], 'Correct horse battery staple');
     ok('cli: wrong passphrase exits 2', r.status === 2, `${r.status} ${r.stderr}`);
     ok('cli: the passphrase is never printed', !(r.stdout + r.stderr).includes('orse battery'));
@@ -841,6 +952,11 @@ function selfTest() {
     put(cheap, 'keys/0000000000000002', cheapKeyFile('one', '0000000000000002', false));
     r = run(['--repo', cheap, '--object', 'packs/kat', '--kind', '16'], 'one');
     ok('cli: a damaged key file is skipped when a later one opens', r.status === 0, `${r.status} ${r.stderr}`);
+    const otherRepository = Buffer.from(cheapKeyFile('one', '0000000000000003', false)); otherRepository[13 + 32] ^= 1; // another R
+    put(cheap, 'keys/0000000000000003', otherRepository);
+    r = run(['--repo', cheap, '--object', 'packs/kat', '--kind', '16'], 'one');
+    ok('cli: key files of two repository ids are refused (exit 3)', r.status === 3 && r.stderr.includes('keys/0000000000000003'), `${r.status} ${r.stderr}`);
+    fs.rmSync(path.join(cheap, 'keys', '0000000000000003'));
     fs.rmSync(path.join(cheap, 'keys', '0000000000000002'));
     r = run(['--repo', cheap, '--object', 'packs/kat', '--kind', '16'], 'one');
     ok('cli: right passphrase, damaged key file exits 3 (not 2)', r.status === 3 && r.stderr.includes('keys/0000000000000001'), `${r.status} ${r.stderr}`);

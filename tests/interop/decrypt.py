@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Independent decryptor for the Ghostie.Sync repository format (object envelopes v1 and v2).
+"""Independent decryptor for the Ghostie.Sync repository format (object envelopes v1, v2 and v3).
 
 Written from docs/format.md alone (no look at the C# sources or tests); v2 support added later
-from the v2 sections of the same document.
+from the v2 sections of the same document, v3 (padding) from its "Padding (envelope v3)" section.
 Standard library + the `cryptography` package only.
 
 Usage:
@@ -190,9 +190,11 @@ def valid_name(name):
 # Object envelope (format.md "Object envelope")
 
 MAGIC_OBJECT = b"GHSO"
-FORMAT_VERSION = 2          # the highest envelope version this reader knows
+FORMAT_VERSION = 3          # the highest envelope version this reader knows
 HEADER_LEN = 44             # v1 header
-HEADER_LEN_V2 = 48          # v2 header: the v1 fields (session salt in place of the object salt) + u32 counter
+HEADER_LEN_V2 = 48          # v2 and v3 header: the v1 fields (session salt in place of the object salt) + u32 counter
+MIN_CONTENT = 1024          # v3: bucket(n) = max(1024, padme(n))
+LENGTH_FIELD = 8            # v3: content = payload || zero bytes || u64(len(payload))
 TAG_LEN = 16
 KIND_KEYFILE_META = 1
 KIND_EPOCH = 2
@@ -227,9 +229,50 @@ def seal_object(epoch_key, repo_id, name, kind, suite, shift, epoch_id, salt, pl
     return b"".join(out)
 
 
-def seal_object_v2(epoch_key, repo_id, name, kind, suite, shift, epoch_id, session_salt, counter, plaintext):
+def padme(n):
+    """format.md "Padding (envelope v3)": n rounded up to a multiple of 2^(E - S), E = floor(log2 n),
+    S = floor(log2 E) + 1."""
+    e = n.bit_length() - 1
+    s = e.bit_length()
+    mask = (1 << (e - s)) - 1
+    return (n + mask) & ~mask
+
+
+def bucket(n):
+    return max(MIN_CONTENT, padme(n))
+
+
+def v3_content(payload, content_len=None):
+    """payload || zero bytes || u64(len(payload)), content_len bytes (default bucket(len + 8))."""
+    t = bucket(len(payload) + LENGTH_FIELD) if content_len is None else content_len
+    return payload + bytes(t - len(payload) - LENGTH_FIELD) + u64(len(payload))
+
+
+def strip_v3(content, name):
+    """The payload of a v3 content; integrity error if it is shorter than the length field, the length
+    exceeds it, or the padding is not all zero."""
+    if len(content) < LENGTH_FIELD:
+        raise IntegrityError(name, "v3 content of %d bytes, shorter than the 8-byte length" % len(content))
+    p = struct.unpack(">Q", content[-LENGTH_FIELD:])[0]
+    if p > len(content) - LENGTH_FIELD:
+        raise IntegrityError(name, "v3 payload length %d exceeds the content (%d bytes)" % (p, len(content)))
+    if any(content[p:-LENGTH_FIELD]):
+        raise IntegrityError(name, "v3 padding is not all zero")
+    return content[:p]
+
+
+def seal_object_v3(epoch_key, repo_id, name, kind, suite, shift, epoch_id, session_salt, counter, plaintext,
+                   content=None):
+    """Encrypt plaintext as a v3 envelope: the v2 construction over the padded content (or over
+    `content` as given, to build malformed input)."""
+    return seal_object_v2(epoch_key, repo_id, name, kind, suite, shift, epoch_id, session_salt, counter,
+                          v3_content(plaintext) if content is None else content, version=3)
+
+
+def seal_object_v2(epoch_key, repo_id, name, kind, suite, shift, epoch_id, session_salt, counter, plaintext,
+                   version=2):
     """Encrypt plaintext as a v2 envelope (session salt and object counter given)."""
-    header = build_header(suite, kind, shift, epoch_id, session_salt, 2, counter)
+    header = build_header(suite, kind, shift, epoch_id, session_salt, version, counter)
     key = session_key(purpose_key(epoch_key, repo_id, suite), session_salt)
     ad = associated_data(header, repo_id, name)
     c = 1 << shift
@@ -271,7 +314,7 @@ def parse_header(data, name, expected_kind):
     if (epoch_id == 0) != (kind in MASTER_KINDS):
         raise IntegrityError(name, "epoch/kind pairing broken: kind %d with epoch id %08x" % (kind, epoch_id))
     salt = header[12:44]
-    counter = struct.unpack(">I", header[44:48])[0] if version == 2 else None
+    counter = struct.unpack(">I", header[44:48])[0] if version >= 2 else None
     return header, suite, kind, shift, epoch_id, salt, version, counter
 
 
@@ -302,7 +345,8 @@ def open_object(data, repo_id, name, expected_kind, epoch_keys):
         except InvalidTag:
             raise IntegrityError(name, "authentication failed at chunk %d (damaged, truncated, "
                                        "renamed or from another repository)" % i) from None
-    return b"".join(out)
+    content = b"".join(out)
+    return strip_v3(content, name) if version == 3 else content
 
 
 # ---------------------------------------------------------------------------
@@ -370,14 +414,19 @@ def keyfile_secrets(passphrase, salt, iterations):
 
 
 def build_keyfile(name, passphrase, iterations, salt, repo_id, master, wrap_nonce,
-                  label, created_ms, meta_salt, meta_shift=16):
+                  label, created_ms, meta_salt, meta_shift=16, meta_version=1):
     _, wrap, check = keyfile_secrets(passphrase, salt, iterations)
     head = (MAGIC_KEYFILE + bytes([1, KDF_PBKDF2]) + b"\x00\x00" + u32(iterations)
             + bytes([len(salt)]) + salt + repo_id + check)
     wrapped = AESGCM(wrap).encrypt(wrap_nonce, master, head)  # ciphertext(32) || tag(16)
     lb = label.encode("utf-8")
     meta_plain = i64(created_ms) + u16(len(lb)) + lb
-    meta = seal_object(master, repo_id, name, KIND_KEYFILE_META, SUITE_AES, meta_shift, 0, meta_salt, meta_plain)
+    if meta_version == 3:  # session salt = meta_salt, counter 0
+        meta = seal_object_v3(master, repo_id, name, KIND_KEYFILE_META, SUITE_AES, meta_shift, 0, meta_salt, 0,
+                              meta_plain)
+    else:
+        meta = seal_object(master, repo_id, name, KIND_KEYFILE_META, SUITE_AES, meta_shift, 0, meta_salt,
+                           meta_plain)
     return head + wrap_nonce + wrapped + u32(len(meta)) + meta
 
 
@@ -485,8 +534,10 @@ def keyfile_names(repo):
 
 
 def unlock_repository(repo, passphrase, trace=None):
-    """format.md "Key file", unlock paragraph. Returns (R, M). Tries key files in ordinal order and
-    stops at the first that opens; unparsable or damaged key files are skipped. When none opens:
+    """format.md "Key file", unlock paragraph. Returns (R, M). Parses every key file first (unparsable
+    ones are skipped); parsed key files with different repository ids: integrity error naming them
+    (object "keys/"). Then tries them in ordinal order and stops at the first that opens; damaged key
+    files are skipped. When none opens:
     integrity error of the first key file whose check matched; else, if none could be parsed, the
     first parse problem; else wrong passphrase. No key file at all: "no repository here".
     trace, if a list, receives the name of the key file that opened."""
@@ -495,15 +546,22 @@ def unlock_repository(repo, passphrase, trace=None):
         raise NoRepository("keys/", "no repository here (no key file under keys/)")
     damaged = None      # first key file whose check matched but whose wrap tag failed
     parse_problem = None
-    parsed_any = False
+    parsed = []
     for name in names:
         try:
-            kf = parse_keyfile(read_object(repo, name), name)
+            parsed.append((name, parse_keyfile(read_object(repo, name), name)))
         except (IntegrityError, Unsupported) as e:
             if parse_problem is None:
                 parse_problem = e
-            continue
-        parsed_any = True
+    # "Repository ids": key files that parse must all carry one R, whatever the passphrase.
+    ids = {}
+    for name, kf in parsed:
+        ids.setdefault(kf["repo_id"].hex(), []).append(name)
+    if len(ids) > 1:
+        raise IntegrityError("keys/", "key files of %d repositories: %s" % (len(ids), "; ".join(
+            "%s: %s" % (r, ", ".join(n)) for r, n in sorted(ids.items()))))
+    parsed_any = bool(parsed)
+    for name, kf in parsed:
         try:
             repo_id, master = unwrap_keyfile(kf, name, passphrase)
         except WrongPassphrase:
@@ -706,6 +764,19 @@ V2_LONG_TAGS = ["2be99c53e01839a08086d62aebd81944",
                 "27c219c602f9e20e7f6fbb65113063da",
                 "95565c9e9b0d8652ca3efefdf5234420"]
 V2_LONG_NONCES = ["0a0b0c0d0000000000000000", "0a0b0c0d0000000000000100", "0a0b0c0d0000000000000201"]
+# Format v3 vectors (padded; same inputs as v2): size, header, SHA-256, tags.
+V3_SHORT_S1 = (1088, "4748534f0301101001020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf00000005",
+               "e61c8af78bfd0a980f45bc1739640c75e07704133681d2a21cad5e5ff1d4d1fa", ["54f3d5b14db13b0fec1c82121dbe8ffb"])
+V3_SHORT_S2 = (1088, None, "f51439a9d9aa8b5b3fde6c63651e039204c89b36e36cacafac7de47a58d91ff7",
+               ["0269c96aa0dbc0f1c5141c74ee98b2e6"])
+V3_EMPTY_S1 = (1088, None, "3492271f00a3bd9292fa6ae9ea66a9edb48d2a5eabb1374bc0a509fdadf82db0",
+               ["eee27427e609b9beab8d4602813cdd1f"])
+V3_LONG = (2656, "4748534f0301100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0a0b0c0d",
+           "3e2c3c50ee516399f80349fbac54b981560ca10f38c3ce3b7f7f272179be7335",
+           ["1bb62b8babdcec8e823a522071d3d544", "179dae1e493d37207dd33f6f8b3bafda", "739c7bc32e8fee8f19af925eb507a4d3"])
+V3_EPOCH_OBJ = (1088, "4748534f0301021000000000303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f00000000",
+                "d6e7e5e9277957d6b97267251bd51c69679f8c4d3c702efe1be9be5f6f125380")
+V3_KEYFILE = (1229, "00000440", "c4612d21827be998ce4d89464c6716a388cd85e8e2020a95f1f5b652a00462f3")
 V_NORM_NFD = "cafe\u0301"
 V_NORM_NFC = "caf\u00e9"
 V_NORM_D = "4b6080321d767fc5345ed1393296ade53e60405a63f4c11c76e68f79a5861ed2"
@@ -853,7 +924,9 @@ def self_test():
              lambda: open_object(s1[:30], V_R, V_NAME, 0x10, epoch_keys))
     c.raises("reject short object: bad magic", IntegrityError,
              lambda: open_object(b"GHSP" + s1[4:], V_R, V_NAME, 0x10, epoch_keys))
-    c.raises("reject short object: version 3 is unsupported", Unsupported,
+    c.raises("reject short object: version 4 is unsupported", Unsupported,
+             lambda: open_object(s1[:4] + b"\x04" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject short v1 object relabelled as version 3", IntegrityError,
              lambda: open_object(s1[:4] + b"\x03" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
     c.raises("reject short v1 object relabelled as version 2", IntegrityError,
              lambda: open_object(s1[:4] + b"\x02" + s1[5:], V_R, V_NAME, 0x10, epoch_keys))
@@ -932,6 +1005,56 @@ def self_test():
                                  V_R, V_NAME, 0x10, epoch_keys))
     c.raises("reject v2 object: last chunk dropped", IntegrityError,
              lambda: open_object(long_v2[:ends2[1]], V_R, V_NAME, 0x10, epoch_keys))
+
+    # Format v3: padding to size buckets, the length inside the AEAD.
+    for n, want in ((0, 1024), (30, 1024), (1016, 1024), (1017, 1088), (2500, 2560), (65536, 67584)):
+        c.equal("v3 bucket of a %d-byte payload" % n, bucket(n + LENGTH_FIELD), want)
+    v3_cases = [
+        ("v3 short plaintext suite 1 kind 0x10 counter 5", V_SHORT, SUITE_AES, 0x10, 5, 16, V3_SHORT_S1),
+        ("v3 short plaintext suite 2 kind 0x30 counter 5", V_SHORT, SUITE_CHACHA, 0x30, 5, 16, V3_SHORT_S2),
+        ("v3 empty plaintext suite 1 kind 0x10 counter 6", b"", SUITE_AES, 0x10, 6, 16, V3_EMPTY_S1),
+        ("v3 long plaintext suite 1 kind 0x10 s=10", V_LONG, SUITE_AES, 0x10, V2_LONG_COUNTER, 10, V3_LONG),
+    ]
+    v3_objects = {}
+    for label, plain, suite, kind, counter, shift, (size, header, digest, tags) in v3_cases:
+        sealed = seal_object_v3(V_E, V_R, V_NAME, kind, suite, shift, V_EPOCH_ID, V_SALT, counter, plain)
+        v3_objects[label] = sealed
+        c.equal("seal %s: size" % label, len(sealed), size)
+        if header is not None:
+            c.equal("seal %s: header" % label, sealed[:HEADER_LEN_V2], header)
+        c.equal("seal %s: SHA-256" % label, hashlib.sha256(sealed).digest(), digest)
+        piece = (1 << shift) + TAG_LEN
+        got_tags = [sealed[HEADER_LEN_V2:][i:i + piece][-16:] for i in range(0, len(sealed) - HEADER_LEN_V2, piece)]
+        c.equal("seal %s: tags" % label, b"".join(got_tags), "".join(tags))
+        try:
+            c.equal("open %s" % label, open_object(sealed, V_R, V_NAME, kind, epoch_keys), plain)
+        except GhostieError as e:
+            c.check("open %s" % label, False, str(e))
+    v3_epoch = seal_object_v3(V_M, V_R, V_EPOCH_NAME, KIND_EPOCH, SUITE_AES, 16, 0, V_EPOCH_SALT, 0,
+                              build_epoch_record(V_EPOCH_ID, V_EPOCH_CREATED, V_E))
+    c.equal("seal v3 epoch object: size", len(v3_epoch), V3_EPOCH_OBJ[0])
+    c.equal("seal v3 epoch object: header", v3_epoch[:HEADER_LEN_V2], V3_EPOCH_OBJ[1])
+    c.equal("seal v3 epoch object: SHA-256", hashlib.sha256(v3_epoch).digest(), V3_EPOCH_OBJ[2])
+    v3_keyfile = build_keyfile(V_KEY_NAME, V_PASSPHRASE, V_KEY_ITER, V_KEY_SALT, V_R, V_M, V_WRAP_NONCE,
+                               V_LABEL, V_LABEL_CREATED, V_META_SALT, meta_version=3)
+    c.equal("v3 key file: size", len(v3_keyfile), V3_KEYFILE[0])
+    c.equal("v3 key file: first 137 bytes as in the v1 key file", v3_keyfile[:137], V_KEYFILE[:274])
+    c.equal("v3 key file: metadata length", v3_keyfile[137:141], V3_KEYFILE[1])
+    c.equal("v3 key file: SHA-256", hashlib.sha256(v3_keyfile).digest(), V3_KEYFILE[2])
+    v3s = v3_objects["v3 short plaintext suite 1 kind 0x10 counter 5"]
+    c.raises("reject v3 object relabelled as version 2 (the header is authenticated)", IntegrityError,
+             lambda: open_object(v3s[:4] + b"\x02" + v3s[5:], V_R, V_NAME, 0x10, epoch_keys))
+
+    def v3_with(content):
+        return seal_object_v3(V_E, V_R, V_NAME, 0x10, SUITE_AES, 16, V_EPOCH_ID, V_SALT, 9, b"", content=content)
+    c.raises("reject v3 content shorter than the length field", IntegrityError, lambda: open_object(
+        v3_with(bytes(7)), V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v3 payload length beyond the content", IntegrityError, lambda: open_object(
+        v3_with(V_SHORT + bytes(10) + u64(41)), V_R, V_NAME, 0x10, epoch_keys))
+    c.raises("reject v3 non-zero padding", IntegrityError, lambda: open_object(
+        v3_with(V_SHORT + b"\x00\x01" + bytes(8) + u64(30)), V_R, V_NAME, 0x10, epoch_keys))
+    c.equal("accept v3 content padded to another size (buckets are not checked)", open_object(
+        v3_with(V_SHORT + bytes(3) + u64(30)), V_R, V_NAME, 0x10, epoch_keys), V_SHORT)
 
     # Epoch/kind pairing and kinds (every violating object below is otherwise authentic).
     for kind in (0x10, 0x11, 0x12, 0x20, 0x30, 0xff):
@@ -1087,9 +1210,16 @@ def self_test():
                     {n1: badmagic, n2: kf(n2)}, ("opens", n2, V_R))
         unlock_case("wrong-passphrase key file skipped, later one opens",
                     {n1: kf(n1, "other"), n2: kf(n2)}, ("opens", n2, V_R))
-        unlock_case("ordinal order: first key file that opens wins (its R is used)",
+        unlock_case("ordinal order: first key file that opens wins",
+                    {n3: kf(n3, master=m2), n2: kf(n2), n1: kf(n1, "other")},
+                    ("opens", n2, V_R))
+        unlock_case("key files of two repository ids: refused whatever the passphrase",
                     {n3: kf(n3), n2: kf(n2, repo_id=r2, master=m2), n1: kf(n1, "other")},
-                    ("opens", n2, r2))
+                    ("IntegrityError", "keys/"))
+        unlock_case("two repository ids, passphrase of neither: still refused",
+                    {n2: kf(n2, repo_id=r2, master=m2), n3: kf(n3)}, ("IntegrityError", "keys/"), "nobody's")
+        unlock_case("unparsable key file does not count towards the repository ids",
+                    {n1: badmagic, n2: kf(n2)}, ("opens", n2, V_R))
         unlock_case("damaged (check matched) preferred over wrong passphrase",
                     {n1: kf(n1, "other"), n2: damaged(n2), n3: kf(n3, "other")}, ("IntegrityError", n2))
         unlock_case("damaged (check matched) preferred over a parse problem",
@@ -1155,7 +1285,13 @@ def self_test():
             "epochs/readme": b"x"}), V_NAME, 0x10, 0, V_SHORT)
         cli_case("wrong kind", dict(base, **{V_NAME: s1}), V_NAME, 0x12, 3)
         cli_case("damaged object", dict(base, **{V_NAME: flip(s1, 60)}), V_NAME, 0x10, 3)
-        cli_case("version 3 object", dict(base, **{V_NAME: s1[:4] + b"\x03" + s1[5:]}), V_NAME, 0x10, 4)
+        cli_case("version 4 object", dict(base, **{V_NAME: s1[:4] + b"\x04" + s1[5:]}), V_NAME, 0x10, 4)
+        cli_case("opens a v3 object", dict(base, **{V_NAME: v3s}), V_NAME, 0x10, 0, V_SHORT)
+        cli_case("v3 key file and v3 epoch object open v1, v2 and v3 objects", {
+            V_KEY_NAME: v3_keyfile, V_EPOCH_NAME: v3_epoch, V_NAME: v3s}, V_NAME, 0x10, 0, V_SHORT,
+            passphrase=V_PASSPHRASE)
+        cli_case("key files of two repositories", dict(base, **{n2: kf(n2, repo_id=r2), V_NAME: s1}),
+                 V_NAME, 0x10, 3)
         cli_case("opens a v2 object", dict(base, **{V_NAME: bytes.fromhex(V2_SHORT_S1)}), V_NAME, 0x10, 0, V_SHORT)
         cli_case("v2 object with its counter changed", dict(base, **{V_NAME: flip(bytes.fromhex(V2_SHORT_S1), 47)}),
                  V_NAME, 0x10, 3)

@@ -5,15 +5,22 @@ using System.Text;
 namespace Ghostie.Sync.Crypto.Internal;
 
 /// <summary>
-/// Byte layout of the object envelope (docs/format.md, "Object envelope"). Version 2 is written; versions 1 and 2
-/// are read. A v2 header is the v1 header (with the session salt where v1 has the object salt) followed by the u32
-/// object counter.
+/// Byte layout of the object envelope (docs/format.md, "Object envelope"). Version 3 is written; versions 1, 2 and 3
+/// are read. A v2 or v3 header is the v1 header (with the session salt where v1 has the object salt) followed by the
+/// u32 object counter. v3 is v2 with a padded content: payload || zeros || u64 BE payload length.
 /// </summary>
 internal static class EnvelopeFormat
 {
-    /// <summary>The newest envelope version: the one written and the highest one read.</summary>
-    public const byte Version = 2;
+    /// <summary>The newest envelope version: the one written and the highest one read (padded content).</summary>
+    public const byte Version = 3;
+    public const byte Version2 = 2;
     public const byte Version1 = 1;
+
+    /// <summary>The smallest v3 content: every payload of up to 1,016 bytes seals to the same size.</summary>
+    public const int MinContentLength = 1024;
+
+    /// <summary>The u64 payload length at the end of a v3 content.</summary>
+    public const int LengthFieldSize = 8;
     public const int HeaderSizeV1 = 44;
     public const int HeaderSizeV2 = 48;
 
@@ -40,14 +47,85 @@ internal static class EnvelopeFormat
 
     public static int HeaderSizeOf(byte version) => version == Version1 ? HeaderSizeV1 : HeaderSizeV2;
 
-    /// <summary>The sealed size of a v2 object (what writers produce).</summary>
-    public static long GetSealedLength(long plaintextLength, int chunkShift) => GetSealedLength(plaintextLength, chunkShift, HeaderSizeV2);
+    /// <summary>
+    /// The v3 content length of a payload: bucket(payload + 8) with bucket(n) = max(1024, padme(n)), where Padmé
+    /// rounds n up to a multiple of 2^(E - S), E = floor(log2 n), S = floor(log2 E) + 1 (docs/format.md, "Padding").
+    /// </summary>
+    public static long PaddedContentLength(long payloadLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
+        long n = checked(payloadLength + LengthFieldSize);
+        if (n <= MinContentLength)
+        {
+            return MinContentLength;
+        }
 
-    public static long GetSealedLength(long plaintextLength, int chunkShift, int headerSize)
+        int e = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)n);
+        int s = 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)e);
+        long mask = (1L << (e - s)) - 1;
+        return checked(n + mask) & ~mask;
+    }
+
+    /// <summary>The sealed size of a v3 object of <paramref name="payloadLength"/> bytes (what writers produce).</summary>
+    public static long GetSealedLength(long payloadLength, int chunkShift) => GetSealedLengthOfContent(PaddedContentLength(payloadLength), chunkShift, HeaderSizeV2);
+
+    /// <summary>The sealed size of an object whose chunks hold <paramref name="contentLength"/> bytes.</summary>
+    public static long GetSealedLengthOfContent(long contentLength, int chunkShift, int headerSize)
     {
         long chunkSize = 1L << chunkShift;
-        long chunks = plaintextLength == 0 ? 1 : (plaintextLength + chunkSize - 1) / chunkSize;
-        return headerSize + plaintextLength + (chunks * TagSize);
+        long chunks = contentLength == 0 ? 1 : (contentLength + chunkSize - 1) / chunkSize;
+        return headerSize + contentLength + (chunks * TagSize);
+    }
+
+    /// <summary>
+    /// Writes the bytes [<paramref name="offset"/>, offset + piece.Length) of the v3 content of <paramref name="payload"/>
+    /// (payload || zeros || u64 BE payload length, <paramref name="contentLength"/> bytes in all) into <paramref name="piece"/>.
+    /// </summary>
+    public static void WriteContent(ReadOnlySpan<byte> payload, long contentLength, long offset, Span<byte> piece)
+    {
+        int fromPayload = (int)Math.Clamp(payload.Length - offset, 0, piece.Length);
+        payload.Slice((int)Math.Min(offset, payload.Length), fromPayload).CopyTo(piece);
+        piece[fromPayload..].Clear();
+        Span<byte> field = stackalloc byte[LengthFieldSize];
+        BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)payload.Length);
+        WriteLengthField(field, contentLength, offset, piece);
+    }
+
+    /// <summary>Copies the part of the length field (the last 8 content bytes) that falls in <paramref name="piece"/>.</summary>
+    public static void WriteLengthField(ReadOnlySpan<byte> field, long contentLength, long offset, Span<byte> piece)
+    {
+        long fieldStart = contentLength - LengthFieldSize;
+        long from = Math.Max(fieldStart, offset);
+        long to = Math.Min(contentLength, offset + piece.Length);
+        if (from < to)
+        {
+            field.Slice((int)(from - fieldStart), (int)(to - from)).CopyTo(piece[(int)(from - offset)..]);
+        }
+    }
+
+    /// <summary>
+    /// Checks a whole decrypted v3 content and returns the payload length: the content holds at least the length field,
+    /// the length fits, and every byte between the payload and the length field is zero. Failures name the object.
+    /// </summary>
+    public static int ReadContentLength(ReadOnlySpan<byte> content, string name)
+    {
+        if (content.Length < LengthFieldSize)
+        {
+            throw new IntegrityException(name, $"its content is {content.Length} bytes, shorter than the {LengthFieldSize}-byte payload length field of format v3");
+        }
+
+        ulong length = BinaryPrimitives.ReadUInt64BigEndian(content[^LengthFieldSize..]);
+        if (length > (ulong)(content.Length - LengthFieldSize))
+        {
+            throw new IntegrityException(name, $"its payload length field says {length} bytes, more than the {content.Length - LengthFieldSize} its content holds");
+        }
+
+        if (content[(int)length..^LengthFieldSize].ContainsAnyExcept((byte)0))
+        {
+            throw new IntegrityException(name, "its padding is not all zero bytes");
+        }
+
+        return (int)length;
     }
 
     /// <summary>Writes a v1 header (44 bytes). Only known-answer tests write v1 now.</summary>
@@ -56,10 +134,10 @@ internal static class EnvelopeFormat
         WriteCommon(header, Version1, suite, kind, chunkShift, epoch, salt);
     }
 
-    /// <summary>Writes a v2 header (48 bytes): the common fields, the session salt, then the object counter.</summary>
-    public static void WriteHeaderV2(Span<byte> header, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
+    /// <summary>Writes a v2 or v3 header (48 bytes): the common fields, the session salt, then the object counter.</summary>
+    public static void WriteHeaderSession(Span<byte> header, byte version, CipherSuite suite, ObjectKind kind, int chunkShift, uint epoch, ReadOnlySpan<byte> sessionSalt, uint counter)
     {
-        WriteCommon(header, Version, suite, kind, chunkShift, epoch, sessionSalt);
+        WriteCommon(header, version, suite, kind, chunkShift, epoch, sessionSalt);
         BinaryPrimitives.WriteUInt32BigEndian(header[CounterOffset..], counter);
     }
 
@@ -98,9 +176,9 @@ internal static class EnvelopeFormat
             throw new UnsupportedFormatException($"Object '{name}'", version, Version);
         }
 
-        if (version == Version && data.Length < HeaderSizeV2)
+        if (version >= Version2 && data.Length < HeaderSizeV2)
         {
-            throw new IntegrityException(name, $"it is {data.Length} bytes, shorter than the {HeaderSizeV2}-byte v2 envelope header (truncated)");
+            throw new IntegrityException(name, $"it is {data.Length} bytes, shorter than the {HeaderSizeV2}-byte v{version} envelope header (truncated)");
         }
 
         var suite = (CipherSuite)data[5];
@@ -115,7 +193,7 @@ internal static class EnvelopeFormat
             throw new IntegrityException(name, $"its chunk size exponent {shift} is outside {MinChunkShift}..{MaxChunkShift}");
         }
 
-        uint counter = version == Version ? BinaryPrimitives.ReadUInt32BigEndian(data[CounterOffset..]) : 0;
+        uint counter = version >= Version2 ? BinaryPrimitives.ReadUInt32BigEndian(data[CounterOffset..]) : 0;
         return new EnvelopeHeader(version, suite, (ObjectKind)data[6], shift, BinaryPrimitives.ReadUInt32BigEndian(data[8..]), counter);
     }
 

@@ -25,14 +25,18 @@ public static class RedisAgentStateExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<RedisAgentStateOptions>()
-            .Configure<IOptions<GhostieSyncOptions>>((o, sync) =>
+        OptionsBuilder<RedisAgentStateOptions> options = builder.Services.AddOptions<RedisAgentStateOptions>();
+        if (!builder.Services.Any(d => d.ServiceType == typeof(GhostieRedisAgentStateClient)))
+        {
+            // The home's defaults once, before the first caller's settings (a second call must not undo the first's).
+            options.Configure<IOptions<GhostieSyncOptions>>((o, sync) =>
             {
                 o.LocalPath = Path.Combine(new GhostieHome(sync.Value.Home).Root, "agent-state", "pending");
                 o.TimeProvider = sync.Value.TimeProvider;
-            })
-            .Configure(configure)
-            .ValidateOnStart();
+            });
+        }
+
+        options.Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisAgentStateOptions>, OptionsValidator>());
         builder.Services.TryAddSingleton<GhostieRedisAgentStateClient>();
         return builder;

@@ -24,8 +24,11 @@ public sealed class RedisAgentStateOptions
     /// <summary>The most deltas a chain holds before the next checkpoint is written as a new snapshot (default 16; 0: snapshots only).</summary>
     public int MaxDeltas { get; set; } = 16;
 
-    /// <summary>A chain is also re-based into a snapshot when its deltas add up to more than this fraction of its snapshot's size (default 0.5).</summary>
-    public double RebaseAtDeltaFraction { get; set; } = 0.5;
+    /// <summary>
+    /// A chain is also re-based into a snapshot when its deltas would add up to more than this fraction of its snapshot's
+    /// size (default 1: once the deltas outweigh the snapshot, reading a new snapshot is cheaper than reading the chain).
+    /// </summary>
+    public double RebaseAtDeltaFraction { get; set; } = 1.0;
 
     /// <summary>How long one Redis operation may take before it counts as "Redis unavailable" (default 5 seconds).</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);

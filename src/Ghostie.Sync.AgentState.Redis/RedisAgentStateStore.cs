@@ -86,6 +86,7 @@ public sealed partial class RedisAgentStateStore : IAsyncDisposable
         configuration.AsyncTimeout = timeout;
         configuration.SyncTimeout = timeout;
         configuration.ConnectRetry = 1;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast; // a command while disconnected fails now and goes to the outbox, not to a queue in memory
         IConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         return new RedisAgentStateStore(connection, ownsConnection: true, keys, options, logger, owned);
     }

@@ -128,10 +128,7 @@ public sealed partial class RedisAgentStateStore
 
             long deleted = await Database.KeyDeleteAsync([.. keys]).ConfigureAwait(false);
             slot.Cached = null;
-            if (_outbox.Get(slot.Tag) is { } pending)
-            {
-                _outbox.Remove(slot.Tag, pending.StateSha256);
-            }
+            _outbox.Remove(slot.Tag);
 
             return deleted;
         }

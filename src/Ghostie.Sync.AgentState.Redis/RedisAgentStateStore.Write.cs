@@ -110,7 +110,9 @@ public sealed partial class RedisAgentStateStore
         try
         {
             AgentCheckpoint checkpoint = await WriteAsync(slot, node, sha, cancellationToken).ConfigureAwait(false);
-            _outbox.Remove(slot.Tag, sha);
+            // Whatever was kept for this agent is this state or older (states are kept and written under the agent's
+            // gate): once Redis has this one, the kept one must never be written over it.
+            _outbox.Remove(slot.Tag);
             return checkpoint;
         }
         catch (AgentStateStoreException e) when (e.Failure == AgentStateFailure.Conflict)

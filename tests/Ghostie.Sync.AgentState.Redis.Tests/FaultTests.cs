@@ -42,6 +42,32 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task NewerCheckpoint_AfterRedisReturns_SupersedesTheKeptState()
+    {
+        await using RedisServer server = await RedisServer.StartAsync();
+        using RepositoryKeys keys = await Agents.NewRepositoryAsync();
+        string local = Agents.TempDirectory();
+        await using (RedisAgentStateStore crashed = await Agents.StoreAsync(keys, Agents.Options(server, local)))
+        {
+            await crashed.CheckpointAsync(Agents.State(messages: 1));
+            await server.KillAsync();
+            Assert.True((await Assert.ThrowsAsync<AgentStateStoreException>(() => crashed.CheckpointAsync(Agents.State(messages: 2)))).KeptLocally);
+        }
+
+        // The process restarts after Redis is back, and its agent checkpoints a newer state before any flush.
+        await server.RestartAsync();
+        await using RedisAgentStateStore store = await Agents.StoreAsync(keys, Agents.Options(server, local));
+        AgentCheckpoint newer = await store.CheckpointAsync(Agents.State(messages: 3));
+
+        // The kept state is older than the one just written: it must never be written over it.
+        Assert.Empty(store.PendingAgents());
+        Assert.Equal(0, await store.FlushPendingAsync());
+        AgentStateRecovery recovered = (await store.LoadLatestAsync("planner"))!;
+        Assert.Equal(newer.Sequence, recovered.Checkpoint!.Sequence);
+        Assert.Equal(Agents.Json(Agents.State(messages: 3)), Agents.Json(recovered.State));
+    }
+
+    [Fact]
     public async Task NoPassword_ServerRequiresOne_TypedAuthenticationError()
     {
         await using RedisServer server = await RedisServer.StartAsync("--requirepass", Password);
@@ -210,6 +236,21 @@ public sealed class FaultTests
         AgentStateRecovery recovered = (await fresh.LoadLatestAsync("planner"))!;
         Assert.Equal(2, recovered.Checkpoint!.Sequence);
         Assert.Equal(Agents.Json(Agents.State(messages: 2)), Agents.Json(recovered.State));
+    }
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> action)
+    {
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (AgentStateStoreException) when (i < 50)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static async Task<long> UsedMemoryAsync(IServer server) =>

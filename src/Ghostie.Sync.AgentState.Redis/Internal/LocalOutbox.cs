@@ -88,21 +88,17 @@ internal sealed class LocalOutbox
             : [];
     }
 
-    /// <summary>Forgets the kept state of the agent of <paramref name="tag"/>, if it is still <paramref name="sha256"/> (a newer one stays).</summary>
-    public void Remove(string tag, string sha256)
+    /// <summary>Forgets the kept state of the agent of <paramref name="tag"/>, if any.</summary>
+    public void Remove(string tag)
     {
         if (_directory is null)
         {
-            if (_memory.TryGetValue(tag, out PendingState? kept) && kept.StateSha256 == sha256)
-            {
-                _memory.TryRemove(KeyValuePair.Create(tag, kept));
-            }
-
+            _memory.TryRemove(tag, out _);
             return;
         }
 
         string path = PathFor(tag)!;
-        if (File.Exists(path) && Read(path, tag)?.StateSha256 == sha256)
+        if (File.Exists(path))
         {
             File.Delete(path);
         }

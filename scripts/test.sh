@@ -19,6 +19,17 @@ if ! "$PYTHON" -c 'import cryptography' 2>/dev/null; then
 fi
 export GHOSTIE_INTEROP_PYTHON="$PYTHON"
 
+# Redis 7 (Debian's redis-server): the agent-state tests start their own servers with it on 127.0.0.1.
+if ! command -v redis-server >/dev/null 2>&1; then
+  log "installing redis-server (needed by the agent-state tests)"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >&2 \
+      || log "could not install redis-server; the agent-state tests will fail"
+  else
+    log "not root: install redis-server yourself (sudo apt-get install redis-server)"
+  fi
+fi
+
 # Real servers the backend and vector tests start on 127.0.0.1 (each test assembly starts and stops its own):
 # moto_server comes with the machine image; s3rver, Azurite and PGlite (pgvector) are npm packages pinned in
 # tests/servers/package-lock.json.

@@ -41,7 +41,7 @@ public sealed class HandoffOptions
     /// <summary>The platform recorded as the source of packages (default: this operating system, "linux", "windows", "macos", ...).</summary>
     public string Platform { get; set; } = OperatingSystem.IsWindows() ? "windows" : OperatingSystem.IsMacOS() ? "macos" : OperatingSystem.IsLinux() ? "linux" : "other";
 
-    /// <summary>Migrations from older schema versions (none exist for version 1).</summary>
+    /// <summary>Migrations from older schema versions (none exist: version 1 is the first, and version 2 reads it as is).</summary>
     public IList<IHandoffMigration> Migrations { get; } = [];
 
     /// <summary>With dependency injection: use <see cref="AbstractiveCompressor"/> over the registered <c>IChatClient</c> (default false).</summary>

@@ -10,7 +10,11 @@ namespace Ghostie.Sync.Handoff;
 /// </summary>
 public sealed record HandoffPackage
 {
-    /// <summary>The schema version this package was written with (1). A reader refuses a greater value with an "upgrade" error.</summary>
+    /// <summary>
+    /// The schema version this package was read with (1 or 2); when writing, the serializer sets it to the lowest version
+    /// that expresses the package (<see cref="HandoffSerializer.SchemaVersionFor"/>). A reader refuses a greater value than
+    /// <see cref="HandoffSerializer.CurrentSchemaVersion"/> with an "upgrade" error.
+    /// </summary>
     public int SchemaVersion { get; init; } = HandoffSerializer.CurrentSchemaVersion;
 
     /// <summary>The package id: 24 lowercase hex digits, random; also the last segment of its storage name.</summary>
@@ -315,6 +319,30 @@ public sealed record AgentState
 
     /// <summary>The memory the agent needs when active, in bytes, as estimated by the sender; 0 lets the receiver estimate.</summary>
     public long EstimatedMemoryBytes { get; init; }
+
+    /// <summary>
+    /// Schema version 2: a pointer to the agent's latest checkpoint in an agent-state store (for example
+    /// Ghostie.Sync.AgentState.Redis). When set, the package may carry only the agent's id, name, role, priority, model and
+    /// memory estimate, and the receiver fetches the whole state from the store; null (always, in version 1): the state
+    /// above is complete. A package with any pointer is written as schema version 2.
+    /// </summary>
+    public AgentStateCheckpointRef? Checkpoint { get; init; }
+}
+
+/// <summary>Where the whole state of an agent can be fetched from instead of the package (schema version 2).</summary>
+public sealed record AgentStateCheckpointRef
+{
+    /// <summary>The kind of store that holds the checkpoint ("redis"); the receiver asks its own store of that kind.</summary>
+    public required string Store { get; init; }
+
+    /// <summary>The checkpoint's sequence number in the agent's chain (1 or more).</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>SHA-256 (64 lowercase hex digits) of the state's canonical JSON, so the receiver can tell it got exactly that state.</summary>
+    public required string StateSha256 { get; init; }
+
+    /// <summary>When the checkpoint was written.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
 }
 
 /// <summary>A change of an agent's prompt.</summary>

@@ -25,11 +25,15 @@ public interface IHandoffMigration
 public sealed class HandoffSerializer
 {
     /// <summary>The schema version this build writes and reads natively.</summary>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
+
+    // Version 2 only adds agents[].checkpoint: a version-1 package is a version-2 package without pointers, read as is
+    // (its SchemaVersion stays 1). Only versions older than this one go through registered migrations.
+    private const int OldestNativeSchemaVersion = 1;
 
     private readonly Dictionary<int, IHandoffMigration> _migrations;
 
-    /// <summary>Creates a serializer with the given migrations (none by default: version 1 is the first).</summary>
+    /// <summary>Creates a serializer with the given migrations (none by default: version 1 is the first, and version 2 reads it as is).</summary>
     /// <param name="migrations">One migration per version step.</param>
     /// <exception cref="ArgumentException">Two migrations start from the same version.</exception>
     public HandoffSerializer(IEnumerable<IHandoffMigration>? migrations = null)
@@ -44,15 +48,26 @@ public sealed class HandoffSerializer
         }
     }
 
+    /// <summary>
+    /// The schema version <paramref name="package"/> is written with: the lowest that expresses it, so devices not yet
+    /// upgraded keep reading what they can. 2 when an agent carries a <see cref="AgentState.Checkpoint"/> pointer, else 1.
+    /// </summary>
+    /// <param name="package">The package.</param>
+    public static int SchemaVersionFor(HandoffPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return package.Agents.Any(a => a.Checkpoint is not null) ? 2 : OldestNativeSchemaVersion;
+    }
+
     /// <summary>A serializer without migrations.</summary>
     public static HandoffSerializer Default { get; } = new();
 
-    /// <summary>Writes <paramref name="package"/> as UTF-8 JSON.</summary>
+    /// <summary>Writes <paramref name="package"/> as UTF-8 JSON, with <c>schema_version</c> set by <see cref="SchemaVersionFor"/>.</summary>
     /// <param name="package">The package.</param>
     public byte[] Serialize(HandoffPackage package)
     {
         ArgumentNullException.ThrowIfNull(package);
-        return JsonSerializer.SerializeToUtf8Bytes(package, HandoffJson.Stored.HandoffPackage);
+        return JsonSerializer.SerializeToUtf8Bytes(package with { SchemaVersion = SchemaVersionFor(package) }, HandoffJson.Stored.HandoffPackage);
     }
 
     /// <summary>Reads a package, migrating it from an older schema version when needed.</summary>
@@ -71,19 +86,19 @@ public sealed class HandoffSerializer
         try
         {
             HandoffPackage? package;
-            if (version == CurrentSchemaVersion)
+            if (version >= OldestNativeSchemaVersion)
             {
                 package = JsonSerializer.Deserialize(utf8Json, HandoffJson.Stored.HandoffPackage);
             }
             else
             {
                 JsonObject node = JsonNode.Parse(utf8Json) as JsonObject ?? throw new JsonException("not an object");
-                for (int v = version; v < CurrentSchemaVersion; v++)
+                for (int v = version; v < OldestNativeSchemaVersion; v++)
                 {
                     if (!_migrations.TryGetValue(v, out IHandoffMigration? step))
                     {
                         throw new UnsupportedFormatException($"Handoff package {source}",
-                            $"schema version {version} is older than {CurrentSchemaVersion} and no migration from version {v} is registered (HandoffOptions.Migrations)");
+                            $"schema version {version} is older than {OldestNativeSchemaVersion} and no migration from version {v} is registered (HandoffOptions.Migrations)");
                     }
 
                     step.Migrate(node);
@@ -104,6 +119,21 @@ public sealed class HandoffSerializer
     private static HandoffPackage Validate(HandoffPackage package, string source)
     {
         // Required members are enforced by the generated code; these are the invariants it cannot express.
+        foreach (AgentState agent in package.Agents)
+        {
+            if (agent.Checkpoint is { } pointer)
+            {
+                string? problem = pointer.Store.Length == 0 ? "its checkpoint store is empty"
+                    : pointer.Sequence < 1 ? $"its checkpoint sequence is {pointer.Sequence} (must be 1 or more)"
+                    : !IsSha256Hex(pointer.StateSha256) ? "its checkpoint state_sha256 is not 64 lowercase hex digits"
+                    : null;
+                if (problem is not null)
+                {
+                    throw Malformed(source, $"agent '{agent.Id}': {problem}");
+                }
+            }
+        }
+
         if (package.Embeddings is { } set)
         {
             foreach (EmbeddingEntry entry in set.Entries)
@@ -117,6 +147,9 @@ public sealed class HandoffSerializer
 
         return package;
     }
+
+    private static bool IsSha256Hex(string value) =>
+        value.Length == 64 && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     private static int ReadSchemaVersion(ReadOnlySpan<byte> utf8Json, string source)
     {

@@ -340,7 +340,7 @@ public sealed partial class HandoffService : IDisposable
         var manifest = new PackageManifest
         {
             PackageId = package.PackageId,
-            SchemaVersion = package.SchemaVersion,
+            SchemaVersion = HandoffSerializer.SchemaVersionFor(package),
             ConversationId = package.Conversation.Id,
             Title = ExtractiveCompressor.Truncate(package.Conversation.Title, 200),
             SourceDeviceId = package.Source.DeviceId,

@@ -86,12 +86,7 @@ public sealed partial class PostgresBackend
                 await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            long? previous;
-            await using (NpgsqlCommand locking = Command(connection, Sql.LockCurrent(_s), name))
-            {
-                previous = await locking.ExecuteScalarAsync(ct).ConfigureAwait(false) is long v ? v : null;
-            }
-
+            long? previous = await LockCurrentAsync(connection, name, ct).ConfigureAwait(false);
             if (previous == version)
             {
                 // An earlier attempt committed and only its answer was lost: the object is ours.
@@ -99,9 +94,31 @@ public sealed partial class PostgresBackend
                 return true;
             }
 
+            await CheckChunksAsync(connection, name, version, chunks, size, ct).ConfigureAwait(false);
+            if (previous is null && mode != WriteMode.Replace)
+            {
+                // No row to lock: the insert itself decides between racing creators (the loser waits, then conflicts).
+                await using (NpgsqlCommand insert = Command(connection, Sql.InsertObject(_s), name))
+                {
+                    AddRow(insert, version, size, chunks, now);
+                    if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+                    {
+                        await transaction.CommitAsync(ct).ConfigureAwait(false);
+                        return true;
+                    }
+                }
+
+                previous = await LockCurrentAsync(connection, name, ct).ConfigureAwait(false);
+                if (previous is null)
+                {
+                    // Created and deleted again in between: report it as a busy moment, retried.
+                    throw new TimeoutException("the object was created and deleted concurrently");
+                }
+            }
+
             bool allowed = mode switch
             {
-                WriteMode.Create => previous is null,
+                WriteMode.Create => false,
                 WriteMode.Replace => previous == expected,
                 _ => true,
             };
@@ -122,29 +139,10 @@ public sealed partial class PostgresBackend
                 return false;
             }
 
-            await using (NpgsqlCommand count = Command(connection, Sql.CountChunks(_s), name))
+            await using (NpgsqlCommand update = Command(connection, Sql.UpdateObject(_s), name))
             {
-                count.Parameters.Add(new NpgsqlParameter<long>("version", version));
-                await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await reader.ReadAsync(ct).ConfigureAwait(false);
-                long found = reader.GetInt64(0);
-                long bytes = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-                if (found != chunks || bytes != size)
-                {
-                    // Never point an object at incomplete data (its chunks were removed by a cleanup meanwhile).
-                    throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
-                        $"The upload of '{name}' to {DisplayName} lost {chunks - found} of its {chunks} chunk(s) before it completed (removed by an abandoned-upload cleanup?). Nothing was changed; write it again.",
-                        isTransient: true);
-                }
-            }
-
-            await using (NpgsqlCommand upsert = Command(connection, Sql.Upsert(_s), name))
-            {
-                upsert.Parameters.Add(new NpgsqlParameter<long>("version", version));
-                upsert.Parameters.Add(new NpgsqlParameter<long>("size", size));
-                upsert.Parameters.Add(new NpgsqlParameter<int>("chunks", chunks));
-                upsert.Parameters.Add(Time("now", now));
-                await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                AddRow(update, version, size, chunks, now);
+                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
             if (previous is long old)
@@ -157,6 +155,37 @@ public sealed partial class PostgresBackend
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+    }
+
+    private async Task<long?> LockCurrentAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand locking = Command(connection, Sql.LockCurrent(_s), name);
+        return await locking.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long v ? v : null;
+    }
+
+    /// <summary>Never points an object at incomplete data (chunks removed meanwhile by an abandoned-upload cleanup).</summary>
+    private async Task CheckChunksAsync(NpgsqlConnection connection, string name, long version, int chunks, long size, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand count = Command(connection, Sql.CountChunks(_s), name);
+        count.Parameters.Add(new NpgsqlParameter<long>("version", version));
+        await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        long found = reader.GetInt64(0);
+        long bytes = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+        if (found != chunks || bytes != size)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                $"The upload of '{name}' to {DisplayName} lost {chunks - found} of its {chunks} chunk(s) before it completed (removed by an abandoned-upload cleanup?). Nothing was changed; write it again.",
+                isTransient: true);
+        }
+    }
+
+    private static void AddRow(NpgsqlCommand command, long version, long size, int chunks, DateTimeOffset now)
+    {
+        command.Parameters.Add(new NpgsqlParameter<long>("version", version));
+        command.Parameters.Add(new NpgsqlParameter<long>("size", size));
+        command.Parameters.Add(new NpgsqlParameter<int>("chunks", chunks));
+        command.Parameters.Add(Time("now", now));
     }
 
     private Task StageChunkAsync(string name, long version, int seq, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

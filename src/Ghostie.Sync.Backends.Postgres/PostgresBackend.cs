@@ -160,7 +160,7 @@ public sealed partial class PostgresBackend : IConditionalStorageBackend, IAsync
             throw Changed(name, null);
         }
 
-        return new PostgresReadStream(this, name, head.Version, head.Size, head.Chunks, head.First ?? []);
+        return new PostgresReadStream(this, name, head.Version, head.Size, head.Chunks, head.First ?? [], Options.ChunkSizeBytes);
     }
 
     /// <inheritdoc />
@@ -261,16 +261,43 @@ public sealed partial class PostgresBackend : IConditionalStorageBackend, IAsync
 
     internal static string FormatVersion(long version) => version.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Reads chunk <paramref name="seq"/> of version <paramref name="version"/>; fails when that version is gone.</summary>
-    internal Task<byte[]> ReadChunkAsync(string name, long version, int seq, CancellationToken cancellationToken) =>
+    /// <summary>Reads chunk <paramref name="seq"/> of version <paramref name="version"/> into <paramref name="buffer"/> (no
+    /// allocation per chunk); fails when that version is gone.</summary>
+    /// <returns>The chunk's length.</returns>
+    internal Task<int> ReadChunkAsync(string name, long version, int seq, byte[] buffer, CancellationToken cancellationToken) =>
         RunAsync($"PostgreSQL GET {name} (chunk {seq})", async (connection, ct) =>
         {
             await using NpgsqlCommand command = Command(connection, Sql.Chunk(_s), name);
             command.Parameters.Add(new NpgsqlParameter<long>("version", version));
             command.Parameters.Add(new NpgsqlParameter<int>("seq", seq));
-            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            return await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetFieldValue<byte[]>(0) : throw Changed(name, null);
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct).ConfigureAwait(false);
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                throw Changed(name, null);
+            }
+
+            await using Stream data = await reader.GetStreamAsync(0, ct).ConfigureAwait(false);
+            if (data.Length > buffer.Length)
+            {
+                // Written by a client with a larger ChunkSizeBytes: the reader retries with a buffer that fits.
+                throw new ChunkTooLarge(data.Length);
+            }
+
+            int filled = 0;
+            int read;
+            while ((read = await data.ReadAsync(buffer.AsMemory(filled, (int)data.Length - filled), ct).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+            }
+
+            return filled;
         }, cancellationToken);
+
+    /// <summary>Thrown by <see cref="ReadChunkAsync"/> when the buffer is too small for a chunk.</summary>
+    internal sealed class ChunkTooLarge(long length) : GhostieSyncException(GhostieErrorCode.Unknown, "chunk larger than the buffer")
+    {
+        public long Length { get; } = length;
+    }
 
     internal GhostieSyncException Changed(string name, string? detail) =>
         new(GhostieErrorCode.BackendUnavailable,

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Ghostie.Sync.Backends.Postgres.Internal;
 
 /// <summary>
@@ -5,9 +7,11 @@ namespace Ghostie.Sync.Backends.Postgres.Internal;
 /// holds one chunk in memory. A chunk that is gone (the object was replaced or deleted meanwhile) fails the read rather
 /// than mixing two versions; a read that does not add up to the recorded size is reported the same way.
 /// </summary>
-internal sealed class PostgresReadStream(PostgresBackend backend, string name, long version, long size, int chunks, byte[] first) : Stream
+internal sealed class PostgresReadStream(PostgresBackend backend, string name, long version, long size, int chunks, byte[] first, int chunkSize) : Stream
 {
     private byte[] _chunk = first;
+    private int _length = first.Length;
+    private byte[]? _rented;
     private int _offset;
     private int _next = 1;
     private long _position;
@@ -27,7 +31,7 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
 
     public override int Read(Span<byte> buffer)
     {
-        if (_offset == _chunk.Length && !Advance(CancellationToken.None).GetAwaiter().GetResult())
+        if (_offset == _length && !Advance(CancellationToken.None).GetAwaiter().GetResult())
         {
             return 0;
         }
@@ -46,7 +50,7 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
             return 0;
         }
 
-        if (_offset == _chunk.Length && !await Advance(cancellationToken).ConfigureAwait(false))
+        if (_offset == _length && !await Advance(cancellationToken).ConfigureAwait(false))
         {
             return 0;
         }
@@ -56,7 +60,7 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
 
     private int Take(Span<byte> buffer)
     {
-        int n = Math.Min(buffer.Length, _chunk.Length - _offset);
+        int n = Math.Min(buffer.Length, _length - _offset);
         _chunk.AsSpan(_offset, n).CopyTo(buffer);
         _offset += n;
         _position += n;
@@ -66,7 +70,7 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
     /// <summary>Loads the next non-empty chunk; false at the end (after checking the size).</summary>
     private async Task<bool> Advance(CancellationToken cancellationToken)
     {
-        while (_offset == _chunk.Length)
+        while (_offset == _length)
         {
             if (_next >= chunks)
             {
@@ -78,9 +82,23 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
                 return false;
             }
 
-            _chunk = [];
-            _chunk = await backend.ReadChunkAsync(name, version, _next, cancellationToken).ConfigureAwait(false);
+            _rented ??= ArrayPool<byte>.Shared.Rent(chunkSize);
+            _chunk = _rented;
+            _length = 0;
             _offset = 0;
+            try
+            {
+                _length = await backend.ReadChunkAsync(name, version, _next, _rented, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresBackend.ChunkTooLarge large)
+            {
+                // Written by a client with a larger chunk size: a buffer that fits, once.
+                ArrayPool<byte>.Shared.Return(_rented);
+                _rented = ArrayPool<byte>.Shared.Rent((int)Math.Min(large.Length, int.MaxValue));
+                _chunk = _rented;
+                _length = await backend.ReadChunkAsync(name, version, _next, _rented, cancellationToken).ConfigureAwait(false);
+            }
+
             _next++;
         }
 
@@ -96,4 +114,17 @@ internal sealed class PostgresReadStream(PostgresBackend backend, string name, l
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_rented);
+            _rented = null;
+            _chunk = [];
+            _length = 0;
+        }
+
+        base.Dispose(disposing);
+    }
 }

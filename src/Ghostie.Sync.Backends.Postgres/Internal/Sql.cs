@@ -109,11 +109,17 @@ internal static class Sql
     public static string CountChunks(string s) =>
         $"SELECT count(*), coalesce(sum(length(data)), 0) FROM {s}.chunks WHERE repository = @repository AND name = @name AND version = @version";
 
-    public static string Upsert(string s) => $"""
+    /// <summary>Creates the object's row unless one exists (returns 0 rows then: a concurrent creator won).</summary>
+    public static string InsertObject(string s) => $"""
         INSERT INTO {s}.objects (repository, name, version, size, chunks, written_at)
         VALUES (@repository, @name, @version, @size, @chunks, @now)
-        ON CONFLICT (repository, name) DO UPDATE
-            SET version = excluded.version, size = excluded.size, chunks = excluded.chunks, written_at = excluded.written_at
+        ON CONFLICT (repository, name) DO NOTHING
+        """;
+
+    /// <summary>Points the (locked) row at the new version.</summary>
+    public static string UpdateObject(string s) => $"""
+        UPDATE {s}.objects SET version = @version, size = @size, chunks = @chunks, written_at = @now
+        WHERE repository = @repository AND name = @name
         """;
 
     public static string DeleteChunks(string s) =>

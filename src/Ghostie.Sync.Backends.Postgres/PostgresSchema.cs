@@ -113,8 +113,10 @@ public static class PostgresSchema
     internal static async Task<int> ReadVersionAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT to_regclass(@table) IS NOT NULL";
-        command.Parameters.AddWithValue("table", schema + ".schema_version");
+        // The catalog itself, read under this statement's snapshot: to_regclass may answer from a session's stale
+        // negative cache entry and miss a schema another session created meanwhile (seen when two clients start at once).
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = @schema AND tablename = 'schema_version')";
+        command.Parameters.AddWithValue("schema", schema);
         if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
         {
             return 0;

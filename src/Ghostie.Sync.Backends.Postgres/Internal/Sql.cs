@@ -79,8 +79,10 @@ internal static class Sql
         """;
 
     /// <summary>Which of the three tables exist (a version recorded with a table missing is a damaged schema).</summary>
-    public static string TablesPresent(string s) =>
-        $"SELECT to_regclass('{s}.repositories') IS NOT NULL, to_regclass('{s}.objects') IS NOT NULL, to_regclass('{s}.chunks') IS NOT NULL";
+    public static string TablesPresent(string s) => $"""
+        SELECT bool_or(tablename = 'repositories'), bool_or(tablename = 'objects'), bool_or(tablename = 'chunks')
+        FROM (SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = '{s}' UNION ALL SELECT '') t
+        """;
 
     public static string Claim(string s) => $"SELECT {s}.claim_repository(@repository)";
 

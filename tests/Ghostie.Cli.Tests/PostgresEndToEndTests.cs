@@ -90,4 +90,36 @@ public sealed class PostgresEndToEndTests(PostgresCliFixture postgres) : IClassF
         Assert.DoesNotContain(wrong, refused.StdErr + refused.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain(postgres.Password, refused.StdErr + refused.StdOut, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Setup_WithAWrongPassword_AMissingDatabase_OrAnotherRolesRepository_FailsTyped_AndWritesNoConfig()
+    {
+        const string wrong = "wrong-setup-pw-7Hq";
+        CliResult refused = (await RunAsync("laptop", postgres.ConnectionString(wrong), Setup("laptop"))).Expect(11);
+        Assert.Contains("refused the login", refused.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrong, refused.StdErr + refused.StdOut, StringComparison.Ordinal);
+
+        string noDatabase = postgres.Server.ConnectionString("cli_user", postgres.Password, "no_such_database");
+        CliResult missing = (await RunAsync("laptop", noDatabase, Setup("laptop"))).Expect(5);
+        Assert.Contains("no_such_database", missing.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(postgres.Password, missing.StdErr + missing.StdOut, StringComparison.Ordinal);
+
+        // Another login role claims "taken" first; this one is refused and told what to do.
+        string other = "other-" + Guid.NewGuid().ToString("N")[..10];
+        await postgres.Server.ExecuteAsync($"CREATE ROLE other_user LOGIN PASSWORD '{other}'");
+        await postgres.Server.ExecuteAsync("GRANT CONNECT ON DATABASE ghostie TO other_user");
+        await using (var claim = new Ghostie.Sync.Backends.Postgres.PostgresBackend(new Ghostie.Sync.Backends.Postgres.PostgresBackendOptions
+        {
+            ConnectionString = postgres.ConnectionString(), Repository = "taken",
+        }))
+        {
+            await claim.InitializeAsync();
+        }
+
+        await Ghostie.Sync.Backends.Postgres.PostgresSchema.GrantTenantAsync(postgres.ConnectionString(), "other_user");
+        CliResult foreign = (await RunAsync("laptop", postgres.Server.ConnectionString("other_user", other, "ghostie"),
+            ["sync", "setup", "--backend", "postgres", "--repository", "taken", "--secret-env", Variable, "--device", "laptop"])).Expect(11);
+        Assert.Contains("belongs to another role", foreign.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("laptop"), "sync", "config.json")));
+    }
 }

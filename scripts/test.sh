@@ -42,6 +42,15 @@ if [ ! -x tests/servers/node_modules/.bin/azurite-blob ] || [ tests/servers/pack
   npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >&2 || log "npm ci failed; the backend tests will fail"
 fi
 
+# PostgreSQL 15 for the postgres backend tests: each test assembly initializes its own cluster in a temporary folder
+# (as the postgres user when run as root), on 127.0.0.1, and stops it after. Nothing is installed or started here.
+export GHOSTIE_PG_BIN="${GHOSTIE_PG_BIN:-/usr/lib/postgresql/15/bin}"
+if [ ! -x "$GHOSTIE_PG_BIN/initdb" ] || [ ! -x "$GHOSTIE_PG_BIN/postgres" ]; then
+  log "PostgreSQL 15 not found in $GHOSTIE_PG_BIN: the postgres backend tests will fail (Debian: apt-get install postgresql-15, or set GHOSTIE_PG_BIN)"
+elif [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  log "running as root without a 'postgres' user: initdb refuses root, so the postgres backend tests will fail"
+fi
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 dotnet test Ghostie.Sync.sln -c Release 2>&1 | tee "$out"

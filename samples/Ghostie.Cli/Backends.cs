@@ -4,6 +4,7 @@ using Ghostie.Sync;
 using Ghostie.Sync.Backends.AzureBlob;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Backends.GitHubGist;
+using Ghostie.Sync.Backends.Postgres;
 using Ghostie.Sync.Backends.S3;
 using Ghostie.Sync.Crypto;
 
@@ -21,9 +22,13 @@ internal static class Backends
     public const string S3 = "s3";
     public const string Azure = "azure";
     public const string Gist = "gist";
+    public const string Postgres = "postgres";
+
+    /// <summary>The variable the postgres backend reads its connection string from unless setup names another.</summary>
+    public const string PostgresConnectionVariable = "GHOSTIE_PG_CONNECTION";
 
     /// <summary>The backend types this version accepts.</summary>
-    public static readonly string[] Available = [Folder, S3, Azure, Gist];
+    public static readonly string[] Available = [Folder, S3, Azure, Gist, Postgres];
 
     // Names of secrets in the device credential store.
     private const string S3AccessKeySecret = "s3.access_key_id";
@@ -139,6 +144,17 @@ internal static class Backends
                 Set("api", o.Endpoint);
                 settings["tag"] = string.IsNullOrWhiteSpace(o.Tag) ? "default" : o.Tag.Trim();
                 settings["token_env"] = o.SecretEnv ?? "GHOSTIE_GITHUB_TOKEN";
+                break;
+            case Postgres:
+                // The connection string holds the password: only the name of its variable is saved, never the string.
+                string repository = string.IsNullOrWhiteSpace(o.Repository) ? "default" : o.Repository.Trim();
+                if (!PostgresBackendOptions.IsRepositoryName(repository))
+                {
+                    throw Usage($"--repository '{repository}' is not a repository name: use 1 to 63 characters of a-z, 0-9, '-' and '_'.");
+                }
+
+                settings["repository"] = repository;
+                settings["connection_env"] = o.SecretEnv ?? PostgresConnectionVariable;
                 break;
             default:
                 EnsureAvailable(o.Backend);
@@ -279,6 +295,23 @@ internal static class Backends
                 return new GitHubGistBackend(options);
             }
 
+            case Postgres:
+            {
+                string variable = settings.GetValueOrDefault("connection_env") ?? PostgresConnectionVariable;
+                if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } connectionString)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                        $"No PostgreSQL connection string was found for repository '{settings.GetValueOrDefault("repository")}': set {variable} to an Npgsql connection string (Host=...;Database=...;Username=...;Password=...). It is read from the environment every time and never stored.");
+                }
+
+                // Connects once now, so a wrong password, a missing database or another role's repository is reported here.
+                return await PostgresBackend.CreateAsync(new PostgresBackendOptions
+                {
+                    ConnectionString = connectionString,
+                    Repository = Required(settings, "repository", home),
+                }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
             default:
                 throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
                     $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
@@ -298,6 +331,7 @@ internal static class Backends
         S3 => $"S3 bucket '{settings.GetValueOrDefault("bucket")}'" + (settings.GetValueOrDefault("endpoint") is { } e ? $" at {e}" : ""),
         Azure => $"Azure container '{settings.GetValueOrDefault("container")}'" + (settings.GetValueOrDefault("endpoint") is { } a ? $" at {a}" : ""),
         Gist => $"GitHub gists tagged '{settings.GetValueOrDefault("tag")}'",
+        Postgres => $"PostgreSQL repository '{settings.GetValueOrDefault("repository")}'",
         _ => settings.GetValueOrDefault("path") ?? backend,
     };
 
@@ -453,4 +487,8 @@ internal static class Backends
 /// <summary>The <c>ghostie sync setup</c> options that describe the backend.</summary>
 internal sealed record BackendSetupOptions(
     string Backend, string? Path, string? Bucket, string? Container, string? Account, string? Endpoint, string? Prefix,
-    string? Region, bool PathStyle, string? Profile, string? Tag, string? AccessKeyEnv, string? SecretEnv);
+    string? Region, bool PathStyle, string? Profile, string? Tag, string? AccessKeyEnv, string? SecretEnv)
+{
+    /// <summary>postgres: the repository's name in the database (default "default").</summary>
+    public string? Repository { get; init; }
+}

@@ -137,6 +137,14 @@ internal static class SetupPrompts
                 return (o with { Container = container, Account = account, Endpoint = endpoint, Prefix = prefix }, createContainer);
             }
 
+            case Backends.Postgres:
+            {
+                // The connection string itself is never asked for nor saved: setup reads it from the variable each time.
+                string repository = o.Repository ?? AskUntil(prompter, "Repository name in the database (a-z, 0-9, '-', '_'):", "default", Required);
+                string? secretEnv = o.SecretEnv ?? Optional(prompter.Ask("Environment variable holding the connection string:", Backends.PostgresConnectionVariable));
+                return (o with { Repository = repository, SecretEnv = secretEnv == Backends.PostgresConnectionVariable ? null : secretEnv }, create);
+            }
+
             default:
             {
                 string tag = o.Tag ?? prompter.Ask("Tag naming this repository's gists:", "default");

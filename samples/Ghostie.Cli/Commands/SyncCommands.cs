@@ -46,22 +46,23 @@ internal static class SyncCommands
         var accessKeyEnv = new Option<string>("--access-key-env") { Description = "s3: the environment variable holding the access key id (default AWS_ACCESS_KEY_ID).", HelpName = "var" };
         var secretEnv = new Option<string>("--secret-env")
         {
-            Description = "The environment variable holding the secret: s3 default AWS_SECRET_ACCESS_KEY, azure AZURE_STORAGE_KEY (AZURE_STORAGE_SAS_TOKEN is also read), gist GHOSTIE_GITHUB_TOKEN (GITHUB_TOKEN is also read). Only its name is saved.",
+            Description = "The environment variable holding the secret: s3 default AWS_SECRET_ACCESS_KEY, azure AZURE_STORAGE_KEY (AZURE_STORAGE_SAS_TOKEN is also read), gist GHOSTIE_GITHUB_TOKEN (GITHUB_TOKEN is also read), postgres GHOSTIE_PG_CONNECTION (the whole connection string). Only its name is saved.",
             HelpName = "var",
         };
+        var repository = new Option<string>("--repository") { Description = "postgres: the repository's name in the database (a-z, 0-9, '-', '_'; default: default). The first role to use a name owns it.", HelpName = "name" };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
         var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Create the repository even with a passphrase rated weak (empty or only spaces is always refused)." };
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName, allowWeak,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
         {
             var options = new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
                 parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
-                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv));
+                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)) { Repository = parse.GetValue(repository) };
             (bool createValue, string? deviceValue, string? nameValue) = (parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName));
 
             // A person at a terminal who left out where the repository is gets asked (docs/cli.md, "Interactive setup");
@@ -120,7 +121,7 @@ internal static class SyncCommands
                     (storage as IDisposable)?.Dispose();
                     storage = null;  // created below, once the passphrase is settled
                 }
-                catch (GhostieSyncException e) when (!create && e.Code == GhostieErrorCode.StorageNotFound && !folder)
+                catch (GhostieSyncException e) when (!create && e.Code == GhostieErrorCode.StorageNotFound && !folder && options.Backend != Backends.Postgres)
                 {
                     // The library's message speaks of its options (CreateContainerIfMissing, ServiceUrl); the user has setup's.
                     string option = options.Backend == Backends.Azure ? "--create-container" : "--create-bucket";

@@ -20,6 +20,32 @@ public sealed partial class MemorySyncManager
         return c != 0 ? c : string.CompareOrdinal(b.Hash, a.Hash);
     };
 
+    /// <summary>The multi-value register's merge: <paramref name="versions"/> with <paramref name="incoming"/> added
+    /// and the versions it includes dropped (winner first), or null when a version of the set already includes it.</summary>
+    private static List<VersionInfo>? Merge(List<VersionInfo> versions, VersionInfo incoming)
+    {
+        foreach (VersionInfo existing in versions)
+        {
+            if (Vectors.Includes(existing.VersionVector, incoming.VersionVector))
+            {
+                return null;
+            }
+        }
+
+        var after = new List<VersionInfo>(versions.Count + 1);
+        foreach (VersionInfo version in versions)
+        {
+            if (!Vectors.Includes(incoming.VersionVector, version.VersionVector))
+            {
+                after.Add(version);
+            }
+        }
+
+        after.Add(incoming);
+        after.Sort(WinnerOrder);
+        return after;
+    }
+
     /// <summary>
     /// Merges one version into the record's set of concurrent versions (a multi-value register): versions it
     /// supersedes are dropped, a version already included is ignored, and concurrent ones are kept side by side.
@@ -40,28 +66,23 @@ public sealed partial class MemorySyncManager
             _state.Records[entry.Id] = record;
         }
 
-        Dictionary<string, long> incoming = entry.VersionVector;
-        foreach (VersionInfo existing in record.Versions)
+        VersionInfo info = entry.ToInfo(_strings);
+        if (local)
         {
-            if (Vectors.Includes(existing.VersionVector, incoming))
-            {
-                return 0; // already have it, or something newer
-            }
+            record.Confirmed ??= [.. record.Versions]; // the repository holds what the state held before this version
+        }
+        else if (record.Confirmed is not null && Merge(record.Confirmed, info) is { } confirmed)
+        {
+            record.Confirmed = confirmed; // a version read from the repository is in it
         }
 
         List<VersionInfo> before = record.Versions;
-        VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
-        var after = new List<VersionInfo>(before.Count + 1);
-        foreach (VersionInfo version in before)
+        if (Merge(before, info) is not { } after)
         {
-            if (!Vectors.Includes(incoming, version.VersionVector))
-            {
-                after.Add(version);
-            }
+            return 0; // already have it, or something newer
         }
 
-        after.Add(entry.ToInfo(_strings));
-        after.Sort(WinnerOrder);
+        VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
         record.Versions = after;
         if (!local)
         {

@@ -118,6 +118,11 @@ public sealed partial class MemorySyncManager : IDisposable
             int local = Directory.Exists(_home.MemoriesPath)
                 ? Directory.EnumerateFiles(_home.MemoriesPath, "*.json").Count(p => !Path.GetFileName(p).StartsWith('.'))
                 : 0;
+
+            // Not yet in the repository: memories with a version in the outbox, and memory files changed since sync
+            // last saw them (a 'memory add' a moment ago, an edit, a deletion), which the next sync commits.
+            var pending = ReadOutbox(_state.OutboxPushed).Select(l => l.Entry.Id).ToHashSet(StringComparer.Ordinal);
+            pending.UnionWith(UncommittedChanges());
             var devices = new List<DeviceInfo> { new(DeviceId, DeviceName, true, _state.LastPush) };
             devices.AddRange(_state.Devices.Values.Where(d => d.DeviceId.Length > 0)
                 .OrderBy(d => d.DeviceId, StringComparer.Ordinal)
@@ -129,8 +134,8 @@ public sealed partial class MemorySyncManager : IDisposable
                 RepositoryId = _keys.RepositoryId,
                 LastSync = _state.LastSync,
                 LocalCount = local,
-                CloudCount = _state.Records.Values.Count(r => r.Versions.Count > 0 && !r.Winner.Deleted),
-                PendingPush = ReadOutbox(_state.OutboxPushed).Count,
+                CloudCount = _state.Records.Values.Count(r => r.InRepository),
+                PendingPush = pending.Count,
                 ConflictCount = _state.Records.Values.Count(r => r.Versions.Count > 1),
                 KnownDevices = devices,
             };
@@ -303,7 +308,16 @@ public sealed partial class MemorySyncManager : IDisposable
             List<OutboxLine> pending = ReadOutbox(_state.OutboxPushed);
             if (pending.Any(l => pushed.Contains(VersionKey(l.Entry))))
             {
-                RewriteOutbox(pending.Where(l => !pushed.Contains(VersionKey(l.Entry))).ToList());
+                pending = pending.Where(l => !pushed.Contains(VersionKey(l.Entry))).ToList();
+                RewriteOutbox(pending);
+                var unpushed = pending.Select(l => l.Entry.Id).ToHashSet(StringComparer.Ordinal);
+                foreach ((string id, RecordState record) in _state.Records)
+                {
+                    if (!unpushed.Contains(id))
+                    {
+                        record.Confirmed = null; // its local versions were in the repository after all
+                    }
+                }
             }
 
             SyncLog.RecoveredOwnHead(_logger, best.Seq);
@@ -672,6 +686,63 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         SyncLog.Committed(_logger, entries.Count);
+    }
+
+    /// <summary>
+    /// The ids of the memories whose file changed since sync last saw it, as <see cref="CommitLocalChanges"/> would
+    /// commit them, without committing anything: new and edited valid files (not a touch that kept the content) and
+    /// deleted files. Malformed files are not counted (they are never pushed; sync reports them).
+    /// </summary>
+    private HashSet<string> UncommittedChanges()
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(_home.MemoriesPath))
+        {
+            return changed; // a missing folder is not a deletion (sync refuses to commit it)
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (FileInfo file in new DirectoryInfo(_home.MemoriesPath).EnumerateFiles("*.json"))
+        {
+            if (file.Name.StartsWith('.'))
+            {
+                continue;
+            }
+
+            string id = Path.GetFileNameWithoutExtension(file.Name);
+            present.Add(id);
+            _state.Records.TryGetValue(id, out RecordState? known);
+            if (known is not null && known.FileTicks == file.LastWriteTimeUtc.Ticks && known.FileSize == file.Length)
+            {
+                continue;
+            }
+
+            LocalMemoryFile local = LocalMemoryStore.Read(file);
+            if (local.Record is null)
+            {
+                continue;
+            }
+
+            string hash = LocalMemoryStore.ContentHash(local.Record);
+            // The same tests as the commit's: the file shows a version sync knows, or is sync's own unedited output.
+            bool shown = known is { Versions.Count: > 0 } && ((!known.Winner.Deleted && known.Winner.Hash == hash)
+                || known.Versions.Any(v => !v.Deleted && v.Hash == hash && known.FileVector is { } fv && Vectors.Compare(fv, v.VersionVector) == Causality.Equal));
+            bool syncOutput = local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 };
+            if (!shown && !syncOutput)
+            {
+                changed.Add(id);
+            }
+        }
+
+        foreach ((string id, RecordState known) in _state.Records)
+        {
+            if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id) && known.FileSize >= 0)
+            {
+                changed.Add(id);
+            }
+        }
+
+        return changed;
     }
 
     private readonly Dictionary<string, (long Ticks, long Size)> _pendingStamps = new(StringComparer.Ordinal);

@@ -210,10 +210,11 @@ internal static class SyncCommands
     {
         using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
         SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        string epoch = KeyCommands.Epoch(manager.Keys.CurrentEpoch);
         if (context.Json)
         {
             context.Document(new StatusDocument(status.Backend, status.DeviceId, status.RepositoryId, status.LastSync, status.LocalCount, status.CloudCount,
-                status.PendingPush, status.ConflictCount, status.KnownDevices.Select(d => new DeviceDocument(d.DeviceId, d.DeviceName, d.IsThisDevice, d.LastSeen)).ToArray()),
+                status.PendingPush, status.ConflictCount, epoch, status.KnownDevices.Select(d => new DeviceDocument(d.DeviceId, d.DeviceName, d.IsThisDevice, d.LastSeen)).ToArray()),
                 CliJson.Output.StatusDocument);
             return ExitCodes.Success;
         }
@@ -223,9 +224,10 @@ internal static class SyncCommands
         context.Line($"Repository:      {status.RepositoryId}");
         context.Line($"Last Sync:       {Time(status.LastSync)}");
         context.Line($"Local Memories:  {status.LocalCount}");
-        context.Line($"Cloud Memories:  {status.CloudCount}");
-        context.Line($"Pending push:    {status.PendingPush}");
+        context.Line($"Cloud Memories:  {status.CloudCount} (as of last sync)");
+        context.Line($"Pending push:    {status.PendingPush}{(status.PendingPush > 0 ? " (not yet in the repository)" : "")}");
         context.Line($"Conflicts:       {status.ConflictCount}");
+        context.Line($"Key epoch:       {epoch}");
         context.Line($"Known Devices:   {status.KnownDevices.Count}");
         foreach (DeviceInfo known in status.KnownDevices)
         {

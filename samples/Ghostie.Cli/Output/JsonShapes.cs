@@ -25,7 +25,7 @@ internal sealed record ProblemDocument(string Code, string Subject, string Messa
 internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
-    int CloudMemories, int PendingPush, int Conflicts, IReadOnlyList<DeviceDocument> KnownDevices);
+    int CloudMemories, int PendingPush, int Conflicts, string CurrentEpoch, IReadOnlyList<DeviceDocument> KnownDevices);
 
 internal sealed record DeviceDocument(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
 

@@ -89,7 +89,7 @@ public sealed partial class MemorySyncManager
             Clock = Hlc.Observe(Clock, new Hlc(entry.WallMs, entry.Counter));
         }
 
-        bool conflictBefore = before.Count > 1, conflictAfter = after.Count > 1;
+        bool conflictBefore = RecordState.Conflicted(before), conflictAfter = RecordState.Conflicted(after);
         if (!writeFiles)
         {
             return 0;
@@ -152,7 +152,9 @@ public sealed partial class MemorySyncManager
                 Id = entry.Id,
                 DetectedAt = oldConflict?.DetectedAt ?? Now,
                 Winner = ToConflictVersion(winner, contents.GetValueOrDefault(winner.Hash)),
-                Losers = after.Skip(1).Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
+                // One entry per content: equal versions made concurrently (the same resolution on two devices) are one.
+                Losers = after.Skip(1).Where(v => v.Hash != winner.Hash).DistinctBy(v => v.Hash)
+                    .Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
             };
             AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
         }

@@ -45,7 +45,7 @@ public sealed partial class MemorySyncManager
         var result = new List<ConflictInfo>();
         foreach ((string id, RecordState record) in _state.Records.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            if (record.Versions.Count > 1 && GetConflictCore(id) is { } conflict)
+            if (record.IsConflicted && GetConflictCore(id) is { } conflict)
             {
                 result.Add(conflict);
             }
@@ -73,7 +73,7 @@ public sealed partial class MemorySyncManager
     private ConflictInfo? GetConflictCore(string id)
     {
         ConflictDocument? document = ReadConflict(id);
-        if (document is null || !_state.Records.TryGetValue(id, out RecordState? record) || record.Versions.Count < 2)
+        if (document is null || !_state.Records.TryGetValue(id, out RecordState? record) || !record.IsConflicted)
         {
             return null;
         }
@@ -90,8 +90,12 @@ public sealed partial class MemorySyncManager
     /// <param name="choice">Which version to keep.</param>
     /// <param name="merged">The record to keep when <paramref name="choice"/> is <see cref="ConflictChoice.Merged"/>.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>The ids of the memories that now hold the kept content (several for <see cref="ConflictChoice.KeepBoth"/>).</returns>
-    /// <exception cref="GhostieSyncException">No such conflict (<see cref="GhostieErrorCode.NotFound"/>), or a bad merged record.</exception>
+    /// <returns>The ids of the memories that now hold the kept content (several for <see cref="ConflictChoice.KeepBoth"/>).
+    /// When the chosen version is a deletion, the memory is deleted and <paramref name="id"/> is not in the list (empty,
+    /// or only the copies of <see cref="ConflictChoice.KeepBoth"/>).</returns>
+    /// <exception cref="GhostieSyncException">No such conflict (<see cref="GhostieErrorCode.NotFound"/>), a bad merged
+    /// record, or <see cref="ConflictChoice.KeepMine"/> on a device that wrote none of the versions
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     public async Task<IReadOnlyList<string>> ResolveConflictAsync(string id, ConflictChoice choice, MemoryRecord? merged = null, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -110,14 +114,16 @@ public sealed partial class MemorySyncManager
                 throw new GhostieSyncException(GhostieErrorCode.MalformedLocalFile,
                     $"{memoryPath} is not a valid memory; fix or remove it before resolving the conflict (it is never overwritten).");
             }
-            ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.Versions.Count > 1 ? ReadConflict(id) : null)
+            ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.IsConflicted ? ReadConflict(id) : null)
                 ?? throw new GhostieSyncException(GhostieErrorCode.NotFound, $"Memory '{id}' has no conflict to resolve. List conflicts to see which ones do.");
             var all = new List<ConflictVersion> { document.Winner };
             all.AddRange(document.Losers);
 
             ConflictVersion keep = choice switch
             {
-                ConflictChoice.KeepMine => all.FirstOrDefault(v => v.DeviceId == DeviceId) ?? document.Winner,
+                ConflictChoice.KeepMine => all.FirstOrDefault(v => v.DeviceId == DeviceId)
+                    ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                        $"This device ('{DeviceId}') wrote none of the versions of memory '{id}' (they come from {string.Join(", ", all.Select(v => $"'{v.DeviceId}'").Distinct(StringComparer.Ordinal))}), so there is no version of its own to keep. Use KeepTheirs (the newest other version), KeepBoth, or Merged; nothing was changed."),
                 ConflictChoice.KeepTheirs => all.FirstOrDefault(v => v.DeviceId != DeviceId)
                     ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"Every version of memory '{id}' comes from this device; use keep-mine."),
                 _ => document.Winner,
@@ -143,6 +149,7 @@ public sealed partial class MemorySyncManager
             var entries = new List<PackEntry>();
             if (keep.Deleted && choice != ConflictChoice.Merged)
             {
+                kept.Clear(); // the memory is deleted, not kept
                 File.Delete(_home.MemoryPath(id));
                 _pendingStamps[id] = (0, -1);
                 entries.Add(NewLocalEntry(id, includesAll, deleted: true, "deleted", null));

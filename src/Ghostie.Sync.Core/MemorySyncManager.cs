@@ -136,7 +136,7 @@ public sealed partial class MemorySyncManager : IDisposable
                 LocalCount = local,
                 CloudCount = _state.Records.Values.Count(r => r.InRepository),
                 PendingPush = pending.Count,
-                ConflictCount = _state.Records.Values.Count(r => r.Versions.Count > 1),
+                ConflictCount = _state.Records.Values.Count(r => r.IsConflicted),
                 KnownDevices = devices,
             };
         }
@@ -651,7 +651,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
             // A local edit: it follows the version the file was showing (not necessarily the current winner, if
             // sync could not update the file), so a remote version the user never saw is never superseded.
-            VersionVector baseline = known?.FileVector is { } fileVector ? VersionVector.From(fileVector) : VersionVector.Empty;
+            VersionVector baseline = Baseline(known, known?.FileVector);
             entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
             _pendingStamps[id] = (local.LastWriteTicks, local.Size);
         }
@@ -662,7 +662,7 @@ public sealed partial class MemorySyncManager : IDisposable
             // written here (recovered from the repository, or refused) is not a deletion.
             if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id) && known.FileSize >= 0)
             {
-                VersionVector baseline = VersionVector.From(known.FileVector ?? known.Winner.VersionVector);
+                VersionVector baseline = Baseline(known, known.FileVector ?? known.Winner.VersionVector);
                 entries.Add(NewLocalEntry(id, baseline, deleted: true, "deleted", null));
                 _pendingStamps[id] = (0, -1);
             }
@@ -743,6 +743,28 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// What a local edit follows: the version the file shows and every surviving version of the same content (made
+    /// concurrently elsewhere, such as the same resolution on another device), so the edit supersedes them all and
+    /// equal versions never turn into a conflict with it.
+    /// </summary>
+    private static VersionVector Baseline(RecordState? known, Dictionary<string, long>? fileVector)
+    {
+        if (fileVector is null)
+        {
+            return VersionVector.Empty;
+        }
+
+        VersionVector baseline = VersionVector.From(fileVector);
+        VersionInfo? shown = known?.Versions.FirstOrDefault(v => Vectors.Compare(fileVector, v.VersionVector) == Causality.Equal);
+        foreach (VersionInfo same in known?.Versions.Where(v => shown is not null && v.Hash == shown.Hash) ?? [])
+        {
+            baseline = baseline.Merge(same.Vector);
+        }
+
+        return baseline;
     }
 
     private readonly Dictionary<string, (long Ticks, long Size)> _pendingStamps = new(StringComparer.Ordinal);

@@ -97,7 +97,10 @@ public sealed record ConflictVersionInfo(string DeviceId, DateTimeOffset LastMod
 /// <summary>How to resolve a conflict.</summary>
 public enum ConflictChoice
 {
-    /// <summary>Keep this device's version (or, if this device wrote none, the current one).</summary>
+    /// <summary>Keep this device's version (which may be a deletion). A device that wrote none of the versions has
+    /// nothing of its own to keep: <see cref="MemorySyncManager.ResolveConflictAsync"/> then throws
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>) and changes nothing; use <see cref="KeepTheirs"/>,
+    /// <see cref="KeepBoth"/> or <see cref="Merged"/>.</summary>
     KeepMine,
 
     /// <summary>Keep the other device's version (the newest other one if several).</summary>

@@ -34,6 +34,71 @@ public sealed class StateCommandTests : IDisposable
         Assert.Equal(2, status.GetProperty("cloud_memories").GetInt32());
     }
 
+    /// <summary>phone edits a memory while laptop deletes it (later): a conflict whose current version is the deletion.</summary>
+    private async Task<string> EditDeleteConflictAsync()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string id = (await _sandbox.RunAsync("laptop", "memory", "add", "shared", "--json")).Expect(0).Json().GetProperty("id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+        (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(0);
+        (await _sandbox.RunAsync("phone", "memory", "edit", id, "edited on the phone")).Expect(0);
+        (await _sandbox.RunAsync("phone", "sync", "push")).Expect(0);
+        await Task.Delay(50); // the deletion's clock is later
+        (await _sandbox.RunAsync("laptop", "memory", "rm", id)).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "pull")).Expect(0);
+        (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(0);
+        return id;
+    }
+
+    [Fact]
+    public async Task ConflictResolve_KeepingTheDeletion_ReportsDeleted_NotKept()
+    {
+        string id = await EditDeleteConflictAsync();
+        JsonElement conflict = (await _sandbox.RunAsync("phone", "sync", "conflict", "show", id, "--json")).Expect(0).Json();
+        Assert.True(conflict.GetProperty("current").GetProperty("deleted").GetBoolean());
+
+        JsonElement resolved = (await _sandbox.RunAsync("phone", "sync", "conflict", "resolve", id, "--keep", "theirs", "--json")).Expect(0).Json();
+
+        Assert.True(resolved.GetProperty("deleted").GetBoolean());
+        Assert.Empty(resolved.GetProperty("kept").EnumerateArray());
+        (await _sandbox.RunAsync("phone", "memory", "show", id)).Expect(1);
+        (await _sandbox.RunAsync("phone", "sync", "push")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "pull")).Expect(0);
+        JsonElement status = (await _sandbox.RunAsync("laptop", "sync", "status", "--json")).Expect(0).Json();
+        Assert.Equal(0, status.GetProperty("conflicts").GetInt32());
+        Assert.Equal(0, status.GetProperty("local_memories").GetInt32());
+    }
+
+    [Fact]
+    public async Task ConflictResolve_KeepingTheDeletion_SaysSoInText()
+    {
+        string id = await EditDeleteConflictAsync();
+        CliResult resolved = (await _sandbox.RunAsync("phone", "sync", "conflict", "resolve", id, "--keep", "theirs")).Expect(0);
+        Assert.Contains($"Resolved {id} (theirs): the memory is deleted.", resolved.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConflictResolve_KeepMineOnADeviceWithNoVersionOfItsOwn_ExitsOneSayingWhatToUse_AndChangesNothing()
+    {
+        string id = await EditDeleteConflictAsync();
+        await _sandbox.SetupAsync("tablet");
+        (await _sandbox.RunAsync("tablet", "sync", "pull")).Expect(0);
+
+        CliResult refused = (await _sandbox.RunAsync("tablet", "sync", "conflict", "resolve", id, "--keep", "mine", "--json")).Expect(1);
+
+        JsonElement error = refused.Json().GetProperty("error");
+        Assert.Equal("InvalidArgument", error.GetProperty("code").GetString());
+        string message = error.GetProperty("message").GetString()!;
+        Assert.Contains("'tablet'", message, StringComparison.Ordinal);
+        Assert.Contains("'laptop'", message, StringComparison.Ordinal);
+        Assert.Contains("'phone'", message, StringComparison.Ordinal);
+        Assert.Contains("--keep theirs", message, StringComparison.Ordinal);
+        JsonElement conflicts = (await _sandbox.RunAsync("tablet", "sync", "conflict", "list", "--json")).Expect(0).Json();
+        Assert.Single(conflicts.GetProperty("conflicts").EnumerateArray());
+    }
+
     [Fact]
     public async Task Status_ShowsTheKeyEpochInHex_AsKeyListDoes()
     {

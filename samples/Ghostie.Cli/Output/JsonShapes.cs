@@ -43,7 +43,7 @@ internal sealed record ConflictVersionDocument(string DeviceId, DateTimeOffset L
         new(version.DeviceId, version.LastModified, version.Deleted, version.Record);
 }
 
-internal sealed record ResolveDocument(string Id, string Choice, IReadOnlyList<string> Kept);
+internal sealed record ResolveDocument(string Id, string Choice, bool Deleted, IReadOnlyList<string> Kept);
 
 internal sealed record MemoryListDocument(IReadOnlyList<MemoryRecord> Memories, IReadOnlyList<MalformedFileDocument> Problems);
 

@@ -144,7 +144,10 @@ internal sealed class RecordState
 
     /// <summary>Whether the versions show more than one content (or a content and a deletion): versions of equal
     /// content made concurrently (two devices making the same resolution) are one choice, not a conflict.</summary>
-    [JsonIgnore] public bool IsConflicted => Versions.Count > 1 && Versions.Skip(1).Any(v => v.Hash != Versions[0].Hash);
+    [JsonIgnore] public bool IsConflicted => Conflicted(Versions);
+
+    /// <summary>Whether <paramref name="versions"/> hold more than one content (a deletion's hash is "deleted").</summary>
+    public static bool Conflicted(List<VersionInfo> versions) => versions.Count > 1 && versions.Skip(1).Any(v => v.Hash != versions[0].Hash);
 
     /// <summary>Whether the repository is known to hold this memory, not deleted (as of the last sync).</summary>
     [JsonIgnore] public bool InRepository => (Confirmed ?? Versions) is { Count: > 0 } confirmed && !confirmed[0].Deleted;

@@ -38,7 +38,8 @@ internal static class ExitCodes
           8   busy: another process is syncing this Ghostie home, or another device is resuming the same
               handoff package right now
           9   unsupported format: written by a newer version of Ghostie; upgrade
-          10  any other error
+          10  any other error, such as a Ghostie home that cannot be written (a full disk, a read-only or
+              foreign-owned folder)
           11  access denied: the storage refused the credentials (wrong, expired or without the permissions needed)
           130 interrupted (Ctrl+C)
 
@@ -61,6 +62,9 @@ internal static class ExitCodes
         GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound or GhostieErrorCode.LastKeyFile => Usage,
         GhostieErrorCode.MalformedLocalFile => CompletedWithProblems,
         GhostieErrorCode.Busy => Busy,
+
+        // This device's own disk (full, read-only, not writable): not the repository's fault, so not 5 or 6.
+        GhostieErrorCode.LocalStorageFailure => OtherError,
         _ => OtherError,
     };
 }

@@ -54,4 +54,8 @@ public enum GhostieErrorCode
 
     /// <summary>The bucket, container or gist set the backend points at does not exist.</summary>
     StorageNotFound = 16,
+
+    /// <summary>A file of the Ghostie home on this device could not be written or read (the disk is full, the home is
+    /// read-only or not writable by this user); the repository is not at fault and nothing was lost.</summary>
+    LocalStorageFailure = 17,
 }

@@ -156,7 +156,7 @@ public sealed partial class MemorySyncManager
                 Losers = after.Skip(1).Where(v => v.Hash != winner.Hash).DistinctBy(v => v.Hash)
                     .Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
             };
-            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
+            WriteLocal(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
         }
         else if (conflictBefore)
         {
@@ -196,7 +196,7 @@ public sealed partial class MemorySyncManager
                 $"{path} was not updated to the newer version from device '{winner.Origin}' because it is malformed or was changed during sync; it was left untouched.");
             if (content is not null)
             {
-                AtomicFile.Write(PendingPath(id), JsonSerializer.SerializeToUtf8Bytes(content, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+                WriteLocal(PendingPath(id), JsonSerializer.SerializeToUtf8Bytes(content, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
             }
 
             return;
@@ -237,7 +237,7 @@ public sealed partial class MemorySyncManager
                 ConflictState = conflicted ? "conflict" : null,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+        WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
         if (File.Exists(PendingPath(id)))
         {
             File.Delete(PendingPath(id)); // the file shows it now

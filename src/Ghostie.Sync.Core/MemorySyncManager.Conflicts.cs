@@ -20,7 +20,7 @@ public sealed partial class MemorySyncManager
                 Version = VersionVector.From(version.VersionVector).Sum,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
+        WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
         var file = new FileInfo(path);
         return (file.LastWriteTimeUtc.Ticks, file.Length);
     }
@@ -95,8 +95,21 @@ public sealed partial class MemorySyncManager
     /// or only the copies of <see cref="ConflictChoice.KeepBoth"/>).</returns>
     /// <exception cref="GhostieSyncException">No such conflict (<see cref="GhostieErrorCode.NotFound"/>), a bad merged
     /// record, or <see cref="ConflictChoice.KeepMine"/> on a device that wrote none of the versions
-    /// (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>); <see cref="GhostieErrorCode.LocalStorageFailure"/> when the
+    /// home cannot be written.</exception>
     public async Task<IReadOnlyList<string>> ResolveConflictAsync(string id, ConflictChoice choice, MemoryRecord? merged = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ResolveConflictCoreAsync(id, choice, merged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalFailure("resolution", ex);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ResolveConflictCoreAsync(string id, ConflictChoice choice, MemoryRecord? merged, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

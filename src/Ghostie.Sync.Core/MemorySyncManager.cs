@@ -159,6 +159,40 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private async Task<SyncResult> RunAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunCoreAsync(push, pull, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalFailure(push && !pull ? "push" : pull && !push ? "pull" : "sync", ex);
+        }
+    }
+
+    /// <summary>
+    /// A failure of this device's own file system as the typed local error: the backends report theirs as
+    /// <see cref="GhostieSyncException"/>s (and object reads that fail part-way are converted where they are read), so a
+    /// raw <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> here comes from the Ghostie home.
+    /// </summary>
+    private GhostieSyncException LocalFailure(string operation, Exception ex)
+    {
+        const int Enospc = 28, Erofs = 30, Edquot = 122;
+        const int WindowsDiskFull = unchecked((int)0x80070070), WindowsHandleDiskFull = unchecked((int)0x80070027);
+        string why = ex switch
+        {
+            UnauthorizedAccessException => "permission denied (this user cannot write there): fix the ownership or permissions of the home",
+            IOException { HResult: Enospc or Edquot or WindowsDiskFull or WindowsHandleDiskFull } => "the disk holding it is full (or over quota): free space on that disk",
+            IOException { HResult: Erofs } => "it is on a read-only file system: remount it writable",
+            _ => "a file system error: check the disk holding it",
+        };
+        return new GhostieSyncException(GhostieErrorCode.LocalStorageFailure,
+            $"The {operation} could not write this device's Ghostie home {_home.Root}: {why}, then run it again. ({ex.Message}) " +
+            "Nothing was lost: local changes stay in the memory files and the outbox, and what was already applied is kept.",
+            isTransient: false, innerException: ex);
+    }
+
+    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -405,9 +439,29 @@ public sealed partial class MemorySyncManager : IDisposable
         return state;
     }
 
+    /// <summary>Test hook: called with the path of every file of the home about to be written by sync (memory,
+    /// conflict, pending and state files); an exception it returns is thrown there, as a full disk would.</summary>
+    internal Func<string, Exception?>? LocalWriteFault { get; set; }
+
+    /// <summary>Writes a file of the home atomically (see <see cref="AtomicFile.Write"/>).</summary>
+    private void WriteLocal(string path, ReadOnlySpan<byte> content, WriteBarrier? deferFlushTo = null)
+    {
+        if (LocalWriteFault?.Invoke(path) is { } fault)
+        {
+            throw fault;
+        }
+
+        AtomicFile.Write(path, content, deferFlushTo: deferFlushTo);
+    }
+
     /// <summary>Saves the state, after making every memory and conflict file it describes durable.</summary>
     private void SaveState()
     {
+        if (LocalWriteFault?.Invoke(_home.StatePath) is { } fault)
+        {
+            throw fault;
+        }
+
         _barrier.Flush(Path.Combine(_home.SyncPath, ".barrier"));
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
         _stateStamp = StampOf(_home.StatePath);

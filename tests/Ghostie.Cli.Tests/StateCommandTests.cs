@@ -100,6 +100,32 @@ public sealed class StateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Pull_CannotWriteTheHome_ExitsTenNamingTheHome_NeverSaysUpToDate()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string id = (await _sandbox.RunAsync("laptop", "memory", "add", "to pull", "--json")).Expect(0).Json().GetProperty("id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        // A local write that fails whatever the user's rights (the tests may run as root): a folder where the
+        // memory file must go. A full disk or a read-only home fails the same way, with its own reason.
+        string blocker = Path.Combine(_sandbox.Home("phone"), "memories", id + ".json");
+        Directory.CreateDirectory(blocker);
+        CliResult failed = (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(10);
+        Assert.DoesNotContain("up to date", failed.StdOut, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"ghostie: error: The pull could not write this device's Ghostie home {_sandbox.Home("phone")}", failed.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("BackendUnavailable", failed.StdErr, StringComparison.Ordinal);
+
+        JsonElement error = (await _sandbox.RunAsync("phone", "sync", "pull", "--json")).Expect(10).Json().GetProperty("error");
+        Assert.Equal("LocalStorageFailure", error.GetProperty("code").GetString());
+        Assert.Equal(10, error.GetProperty("exit_code").GetInt32());
+
+        Directory.Delete(blocker);
+        (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(0);
+        Assert.Contains("to pull", (await _sandbox.RunAsync("phone", "memory", "show", id)).Expect(0).StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_ShowsTheKeyEpochInHex_AsKeyListDoes()
     {
         await _sandbox.SetupAsync("laptop");

@@ -25,7 +25,7 @@ public sealed partial class MemorySyncManager : IDisposable
     private readonly LocalMemoryStore _store;
     private readonly GhostieSyncOptions _options;
     private readonly ILogger _logger;
-    private readonly string _prefix;
+    private string _prefix; // changes only with RenameDeviceAsync
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SyncStateDocument _state;
     private readonly StringPool _strings = new();
@@ -52,11 +52,11 @@ public sealed partial class MemorySyncManager : IDisposable
         _state = LoadState();
     }
 
-    /// <summary>This device's id.</summary>
-    public string DeviceId { get; }
+    /// <summary>This device's id (changed by <see cref="RenameDeviceAsync"/>).</summary>
+    public string DeviceId { get; private set; }
 
     /// <summary>This device's display name.</summary>
-    public string DeviceName { get; }
+    public string DeviceName { get; private set; }
 
     /// <summary>The Ghostie home.</summary>
     public GhostieHome Home => _home;
@@ -81,11 +81,7 @@ public sealed partial class MemorySyncManager : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128 || deviceId.Any(char.IsControl))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The device id must be 1 to 128 printable characters.");
-        }
-
+        ValidateDeviceId(deviceId);
         return new MemorySyncManager(backend, keys, ownsKeys, options, deviceId, deviceName ?? deviceId, logger ?? NullLogger.Instance);
     }
 
@@ -316,8 +312,9 @@ public sealed partial class MemorySyncManager : IDisposable
         {
             if (best.Installation != _state.Installation && _state.OwnLogChecked)
             {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                    $"Another installation is writing to the repository as device '{DeviceId}' (its head '{bestName}' has sequence {best.Seq}). Two devices must not share an id: set this one up again with a unique device id.");
+                throw new GhostieSyncException(GhostieErrorCode.DeviceIdInUse,
+                    $"Another installation (another Ghostie home) is writing to the repository as device '{DeviceId}' (its head '{bestName}' has sequence {best.Seq}, newer than this home's {_state.OwnSeq}), so this home can no longer push or pull as '{DeviceId}'. " +
+                    "Give this home a new device id with RenameDeviceAsync (the CLI: 'ghostie sync rename-device <new-id>'): its memories and the changes it has not pushed are kept, and the next push uploads them under the new id. Nothing was changed.");
             }
 
             var pushed = new HashSet<string>(StringComparer.Ordinal);

@@ -125,6 +125,72 @@ public sealed class StateCommandTests : IDisposable
         Assert.Contains("to pull", (await _sandbox.RunAsync("phone", "memory", "show", id)).Expect(0).StdOut, StringComparison.Ordinal);
     }
 
+    private Task<CliResult> SetupInHomeAsync(string home, string device, params string[] extra) =>
+        _sandbox.RunWithPassphraseAsync(home, Sandbox.Passphrase, ["sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", device, .. extra]);
+
+    [Fact]
+    public async Task Setup_DeviceIdUsedByAnotherHome_ExitsTwelveNamingItAndAnotherDevice_AndCreatesNothing()
+    {
+        await _sandbox.SetupAsync("laptop");
+        (await _sandbox.RunAsync("laptop", "memory", "add", "first home")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        CliResult refused = (await SetupInHomeAsync("second", "laptop", "--json")).Expect(12);
+
+        JsonElement error = refused.Json().GetProperty("error");
+        Assert.Equal("DeviceIdInUse", error.GetProperty("code").GetString());
+        Assert.Equal(12, error.GetProperty("exit_code").GetInt32());
+        string message = error.GetProperty("message").GetString()!;
+        Assert.Contains("'laptop'", message, StringComparison.Ordinal);
+        Assert.Contains("--device <other-id>", message, StringComparison.Ordinal);
+        Assert.Contains("--take-over-device", message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("second"), "sync", "config.json")));
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0); // the first home is not locked out
+        (await SetupInHomeAsync("laptop", "laptop")).Expect(0);        // and may rejoin as itself
+    }
+
+    [Fact]
+    public async Task LockedOutHome_PushExitsTwelve_RenameDevice_KeepsItsMemoriesAndPendingChanges_AndPushesThem()
+    {
+        await _sandbox.SetupAsync("laptop");
+        string shared = (await _sandbox.RunAsync("laptop", "memory", "add", "shared", "--json")).Expect(0).Json().GetProperty("id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        // A second home takes the id over (as after a reinstall whose old home was thought gone) and pushes.
+        (await SetupInHomeAsync("reinstalled", "laptop", "--take-over-device")).Expect(0);
+        (await _sandbox.RunAsync("reinstalled", "sync", "pull")).Expect(0);
+        (await _sandbox.RunAsync("reinstalled", "memory", "add", "from the reinstalled home")).Expect(0);
+        (await _sandbox.RunAsync("reinstalled", "sync", "push")).Expect(0);
+
+        // The original home has changes of its own, then finds itself locked out.
+        string pending = (await _sandbox.RunAsync("laptop", "memory", "add", "pending on the original", "--json")).Expect(0).Json().GetProperty("id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "memory", "edit", shared, "edited on the original")).Expect(0);
+        CliResult locked = (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(12);
+        Assert.Contains("ghostie sync rename-device <new-id>", locked.StdErr, StringComparison.Ordinal);
+        (await _sandbox.RunAsync("laptop", "sync", "pull")).Expect(12);
+
+        JsonElement renamed = (await _sandbox.RunAsync("laptop", "sync", "rename-device", "laptop-2", "--json")).Expect(0).Json();
+        Assert.Equal("laptop", renamed.GetProperty("previous_device_id").GetString());
+        Assert.Equal("laptop-2", renamed.GetProperty("device_id").GetString());
+        Assert.Equal("laptop-2", File.ReadAllText(Path.Combine(_sandbox.Home("laptop"), "sync", "device_id")).Trim());
+        Assert.Equal(2, (await _sandbox.RunAsync("laptop", "sync", "status", "--json")).Expect(0).Json().GetProperty("pending_push").GetInt32());
+
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "pull")).Expect(0);
+        JsonElement status = (await _sandbox.RunAsync("laptop", "sync", "status", "--json")).Expect(0).Json();
+        Assert.Equal(0, status.GetProperty("pending_push").GetInt32());
+        Assert.Equal(3, status.GetProperty("cloud_memories").GetInt32());
+        Assert.Equal(0, status.GetProperty("conflicts").GetInt32());
+
+        (await _sandbox.RunAsync("reinstalled", "sync", "pull")).Expect(0);
+        string list = (await _sandbox.RunAsync("reinstalled", "memory", "list")).Expect(0).StdOut;
+        Assert.Contains("edited on the original", list, StringComparison.Ordinal);
+        Assert.Contains("pending on the original", list, StringComparison.Ordinal);
+        Assert.Contains("from the reinstalled home", list, StringComparison.Ordinal);
+        Assert.Contains(pending, list, StringComparison.Ordinal);
+        Assert.Equal(0, (await _sandbox.RunAsync("reinstalled", "sync", "status", "--json")).Expect(0).Json().GetProperty("conflicts").GetInt32());
+    }
+
     [Fact]
     public async Task Status_ShowsTheKeyEpochInHex_AsKeyListDoes()
     {

@@ -17,6 +17,7 @@ internal static class SyncCommands
         sync.Subcommands.Add(Transfer(app, "pull", "Download and apply other devices' changes (local changes are committed first, so none is lost)."));
         sync.Subcommands.Add(Status(app));
         sync.Subcommands.Add(Forget(app));
+        sync.Subcommands.Add(RenameDevice(app));
         sync.Subcommands.Add(ConflictCommands.Create(app));
         return sync;
     }
@@ -51,21 +52,26 @@ internal static class SyncCommands
         };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
+        var takeOver = new Option<bool>("--take-over-device")
+        {
+            Description = "Set up even though another Ghostie home writes to the repository under this device id (refused otherwise, exit code 12). Only for this same device set up again after its old home is gone for good: a home still using the id can no longer push or pull (it must run 'ghostie sync rename-device').",
+        };
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, device, deviceName, takeOver,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
             SetupAsync(context,
                 new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
                     parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
                     parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)),
-                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), cancellationToken));
+                parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName), parse.GetValue(takeOver), cancellationToken));
         return command;
     }
 
-    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, CancellationToken cancellationToken)
+    private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool takeOver,
+        CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -81,7 +87,7 @@ internal static class SyncCommands
         {
             // The library would accept a new id, but this home's history in the repository is under the old one.
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, or use another --home for device '{deviceId}'.");
+                $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, use another --home for device '{deviceId}', or rename this home's device with 'ghostie sync rename-device {deviceId}'.");
         }
 
         // Nothing is created before the passphrase is known and confirmed: not the folder (FileSystemBackend would
@@ -133,7 +139,7 @@ internal static class SyncCommands
                 DeviceName = deviceName ?? (existing is { DeviceName.Length: > 0 } ? existing.DeviceName : deviceId),
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+                takeOverDeviceId: takeOver, cancellationToken: cancellationToken).ConfigureAwait(false);
             Backends.SavePrompted(home, prompted);
 
             string where = folderPath ?? storage.DisplayName;
@@ -252,6 +258,33 @@ internal static class SyncCommands
             string[] lines = credentials ? [line, "Forgot the backend credentials stored on this device; set them in the environment or run 'ghostie sync setup' again."] : [line];
             context.Report(new ForgetDocument(forgotten, cache.FilePath, credentials), CliJson.Output.ForgetDocument, lines);
             return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command RenameDevice(CliApplication app)
+    {
+        var id = new Argument<string>("new-id") { Description = "The new device id (letters, digits, '-', '_', '.'), not used in the repository yet." };
+        var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the new device id.", HelpName = "name" };
+        var command = new Command("rename-device",
+            "Give this home a new device id, keeping its memories and every change not yet pushed: the way back for a home that another home's setup locked out (exit code 12). Nothing is written to the repository; the next push uploads the changes under the new id.")
+        {
+            id, deviceName,
+        };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string newId = parse.GetValue(id)!;
+            DeviceIdentity.Validate(newId);
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            string previous = manager.DeviceId;
+            await manager.RenameDeviceAsync(newId, parse.GetValue(deviceName), cancellationToken).ConfigureAwait(false);
+            SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            context.Report(new RenameDeviceDocument(previous, manager.DeviceId, manager.DeviceName, status.PendingPush), CliJson.Output.RenameDeviceDocument,
+                $"This home ({context.Home.Root}) now syncs as device '{manager.DeviceId}' (was '{previous}'); its memories are kept.",
+                status.PendingPush > 0
+                    ? $"Next: 'ghostie sync push' to upload its {Count(status.PendingPush, "pending change")} under the new id."
+                    : "Next: 'ghostie sync pull' to continue syncing under the new id.");
+            return ExitCodes.Success;
         });
         return command;
     }

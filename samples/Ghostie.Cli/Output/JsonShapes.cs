@@ -22,6 +22,8 @@ internal sealed record ProblemDocument(string Code, string Subject, string Messa
     public static ProblemDocument From(SyncProblem problem) => new(problem.Code.ToString(), problem.Subject, problem.Message);
 }
 
+internal sealed record RenameDeviceDocument(string PreviousDeviceId, string DeviceId, string DeviceName, int PendingPush);
+
 internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
@@ -78,6 +80,7 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(KeyRemovedDocument))]
 [JsonSerializable(typeof(KeyRotatedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(RenameDeviceDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]

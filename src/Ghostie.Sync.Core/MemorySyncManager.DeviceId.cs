@@ -73,7 +73,11 @@ public sealed partial class MemorySyncManager
             _state.DevicePrefix = newPrefix;
             _state.Installation = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
             (_state.OwnSeq, _state.OwnHead, _state.OwnPacks, _state.Retired, _state.PushedAcks) = (0, null, [], [], new(StringComparer.Ordinal));
-            _state.OwnLogChecked = false;
+            // The new prefix holds nothing (checked above). Checked, so that a head appearing under this home's prefix
+            // from another installation stops it, whichever id it runs under: also after a crash before the
+            // configuration below is rewritten (the home, opened as the old id, is then refused, not merged into
+            // the old id's history, and the rename is run again).
+            _state.OwnLogChecked = true;
 
             var entries = new List<PackEntry>();
             foreach ((PackEntry entry, VersionVector baseline) in remint)

@@ -523,14 +523,14 @@ public sealed class ObjectCipher
         if (keyMaterial != (header.Epoch == 0))
         {
             throw new IntegrityException(name, keyMaterial
-                ? $"its header names key epoch {header.Epoch}, but key material is always sealed under the master key (epoch 0)"
+                ? $"its header names key epoch {header.Epoch:x8}, but key material is always sealed under the master key (epoch 0)"
                 : "its header names epoch 0 (the master key), which seals only key material");
         }
 
         if (!_ring.HasEpoch(header.Epoch))
         {
             throw new GhostieSyncException(GhostieErrorCode.NotFound,
-                $"Object '{name}' is sealed under key epoch {header.Epoch}, which this device has not loaded. Refresh the repository keys (RepositoryKeys.RefreshAsync) and try again.");
+                $"Object '{name}' is sealed under key epoch {header.Epoch:x8}, which this device has not loaded. Refresh the repository keys (RepositoryKeys.RefreshAsync) and try again.");
         }
 
         return header;

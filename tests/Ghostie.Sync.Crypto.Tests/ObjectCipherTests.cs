@@ -295,7 +295,7 @@ public class ObjectCipherTests
 
         var ex = Assert.Throws<GhostieSyncException>(() => reader.Open(sealedObject, ObjectKind.Pack, Name));
         Assert.Equal(GhostieErrorCode.NotFound, ex.Code);
-        Assert.Contains("epoch 7", ex.Message);
+        Assert.Contains("epoch 00000007", ex.Message); // hex, as docs/format.md names epochs
         Assert.Contains(Name, ex.Message);
     }
 

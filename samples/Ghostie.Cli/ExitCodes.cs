@@ -19,6 +19,7 @@ internal static class ExitCodes
     public const int UnsupportedFormat = 9;
     public const int OtherError = 10;
     public const int AccessDenied = 11;
+    public const int DeviceIdInUse = 12;
     public const int Cancelled = 130;
 
     /// <summary>The table printed at the end of every <c>--help</c>; docs/cli.md has the same one.</summary>
@@ -38,8 +39,11 @@ internal static class ExitCodes
           8   busy: another process is syncing this Ghostie home ('--wait [SECONDS]' waits for it), or another
               device is resuming the same handoff package right now
           9   unsupported format: written by a newer version of Ghostie; upgrade
-          10  any other error
+          10  any other error, such as a Ghostie home that cannot be written (a full disk, a read-only or
+              foreign-owned folder)
           11  access denied: the storage refused the credentials (wrong, expired or without the permissions needed)
+          12  device id in use: another Ghostie home writes to the repository under this device id ('sync setup'
+              with another --device; a home that finds itself sharing one: 'ghostie sync rename-device <new-id>')
           130 interrupted (Ctrl+C)
 
         Environment: GHOSTIE_HOME (default home, else ~/.ghostie), GHOSTIE_PASSPHRASE (the repository passphrase;
@@ -61,6 +65,10 @@ internal static class ExitCodes
         GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound or GhostieErrorCode.LastKeyFile => Usage,
         GhostieErrorCode.MalformedLocalFile => CompletedWithProblems,
         GhostieErrorCode.Busy => Busy,
+        GhostieErrorCode.DeviceIdInUse => DeviceIdInUse,
+
+        // This device's own disk (full, read-only, not writable): not the repository's fault, so not 5 or 6.
+        GhostieErrorCode.LocalStorageFailure => OtherError,
         _ => OtherError,
     };
 }

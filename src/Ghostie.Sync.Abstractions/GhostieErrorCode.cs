@@ -54,4 +54,12 @@ public enum GhostieErrorCode
 
     /// <summary>The bucket, container or gist set the backend points at does not exist.</summary>
     StorageNotFound = 16,
+
+    /// <summary>A file of the Ghostie home on this device could not be written or read (the disk is full, the home is
+    /// read-only or not writable by this user); the repository is not at fault and nothing was lost.</summary>
+    LocalStorageFailure = 17,
+
+    /// <summary>Another installation (another Ghostie home) writes to the repository under this device id: two homes
+    /// must not share one. Setup refuses such an id; a home that finds itself sharing one is given a new id.</summary>
+    DeviceIdInUse = 18,
 }

@@ -20,6 +20,32 @@ public sealed partial class MemorySyncManager
         return c != 0 ? c : string.CompareOrdinal(b.Hash, a.Hash);
     };
 
+    /// <summary>The multi-value register's merge: <paramref name="versions"/> with <paramref name="incoming"/> added
+    /// and the versions it includes dropped (winner first), or null when a version of the set already includes it.</summary>
+    private static List<VersionInfo>? Merge(List<VersionInfo> versions, VersionInfo incoming)
+    {
+        foreach (VersionInfo existing in versions)
+        {
+            if (Vectors.Includes(existing.VersionVector, incoming.VersionVector))
+            {
+                return null;
+            }
+        }
+
+        var after = new List<VersionInfo>(versions.Count + 1);
+        foreach (VersionInfo version in versions)
+        {
+            if (!Vectors.Includes(incoming.VersionVector, version.VersionVector))
+            {
+                after.Add(version);
+            }
+        }
+
+        after.Add(incoming);
+        after.Sort(WinnerOrder);
+        return after;
+    }
+
     /// <summary>
     /// Merges one version into the record's set of concurrent versions (a multi-value register): versions it
     /// supersedes are dropped, a version already included is ignored, and concurrent ones are kept side by side.
@@ -40,35 +66,30 @@ public sealed partial class MemorySyncManager
             _state.Records[entry.Id] = record;
         }
 
-        Dictionary<string, long> incoming = entry.VersionVector;
-        foreach (VersionInfo existing in record.Versions)
+        VersionInfo info = entry.ToInfo(_strings);
+        if (local)
         {
-            if (Vectors.Includes(existing.VersionVector, incoming))
-            {
-                return 0; // already have it, or something newer
-            }
+            record.Confirmed ??= [.. record.Versions]; // the repository holds what the state held before this version
+        }
+        else if (record.Confirmed is not null && Merge(record.Confirmed, info) is { } confirmed)
+        {
+            record.Confirmed = confirmed; // a version read from the repository is in it
         }
 
         List<VersionInfo> before = record.Versions;
-        VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
-        var after = new List<VersionInfo>(before.Count + 1);
-        foreach (VersionInfo version in before)
+        if (Merge(before, info) is not { } after)
         {
-            if (!Vectors.Includes(incoming, version.VersionVector))
-            {
-                after.Add(version);
-            }
+            return 0; // already have it, or something newer
         }
 
-        after.Add(entry.ToInfo(_strings));
-        after.Sort(WinnerOrder);
+        VersionInfo? oldWinner = before.Count > 0 ? before[0] : null;
         record.Versions = after;
         if (!local)
         {
             Clock = Hlc.Observe(Clock, new Hlc(entry.WallMs, entry.Counter));
         }
 
-        bool conflictBefore = before.Count > 1, conflictAfter = after.Count > 1;
+        bool conflictBefore = RecordState.Conflicted(before), conflictAfter = RecordState.Conflicted(after);
         if (!writeFiles)
         {
             return 0;
@@ -131,9 +152,11 @@ public sealed partial class MemorySyncManager
                 Id = entry.Id,
                 DetectedAt = oldConflict?.DetectedAt ?? Now,
                 Winner = ToConflictVersion(winner, contents.GetValueOrDefault(winner.Hash)),
-                Losers = after.Skip(1).Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
+                // One entry per content: equal versions made concurrently (the same resolution on two devices) are one.
+                Losers = after.Skip(1).Where(v => v.Hash != winner.Hash).DistinctBy(v => v.Hash)
+                    .Select(v => ToConflictVersion(v, contents.GetValueOrDefault(v.Hash))).ToList(),
             };
-            AtomicFile.Write(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
+            WriteLocal(_home.ConflictPath(entry.Id), JsonSerializer.SerializeToUtf8Bytes(document, IndentedJson.Readable.ConflictDocument), deferFlushTo: _barrier);
         }
         else if (conflictBefore)
         {
@@ -173,7 +196,7 @@ public sealed partial class MemorySyncManager
                 $"{path} was not updated to the newer version from device '{winner.Origin}' because it is malformed or was changed during sync; it was left untouched.");
             if (content is not null)
             {
-                AtomicFile.Write(PendingPath(id), JsonSerializer.SerializeToUtf8Bytes(content, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+                WriteLocal(PendingPath(id), JsonSerializer.SerializeToUtf8Bytes(content, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
             }
 
             return;
@@ -214,7 +237,7 @@ public sealed partial class MemorySyncManager
                 ConflictState = conflicted ? "conflict" : null,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
+        WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
         if (File.Exists(PendingPath(id)))
         {
             File.Delete(PendingPath(id)); // the file shows it now

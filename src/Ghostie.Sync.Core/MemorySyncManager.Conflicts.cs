@@ -20,7 +20,7 @@ public sealed partial class MemorySyncManager
                 Version = VersionVector.From(version.VersionVector).Sum,
             },
         };
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
+        WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
         var file = new FileInfo(path);
         return (file.LastWriteTimeUtc.Ticks, file.Length);
     }
@@ -45,7 +45,7 @@ public sealed partial class MemorySyncManager
         var result = new List<ConflictInfo>();
         foreach ((string id, RecordState record) in _state.Records.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            if (record.Versions.Count > 1 && GetConflictCore(id) is { } conflict)
+            if (record.IsConflicted && GetConflictCore(id) is { } conflict)
             {
                 result.Add(conflict);
             }
@@ -73,7 +73,7 @@ public sealed partial class MemorySyncManager
     private ConflictInfo? GetConflictCore(string id)
     {
         ConflictDocument? document = ReadConflict(id);
-        if (document is null || !_state.Records.TryGetValue(id, out RecordState? record) || record.Versions.Count < 2)
+        if (document is null || !_state.Records.TryGetValue(id, out RecordState? record) || !record.IsConflicted)
         {
             return null;
         }
@@ -90,9 +90,26 @@ public sealed partial class MemorySyncManager
     /// <param name="choice">Which version to keep.</param>
     /// <param name="merged">The record to keep when <paramref name="choice"/> is <see cref="ConflictChoice.Merged"/>.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>The ids of the memories that now hold the kept content (several for <see cref="ConflictChoice.KeepBoth"/>).</returns>
-    /// <exception cref="GhostieSyncException">No such conflict (<see cref="GhostieErrorCode.NotFound"/>), or a bad merged record.</exception>
+    /// <returns>The ids of the memories that now hold the kept content (several for <see cref="ConflictChoice.KeepBoth"/>).
+    /// When the chosen version is a deletion, the memory is deleted and <paramref name="id"/> is not in the list (empty,
+    /// or only the copies of <see cref="ConflictChoice.KeepBoth"/>).</returns>
+    /// <exception cref="GhostieSyncException">No such conflict (<see cref="GhostieErrorCode.NotFound"/>), a bad merged
+    /// record, or <see cref="ConflictChoice.KeepMine"/> on a device that wrote none of the versions
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>); <see cref="GhostieErrorCode.LocalStorageFailure"/> when the
+    /// home cannot be written.</exception>
     public async Task<IReadOnlyList<string>> ResolveConflictAsync(string id, ConflictChoice choice, MemoryRecord? merged = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ResolveConflictCoreAsync(id, choice, merged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalFailure("resolution", ex);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ResolveConflictCoreAsync(string id, ConflictChoice choice, MemoryRecord? merged, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -110,14 +127,16 @@ public sealed partial class MemorySyncManager
                 throw new GhostieSyncException(GhostieErrorCode.MalformedLocalFile,
                     $"{memoryPath} is not a valid memory; fix or remove it before resolving the conflict (it is never overwritten).");
             }
-            ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.Versions.Count > 1 ? ReadConflict(id) : null)
+            ConflictDocument document = (_state.Records.TryGetValue(id, out RecordState? record) && record.IsConflicted ? ReadConflict(id) : null)
                 ?? throw new GhostieSyncException(GhostieErrorCode.NotFound, $"Memory '{id}' has no conflict to resolve. List conflicts to see which ones do.");
             var all = new List<ConflictVersion> { document.Winner };
             all.AddRange(document.Losers);
 
             ConflictVersion keep = choice switch
             {
-                ConflictChoice.KeepMine => all.FirstOrDefault(v => v.DeviceId == DeviceId) ?? document.Winner,
+                ConflictChoice.KeepMine => all.FirstOrDefault(v => v.DeviceId == DeviceId)
+                    ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                        $"This device ('{DeviceId}') wrote none of the versions of memory '{id}' (they come from {string.Join(", ", all.Select(v => $"'{v.DeviceId}'").Distinct(StringComparer.Ordinal))}), so there is no version of its own to keep. Use KeepTheirs (the newest other version), KeepBoth, or Merged; nothing was changed."),
                 ConflictChoice.KeepTheirs => all.FirstOrDefault(v => v.DeviceId != DeviceId)
                     ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"Every version of memory '{id}' comes from this device; use keep-mine."),
                 _ => document.Winner,
@@ -143,6 +162,7 @@ public sealed partial class MemorySyncManager
             var entries = new List<PackEntry>();
             if (keep.Deleted && choice != ConflictChoice.Merged)
             {
+                kept.Clear(); // the memory is deleted, not kept
                 File.Delete(_home.MemoryPath(id));
                 _pendingStamps[id] = (0, -1);
                 entries.Add(NewLocalEntry(id, includesAll, deleted: true, "deleted", null));

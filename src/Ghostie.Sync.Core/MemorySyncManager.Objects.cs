@@ -158,7 +158,7 @@ public sealed partial class MemorySyncManager
                 $"Pack '{pack.Name}' is listed by its device's head but is not in storage (yet); it may still be uploading or syncing. Try again later.", isTransient: true);
         await using (source.ConfigureAwait(false))
         {
-            await source.CopyToAsync(sealedFile, cancellationToken).ConfigureAwait(false);
+            await CopyFromBackendAsync(source, sealedFile, pack.Name, cancellationToken).ConfigureAwait(false);
         }
 
         sealedFile.Position = 0;
@@ -258,6 +258,42 @@ public sealed partial class MemorySyncManager
         return name;
     }
 
+    /// <summary>
+    /// Copies an object's stream from the backend to a local file or buffer. A read that fails part-way (a connection
+    /// reset) is the repository's failure and says so; a write that fails is this device's (see <see cref="LocalFailure"/>).
+    /// </summary>
+    private async Task CopyFromBackendAsync(Stream source, Stream target, string name, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                        $"Reading '{name}' from {_backend.DisplayName} failed part-way ({ex.Message}); try again.", isTransient: true, innerException: ex);
+                }
+
+                if (read == 0)
+                {
+                    return;
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Downloads and opens a head; null when it vanished between listing and reading.</summary>
     private async Task<HeadDocument?> ReadHeadAsync(string name, CancellationToken cancellationToken)
     {
@@ -272,7 +308,7 @@ public sealed partial class MemorySyncManager
         await using (stream.ConfigureAwait(false))
         {
             using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await CopyFromBackendAsync(stream, buffer, name, cancellationToken).ConfigureAwait(false);
             sealedHead = buffer.ToArray();
         }
 

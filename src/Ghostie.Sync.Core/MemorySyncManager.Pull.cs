@@ -36,17 +36,25 @@ public sealed partial class MemorySyncManager
                 applied += n;
                 newConflicts += c;
             }
-            catch (Exception ex) when (ex is GhostieSyncException or IOException or InvalidDataException)
+            catch (Exception ex) when (ex is GhostieSyncException or InvalidDataException)
             {
                 // One unreadable device (tampered, still syncing, locked by another program) never stops the others.
+                // (Not IOException: the repository's read failures arrive as GhostieSyncException; a raw one is this
+                // device's own disk, which stops the whole pull as a local error, see LocalFailure.)
                 string who = device.DeviceId.Length > 0 ? $"device '{device.DeviceId}'" : $"device prefix {prefix}";
-                GhostieErrorCode code = ex is GhostieSyncException g ? g.Code : ex is InvalidDataException ? GhostieErrorCode.IntegrityFailure : GhostieErrorCode.BackendUnavailable;
+                GhostieErrorCode code = ex is GhostieSyncException g ? g.Code : GhostieErrorCode.IntegrityFailure;
                 Problem(code, who, $"Could not pull from {who}: {ex.Message}");
             }
-            finally
+            catch (OperationCanceledException)
             {
-                SaveState(); // checkpoint after each device: a crash never repeats finished work
+                SaveState(); // what was applied is on disk: keep it
+                throw;
             }
+
+            // Checkpoint after each device: a crash never repeats finished work. Not after a local write failure: the
+            // version that could not be written is in the state in memory only, which the failed run discards, so the
+            // next pull applies it again instead of believing its file was written.
+            SaveState();
         }
 
         return (applied, newConflicts);

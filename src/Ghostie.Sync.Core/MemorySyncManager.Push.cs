@@ -117,6 +117,11 @@ public sealed partial class MemorySyncManager
         (_state.OwnSeq, _state.OwnHead, _state.OwnPacks, _state.Retired, _state.OutboxPushed) = (seq, headName, packs, retired, through);
         _state.LastPush = Now;
         _state.PushedAcks = acks;
+        foreach (RecordState record in _state.Records.Values)
+        {
+            record.Confirmed = null; // every local version is in the repository now
+        }
+
         SaveState();
         TrimOutbox(through);
 

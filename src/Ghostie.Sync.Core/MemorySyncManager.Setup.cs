@@ -16,10 +16,16 @@ public sealed partial class MemorySyncManager
     /// <param name="options">Home folder, pack sizes, clock.</param>
     /// <param name="keyOptions">Key derivation options; defaults when null.</param>
     /// <param name="logger">Where events go.</param>
+    /// <param name="takeOverDeviceId">Set up even when another installation writes to the repository under this device
+    /// id (default false: refused with <see cref="GhostieErrorCode.DeviceIdInUse"/>). Only for the same device set up
+    /// again after its old home is gone for good: a home still using the id can no longer push or pull under it, and
+    /// must then be given a new id (<see cref="RenameDeviceAsync"/>).</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>A manager that owns the unlocked keys.</returns>
+    /// <exception cref="GhostieSyncException"><see cref="GhostieErrorCode.DeviceIdInUse"/> when the repository holds
+    /// heads or packs of this device id written by another installation, unless <paramref name="takeOverDeviceId"/>.</exception>
     public static async Task<MemorySyncManager> SetupAsync(IStorageBackend backend, SyncConfiguration configuration, string passphrase, GhostieSyncOptions options,
-        RepositoryKeyOptions? keyOptions = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        RepositoryKeyOptions? keyOptions = null, ILogger? logger = null, bool takeOverDeviceId = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
@@ -55,6 +61,11 @@ public sealed partial class MemorySyncManager
             {
                 throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
                     $"{home.Root} already syncs with repository {existing.RepositoryId}; this backend holds repository {keys.RepositoryId}. Use another Ghostie home.");
+            }
+
+            if (!takeOverDeviceId)
+            {
+                await EnsureDeviceIdFreeAsync(backend, keys, home, configuration.DeviceId, cancellationToken).ConfigureAwait(false);
             }
 
             home.EnsureCreated();

@@ -25,7 +25,7 @@ public sealed partial class MemorySyncManager : IDisposable
     private readonly LocalMemoryStore _store;
     private readonly GhostieSyncOptions _options;
     private readonly ILogger _logger;
-    private readonly string _prefix;
+    private string _prefix; // changes only with RenameDeviceAsync
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SyncStateDocument _state;
     private readonly StringPool _strings = new();
@@ -52,11 +52,11 @@ public sealed partial class MemorySyncManager : IDisposable
         _state = LoadState();
     }
 
-    /// <summary>This device's id.</summary>
-    public string DeviceId { get; }
+    /// <summary>This device's id (changed by <see cref="RenameDeviceAsync"/>).</summary>
+    public string DeviceId { get; private set; }
 
     /// <summary>This device's display name.</summary>
-    public string DeviceName { get; }
+    public string DeviceName { get; private set; }
 
     /// <summary>The Ghostie home.</summary>
     public GhostieHome Home => _home;
@@ -81,11 +81,7 @@ public sealed partial class MemorySyncManager : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128 || deviceId.Any(char.IsControl))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The device id must be 1 to 128 printable characters.");
-        }
-
+        ValidateDeviceId(deviceId);
         return new MemorySyncManager(backend, keys, ownsKeys, options, deviceId, deviceName ?? deviceId, logger ?? NullLogger.Instance);
     }
 
@@ -118,6 +114,11 @@ public sealed partial class MemorySyncManager : IDisposable
             int local = Directory.Exists(_home.MemoriesPath)
                 ? Directory.EnumerateFiles(_home.MemoriesPath, "*.json").Count(p => !Path.GetFileName(p).StartsWith('.'))
                 : 0;
+
+            // Not yet in the repository: memories with a version in the outbox, and memory files changed since sync
+            // last saw them (a 'memory add' a moment ago, an edit, a deletion), which the next sync commits.
+            var pending = ReadOutbox(_state.OutboxPushed).Select(l => l.Entry.Id).ToHashSet(StringComparer.Ordinal);
+            pending.UnionWith(UncommittedChanges());
             var devices = new List<DeviceInfo> { new(DeviceId, DeviceName, true, _state.LastPush) };
             devices.AddRange(_state.Devices.Values.Where(d => d.DeviceId.Length > 0)
                 .OrderBy(d => d.DeviceId, StringComparer.Ordinal)
@@ -129,9 +130,9 @@ public sealed partial class MemorySyncManager : IDisposable
                 RepositoryId = _keys.RepositoryId,
                 LastSync = _state.LastSync,
                 LocalCount = local,
-                CloudCount = _state.Records.Values.Count(r => r.Versions.Count > 0 && !r.Winner.Deleted),
-                PendingPush = ReadOutbox(_state.OutboxPushed).Count,
-                ConflictCount = _state.Records.Values.Count(r => r.Versions.Count > 1),
+                CloudCount = _state.Records.Values.Count(r => r.InRepository),
+                PendingPush = pending.Count,
+                ConflictCount = _state.Records.Values.Count(r => r.IsConflicted),
                 KnownDevices = devices,
             };
         }
@@ -153,6 +154,40 @@ public sealed partial class MemorySyncManager : IDisposable
     }
 
     private async Task<SyncResult> RunAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunCoreAsync(push, pull, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalFailure(push && !pull ? "push" : pull && !push ? "pull" : "sync", ex);
+        }
+    }
+
+    /// <summary>
+    /// A failure of this device's own file system as the typed local error: the backends report theirs as
+    /// <see cref="GhostieSyncException"/>s (and object reads that fail part-way are converted where they are read), so a
+    /// raw <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> here comes from the Ghostie home.
+    /// </summary>
+    private GhostieSyncException LocalFailure(string operation, Exception ex)
+    {
+        const int Enospc = 28, Erofs = 30, Edquot = 122;
+        const int WindowsDiskFull = unchecked((int)0x80070070), WindowsHandleDiskFull = unchecked((int)0x80070027);
+        string why = ex switch
+        {
+            UnauthorizedAccessException => "permission denied (this user cannot write there): fix the ownership or permissions of the home",
+            IOException { HResult: Enospc or Edquot or WindowsDiskFull or WindowsHandleDiskFull } => "the disk holding it is full (or over quota): free space on that disk",
+            IOException { HResult: Erofs } => "it is on a read-only file system: remount it writable",
+            _ => "a file system error: check the disk holding it",
+        };
+        return new GhostieSyncException(GhostieErrorCode.LocalStorageFailure,
+            $"The {operation} could not write this device's Ghostie home {_home.Root}: {why}, then run it again. ({ex.Message}) " +
+            "Nothing was lost: local changes stay in the memory files and the outbox, and what was already applied is kept.",
+            isTransient: false, innerException: ex);
+    }
+
+    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -277,8 +312,9 @@ public sealed partial class MemorySyncManager : IDisposable
         {
             if (best.Installation != _state.Installation && _state.OwnLogChecked)
             {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                    $"Another installation is writing to the repository as device '{DeviceId}' (its head '{bestName}' has sequence {best.Seq}). Two devices must not share an id: set this one up again with a unique device id.");
+                throw new GhostieSyncException(GhostieErrorCode.DeviceIdInUse,
+                    $"Another installation (another Ghostie home) is writing to the repository as device '{DeviceId}' (its head '{bestName}' has sequence {best.Seq}, newer than this home's {_state.OwnSeq}), so this home can no longer push or pull as '{DeviceId}'. " +
+                    "Give this home a new device id with RenameDeviceAsync (the CLI: 'ghostie sync rename-device <new-id>'): its memories and the changes it has not pushed are kept, and the next push uploads them under the new id. Nothing was changed.");
             }
 
             var pushed = new HashSet<string>(StringComparer.Ordinal);
@@ -303,7 +339,16 @@ public sealed partial class MemorySyncManager : IDisposable
             List<OutboxLine> pending = ReadOutbox(_state.OutboxPushed);
             if (pending.Any(l => pushed.Contains(VersionKey(l.Entry))))
             {
-                RewriteOutbox(pending.Where(l => !pushed.Contains(VersionKey(l.Entry))).ToList());
+                pending = pending.Where(l => !pushed.Contains(VersionKey(l.Entry))).ToList();
+                RewriteOutbox(pending);
+                var unpushed = pending.Select(l => l.Entry.Id).ToHashSet(StringComparer.Ordinal);
+                foreach ((string id, RecordState record) in _state.Records)
+                {
+                    if (!unpushed.Contains(id))
+                    {
+                        record.Confirmed = null; // its local versions were in the repository after all
+                    }
+                }
             }
 
             SyncLog.RecoveredOwnHead(_logger, best.Seq);
@@ -391,9 +436,29 @@ public sealed partial class MemorySyncManager : IDisposable
         return state;
     }
 
+    /// <summary>Test hook: called with the path of every file of the home about to be written by sync (memory,
+    /// conflict, pending and state files); an exception it returns is thrown there, as a full disk would.</summary>
+    internal Func<string, Exception?>? LocalWriteFault { get; set; }
+
+    /// <summary>Writes a file of the home atomically (see <see cref="AtomicFile.Write"/>).</summary>
+    private void WriteLocal(string path, ReadOnlySpan<byte> content, WriteBarrier? deferFlushTo = null)
+    {
+        if (LocalWriteFault?.Invoke(path) is { } fault)
+        {
+            throw fault;
+        }
+
+        AtomicFile.Write(path, content, deferFlushTo: deferFlushTo);
+    }
+
     /// <summary>Saves the state, after making every memory and conflict file it describes durable.</summary>
     private void SaveState()
     {
+        if (LocalWriteFault?.Invoke(_home.StatePath) is { } fault)
+        {
+            throw fault;
+        }
+
         _barrier.Flush(Path.Combine(_home.SyncPath, ".barrier"));
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
         _stateStamp = StampOf(_home.StatePath);
@@ -637,7 +702,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
             // A local edit: it follows the version the file was showing (not necessarily the current winner, if
             // sync could not update the file), so a remote version the user never saw is never superseded.
-            VersionVector baseline = known?.FileVector is { } fileVector ? VersionVector.From(fileVector) : VersionVector.Empty;
+            VersionVector baseline = Baseline(known, known?.FileVector);
             entries.Add(NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical));
             _pendingStamps[id] = (local.LastWriteTicks, local.Size);
         }
@@ -648,7 +713,7 @@ public sealed partial class MemorySyncManager : IDisposable
             // written here (recovered from the repository, or refused) is not a deletion.
             if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id) && known.FileSize >= 0)
             {
-                VersionVector baseline = VersionVector.From(known.FileVector ?? known.Winner.VersionVector);
+                VersionVector baseline = Baseline(known, known.FileVector ?? known.Winner.VersionVector);
                 entries.Add(NewLocalEntry(id, baseline, deleted: true, "deleted", null));
                 _pendingStamps[id] = (0, -1);
             }
@@ -672,6 +737,85 @@ public sealed partial class MemorySyncManager : IDisposable
         }
 
         SyncLog.Committed(_logger, entries.Count);
+    }
+
+    /// <summary>
+    /// The ids of the memories whose file changed since sync last saw it, as <see cref="CommitLocalChanges"/> would
+    /// commit them, without committing anything: new and edited valid files (not a touch that kept the content) and
+    /// deleted files. Malformed files are not counted (they are never pushed; sync reports them).
+    /// </summary>
+    private HashSet<string> UncommittedChanges()
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(_home.MemoriesPath))
+        {
+            return changed; // a missing folder is not a deletion (sync refuses to commit it)
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (FileInfo file in new DirectoryInfo(_home.MemoriesPath).EnumerateFiles("*.json"))
+        {
+            if (file.Name.StartsWith('.'))
+            {
+                continue;
+            }
+
+            string id = Path.GetFileNameWithoutExtension(file.Name);
+            present.Add(id);
+            _state.Records.TryGetValue(id, out RecordState? known);
+            if (known is not null && known.FileTicks == file.LastWriteTimeUtc.Ticks && known.FileSize == file.Length)
+            {
+                continue;
+            }
+
+            LocalMemoryFile local = LocalMemoryStore.Read(file);
+            if (local.Record is null)
+            {
+                continue;
+            }
+
+            string hash = LocalMemoryStore.ContentHash(local.Record);
+            // The same tests as the commit's: the file shows a version sync knows, or is sync's own unedited output.
+            bool shown = known is { Versions.Count: > 0 } && ((!known.Winner.Deleted && known.Winner.Hash == hash)
+                || known.Versions.Any(v => !v.Deleted && v.Hash == hash && known.FileVector is { } fv && Vectors.Compare(fv, v.VersionVector) == Causality.Equal));
+            bool syncOutput = local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 };
+            if (!shown && !syncOutput)
+            {
+                changed.Add(id);
+            }
+        }
+
+        foreach ((string id, RecordState known) in _state.Records)
+        {
+            if (known.Versions.Count > 0 && !known.Winner.Deleted && !present.Contains(id) && known.FileSize >= 0)
+            {
+                changed.Add(id);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// What a local edit follows: the version the file shows and every surviving version of the same content (made
+    /// concurrently elsewhere, such as the same resolution on another device), so the edit supersedes them all and
+    /// equal versions never turn into a conflict with it.
+    /// </summary>
+    private static VersionVector Baseline(RecordState? known, Dictionary<string, long>? fileVector)
+    {
+        if (fileVector is null)
+        {
+            return VersionVector.Empty;
+        }
+
+        VersionVector baseline = VersionVector.From(fileVector);
+        VersionInfo? shown = known?.Versions.FirstOrDefault(v => Vectors.Compare(fileVector, v.VersionVector) == Causality.Equal);
+        foreach (VersionInfo same in known?.Versions.Where(v => shown is not null && v.Hash == shown.Hash) ?? [])
+        {
+            baseline = baseline.Merge(same.Vector);
+        }
+
+        return baseline;
     }
 
     private readonly Dictionary<string, (long Ticks, long Size)> _pendingStamps = new(StringComparer.Ordinal);

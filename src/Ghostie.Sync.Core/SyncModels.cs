@@ -50,10 +50,14 @@ public sealed record SyncStatus
     /// <summary>Valid memory files on this device.</summary>
     public int LocalCount { get; init; }
 
-    /// <summary>Memories (not deleted) in the repository as of the last pull, including this device's pushed ones.</summary>
+    /// <summary>Memories (not deleted) the repository is known to hold, as of <see cref="LastSync"/>: other devices'
+    /// versions read at the last pull and this device's pushed ones. A version committed here but not yet pushed is not
+    /// counted (a memory whose newer version waits to be pushed counts by its version in the repository).</summary>
     public int CloudCount { get; init; }
 
-    /// <summary>Local versions waiting to be pushed.</summary>
+    /// <summary>Memories with a change that is not yet in the repository: a version committed to the outbox but not
+    /// pushed (or whose push failed), or a memory file added, edited or deleted since sync last saw it (which the next
+    /// push, pull or sync commits). Zero means every local change is in the repository.</summary>
     public int PendingPush { get; init; }
 
     /// <summary>Memories with unresolved conflicts.</summary>
@@ -93,7 +97,10 @@ public sealed record ConflictVersionInfo(string DeviceId, DateTimeOffset LastMod
 /// <summary>How to resolve a conflict.</summary>
 public enum ConflictChoice
 {
-    /// <summary>Keep this device's version (or, if this device wrote none, the current one).</summary>
+    /// <summary>Keep this device's version (which may be a deletion). A device that wrote none of the versions has
+    /// nothing of its own to keep: <see cref="MemorySyncManager.ResolveConflictAsync"/> then throws
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>) and changes nothing; use <see cref="KeepTheirs"/>,
+    /// <see cref="KeepBoth"/> or <see cref="Merged"/>.</summary>
     KeepMine,
 
     /// <summary>Keep the other device's version (the newest other one if several).</summary>

@@ -163,7 +163,7 @@ public class RecoveryTests
 
         var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => first.SyncAsync());
 
-        Assert.Equal(GhostieErrorCode.InvalidArgument, ex.Code);
+        Assert.Equal(GhostieErrorCode.DeviceIdInUse, ex.Code);
         Assert.Contains("same-id", ex.Message);
     }
 

@@ -106,14 +106,28 @@ internal static class ConflictCommands
                 "both" => (ConflictChoice.KeepBoth, "both"),
                 _ => (ConflictChoice.Merged, "merged"),
             };
+            ConflictVersionInfo[] versions = [info.Current, .. info.Others];
+            if (choice == ConflictChoice.KeepMine && !versions.Any(v => v.DeviceId == manager.DeviceId))
+            {
+                string devices = string.Join(", ", versions.Select(v => $"'{v.DeviceId}'").Distinct(StringComparer.Ordinal));
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"This device ('{manager.DeviceId}') wrote none of the versions of memory '{memoryId}' (they come from {devices}): --keep mine has nothing to keep. Use --keep theirs (the newest other version), --keep both, or --merged <file.json>; nothing was changed.");
+            }
+
             EnsureNoUncommittedChange(context.Home, info);
             MemoryRecord? record = mergedFile is null ? null : ReadMerged(mergedFile, info);
             IReadOnlyList<string> kept = await BusyWait.RunAsync(context, parse.GetValue(wait),
                 () => manager.ResolveConflictAsync(memoryId, choice, record, cancellationToken), cancellationToken).ConfigureAwait(false);
-            context.Report(new ResolveDocument(memoryId, choiceName, kept), CliJson.Output.ResolveDocument,
-                kept.Count > 1
-                    ? $"Resolved {memoryId}: kept the current version, and the others as {string.Join(", ", kept.Skip(1))}."
-                    : $"Resolved {memoryId} ({choiceName}).",
+            bool deleted = !kept.Contains(memoryId, StringComparer.Ordinal);
+            string others = string.Join(", ", kept.Where(k => k != memoryId));
+            context.Report(new ResolveDocument(memoryId, choiceName, deleted, kept), CliJson.Output.ResolveDocument,
+                (deleted, others.Length > 0) switch
+                {
+                    (false, true) => $"Resolved {memoryId}: kept the current version, and the others as {others}.",
+                    (true, true) => $"Resolved {memoryId} ({choiceName}): the memory is deleted; the other versions are kept as {others}.",
+                    (true, false) => $"Resolved {memoryId} ({choiceName}): the memory is deleted.",
+                    _ => $"Resolved {memoryId} ({choiceName}).",
+                },
                 "Run 'ghostie sync push' to take the resolution to your other devices.");
 
             return ExitCodes.Success;

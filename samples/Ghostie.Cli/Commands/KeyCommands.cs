@@ -34,7 +34,7 @@ internal static class KeyCommands
             IReadOnlyList<KeyFileInfo> files = await manager.Keys.ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
-                context.Document(new KeyListDocument(files.Select(KeyFileDocument.From).ToArray(), manager.Keys.CurrentEpoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), manager.Keys.Epochs.Count),
+                context.Document(new KeyListDocument(files.Select(KeyFileDocument.From).ToArray(), Epoch(manager.Keys.CurrentEpoch), manager.Keys.Epochs.Count),
                     CliJson.Output.KeyListDocument);
                 return ExitCodes.Success;
             }
@@ -44,7 +44,7 @@ internal static class KeyCommands
                 context.Line($"{file.Id}  {file.Label}  created {SyncCommands.Time(file.CreatedAt)}, PBKDF2 {file.Iterations:N0} iterations{(file.IsCurrent ? "  (unlocked this session)" : "")}");
             }
 
-            context.Hint($"{files.Count} key file(s); key epoch {manager.Keys.CurrentEpoch:x8} is current ({manager.Keys.Epochs.Count} in all).");
+            context.Hint($"{files.Count} key file(s); key epoch {Epoch(manager.Keys.CurrentEpoch)} is current ({manager.Keys.Epochs.Count} in all).");
             return ExitCodes.Success;
         });
         return command;
@@ -134,13 +134,16 @@ internal static class KeyCommands
         {
             using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
             uint epoch = await manager.Keys.RotateEpochAsync(cancellationToken).ConfigureAwait(false);
-            string epochText = epoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            string epochText = Epoch(epoch);
             context.Report(new KeyRotatedDocument(epochText, manager.Keys.Epochs.Count), CliJson.Output.KeyRotatedDocument,
                 $"Key epoch {epochText} is now current ({manager.Keys.Epochs.Count} epochs); new objects are sealed under it.");
             return ExitCodes.Success;
         });
         return command;
     }
+
+    /// <summary>A key epoch id as docs/format.md spells it (the name of its <c>epochs/</c> object): 8 lowercase hex digits.</summary>
+    internal static string Epoch(uint epoch) => epoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 
     private static KeyFileInfo? Find(IReadOnlyList<KeyFileInfo> files, string? given)
     {

@@ -17,6 +17,7 @@ internal static class SyncCommands
         sync.Subcommands.Add(Transfer(app, "pull", "Download and apply other devices' changes (local changes are committed first, so none is lost)."));
         sync.Subcommands.Add(Status(app));
         sync.Subcommands.Add(Forget(app));
+        sync.Subcommands.Add(RenameDevice(app));
         sync.Subcommands.Add(ConflictCommands.Create(app));
         return sync;
     }
@@ -53,10 +54,14 @@ internal static class SyncCommands
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
         var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Create the repository even with a passphrase rated weak (empty or only spaces is always refused)." };
+        var takeOver = new Option<bool>("--take-over-device")
+        {
+            Description = "Set up even though another Ghostie home writes to the repository under this device id (refused otherwise, exit code 12). Only for this same device set up again after its old home is gone for good: a home still using the id can no longer push or pull (it must run 'ghostie sync rename-device').",
+        };
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak, takeOver,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
         {
@@ -75,13 +80,13 @@ internal static class SyncCommands
                     createValue, deviceValue, nameValue);
             }
 
-            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), prompter, cancellationToken);
+            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), parse.GetValue(takeOver), prompter, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool allowWeak,
-        IPrompter? prompter, CancellationToken cancellationToken)
+        bool takeOver, IPrompter? prompter, CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -97,7 +102,7 @@ internal static class SyncCommands
         {
             // The library would accept a new id, but this home's history in the repository is under the old one.
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-                $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, or use another --home for device '{deviceId}'.");
+                $"{home.Root} is already set up as device '{existing.DeviceId}'; a home keeps its device id. Leave out --device, use another --home for device '{deviceId}', or rename this home's device with 'ghostie sync rename-device {deviceId}'.");
         }
 
         // Nothing is created before the passphrase is known and confirmed: not the folder (FileSystemBackend would
@@ -158,7 +163,7 @@ internal static class SyncCommands
                 DeviceName = chosenName,
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+                takeOverDeviceId: takeOver, cancellationToken: cancellationToken).ConfigureAwait(false);
             Backends.SavePrompted(home, prompted);
 
             string where = folderPath ?? storage.DisplayName;
@@ -236,10 +241,11 @@ internal static class SyncCommands
     {
         using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
         SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        string epoch = KeyCommands.Epoch(manager.Keys.CurrentEpoch);
         if (context.Json)
         {
             context.Document(new StatusDocument(status.Backend, status.DeviceId, status.RepositoryId, status.LastSync, status.LocalCount, status.CloudCount,
-                status.PendingPush, status.ConflictCount, status.KnownDevices.Select(d => new DeviceDocument(d.DeviceId, d.DeviceName, d.IsThisDevice, d.LastSeen)).ToArray()),
+                status.PendingPush, status.ConflictCount, epoch, status.KnownDevices.Select(d => new DeviceDocument(d.DeviceId, d.DeviceName, d.IsThisDevice, d.LastSeen)).ToArray()),
                 CliJson.Output.StatusDocument);
             return ExitCodes.Success;
         }
@@ -249,9 +255,10 @@ internal static class SyncCommands
         context.Line($"Repository:      {status.RepositoryId}");
         context.Line($"Last Sync:       {Time(status.LastSync)}");
         context.Line($"Local Memories:  {status.LocalCount}");
-        context.Line($"Cloud Memories:  {status.CloudCount}");
-        context.Line($"Pending push:    {status.PendingPush}");
+        context.Line($"Cloud Memories:  {status.CloudCount} (as of last sync)");
+        context.Line($"Pending push:    {status.PendingPush}{(status.PendingPush > 0 ? " (not yet in the repository)" : "")}");
         context.Line($"Conflicts:       {status.ConflictCount}");
+        context.Line($"Key epoch:       {epoch}");
         context.Line($"Known Devices:   {status.KnownDevices.Count}");
         foreach (DeviceInfo known in status.KnownDevices)
         {
@@ -276,6 +283,33 @@ internal static class SyncCommands
             string[] lines = credentials ? [line, "Forgot the backend credentials stored on this device; set them in the environment or run 'ghostie sync setup' again."] : [line];
             context.Report(new ForgetDocument(forgotten, cache.FilePath, credentials), CliJson.Output.ForgetDocument, lines);
             return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command RenameDevice(CliApplication app)
+    {
+        var id = new Argument<string>("new-id") { Description = "The new device id (letters, digits, '-', '_', '.'), not used in the repository yet." };
+        var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the new device id.", HelpName = "name" };
+        var command = new Command("rename-device",
+            "Give this home a new device id, keeping its memories and every change not yet pushed: the way back for a home that another home's setup locked out (exit code 12). Nothing is written to the repository; the next push uploads the changes under the new id.")
+        {
+            id, deviceName,
+        };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string newId = parse.GetValue(id)!;
+            DeviceIdentity.Validate(newId);
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            string previous = manager.DeviceId;
+            await manager.RenameDeviceAsync(newId, parse.GetValue(deviceName), cancellationToken).ConfigureAwait(false);
+            SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            context.Report(new RenameDeviceDocument(previous, manager.DeviceId, manager.DeviceName, status.PendingPush), CliJson.Output.RenameDeviceDocument,
+                $"This home ({context.Home.Root}) now syncs as device '{manager.DeviceId}' (was '{previous}'); its memories are kept.",
+                status.PendingPush > 0
+                    ? $"Next: 'ghostie sync push' to upload its {Count(status.PendingPush, "pending change")} under the new id."
+                    : "Next: 'ghostie sync pull' to continue syncing under the new id.");
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -22,10 +22,12 @@ internal sealed record ProblemDocument(string Code, string Subject, string Messa
     public static ProblemDocument From(SyncProblem problem) => new(problem.Code.ToString(), problem.Subject, problem.Message);
 }
 
+internal sealed record RenameDeviceDocument(string PreviousDeviceId, string DeviceId, string DeviceName, int PendingPush);
+
 internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
-    int CloudMemories, int PendingPush, int Conflicts, IReadOnlyList<DeviceDocument> KnownDevices);
+    int CloudMemories, int PendingPush, int Conflicts, string CurrentEpoch, IReadOnlyList<DeviceDocument> KnownDevices);
 
 internal sealed record DeviceDocument(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
 
@@ -43,7 +45,7 @@ internal sealed record ConflictVersionDocument(string DeviceId, DateTimeOffset L
         new(version.DeviceId, version.LastModified, version.Deleted, version.Record);
 }
 
-internal sealed record ResolveDocument(string Id, string Choice, IReadOnlyList<string> Kept);
+internal sealed record ResolveDocument(string Id, string Choice, bool Deleted, IReadOnlyList<string> Kept);
 
 internal sealed record MemoryListDocument(IReadOnlyList<MemoryRecord> Memories, IReadOnlyList<MalformedFileDocument> Problems);
 
@@ -78,6 +80,7 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(KeyRemovedDocument))]
 [JsonSerializable(typeof(KeyRotatedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(RenameDeviceDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]

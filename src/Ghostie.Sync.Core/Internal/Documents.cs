@@ -91,11 +91,20 @@ internal sealed class StringPool
     {
         foreach (RecordState record in state.Records.Values)
         {
-            for (int i = 0; i < record.Versions.Count; i++)
+            Intern(record.Versions);
+            if (record.Confirmed is not null)
             {
-                VersionInfo v = record.Versions[i];
-                record.Versions[i] = new VersionInfo { VersionVector = Vector(v.VersionVector), WallMs = v.WallMs, Counter = v.Counter, Origin = Get(v.Origin), Deleted = v.Deleted, Hash = v.Hash };
+                Intern(record.Confirmed);
             }
+        }
+    }
+
+    private void Intern(List<VersionInfo> versions)
+    {
+        for (int i = 0; i < versions.Count; i++)
+        {
+            VersionInfo v = versions[i];
+            versions[i] = new VersionInfo { VersionVector = Vector(v.VersionVector), WallMs = v.WallMs, Counter = v.Counter, Origin = Get(v.Origin), Deleted = v.Deleted, Hash = v.Hash };
         }
     }
 }
@@ -124,7 +133,24 @@ internal sealed class RecordState
     /// <summary>The version vector of the version the memory file shows (set when sync writes or reads the file);
     /// null when there is no file or it shows nothing sync knows. Local edits follow this version.</summary>
     [JsonPropertyName("fv")] public Dictionary<string, long>? FileVector { get; set; }
+
+    /// <summary>The versions the repository is known to hold (winner first), kept only while they differ from
+    /// <see cref="Versions"/>: from the first local version committed after the last push until the push that
+    /// uploads it. Null when every version in <see cref="Versions"/> is in the repository; empty for a memory
+    /// the repository does not hold yet. Status counts the repository's memories from it.</summary>
+    [JsonPropertyName("cf")] public List<VersionInfo>? Confirmed { get; set; }
+
     [JsonIgnore] public VersionInfo Winner => Versions[0];
+
+    /// <summary>Whether the versions show more than one content (or a content and a deletion): versions of equal
+    /// content made concurrently (two devices making the same resolution) are one choice, not a conflict.</summary>
+    [JsonIgnore] public bool IsConflicted => Conflicted(Versions);
+
+    /// <summary>Whether <paramref name="versions"/> hold more than one content (a deletion's hash is "deleted").</summary>
+    public static bool Conflicted(List<VersionInfo> versions) => versions.Count > 1 && versions.Skip(1).Any(v => v.Hash != versions[0].Hash);
+
+    /// <summary>Whether the repository is known to hold this memory, not deleted (as of the last sync).</summary>
+    [JsonIgnore] public bool InRepository => (Confirmed ?? Versions) is { Count: > 0 } confirmed && !confirmed[0].Deleted;
 }
 
 internal sealed class PackRef

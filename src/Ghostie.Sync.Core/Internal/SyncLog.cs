@@ -31,4 +31,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Removed {Count} temporary file(s) left in the home by an interrupted process")]
     public static partial void LeftoversRemoved(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Device renamed; {Count} unpushed version(s) made again under the new id")]
+    public static partial void Renamed(ILogger logger, int count);
 }

@@ -183,6 +183,11 @@ public sealed partial class MemorySyncManager : IDisposable
             {
                 (uploaded, saved) = await PushCoreAsync(ownHeads, progress, cancellationToken).ConfigureAwait(false);
             }
+            else if (_state.OwnHead is not null && !ownHeads.Contains(_state.OwnHead))
+            {
+                Problem(GhostieErrorCode.Rollback, "this device",
+                    $"This device's head '{_state.OwnHead}' (sequence {_state.OwnSeq}) is missing from storage: it was deleted or rolled back, so other devices cannot receive this device's history. Push to write it again; nothing was deleted here.");
+            }
 
             if (!saved)
             {

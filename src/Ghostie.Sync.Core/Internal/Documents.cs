@@ -169,6 +169,10 @@ internal sealed class RemoteDeviceState
     [JsonPropertyName("awaits_ack")] public long AwaitsAckOf { get; set; }
     [JsonPropertyName("leftovers")] public HashSet<string> Leftovers { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("last_seen")] public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>The acknowledgements of its last head applied (device prefix to sequence): which devices it has seen,
+    /// so a device whose head is missing is noticed even by a device that never saw that head itself.</summary>
+    [JsonPropertyName("acks")] public Dictionary<string, long> Acks { get; set; } = new(StringComparer.Ordinal);
 }
 
 internal sealed class SyncStateDocument

@@ -144,6 +144,7 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>Disposes the keys if this manager owns them.</summary>
     public void Dispose()
     {
+        CloseWritten(stateSaved: false);
         if (_ownsKeys)
         {
             _keys.Dispose();
@@ -224,6 +225,7 @@ public sealed partial class MemorySyncManager : IDisposable
     /// </summary>
     private void DiscardStateUnlessSucceeded()
     {
+        CloseWritten(stateSaved: false); // kept, if still there, for the replay when the state is loaded again
         if (!_succeeded)
         {
             _stateStamp = (DateTime.MinValue, -2);
@@ -393,6 +395,8 @@ public sealed partial class MemorySyncManager : IDisposable
             (state.HlcWallMs, state.HlcCounter) = (clock.WallMs, clock.Counter);
         }
 
+        // Memory files a pull wrote or deleted after the state was last saved (it was killed before its checkpoint).
+        ReplayWritten(state);
         return state;
     }
 
@@ -401,6 +405,7 @@ public sealed partial class MemorySyncManager : IDisposable
     {
         _barrier.Flush(Path.Combine(_home.SyncPath, ".barrier"));
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
+        CloseWritten(stateSaved: true); // the state now records every file sync/written.jsonl names
         _stateStamp = StampOf(_home.StatePath);
         _outboxStamp = StampOf(_home.OutboxPath);
     }

@@ -209,6 +209,19 @@ internal sealed class OutboxLine
     [JsonIgnore] public byte[]? EntryJson { get; init; }
 }
 
+/// <summary>
+/// One line of <c>sync/written.jsonl</c>: a memory file sync is about to write (or delete) for a version applied from
+/// the repository, so that if the process dies before the state recording it is saved, the next start still knows
+/// which version the file shows (and local edits of it follow that version instead of looking concurrent).
+/// </summary>
+internal sealed class WrittenLine
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("h")] public required string Hash { get; init; }
+    [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
+    [JsonPropertyName("d")] public bool Deleted { get; init; }
+}
+
 internal sealed class ConflictDocument
 {
     [JsonPropertyName("id")] public required string Id { get; init; }
@@ -235,6 +248,7 @@ internal sealed class ConflictVersion
 [JsonSerializable(typeof(HeadDocument))]
 [JsonSerializable(typeof(SyncStateDocument))]
 [JsonSerializable(typeof(OutboxLine))]
+[JsonSerializable(typeof(WrittenLine))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(SyncConfiguration))]
 internal sealed partial class CoreJson : JsonSerializerContext

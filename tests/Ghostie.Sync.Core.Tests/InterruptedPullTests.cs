@@ -14,7 +14,11 @@ public class InterruptedPullTests
     /// is copied at that instant (what a killed process leaves on disk), the pull is stopped, and the device is
     /// reopened on the copy, as the next process after a SIGKILL would be.
     /// </summary>
-    private static async Task PullKilledAtSecondPackAsync(Cluster cluster, Device device, InstrumentedBackend through)
+    /// <param name="cluster">The repository and its devices.</param>
+    /// <param name="device">The device whose pull is killed.</param>
+    /// <param name="through">The device's backend, to see its reads.</param>
+    /// <param name="whileDown">Runs between the kill and the restart (a host editing a memory file meanwhile).</param>
+    private static async Task PullKilledAtSecondPackAsync(Cluster cluster, Device device, InstrumentedBackend through, Action? whileDown = null)
     {
         string snapshot = device.Home.Root + "-at-kill";
         int packs = 0;
@@ -32,6 +36,7 @@ public class InterruptedPullTests
         device.Manager.Dispose();
         Directory.Delete(device.Home.Root, recursive: true); // nothing the killed process did after the copy survives
         Directory.Move(snapshot, device.Home.Root);
+        whileDown?.Invoke();
         await cluster.ReopenAsync(device);
     }
 
@@ -56,8 +61,10 @@ public class InterruptedPullTests
         }
     }
 
-    [Fact]
-    public async Task EditAfterAKilledPull_OfAMemoryTheKilledPullWrote_IsNoConflict()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // as 'ghostie memory edit' does: the old sync_metadata is dropped
+    public async Task EditAfterAKilledPull_OfAMemoryTheKilledPullWrote_IsNoConflict(bool dropSyncMetadata)
     {
         using var cluster = new Cluster();
         Device a = await cluster.AddDeviceAsync("a");
@@ -69,10 +76,18 @@ public class InterruptedPullTests
         a.Add("third, in the second pack");
         await a.SyncAsync();
 
-        await PullKilledAtSecondPackAsync(cluster, b, through);
-        Assert.Equal("first, in the first pack", b.Manager.Memories.Get(first.Id)!.Content); // the kill came after the first pack
-        b.Edit(first.Id, "edited on b after the kill");
+        // Edited before sync runs again (by a host, or 'ghostie memory edit', which never opens the sync state).
+        var files = new LocalMemoryStore(b.Home);
+        await PullKilledAtSecondPackAsync(cluster, b, through, whileDown: () =>
+        {
+            MemoryRecord shown = files.Get(first.Id)!;
+            Assert.Equal("first, in the first pack", shown.Content); // the kill came after the first pack
+            files.Save(shown with { Content = "edited on b after the kill", SyncMetadata = dropSyncMetadata ? null : shown.SyncMetadata });
+        });
+
+        Console.Error.WriteLine("DBG known=" + b.Manager.RecordStates.ContainsKey(first.Id) + " fv=" + (b.Manager.RecordStates.TryGetValue(first.Id, out var rs) ? string.Join(",", rs.FileVector ?? new()) : "-") + " journal=" + File.Exists(Path.Combine(b.Home.SyncPath, "written.jsonl")));
         SyncResult next = await b.SyncAsync();
+        Console.Error.WriteLine("DBG up=" + next.Uploaded + " conf=" + next.NewConflicts);
         await a.SyncAsync();
 
         Assert.True(next.Success, string.Join("; ", next.Problems.Select(p => p.Message)));
@@ -100,12 +115,16 @@ public class InterruptedPullTests
         a.Add("in the third pack");
         await a.SyncAsync();
 
-        await PullKilledAtSecondPackAsync(cluster, b, through);
-        Assert.Equal("v2, in the second pack", b.Manager.Memories.Get(m.Id)!.Content);
-        if (editAfterwards)
+        var files = new LocalMemoryStore(b.Home);
+        await PullKilledAtSecondPackAsync(cluster, b, through, whileDown: () =>
         {
-            b.Edit(m.Id, "v3 on b, made after seeing v2");
-        }
+            MemoryRecord shown = files.Get(m.Id)!;
+            Assert.Equal("v2, in the second pack", shown.Content);
+            if (editAfterwards)
+            {
+                files.Save(shown with { Content = "v3 on b, made after seeing v2", SyncMetadata = null });
+            }
+        });
 
         SyncResult next = await b.SyncAsync();
         await a.SyncAsync();
@@ -128,10 +147,11 @@ public class InterruptedPullTests
         await a.SyncAsync();
         await b.SyncAsync();
         b.Manager.Dispose();
-        // The process died after noting that it would write a (much newer) version of m, before writing it; and
-        // while noting the next one (a torn line).
+        // The process died after noting that it would write a (much newer) version of m over the file as it is, before
+        // writing it; and while noting the next one (a torn line).
+        var file = new FileInfo(b.Home.MemoryPath(m.Id));
         File.WriteAllText(Path.Combine(b.Home.SyncPath, "written.jsonl"),
-            $"{{\"id\":\"{m.Id}\",\"h\":\"sha256:{new string('0', 64)}\",\"vv\":{{\"a\":5}},\"d\":false}}\n{{\"id\":\"{m.Id}\",\"h\":\"sha");
+            $"{{\"id\":\"{m.Id}\",\"h\":\"sha256:{new string('0', 64)}\",\"vv\":{{\"a\":5}},\"d\":false,\"m\":{file.LastWriteTimeUtc.Ticks},\"s\":{file.Length}}}\n{{\"id\":\"{m.Id}\",\"h\":\"sha");
         await cluster.ReopenAsync(b);
 
         a.Edit(m.Id, "v2 on a");

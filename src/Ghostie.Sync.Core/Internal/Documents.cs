@@ -220,6 +220,15 @@ internal sealed class WrittenLine
     [JsonPropertyName("h")] public required string Hash { get; init; }
     [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
     [JsonPropertyName("d")] public bool Deleted { get; init; }
+
+    /// <summary>The file's modification time (UTC ticks) before the write; 0 when there was no file.</summary>
+    [JsonPropertyName("m")] public long BeforeTicks { get; init; }
+
+    /// <summary>The file's size before the write; -1 when there was no file; <see cref="NoWrite"/> when the file already
+    /// showed the version and nothing was written.</summary>
+    [JsonPropertyName("s")] public long BeforeSize { get; init; }
+
+    public const long NoWrite = -2;
 }
 
 internal sealed class ConflictDocument

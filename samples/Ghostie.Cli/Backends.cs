@@ -48,15 +48,21 @@ internal static class Backends
         }
     }
 
-    /// <summary>Whether <paramref name="backend"/> already holds a repository (any key file).</summary>
+    /// <summary>
+    /// Whether <paramref name="backend"/> already holds a repository (any key file). Storage with objects of a
+    /// repository but no key file (keys/ not delivered yet by a sync tool, or lost) is an error before any passphrase
+    /// is asked for: setup never creates a repository over one.
+    /// </summary>
+    /// <exception cref="IncompleteRepositoryException">Heads, packs, epochs or other repository objects, but no key file.</exception>
     public static async Task<bool> HoldsRepositoryAsync(IStorageBackend backend, CancellationToken cancellationToken)
     {
-        await foreach (string _ in backend.ListAsync(RepositoryKeys.KeyFilePrefix, cancellationToken).ConfigureAwait(false))
+        RepositoryContents contents = await RepositoryContents.ReadAsync(backend, cancellationToken).ConfigureAwait(false);
+        if (contents.KeyFiles == 0 && !contents.IsEmpty)
         {
-            return true;
+            throw new IncompleteRepositoryException(backend.DisplayName, contents);
         }
 
-        return false;
+        return contents.KeyFiles > 0;
     }
 
     /// <summary>

@@ -32,9 +32,9 @@ internal static class ExitCodes
           4   not configured: sync is not set up in this Ghostie home (run 'ghostie sync setup'), or a backend
               credential is neither in its environment variable nor stored on this device
           5   backend unavailable: the repository folder, bucket, container or gists are missing, unreachable or
-              hold no repository
-          6   completed with problems: something was skipped (for example a malformed memory file), or the
-              memory file asked for is malformed; see stderr
+              hold no repository (or, for 'ghostie sync setup', part of one without its key files)
+          6   completed with problems: something was skipped (for example a malformed memory file) or is
+              missing (a device whose head is gone), or the memory file asked for is malformed; see stderr
           7   conflicts exist (only 'ghostie sync conflict list --exit-code')
           8   busy: another process is syncing this Ghostie home ('--wait [SECONDS]' waits for it), or another
               device is resuming the same handoff package right now

@@ -179,6 +179,7 @@ public sealed partial class MemorySyncManager
         if (file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize) && !winner.Deleted
             && LocalMemoryStore.Read(path).Record is { } existing && LocalMemoryStore.ContentHash(existing) == winner.Hash)
         {
+            NoteWritten(id, winner, before: null);
             (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
             return; // the file already shows this version
         }
@@ -213,6 +214,7 @@ public sealed partial class MemorySyncManager
         {
             if (file.Exists)
             {
+                NoteWritten(id, winner, file);
                 File.Delete(path);
                 _barrier.Written(path);
             }
@@ -237,6 +239,7 @@ public sealed partial class MemorySyncManager
                 ConflictState = conflicted ? "conflict" : null,
             },
         };
+        NoteWritten(id, winner, file);
         WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord), deferFlushTo: _barrier);
         if (File.Exists(PendingPath(id)))
         {
@@ -245,6 +248,134 @@ public sealed partial class MemorySyncManager
 
         file.Refresh();
         (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+    }
+
+    // ---- sync/written.jsonl: which version the files written since the last saved state show ------------------
+
+    /// <summary>
+    /// Records, before a memory file is written or deleted for <paramref name="version"/>, which version it is about to
+    /// show, and the file's stamp before (<paramref name="before"/>; null when the file already shows the version and
+    /// only the state changes). The state that records it is saved only at the next checkpoint (after each device's
+    /// packs); a process killed before then leaves files the saved state knows nothing of, and without this line an
+    /// edit of such a file would follow nothing (or an older version) and conflict with the very version the user was
+    /// editing. Each line reaches the operating system before the file is touched (a write, not an fsync: it survives
+    /// a killed process; after a power loss the files written since the last checkpoint may be lost as well, and the
+    /// older rules apply).
+    /// </summary>
+    private void NoteWritten(string id, VersionInfo version, FileInfo? before)
+    {
+        if (_written is null)
+        {
+            _written = new FileStream(WrittenPath, FileMode.Append, FileAccess.Write, FileShare.Read, 4096);
+            if (_written.Length > 0)
+            {
+                // A line torn by a crash mid-write must not swallow the next one: start on a fresh line.
+                _written.WriteByte((byte)'\n');
+            }
+        }
+
+        var line = new WrittenLine
+        {
+            Id = id,
+            Hash = version.Hash,
+            VersionVector = version.VersionVector,
+            Deleted = version.Deleted,
+            BeforeTicks = before is { Exists: true } ? before.LastWriteTimeUtc.Ticks : 0,
+            BeforeSize = before is null ? WrittenLine.NoWrite : before.Exists ? before.Length : -1,
+        };
+        JsonSerializer.Serialize(_written, line, CoreJson.Default.WrittenLine);
+        _written.WriteByte((byte)'\n');
+        _written.Flush();
+    }
+
+    private FileStream? _written;
+
+    private string WrittenPath => Path.Combine(_home.SyncPath, "written.jsonl");
+
+    /// <summary>Closes <c>sync/written.jsonl</c>, and deletes it when the state just saved covers every line.</summary>
+    private void CloseWritten(bool stateSaved)
+    {
+        _written?.Dispose();
+        _written = null;
+        if (stateSaved)
+        {
+            File.Delete(WrittenPath);
+        }
+    }
+
+    /// <summary>
+    /// After a crash: for every line of <c>sync/written.jsonl</c> (in order, so the last write of a memory wins), the
+    /// memory file is looked at. Still with the stamp it had before, it was never written: the line changes nothing.
+    /// Otherwise the write happened, and the file shows that version, or an edit of it the user made since (with or
+    /// without the sync_metadata sync wrote): the state records that version as the one the file shows, with the
+    /// file's stamp only if its content is still that version's, so the commit that follows sees the edit as a
+    /// successor of that version. A deletion is recorded if the file is gone. Nothing here writes a memory file.
+    /// </summary>
+    private void ReplayWritten(SyncStateDocument state)
+    {
+        if (!File.Exists(WrittenPath))
+        {
+            return;
+        }
+
+        foreach (string text in File.ReadLines(WrittenPath))
+        {
+            WrittenLine? line;
+            try
+            {
+                line = text.Length == 0 ? null : JsonSerializer.Deserialize(text, CoreJson.Default.WrittenLine);
+            }
+            catch (JsonException)
+            {
+                continue; // torn by the crash: its file was not touched yet
+            }
+
+            if (line is null || !MemoryRecord.IsValidId(line.Id))
+            {
+                continue;
+            }
+
+            string path = _home.MemoryPath(line.Id);
+            var file = new FileInfo(path);
+            state.Records.TryGetValue(line.Id, out RecordState? record);
+            MemoryRecord? content = file.Exists ? LocalMemoryStore.Read(path).Record : null;
+            bool shows = !line.Deleted && content is not null && LocalMemoryStore.ContentHash(content) == line.Hash;
+            bool written = line.BeforeSize == WrittenLine.NoWrite
+                ? shows // nothing was to be written: it counts only while the file still shows the version
+                : (file.Exists ? file.LastWriteTimeUtc.Ticks : 0, file.Exists ? file.Length : -1) != (line.BeforeTicks, line.BeforeSize);
+            if (!written)
+            {
+                continue;
+            }
+
+            if (line.Deleted)
+            {
+                if (record is not null && !file.Exists)
+                {
+                    (record.FileTicks, record.FileSize, record.FileVector) = (0, -1, null);
+                }
+
+                continue;
+            }
+
+            if (record is null)
+            {
+                if (!file.Exists)
+                {
+                    continue;
+                }
+
+                // A memory the saved state does not know yet: its versions come with the pull that follows.
+                record = new RecordState();
+                state.Records[line.Id] = record;
+            }
+
+            record.FileVector = _strings.Vector(line.VersionVector);
+            if (shows)
+            {
+                (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
+            }
+        }
     }
 
     private string PendingPath(string id) => Path.Combine(_home.SyncPath, "pending", _home.MemoryPath(id)[(_home.MemoriesPath.Length + 1)..]);

@@ -18,7 +18,10 @@ public sealed partial class MemorySyncManager
         // acknowledgements would make devices answer each other's heads forever.
         bool acksAwaited = _state.Devices.Any(d => d.Value.AwaitsAckOf > 0 && _state.PushedAcks.GetValueOrDefault(d.Key) < d.Value.AwaitsAckOf);
         bool retirable = _state.Retired.Any(IsAcknowledgedByAll);
-        if (outbox.Count == 0 && !acksAwaited && !retirable && _state.OwnSeq > 0)
+        // A head that is gone takes this device's history away from every other device: written again even when
+        // there is nothing new (its packs are still listed in the state).
+        bool headMissing = _state.OwnHead is not null && !own.Contains(_state.OwnHead);
+        if (outbox.Count == 0 && !acksAwaited && !retirable && !headMissing && _state.OwnSeq > 0)
         {
             return (0, false); // nothing to say: no write at all
         }
@@ -28,7 +31,7 @@ public sealed partial class MemorySyncManager
             return (0, false); // a device with nothing to push and nothing seen announces itself with its first change
         }
 
-        if (_state.OwnHead is not null && !own.Contains(_state.OwnHead))
+        if (headMissing)
         {
             Problem(GhostieErrorCode.Rollback, "this device",
                 $"This device's head '{_state.OwnHead}' (sequence {_state.OwnSeq}) is missing from storage: it was deleted or rolled back. A new head is written now.");

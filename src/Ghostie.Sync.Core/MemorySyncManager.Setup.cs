@@ -7,8 +7,8 @@ public sealed partial class MemorySyncManager
 {
     /// <summary>
     /// Sets up sync in a Ghostie home: unlocks the repository in <paramref name="backend"/> with the passphrase (or
-    /// creates it when the backend holds none), caches the unlocked key on this device (0600), and writes
-    /// <c>sync/config.json</c> and <c>sync/device_id</c>.
+    /// creates it when the backend holds nothing of the repository layout), caches the unlocked key on this device
+    /// (0600), and writes <c>sync/config.json</c> and <c>sync/device_id</c>.
     /// </summary>
     /// <param name="backend">The repository's storage.</param>
     /// <param name="configuration">Backend type and non-secret settings; device id and name. The repository id is filled in.</param>
@@ -24,6 +24,8 @@ public sealed partial class MemorySyncManager
     /// <returns>A manager that owns the unlocked keys.</returns>
     /// <exception cref="GhostieSyncException"><see cref="GhostieErrorCode.DeviceIdInUse"/> when the repository holds
     /// heads or packs of this device id written by another installation, unless <paramref name="takeOverDeviceId"/>.</exception>
+    /// <exception cref="IncompleteRepositoryException">The backend holds objects of a repository (heads, packs, epochs, ...)
+    /// but no key file; nothing was written or deleted.</exception>
     public static async Task<MemorySyncManager> SetupAsync(IStorageBackend backend, SyncConfiguration configuration, string passphrase, GhostieSyncOptions options,
         RepositoryKeyOptions? keyOptions = null, ILogger? logger = null, bool takeOverDeviceId = false, CancellationToken cancellationToken = default)
     {
@@ -46,6 +48,16 @@ public sealed partial class MemorySyncManager
         }
         catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.RepositoryNotInitialized)
         {
+            // No key file. Heads, packs or epochs without one are a repository whose keys/ has not arrived yet (a
+            // file-sync tool delivers folders in any order) or was lost: creating a repository over it would make it
+            // unreadable for good (and initializing removes epochs it takes for its own leftovers). Create only where
+            // nothing of a repository is.
+            RepositoryContents found = await RepositoryContents.ReadAsync(backend, cancellationToken).ConfigureAwait(false);
+            if (!found.IsEmpty)
+            {
+                throw new IncompleteRepositoryException(backend.DisplayName, found, ex);
+            }
+
             if (existing is { RepositoryId.Length: > 0 })
             {
                 throw new GhostieSyncException(GhostieErrorCode.RepositoryNotInitialized,

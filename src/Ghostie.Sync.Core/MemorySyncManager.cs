@@ -145,6 +145,7 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>Disposes the keys if this manager owns them.</summary>
     public void Dispose()
     {
+        CloseWritten(stateSaved: false);
         if (_ownsKeys)
         {
             _keys.Dispose();
@@ -218,6 +219,11 @@ public sealed partial class MemorySyncManager : IDisposable
             {
                 (uploaded, saved) = await PushCoreAsync(ownHeads, progress, cancellationToken).ConfigureAwait(false);
             }
+            else if (_state.OwnHead is not null && !ownHeads.Contains(_state.OwnHead))
+            {
+                Problem(GhostieErrorCode.Rollback, "this device",
+                    $"This device's head '{_state.OwnHead}' (sequence {_state.OwnSeq}) is missing from storage: it was deleted or rolled back, so other devices cannot receive this device's history. Push to write it again; nothing was deleted here.");
+            }
 
             if (!saved)
             {
@@ -254,6 +260,7 @@ public sealed partial class MemorySyncManager : IDisposable
     /// </summary>
     private void DiscardStateUnlessSucceeded()
     {
+        CloseWritten(stateSaved: false); // kept, if still there, for the replay when the state is loaded again
         if (!_succeeded)
         {
             _stateStamp = (DateTime.MinValue, -2);
@@ -433,6 +440,8 @@ public sealed partial class MemorySyncManager : IDisposable
             (state.HlcWallMs, state.HlcCounter) = (clock.WallMs, clock.Counter);
         }
 
+        // Memory files a pull wrote or deleted after the state was last saved (it was killed before its checkpoint).
+        ReplayWritten(state);
         return state;
     }
 
@@ -461,6 +470,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
         _barrier.Flush(Path.Combine(_home.SyncPath, ".barrier"));
         AtomicFile.WriteAsync(_home.StatePath, s => JsonSerializer.SerializeAsync(s, _state, CoreJson.Default.SyncStateDocument)).GetAwaiter().GetResult();
+        CloseWritten(stateSaved: true); // the state now records every file sync/written.jsonl names
         _stateStamp = StampOf(_home.StatePath);
         _outboxStamp = StampOf(_home.OutboxPath);
     }

@@ -107,6 +107,38 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Setup_FolderWhoseKeysAreNotDeliveredYet_ExitsFiveNamingWhatItFound_AndChangesNothing()
+    {
+        await _sandbox.SetupAsync("laptop");
+        (await _sandbox.RunAsync("laptop", "memory", "add", "delivered before its keys")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+        string keys = Path.Combine(_sandbox.Repository, "keys");
+        Directory.Move(keys, keys + "-still-syncing"); // Syncthing delivered h/, p/ and epochs/ first
+        Dictionary<string, string> before = Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories)
+            .ToDictionary(p => p, p => Convert.ToHexString(File.ReadAllBytes(p)), StringComparer.Ordinal);
+
+        CliResult result = (await _sandbox.RunWithPassphraseAsync("phone", Sandbox.Passphrase,
+            "sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", "phone", "--json")).Expect(5);
+
+        JsonElement error = result.Json().GetProperty("error");
+        Assert.Equal("RepositoryNotInitialized", error.GetProperty("code").GetString());
+        Assert.Contains("found 1 head, 1 pack and 1 epoch but no key file", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("wait for your sync tool to deliver keys/", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories)
+            .ToDictionary(p => p, p => Convert.ToHexString(File.ReadAllBytes(p)), StringComparer.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("phone"), "sync", "config.json")));
+
+        // Found before any passphrase is asked for: nobody is asked to invent a "new" passphrase for it.
+        CliResult unprompted = (await _sandbox.RunAsync("phone", "sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", "phone")).Expect(5);
+        Assert.Contains("no key file", unprompted.StdErr, StringComparison.Ordinal);
+
+        Directory.Move(keys + "-still-syncing", keys); // delivered at last: the phone joins and gets the memory
+        Assert.False((await _sandbox.SetupAsync("phone")).GetProperty("created_repository").GetBoolean());
+        (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(0);
+        Assert.Contains("delivered before its keys", (await _sandbox.RunAsync("phone", "memory", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Push_AnotherProcessHoldsTheHome_ExitsEight()
     {
         await _sandbox.SetupAsync("laptop");

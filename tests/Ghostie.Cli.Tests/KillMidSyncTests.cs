@@ -51,6 +51,30 @@ public sealed class KillMidSyncTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task EditAfterAPullKilledMidway_SyncsAsAPlainEdit_NoConflict()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        WriteMemories(Path.Combine(_sandbox.Home("laptop"), "memories"));
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        string phoneMemories = Path.Combine(_sandbox.Home("phone"), "memories");
+        await KillWhenAsync("phone", ["sync", "pull"], () => Directory.Exists(phoneMemories) && Directory.EnumerateFiles(phoneMemories, "*.json").Any());
+        string edited = Path.GetFileNameWithoutExtension(Directory.EnumerateFiles(phoneMemories, "*.json").Order(StringComparer.Ordinal).First());
+        (await _sandbox.RunAsync("phone", "memory", "edit", edited, "edited on the phone after the kill")).Expect(0);
+
+        JsonElement pull = (await _sandbox.RunAsync("phone", "sync", "pull", "--json")).Expect(0).Json();
+        JsonElement push = (await _sandbox.RunAsync("phone", "sync", "push", "--json")).Expect(0).Json();
+        JsonElement back = (await _sandbox.RunAsync("laptop", "sync", "pull", "--json")).Expect(0).Json();
+
+        Assert.Equal(0, pull.GetProperty("conflicts").GetInt32());
+        Assert.Equal(1, push.GetProperty("uploaded").GetInt32()); // the edit, and nothing the killed pull wrote
+        Assert.Equal(0, back.GetProperty("conflicts").GetInt32());
+        JsonElement shown = (await _sandbox.RunAsync("laptop", "memory", "show", edited, "--json")).Expect(0).Json();
+        Assert.Contains("edited on the phone after the kill", shown.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Memory files in the seed's format, as another tool would write them; contents from a fixed seed.</summary>
     private static Dictionary<string, string> WriteMemories(string folder)
     {

@@ -151,6 +151,41 @@ public sealed class SyncEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Pull_DeviceHeadDeleted_ExitsSixNamingTheDevice_OnDevicesThatSawIt_AndOnANewDevice()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        (await _sandbox.RunAsync("laptop", "memory", "add", "only the laptop wrote this")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+        string laptopHeads = Assert.Single(Directory.GetDirectories(Path.Combine(_sandbox.Repository, "h")));
+        (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(0);
+        (await _sandbox.RunAsync("phone", "memory", "add", "the phone wrote this")).Expect(0);
+        (await _sandbox.RunAsync("phone", "sync", "push")).Expect(0); // its head acknowledges the laptop's
+        Directory.Delete(laptopHeads, recursive: true); // deleted by hand, or by a sync tool
+
+        CliResult seen = (await _sandbox.RunAsync("phone", "sync", "pull", "--json")).Expect(6);
+        JsonElement document = seen.Json();
+        Assert.False(document.GetProperty("success").GetBoolean());
+        JsonElement problem = Assert.Single(document.GetProperty("problems").EnumerateArray());
+        Assert.Equal("laptop", problem.GetProperty("subject").GetString());
+        Assert.Contains("device 'laptop'", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("device 'laptop'", seen.StdErr, StringComparison.Ordinal);
+        CliResult text = (await _sandbox.RunAsync("phone", "sync", "pull")).Expect(6);
+        Assert.DoesNotContain("Already up to date", text.StdOut, StringComparison.Ordinal);
+
+        await _sandbox.SetupAsync("tablet");
+        CliResult fresh = (await _sandbox.RunAsync("tablet", "sync", "pull", "--json")).Expect(6);
+        JsonElement missing = Assert.Single(fresh.Json().GetProperty("problems").EnumerateArray());
+        Assert.Contains(Path.GetFileName(laptopHeads), missing.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("device 'phone'", missing.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The laptop still holds its history: its next sync writes its head again, and the problem is gone everywhere.
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(6);
+        Assert.True((await _sandbox.RunAsync("tablet", "sync", "pull", "--json")).Expect(0).Json().GetProperty("success").GetBoolean());
+        Assert.Contains("only the laptop wrote this", (await _sandbox.RunAsync("tablet", "memory", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Push_MalformedMemoryFile_ExitsSixReportsItAndPushesTheRest()
     {
         await _sandbox.SetupAsync("solo");

@@ -17,6 +17,9 @@ internal sealed class InstrumentedBackend(IStorageBackend inner) : IStorageBacke
     /// <summary>When set, the request with this 1-based number (counted from <see cref="Reset"/>) throws.</summary>
     public int? FailAt { get; set; }
 
+    /// <summary>When set, called with the name of every object before it is read (a test may throw from it).</summary>
+    public Action<string>? BeforeGet { get; set; }
+
     public string DisplayName => "instrumented " + inner.DisplayName;
 
     public void Reset()
@@ -34,6 +37,7 @@ internal sealed class InstrumentedBackend(IStorageBackend inner) : IStorageBacke
 
     public Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
+        BeforeGet?.Invoke(name);
         Count();
         Gets++;
         return inner.GetAsync(name, cancellationToken);

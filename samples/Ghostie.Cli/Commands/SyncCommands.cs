@@ -210,7 +210,8 @@ internal static class SyncCommands
         {
             context.Line(push
                 ? result.Uploaded > 0 ? $"Pushed {Count(result.Uploaded, "change")} ({Count(result.ObjectsWritten, "object")} written)." : "Nothing to push."
-                : result.Downloaded > 0 ? $"Pulled {Count(result.Downloaded, "change")} from other devices." : "Already up to date.");
+                : result.Downloaded > 0 ? $"Pulled {Count(result.Downloaded, "change")} from other devices."
+                : result.Success ? "Already up to date." : "Nothing new pulled, but not up to date: see the problems below.");
             if (result.NewConflicts > 0)
             {
                 context.Line($"{Count(result.NewConflicts, "new conflict")} detected.");

@@ -195,6 +195,10 @@ internal sealed class RemoteDeviceState
     [JsonPropertyName("awaits_ack")] public long AwaitsAckOf { get; set; }
     [JsonPropertyName("leftovers")] public HashSet<string> Leftovers { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("last_seen")] public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>The acknowledgements of its last head applied (device prefix to sequence): which devices it has seen,
+    /// so a device whose head is missing is noticed even by a device that never saw that head itself.</summary>
+    [JsonPropertyName("acks")] public Dictionary<string, long> Acks { get; set; } = new(StringComparer.Ordinal);
 }
 
 internal sealed class SyncStateDocument
@@ -231,6 +235,28 @@ internal sealed class OutboxLine
     [JsonIgnore] public byte[]? EntryJson { get; init; }
 }
 
+/// <summary>
+/// One line of <c>sync/written.jsonl</c>: a memory file sync is about to write (or delete) for a version applied from
+/// the repository, so that if the process dies before the state recording it is saved, the next start still knows
+/// which version the file shows (and local edits of it follow that version instead of looking concurrent).
+/// </summary>
+internal sealed class WrittenLine
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("h")] public required string Hash { get; init; }
+    [JsonPropertyName("vv")] public required Dictionary<string, long> VersionVector { get; init; }
+    [JsonPropertyName("d")] public bool Deleted { get; init; }
+
+    /// <summary>The file's modification time (UTC ticks) before the write; 0 when there was no file.</summary>
+    [JsonPropertyName("m")] public long BeforeTicks { get; init; }
+
+    /// <summary>The file's size before the write; -1 when there was no file; <see cref="NoWrite"/> when the file already
+    /// showed the version and nothing was written.</summary>
+    [JsonPropertyName("s")] public long BeforeSize { get; init; }
+
+    public const long NoWrite = -2;
+}
+
 internal sealed class ConflictDocument
 {
     [JsonPropertyName("id")] public required string Id { get; init; }
@@ -257,6 +283,7 @@ internal sealed class ConflictVersion
 [JsonSerializable(typeof(HeadDocument))]
 [JsonSerializable(typeof(SyncStateDocument))]
 [JsonSerializable(typeof(OutboxLine))]
+[JsonSerializable(typeof(WrittenLine))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(SyncConfiguration))]
 internal sealed partial class CoreJson : JsonSerializerContext

@@ -66,6 +66,23 @@ internal static class Backends
     }
 
     /// <summary>
+    /// A repository folder that holds no object but already has folders of the repository layout (<c>keys/</c>,
+    /// <c>h/</c>, ...) is being delivered by a file-sync tool, which creates folders before it copies files: creating a
+    /// repository there would give the folder two repositories once the files arrive. Refused, nothing written.
+    /// </summary>
+    /// <exception cref="GhostieSyncException"><see cref="GhostieErrorCode.RepositoryNotInitialized"/> naming the folders.</exception>
+    public static void RefuseRepositorySkeleton(string folder)
+    {
+        string[] found = [.. new[] { "keys", "epochs", "h", "p", "x", "xc", "v" }.Where(d => Directory.Exists(System.IO.Path.Combine(folder, d))).Select(d => d + "/")];
+        if (found.Length > 0)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.RepositoryNotInitialized,
+                $"{folder} holds the folders of a repository ({string.Join(", ", found)}) but no objects in them yet: a file-sync tool (Syncthing, Dropbox, ...) creates folders before it copies files. " +
+                "Nothing was created, written or deleted. Wait until your sync tool has delivered the repository, then run setup again; to create a new repository, choose an empty folder.");
+        }
+    }
+
+    /// <summary>
     /// The non-secret settings for a new setup, checked for completeness, with the names of the environment
     /// variables credentials are read from.
     /// </summary>

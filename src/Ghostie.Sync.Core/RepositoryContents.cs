@@ -18,7 +18,7 @@ public sealed record RepositoryContents(int KeyFiles, int Epochs, int Heads, int
     /// <summary>The prefixes of the repository layout, with the singular and plural noun of what lives under each.</summary>
     private static readonly (string Prefix, string One, string Many)[] Layout =
     [
-        (RepositoryKeys.KeyFilePrefix, "key file", "key files"),
+        (RepositoryKeys.KeyFilePrefix, "file under keys/ that is not a key file that opens", "files under keys/ that are not key files that open"),
         (RepositoryKeys.EpochPrefix, "epoch", "epochs"),
         ("h/", "head", "heads"),
         ("p/", "pack", "packs"),
@@ -57,7 +57,7 @@ public sealed record RepositoryContents(int KeyFiles, int Epochs, int Heads, int
         return new RepositoryContents(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6]);
     }
 
-    /// <summary>What is there, in words, key files left out: for example "3 heads, 12 packs and 1 epoch"; "nothing" when empty.</summary>
+    /// <summary>What is there, in words, for example "3 heads, 12 packs and 1 epoch"; "nothing" when empty.</summary>
     /// <returns>The description.</returns>
     public string DescribeObjects()
     {

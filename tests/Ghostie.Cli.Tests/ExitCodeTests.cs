@@ -139,6 +139,37 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Setup_FolderWithOnlyTheFoldersOfARepository_ExitsFive_AndCreatesNothing()
+    {
+        // Syncthing creates the folders before it copies the files: a repository created now would be a second one.
+        Directory.CreateDirectory(Path.Combine(_sandbox.Repository, "keys"));
+        Directory.CreateDirectory(Path.Combine(_sandbox.Repository, "h", "aaaabbbbccccddddeeeeffffgggghhhh"));
+
+        CliResult result = (await _sandbox.RunWithPassphraseAsync("phone", Sandbox.Passphrase,
+            "sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", "phone", "--json")).Expect(5);
+
+        JsonElement error = result.Json().GetProperty("error");
+        Assert.Equal("RepositoryNotInitialized", error.GetProperty("code").GetString());
+        Assert.Contains("keys/, h/", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories));
+        Assert.False(File.Exists(Path.Combine(_sandbox.Home("phone"), "sync", "config.json")));
+    }
+
+    [Fact]
+    public async Task Setup_KeysFolderHoldingOnlyAnotherFile_SaysItIsNotAKeyFile()
+    {
+        Directory.CreateDirectory(Path.Combine(_sandbox.Repository, "keys"));
+        File.WriteAllText(Path.Combine(_sandbox.Repository, "keys", "foo"), "x");
+
+        CliResult result = (await _sandbox.RunWithPassphraseAsync("phone", Sandbox.Passphrase,
+            "sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", "phone")).Expect(5);
+
+        Assert.Contains("1 file under keys/ that is not a key file that opens", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("found 1 key file", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal(["foo"], Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Push_AnotherProcessHoldsTheHome_ExitsEight()
     {
         await _sandbox.SetupAsync("laptop");

@@ -120,6 +120,10 @@ internal static class SyncCommands
                 {
                     storage = await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: false, cancellationToken).ConfigureAwait(false);
                     joining = await Backends.HoldsRepositoryAsync(storage, cancellationToken).ConfigureAwait(false);
+                    if (!joining && folder)
+                    {
+                        Backends.RefuseRepositorySkeleton(folderPath!);
+                    }
                 }
                 catch (GhostieSyncException e) when (create && e.Code == GhostieErrorCode.StorageNotFound)
                 {

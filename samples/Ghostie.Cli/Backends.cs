@@ -406,7 +406,20 @@ internal static class Backends
             : Passphrase.Require(newRepository: false, storage.DisplayName);
         MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
             cancellationToken: cancellationToken).ConfigureAwait(false);
+        WarnSkippedKeyFiles(context, manager.Keys.SkippedKeyFiles);
         return (manager, storage);
+    }
+
+    /// <summary>
+    /// Reports, on stderr, each file at a key-file name that could not be read as a key file and was skipped (docs/format.md,
+    /// "Key files"): a damaged copy, a half-delivered file, or junk; the repository still opens with the others.
+    /// </summary>
+    public static void WarnSkippedKeyFiles(CliContext context, IReadOnlyList<SkippedKeyFile> skipped)
+    {
+        foreach (SkippedKeyFile file in skipped)
+        {
+            context.Warn($"{file.ObjectName} is not a readable key file ({file.Reason}); it was skipped. If it is a damaged copy, restore it; if it is not yours, remove it with 'ghostie key remove {file.Id}'.");
+        }
     }
 
     /// <summary>The home's <c>sync/config.json</c>, refused when a newer version wrote it (its format is above this version's).</summary>

@@ -170,6 +170,19 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task JunkAtAKeyFileName_IsSkippedAndReported_ByPullAndKeyList()
+    {
+        await _sandbox.SetupAsync("laptop");
+        File.WriteAllBytes(Path.Combine(_sandbox.Repository, "keys", "0000000000000000"), [1, 2, 3, 4, 5]);
+
+        CliResult pull = (await _sandbox.RunAsync("laptop", "sync", "pull")).Expect(0);
+        Assert.Contains("keys/0000000000000000 is not a readable key file", pull.StdErr, StringComparison.Ordinal);
+        CliResult list = (await _sandbox.RunAsync("laptop", "key", "list", "--json")).Expect(0);
+        Assert.Contains("keys/0000000000000000 is not a readable key file", list.StdErr, StringComparison.Ordinal);
+        Assert.Equal(1, list.Json().GetProperty("key_files").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Push_AnotherProcessHoldsTheHome_ExitsEight()
     {
         await _sandbox.SetupAsync("laptop");

@@ -221,6 +221,7 @@ public sealed class LoadWorld : IAsyncDisposable
 
         var redisOptions = ConfigurationOptions.Parse(setup.RedisConfiguration);
         redisOptions.AbortOnConnectFail = false;
+        redisOptions.AllowAdmin = true; // INFO and DBSIZE for the storage report
         redisOptions.AsyncTimeout = 30_000;
         redisOptions.SyncTimeout = 30_000;
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);

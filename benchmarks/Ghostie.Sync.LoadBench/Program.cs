@@ -65,6 +65,7 @@ var setup = new LoadSetup
     Tenancy = options["tenancy"] == "shared" ? LoadTenancy.SharedRole : LoadTenancy.RolePerUser,
     Seed = int.Parse(options["seed"], CultureInfo.InvariantCulture),
     Prefix = options["prefix"],
+    Database = "ghostie_load_" + options["prefix"],
     InitialMemories = int.Parse(options["memories"], CultureInfo.InvariantCulture),
     MaxPoolSizePerUser = int.Parse(options["pool"], CultureInfo.InvariantCulture),
     ConnectionIdleLifetimeSeconds = int.Parse(options["idle"], CultureInfo.InvariantCulture),
@@ -133,7 +134,7 @@ await using (LoadWorld world = await LoadWorld.CreateAsync(setup))
         + $"{isolation.OwnRowsVisible} of their own visible, {isolation.ForeignRowsVisible} rows of other users visible");
     StorageReport final = await world.MeasureStorageAsync();
     Console.WriteLine($"storage: {final.Users} users, PostgreSQL {final.PostgresBytes:N0} B ({final.PostgresBytes / Math.Max(1, final.Users):N0} B/user), "
-        + $"Redis {final.RedisBytes:N0} B ({final.RedisBytes / Math.Max(1, final.Users):N0} B/user), memories per user {final.ObjectRows / (double)Math.Max(1, final.Users):0.0} objects");
+        + $"Redis {final.RedisBytes:N0} B ({final.RedisBytes / Math.Max(1, final.Users):N0} B/user), objects per user {final.ObjectRows / (double)Math.Max(1, final.Users):0.0} objects");
 }
 
 Console.WriteLine();

@@ -3,7 +3,7 @@
 # redis-server on 127.0.0.1 in temporary folders, runs benchmarks/Ghostie.Sync.LoadBench over them, stops them.
 #
 #   bash benchmarks/compare-load.sh                          users 100,1000,10000 x clients 10,100,1000 (the issue's grid)
-#   USERS=100,1000 CLIENTS=10,100 SECONDS=10 bash benchmarks/compare-load.sh
+#   USERS=100,1000 CLIENTS=10,100 DURATION=10 bash benchmarks/compare-load.sh
 #   SHARDS=2 USERS=1000 CLIENTS=100 bash benchmarks/compare-load.sh     the same point on 1 server, then on 2 (split by hash)
 #   TENANCY=shared ...                                        one login for every repository (comparison only)
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${USERS:-100,1000,10000}
 CLIENTS=${CLIENTS:-10,100,1000}
-SECONDS_PER_POINT=${SECONDS:-20}
+SECONDS_PER_POINT=${DURATION:-20}   # not SECONDS: bash sets that itself
 WARMUP=${WARMUP:-3}
 SEED=${SEED:-1}
 TENANCY=${TENANCY:-roles}

@@ -54,6 +54,12 @@ if (serverCount > 0)
     servers = servers[..Math.Min(serverCount, servers.Length)];
 }
 
+if (double.Parse(options["seconds"], CultureInfo.InvariantCulture) <= 0)
+{
+    Console.Error.WriteLine($"--seconds is {options["seconds"]}; give the measured time of each point in seconds (more than 0).");
+    return 2;
+}
+
 int[] userPoints = [.. Ints(options["users"]).Order()];
 int[] concurrencyPoints = [.. Ints(options["concurrency"]).Order()];
 string root = Path.Combine(Path.GetTempPath(), "ghostie-loadbench-" + Guid.NewGuid().ToString("N")[..8]);

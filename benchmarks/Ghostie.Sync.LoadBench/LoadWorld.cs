@@ -157,8 +157,13 @@ public sealed record PointResult(
     LatencyStats Session,
     int ErrorCount,
     IReadOnlyList<string> Errors,
-    int PeakConnections)
+    int PeakConnections,
+    long ConnectionsOpened,
+    int SessionsRun)
 {
+    /// <summary>Connections the server accepted per session (all sessions of the point, warm-up included).</summary>
+    public double ConnectionsPerSession => SessionsRun > 0 ? ConnectionsOpened / (double)SessionsRun : 0;
+
     /// <summary>Whole sessions (push + pull + checkpoint) a second.</summary>
     public double SessionsPerSecond => Seconds > 0 ? Sessions / Seconds : 0;
 }
@@ -422,11 +427,13 @@ public sealed class LoadWorld : IAsyncDisposable
         int started = 0;
         var lists = Enumerable.Range(0, point.Concurrency).Select(_ => (Push: new List<double>(), Pull: new List<double>(), Checkpoint: new List<double>(), Session: new List<double>())).ToArray();
         using var stop = new CancellationTokenSource();
+        long sessionsBefore = await ServerSessionsAsync();
         Task<int> sampler = SampleConnectionsAsync(stop.Token);
         var clock = Stopwatch.StartNew();
         TimeSpan measureFrom = point.Sessions is null ? point.Warmup : TimeSpan.Zero;
         TimeSpan until = point.Sessions is null ? point.Warmup + point.Duration : TimeSpan.MaxValue;
         int measured = 0;
+        int completed = 0;
 
         async Task ClientAsync(int client)
         {
@@ -476,6 +483,7 @@ public sealed class LoadWorld : IAsyncDisposable
                         continue;
                     }
 
+                    Interlocked.Increment(ref completed);
                     if (record && clock.Elapsed <= until)
                     {
                         mine.Push.Add(push);
@@ -496,12 +504,13 @@ public sealed class LoadWorld : IAsyncDisposable
         double seconds = (point.Sessions is null ? point.Duration : clock.Elapsed).TotalSeconds;
         await stop.CancelAsync();
         int peak = await sampler;
+        long opened = await ServerSessionsAsync() - sessionsBefore;
         return new PointResult(point.Users, point.Concurrency, measured, seconds,
             LatencyStats.From([.. lists.SelectMany(l => l.Push)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Pull)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Checkpoint)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Session)]),
-            errorCount, errors, peak);
+            errorCount, errors, peak, opened, completed);
     }
 
     private async Task<(double Push, double Pull, double Checkpoint)> SessionAsync(SimUser user, Random random)
@@ -525,6 +534,20 @@ public sealed class LoadWorld : IAsyncDisposable
         double checkpoint = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
         user.LastStep = step;
         return (push, pull, checkpoint);
+    }
+
+    /// <summary>Connections the servers have accepted into the database so far (pg_stat_database.sessions, PostgreSQL 14+).</summary>
+    private async Task<long> ServerSessionsAsync()
+    {
+        long total = 0;
+        foreach (NpgsqlDataSource admin in _admins)
+        {
+            await using NpgsqlCommand command = admin.CreateCommand("SELECT coalesce(sum(sessions), 0)::bigint FROM pg_stat_database WHERE datname = @d");
+            command.Parameters.AddWithValue("d", _setup.Database);
+            total += (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        return total;
     }
 
     private async Task<int> SampleConnectionsAsync(CancellationToken stop)

@@ -113,7 +113,7 @@ await using (LoadWorld world = await LoadWorld.CreateAsync(setup))
                 Warmup = TimeSpan.FromSeconds(double.Parse(options["warmup"], CultureInfo.InvariantCulture)),
             });
             string row = $"| {users:N0} | {concurrency:N0} | {r.SessionsPerSecond:0.0} | {Stats(r.Push)} | {Stats(r.Pull)} | {Stats(r.Checkpoint)} | "
-                + $"{Stats(r.Session)} | {r.PeakConnections} | {r.ErrorCount} | {before} → {Load()} |";
+                + $"{Stats(r.Session)} | {r.PeakConnections} | {r.ConnectionsPerSession:0.00} | {r.ErrorCount} | {before} → {Load()} |";
             rows.Add(row);
             Console.WriteLine(row);
             foreach (string error in r.Errors)
@@ -144,8 +144,8 @@ await using (LoadWorld world = await LoadWorld.CreateAsync(setup))
 }
 
 Console.WriteLine();
-Console.WriteLine("| users | clients | sessions/s | push p50 / p95 / p99 ms | pull p50 / p95 / p99 ms | checkpoint p50 / p95 / p99 ms | session p50 / p95 / p99 ms | peak PG conns | errors | load before → after |");
-Console.WriteLine("|---:|---:|---:|---|---|---|---|---:|---:|---|");
+Console.WriteLine("| users | clients | sessions/s | push p50 / p95 / p99 ms | pull p50 / p95 / p99 ms | checkpoint p50 / p95 / p99 ms | session p50 / p95 / p99 ms | peak PG conns | new conns / session | errors | load before → after |");
+Console.WriteLine("|---:|---:|---:|---|---|---|---|---:|---:|---:|---|");
 foreach (string row in rows)
 {
     Console.WriteLine(row);

@@ -125,7 +125,7 @@ public sealed record LoadPoint
     /// <summary>... run for this long after the warm-up (benchmark).</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>Sessions run before measuring (not recorded) when <see cref="Sessions"/> is null.</summary>
+    /// <summary>Sessions ending before this are not recorded when <see cref="Sessions"/> is null.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 }
 
@@ -462,7 +462,6 @@ public sealed class LoadWorld : IAsyncDisposable
 
                 try
                 {
-                    bool record = clock.Elapsed >= measureFrom;
                     double push, pull, checkpoint;
                     long t0 = Stopwatch.GetTimestamp();
                     try
@@ -484,7 +483,10 @@ public sealed class LoadWorld : IAsyncDisposable
                     }
 
                     Interlocked.Increment(ref completed);
-                    if (record && clock.Elapsed <= until)
+                    // A session counts when it ends inside the measured window, whenever it began (a window shorter
+                    // than two sessions would otherwise record almost nothing at high latency).
+                    TimeSpan ended = clock.Elapsed;
+                    if (ended >= measureFrom && ended <= until)
                     {
                         mine.Push.Add(push);
                         mine.Pull.Add(pull);

@@ -14,7 +14,7 @@ namespace Ghostie.Sync.Backends.Postgres;
 public static class PostgresSchema
 {
     /// <summary>The schema version this build creates and reads.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>Creates the schema, or migrates it to <see cref="CurrentVersion"/>. Does nothing when it is current.</summary>
     /// <param name="connectionString">A connection of the role that is to own the tables (the database owner, or a role with CREATE on it).</param>

@@ -67,6 +67,19 @@ internal static class Sql
             $fn$;
             REVOKE ALL ON FUNCTION {s}.claim_repository(text) FROM PUBLIC;
             """,
+        // Version 2: the same rule, written as a lookup of the row's own repository. Version 1's "repository IN (SELECT
+        // ... WHERE owner = session_user)" made every INSERT and UPDATE check scan all of repositories (a hashed subplan),
+        // so writes slowed as users grew (the load benchmark, docs/performance.md); EXISTS on the primary key is one probe.
+        2 => $"""
+            DROP POLICY tenant_rows ON {s}.objects;
+            DROP POLICY tenant_rows ON {s}.chunks;
+            CREATE POLICY tenant_rows ON {s}.objects
+                USING (EXISTS (SELECT 1 FROM {s}.repositories r WHERE r.repository = objects.repository AND r.owner = session_user))
+                WITH CHECK (EXISTS (SELECT 1 FROM {s}.repositories r WHERE r.repository = objects.repository AND r.owner = session_user));
+            CREATE POLICY tenant_rows ON {s}.chunks
+                USING (EXISTS (SELECT 1 FROM {s}.repositories r WHERE r.repository = chunks.repository AND r.owner = session_user))
+                WITH CHECK (EXISTS (SELECT 1 FROM {s}.repositories r WHERE r.repository = chunks.repository AND r.owner = session_user));
+            """,
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "no such migration"),
     };
 

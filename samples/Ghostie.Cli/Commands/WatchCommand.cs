@@ -20,7 +20,7 @@ internal static class WatchCommand
         var saver = new Option<bool>("--battery-saver") { Description = "The battery saver is on: defer large transfers as --metered does." };
         var large = new Option<long>("--large-bytes")
         {
-            Description = "With --metered or --battery-saver, the estimated size above which a transfer waits. Default 1048576 (1 MiB).",
+            Description = "With --metered or --battery-saver, the estimated size above which a transfer waits.",
             HelpName = "bytes",
             DefaultValueFactory = _ => 1024 * 1024,
         };
@@ -50,7 +50,7 @@ internal static class WatchCommand
     {
         var option = new Option<double>(name)
         {
-            Description = $"{description} Default {defaultValue.ToString(CultureInfo.InvariantCulture)}.",
+            Description = description,
             HelpName = "seconds",
             DefaultValueFactory = _ => defaultValue,
         };
@@ -95,7 +95,7 @@ internal static class WatchCommand
             }, $"Watching {context.Home.Root} as device '{manager.DeviceId}': checking every {Format(options.Interval)}, pushing local changes {Format(options.DebounceDelay)} after they stop. Stop with Ctrl+C.");
         }
 
-        public void Stopped() => Emit(new WatchEventDocument("stopped", Now), "Stopped. Local changes not yet pushed stay committed locally and go with the next push.");
+        public void Stopped() => Emit(new WatchEventDocument("stopped", Now), "Stopped. A local change not yet pushed stays on this device and goes with the next push.");
 
         public void OnStatus(BackgroundSyncStatus status)
         {

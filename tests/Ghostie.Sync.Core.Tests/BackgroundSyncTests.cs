@@ -274,7 +274,6 @@ public sealed class BackgroundSyncTests
     [Fact]
     public void Options_ThatCannotWork_AreRefusedNamingTheOption()
     {
-        using var cluster = new Cluster();
         ArgumentException e = Assert.Throws<ArgumentException>(() =>
             new BackgroundSync(_ => throw new InvalidOperationException(), new BackgroundSyncOptions { MaxBackoff = TimeSpan.FromSeconds(1) }));
         Assert.Contains("MaxBackoff", e.Message, StringComparison.Ordinal);

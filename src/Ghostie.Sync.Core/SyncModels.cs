@@ -112,3 +112,44 @@ public enum ConflictChoice
     /// <summary>Replace all versions with a merged record supplied by the host.</summary>
     Merged,
 }
+
+/// <summary>How far <see cref="MemorySyncManager.CheckAsync"/> looks.</summary>
+public enum SyncCheckScope
+{
+    /// <summary>Only this device's files and outbox: no request to the storage.</summary>
+    Local,
+
+    /// <summary>Also one listing of the repository's heads (one request), compared with what this device has applied.</summary>
+    Listing,
+
+    /// <summary>The listing, plus a download of each changed head (small objects) to estimate the bytes a pull would download.</summary>
+    Estimate,
+}
+
+/// <summary>What a push or pull would find, as <see cref="MemorySyncManager.CheckAsync"/> saw it without doing either.</summary>
+public sealed record SyncCheck
+{
+    /// <summary>Whether a pull has something to do: another device wrote a head this device has not applied, or this
+    /// device's own head is missing or newer than its state (a sync writes or adopts it). False with <see cref="SyncCheckScope.Local"/>.</summary>
+    public bool RemoteChanged { get; init; }
+
+    /// <summary>Other devices with a head this device has not applied.</summary>
+    public int ChangedDevices { get; init; }
+
+    /// <summary>With <see cref="SyncCheckScope.Estimate"/>: the bytes of the packs a pull would download, as the changed
+    /// heads state them (sealed, compressed sizes); otherwise null.</summary>
+    public long? DownloadBytes { get; init; }
+
+    /// <summary>Memories with a change not yet in the repository, counted as <see cref="SyncStatus.PendingPush"/>.</summary>
+    public int PendingChanges { get; init; }
+
+    /// <summary>An estimate of what a push would upload, in bytes before compression: the outbox versions not pushed
+    /// plus the size of each changed memory file (a deleted one counts as nothing).</summary>
+    public long UploadBytes { get; init; }
+
+    /// <summary>Requests made to the storage (the listing and any heads read).</summary>
+    public int ObjectsRead { get; init; }
+
+    /// <summary>Whether a push or pull has anything to do.</summary>
+    public bool HasWork => RemoteChanged || PendingChanges > 0;
+}

@@ -6,7 +6,7 @@ using Ghostie.Sync.Backends.FileSystem;
 
 namespace Ghostie.Cli.Commands;
 
-/// <summary><c>ghostie sync setup | push | pull | status | conflict ...</c></summary>
+/// <summary><c>ghostie sync setup | push | pull | status | watch | conflict ...</c></summary>
 internal static class SyncCommands
 {
     public static Command Create(CliApplication app)
@@ -16,6 +16,7 @@ internal static class SyncCommands
         sync.Subcommands.Add(Transfer(app, "push", "Upload this device's new, edited and deleted memories."));
         sync.Subcommands.Add(Transfer(app, "pull", "Download and apply other devices' changes (local changes are committed first, so none is lost)."));
         sync.Subcommands.Add(Status(app));
+        sync.Subcommands.Add(WatchCommand.Create(app));
         sync.Subcommands.Add(Forget(app));
         sync.Subcommands.Add(RenameDevice(app));
         sync.Subcommands.Add(ConflictCommands.Create(app));

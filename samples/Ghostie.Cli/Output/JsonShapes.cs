@@ -105,3 +105,40 @@ internal sealed partial class CliJson : JsonSerializerContext
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 }
+
+/// <summary>
+/// One event of <c>sync watch --json</c>: a long-running command writes one compact document per line (JSON Lines),
+/// not one document at its end. Fields that do not apply to the event are left out.
+/// </summary>
+internal sealed record WatchEventDocument(string Event, DateTimeOffset At)
+{
+    public string? Home { get; init; }
+    public string? DeviceId { get; init; }
+    public double? IntervalSeconds { get; init; }
+    public double? DebounceSeconds { get; init; }
+    public int? Uploaded { get; init; }
+    public int? Downloaded { get; init; }
+    public int? NewConflicts { get; init; }
+    public bool? Success { get; init; }
+    public IReadOnlyList<ProblemDocument>? Problems { get; init; }
+    public string? Code { get; init; }
+    public string? Message { get; init; }
+    public int? Failures { get; init; }
+    public DateTimeOffset? NextRun { get; init; }
+    public string? Reason { get; init; }
+    public long? DownloadBytes { get; init; }
+    public long? UploadBytes { get; init; }
+}
+
+/// <summary>The context of <c>sync watch --json</c>: one line per document, null fields left out.</summary>
+[JsonSerializable(typeof(WatchEventDocument))]
+internal sealed partial class CliJsonLines : JsonSerializerContext
+{
+    public static CliJsonLines Output { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    });
+}

@@ -74,6 +74,7 @@ public sealed class McpServerTests : IDisposable
     [Fact]
     public async Task RememberListShowRecallForget_ContentExact_VisibleToTheCli_AndAsResources()
     {
+        await _sandbox.SetupAsync("laptop");  // so memories carry the device id "laptop"
         await using McpClientSession mcp = await StartAsync("laptop");
 
         JsonElement remembered = await mcp.CallOkAsync("remember", new JsonObject
@@ -336,7 +337,23 @@ public sealed class McpServerTests : IDisposable
             """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"sync_now","arguments":{}}}""",
             """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_memories","arguments":{}}}""",
         ];
-        using Process server = GhostieCli.Start(["--home", _sandbox.Home("laptop"), "mcp"], _sandbox.Root, new Dictionary<string, string?>());
+        var start = new ProcessStartInfo(GhostieCli.DotnetHost())
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _sandbox.Root,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        foreach (string arg in (string[])[GhostieCli.DllPath, "--home", _sandbox.Home("laptop"), "mcp"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("GHOSTIE_PASSPHRASE");
+        using Process server = Process.Start(start)!;
         Task<string> stderr = server.StandardError.ReadToEndAsync();
         var lines = new List<string>();
         foreach (string request in requests)

@@ -135,7 +135,11 @@ internal sealed class McpClientSession : IAsyncDisposable
 
     public static JsonElement Ok(JsonElement reply, string what)
     {
-        Assert.True(reply.GetProperty("ok").GetBoolean(), $"{what} failed: {reply.GetProperty("error")}");
+        if (!reply.GetProperty("ok").GetBoolean())
+        {
+            Assert.Fail($"{what} failed: {reply.GetProperty("error")}");
+        }
+
         return reply.GetProperty("result");
     }
 

@@ -192,9 +192,11 @@ public sealed class McpServerTests : IDisposable
         Assert.Contains("'teleport'", noTool.GetProperty("error").GetProperty("message").GetString()!, StringComparison.Ordinal);
         JsonElement noResource = await mcp.ReadResourceRawAsync("ghostie://memory/0123456789abcdef0123456789abcdef");
         Assert.False(noResource.GetProperty("ok").GetBoolean());
+        Assert.Equal(-32002, noResource.GetProperty("error").GetProperty("code").GetInt32());  // resource not found
         Assert.Contains("no memory '0123456789abcdef0123456789abcdef'", noResource.GetProperty("error").GetProperty("message").GetString()!, StringComparison.Ordinal);
         JsonElement foreignUri = await mcp.ReadResourceRawAsync("file:///etc/passwd");
         Assert.False(foreignUri.GetProperty("ok").GetBoolean());
+        Assert.Equal(-32602, foreignUri.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Contains("ghostie://memory/", foreignUri.GetProperty("error").GetProperty("message").GetString()!, StringComparison.Ordinal);
 
         // Still answering, and nothing was written by the refused calls.

@@ -46,22 +46,8 @@ internal static class HandoffCommands
 
     private static async Task<int> CreateAsync(CliContext context, string from, string? to, string format, string? title, double? ttlHours, CancellationToken cancellationToken)
     {
-        if (to is not null)
-        {
-            DeviceIdentity.Validate(to);
-        }
-
-        if (ttlHours is { } hoursToLive && !(hoursToLive > 0 && hoursToLive <= 24 * 365))
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--ttl must be more than 0 and at most 8760 hours (a year).");
-        }
-
-        TranscriptFormat transcriptFormat = format switch
-        {
-            "claude-code" => TranscriptFormat.ClaudeCode,
-            "chat" => TranscriptFormat.ChatJson,
-            _ => TranscriptFormat.Auto,
-        };
+        ValidateCreate(to, ttlHours);
+        TranscriptFormat transcriptFormat = FormatFromName(format);
 
         // Read the transcript before opening the repository: a wrong path costs no unlock.
         var file = new FileInfo(Path.GetFullPath(from));
@@ -76,31 +62,10 @@ internal static class HandoffCommands
             context.Warn($"{from}: {warning}");
         }
 
-        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
-        if (to is not null && to != manager.DeviceId)
-        {
-            SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
-            if (!status.KnownDevices.Any(d => d.DeviceId == to))
-            {
-                context.Warn($"device '{to}' has not synced with this repository yet (as far as this device knows); the package waits for it all the same.");
-            }
-        }
-
-        HandoffCreateResult result = await service.CreateAsync(new HandoffRequest
-        {
-            Transcript = transcript,
-            TargetDeviceId = to,
-            Title = title,
-            TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
-            Progress = context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error),
-        }, cancellationToken).ConfigureAwait(false);
-
+        HandoffCreateResult result = await PackAsync(context, transcript, to, title, ttlHours,
+            context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error), cancellationToken).ConfigureAwait(false);
         ScrubSummary scrubbed = result.Scrubbing;
-        context.Report(new HandoffCreatedDocument(result.PackageId, result.TargetDeviceId, result.Package.Conversation.Title, result.Package.Conversation.MessageCount,
-                result.StoredBytes, result.SourceBytes, result.CompressionRatio, Math.Round(result.EstimatedLoadTime.TotalMilliseconds, 1), scrubbed.SecretsRemoved,
-                scrubbed.ByKind, result.ExpiresAt, result.Package.Context.KeyDecisions.Count),
-            HandoffCliJson.Output.HandoffCreatedDocument,
+        context.Report(HandoffCreatedDocument.From(result), HandoffCliJson.Output.HandoffCreatedDocument,
             $"Created handoff {result.PackageId} for {(result.TargetDeviceId is null ? "any device" : $"device '{result.TargetDeviceId}'")}: \"{result.Package.Conversation.Title}\".",
             $"{result.Package.Conversation.MessageCount:N0} messages, {result.Package.Context.KeyDecisions.Count} key decision(s); stored {Size(result.StoredBytes)} encrypted ({Ratio(result.StoredBytes, result.SourceBytes)} the {Size(result.SourceBytes)} transcript); estimated load {result.EstimatedLoadTime.TotalMilliseconds:0} ms.",
             scrubbed.SecretsRemoved == 0
@@ -113,6 +78,59 @@ internal static class HandoffCommands
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Refuses a bad target device id or time to live (before anything is read or opened).</summary>
+    internal static void ValidateCreate(string? to, double? ttlHours)
+    {
+        if (to is not null)
+        {
+            DeviceIdentity.Validate(to);
+        }
+
+        if (ttlHours is { } hoursToLive && !(hoursToLive > 0 && hoursToLive <= MaxTtlHours))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--ttl must be more than 0 and at most 8760 hours (a year).");
+        }
+    }
+
+    /// <summary>The longest time to live of a package: a year.</summary>
+    internal const double MaxTtlHours = 24 * 365;
+
+    /// <summary>The transcript format of a name: auto, claude-code or chat.</summary>
+    internal static TranscriptFormat FormatFromName(string format) => format switch
+    {
+        "claude-code" => TranscriptFormat.ClaudeCode,
+        "chat" => TranscriptFormat.ChatJson,
+        _ => TranscriptFormat.Auto,
+    };
+
+    /// <summary>
+    /// Packs <paramref name="transcript"/> into an encrypted handoff package in the home's repository: what
+    /// <c>handoff create</c> and the MCP tool <c>create_handoff</c> do once the transcript is read.
+    /// </summary>
+    internal static async Task<HandoffCreateResult> PackAsync(CliContext context, ConversationTranscript transcript, string? to, string? title, double? ttlHours,
+        IProgress<HandoffStage>? progress, CancellationToken cancellationToken)
+    {
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        if (to is not null && to != manager.DeviceId)
+        {
+            SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (!status.KnownDevices.Any(d => d.DeviceId == to))
+            {
+                context.Warn($"device '{to}' has not synced with this repository yet (as far as this device knows); the package waits for it all the same.");
+            }
+        }
+
+        return await service.CreateAsync(new HandoffRequest
+        {
+            Transcript = transcript,
+            TargetDeviceId = to,
+            Title = title,
+            TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
+            Progress = progress,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Transcripts from this size on take seconds: 'create' says on stderr what it is doing.</summary>
@@ -147,13 +165,10 @@ internal static class HandoffCommands
 
     private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
-        HandoffListing listing = await service.ListPendingAsync(cancellationToken).ConfigureAwait(false);
+        HandoffListing listing = await ListPendingAsync(context, cancellationToken).ConfigureAwait(false);
         if (context.Json)
         {
-            context.Document(new HandoffListDocument(listing.Pending.Select(PendingDocument.Of).ToArray(), listing.ExpiredDeleted,
-                listing.Problems.Select(p => new HandoffProblemDocument(p.Code.ToString(), p.Subject, p.Message)).ToArray()), HandoffCliJson.Output.HandoffListDocument);
+            context.Document(HandoffListDocument.From(listing), HandoffCliJson.Output.HandoffListDocument);
         }
         else if (listing.Pending.Count == 0)
         {
@@ -189,6 +204,14 @@ internal static class HandoffCommands
         }
 
         return listing.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
+    }
+
+    /// <summary>The packages waiting for this device (expired ones deleted on the way).</summary>
+    internal static async Task<HandoffListing> ListPendingAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
+        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        return await service.ListPendingAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static Command Resume(CliApplication app)
@@ -275,14 +298,7 @@ internal static class HandoffCommands
     {
         if (context.Json)
         {
-            context.Document(new HandoffResumeDocument(rebuilt.PackageId, rebuilt.Conversation.Id, rebuilt.Conversation.Title, profile.Name,
-                rebuilt.ContextTokens, profile.ContextTokens, rebuilt.EstimatedMemoryBytes, profile.MemoryBudgetBytes,
-                rebuilt.ActiveAgents.Select(a => a.Id).ToArray(), rebuilt.DeferredAgents.Select(a => a.Id).ToArray(), rebuilt.DroppedAgents,
-                rebuilt.VectorCache.Count, rebuilt.VectorsLeftOut,
-                rebuilt.ActiveFiles.Select(f => new HandoffFileDocument(f.OriginalPath, f.Path, f.Status, f.Mapped)).ToArray(),
-                rebuilt.Sections.Select(s => new HandoffSectionDocument(s.Name, s.Tokens, s.Included, s.Omitted)).ToArray(),
-                new HandoffResumptionDocument(rebuilt.ResumptionPoint.Turn, rebuilt.ResumptionPoint.Role, rebuilt.ResumptionPoint.LastUserMessage, rebuilt.ResumptionPoint.Summary),
-                consumed, offlinePath, rebuilt.Context), HandoffCliJson.Output.HandoffResumeDocument);
+            context.Document(HandoffResumeDocument.From(rebuilt, profile, consumed, offlinePath), HandoffCliJson.Output.HandoffResumeDocument);
             return ExitCodes.Success;
         }
 
@@ -318,7 +334,12 @@ internal static class HandoffCommands
 // The --json documents of 'ghostie handoff', in snake_case; docs/cli.md describes them.
 
 internal sealed record HandoffCreatedDocument(string PackageId, string? To, string Title, int Messages, long StoredBytes, long TranscriptBytes, double CompressionRatio,
-    double EstimatedLoadMs, int SecretsRemoved, IReadOnlyDictionary<string, int> SecretsByKind, DateTimeOffset? ExpiresAt, int KeyDecisions);
+    double EstimatedLoadMs, int SecretsRemoved, IReadOnlyDictionary<string, int> SecretsByKind, DateTimeOffset? ExpiresAt, int KeyDecisions)
+{
+    public static HandoffCreatedDocument From(HandoffCreateResult result) => new(result.PackageId, result.TargetDeviceId, result.Package.Conversation.Title,
+        result.Package.Conversation.MessageCount, result.StoredBytes, result.SourceBytes, result.CompressionRatio, Math.Round(result.EstimatedLoadTime.TotalMilliseconds, 1),
+        result.Scrubbing.SecretsRemoved, result.Scrubbing.ByKind, result.ExpiresAt, result.Package.Context.KeyDecisions.Count);
+}
 
 internal sealed record PendingDocument(string PackageId, string From, string FromName, string? To, string Title, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
     long StoredBytes, int Messages, int Agents, int Embeddings, int SecretsRemoved, double EstimatedLoadMs)
@@ -331,7 +352,11 @@ internal sealed record HandoffDeletedDocument(string PackageId, bool Deleted);
 
 internal sealed record HandoffProblemDocument(string Code, string Subject, string Message);
 
-internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems);
+internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems)
+{
+    public static HandoffListDocument From(HandoffListing listing) => new(listing.Pending.Select(PendingDocument.Of).ToArray(), listing.ExpiredDeleted,
+        listing.Problems.Select(p => new HandoffProblemDocument(p.Code.ToString(), p.Subject, p.Message)).ToArray());
+}
 
 internal sealed record HandoffFileDocument(string OriginalPath, string Path, string Status, bool Mapped);
 
@@ -342,7 +367,17 @@ internal sealed record HandoffResumptionDocument(int Turn, string Role, string L
 internal sealed record HandoffResumeDocument(string PackageId, string ConversationId, string Title, string Profile, int ContextTokens, int ContextBudget,
     long EstimatedMemoryBytes, long MemoryBudgetBytes, IReadOnlyList<string> ActiveAgents, IReadOnlyList<string> DeferredAgents, IReadOnlyList<string> DroppedAgents,
     int VectorsCached, int VectorsLeftOut, IReadOnlyList<HandoffFileDocument> ActiveFiles, IReadOnlyList<HandoffSectionDocument> Sections,
-    HandoffResumptionDocument ResumptionPoint, bool Consumed, string? OfflineCopy, string Context);
+    HandoffResumptionDocument ResumptionPoint, bool Consumed, string? OfflineCopy, string Context)
+{
+    public static HandoffResumeDocument From(RebuiltConversation rebuilt, DeviceProfile profile, bool consumed, string? offlinePath) => new(rebuilt.PackageId,
+        rebuilt.Conversation.Id, rebuilt.Conversation.Title, profile.Name, rebuilt.ContextTokens, profile.ContextTokens, rebuilt.EstimatedMemoryBytes, profile.MemoryBudgetBytes,
+        rebuilt.ActiveAgents.Select(a => a.Id).ToArray(), rebuilt.DeferredAgents.Select(a => a.Id).ToArray(), rebuilt.DroppedAgents,
+        rebuilt.VectorCache.Count, rebuilt.VectorsLeftOut,
+        rebuilt.ActiveFiles.Select(f => new HandoffFileDocument(f.OriginalPath, f.Path, f.Status, f.Mapped)).ToArray(),
+        rebuilt.Sections.Select(s => new HandoffSectionDocument(s.Name, s.Tokens, s.Included, s.Omitted)).ToArray(),
+        new HandoffResumptionDocument(rebuilt.ResumptionPoint.Turn, rebuilt.ResumptionPoint.Role, rebuilt.ResumptionPoint.LastUserMessage, rebuilt.ResumptionPoint.Summary),
+        consumed, offlinePath, rebuilt.Context);
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(HandoffCreatedDocument))]

@@ -14,7 +14,7 @@ namespace Ghostie.Cli.Commands;
 /// </summary>
 internal static class MemoryCommands
 {
-    private const string DefaultCategory = "note";
+    internal const string DefaultCategory = "note";
 
     /// <summary>The largest memory read from stdin or <c>--file</c>: the library's default pack size (16 MiB).</summary>
     internal const int MaxContentBytes = 16 * 1024 * 1024;
@@ -48,8 +48,7 @@ internal static class MemoryCommands
         {
             string text = ContentInput(parse.GetValue(content), parse.GetValue(file));
             JsonElement? extra = ParseContext(parse.GetValue(jsonContext));
-            var record = MemoryRecord.Create(parse.GetValue(category) ?? DefaultCategory, text, DeviceIdentity.ForHome(context.Home), TimeProvider.System.GetUtcNow(), extra);
-            new LocalMemoryStore(context.Home).Save(record);
+            MemoryRecord record = Remember(context.Home, text, parse.GetValue(category) ?? DefaultCategory, extra);
             context.Report(record, CliJson.Output.MemoryRecord, $"Added memory {record.Id}.");
 
             return Task.FromResult(ExitCodes.Success);
@@ -64,23 +63,7 @@ internal static class MemoryCommands
         command.Aliases.Add("ls");
         app.SetAction(command, (context, parse, _) =>
         {
-            string? only = parse.GetValue(category);
-            var memories = new List<MemoryRecord>();
-            var problems = new List<MalformedFileDocument>();
-            foreach (LocalMemoryFile file in new LocalMemoryStore(context.Home).Scan())
-            {
-                if (file.Record is null)
-                {
-                    problems.Add(new MalformedFileDocument(file.Path, file.Problem ?? "not a valid memory"));
-                }
-                else if (only is null || file.Record.Category == only)
-                {
-                    memories.Add(file.Record);
-                }
-            }
-
-            memories.Sort((a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
-            problems.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+            (List<MemoryRecord> memories, List<MalformedFileDocument> problems) = Scan(context.Home, parse.GetValue(category));
             if (context.Json)
             {
                 context.Document(new MemoryListDocument(memories, problems), CliJson.Output.MemoryListDocument);
@@ -185,11 +168,7 @@ internal static class MemoryCommands
         app.SetAction(command, (context, parse, _) =>
         {
             string memoryId = ValidId(parse.GetValue(id)!);
-            if (!new LocalMemoryStore(context.Home).Delete(memoryId))
-            {
-                throw NotFound(context.Home, memoryId);
-            }
-
+            Remove(context.Home, memoryId);
             context.Report(new MemoryRemovedDocument(memoryId, true), CliJson.Output.MemoryRemovedDocument, $"Removed memory {memoryId}.");
 
             return Task.FromResult(ExitCodes.Success);
@@ -197,9 +176,51 @@ internal static class MemoryCommands
         return command;
     }
 
-    private static MemoryRecord Get(GhostieHome home, string id) => new LocalMemoryStore(home).Get(id) ?? throw NotFound(home, id);
+    /// <summary>Records a new memory on this device: what <c>memory add</c> and the MCP tool <c>remember</c> do.</summary>
+    internal static MemoryRecord Remember(GhostieHome home, string content, string category, JsonElement? context)
+    {
+        var record = MemoryRecord.Create(category, content, DeviceIdentity.ForHome(home), TimeProvider.System.GetUtcNow(), context);
+        new LocalMemoryStore(home).Save(record);
+        return record;
+    }
 
-    private static GhostieSyncException NotFound(GhostieHome home, string id) =>
+    /// <summary>The home's memories (of <paramref name="category"/> when given), oldest first, and the files that are not valid memories.</summary>
+    internal static (List<MemoryRecord> Memories, List<MalformedFileDocument> Problems) Scan(GhostieHome home, string? category)
+    {
+        var memories = new List<MemoryRecord>();
+        var problems = new List<MalformedFileDocument>();
+        foreach (LocalMemoryFile file in new LocalMemoryStore(home).Scan())
+        {
+            if (file.Record is null)
+            {
+                problems.Add(new MalformedFileDocument(file.Path, file.Problem ?? "not a valid memory"));
+            }
+            else if (category is null || file.Record.Category == category)
+            {
+                memories.Add(file.Record);
+            }
+        }
+
+        memories.Sort((a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
+        problems.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return (memories, problems);
+    }
+
+    /// <summary>Deletes a memory on this device (the next push deletes it everywhere).</summary>
+    /// <exception cref="GhostieSyncException">There is no such memory (<see cref="GhostieErrorCode.NotFound"/>).</exception>
+    internal static void Remove(GhostieHome home, string id)
+    {
+        if (!new LocalMemoryStore(home).Delete(id))
+        {
+            throw NotFound(home, id);
+        }
+    }
+
+    /// <summary>The memory <paramref name="id"/> (a valid id).</summary>
+    /// <exception cref="GhostieSyncException">There is no such memory (<see cref="GhostieErrorCode.NotFound"/>), or its file is malformed.</exception>
+    internal static MemoryRecord Get(GhostieHome home, string id) => new LocalMemoryStore(home).Get(id) ?? throw NotFound(home, id);
+
+    internal static GhostieSyncException NotFound(GhostieHome home, string id) =>
         new(GhostieErrorCode.NotFound, $"There is no memory '{id}' in {home.Root}. 'ghostie memory list' shows the ids.");
 
     private static string NonEmpty(string? content, string? source = null) => string.IsNullOrWhiteSpace(content)

@@ -28,23 +28,18 @@ internal static class MemorySearch
     public static Command Create(CliApplication app)
     {
         var text = new Argument<string>("text") { Description = "What to look for." };
-        var top = new Option<int>("--top") { Description = "How many results at most (1 to 1000). Default: 10.", DefaultValueFactory = _ => 10 };
+        var top = new Option<int>("--top") { Description = $"How many results at most (1 to {MaxTop}). Default: 10.", DefaultValueFactory = _ => 10 };
         var category = new Option<string>("--category") { Description = "Only memories of this category." };
         var minScore = new Option<float?>("--min-score") { Description = "Leave out results scoring below this cosine similarity (-1 to 1). Default: leave out only memories sharing nothing with the text (score 0)." };
         var command = new Command("search", "Find the memories closest to a text (lexical similarity: shared words and word pieces).") { text, top, category, minScore };
         command.Aliases.Add("find");
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
-            string query = parse.GetValue(text) ?? "";
-            if (string.IsNullOrWhiteSpace(query) || !query.Any(char.IsLetterOrDigit))
-            {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The search text needs at least one letter or digit.");
-            }
-
+            string query = ValidQuery(parse.GetValue(text) ?? "");
             int limit = parse.GetValue(top);
-            if (limit is < 1 or > 1000)
+            if (limit is < 1 or > MaxTop)
             {
-                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--top is {limit}; use 1 to 1000.");
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--top is {limit}; use 1 to {MaxTop}.");
             }
 
             float? threshold = parse.GetValue(minScore);
@@ -53,38 +48,13 @@ internal static class MemorySearch
                 throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--min-score must be between -1 and 1.");
             }
 
-            var generator = new HashedNGramEmbeddingGenerator();
-            using var store = new LocalVectorStore(new LocalVectorStoreOptions
-            {
-                Directory = Path.Combine(context.Home.Root, "vectors"),
-                DeviceId = DeviceIdentity.ForHome(context.Home),
-            });
-            LocalVectorCollection collection = await OpenAsync(store, generator.Model, context, cancellationToken).ConfigureAwait(false);
-            var memories = new Dictionary<string, MemoryRecord>(StringComparer.Ordinal);
-            var problems = new List<MalformedFileDocument>();
-            int reembedded = await RefreshAsync(context.Home, collection, generator, memories, problems, cancellationToken).ConfigureAwait(false);
-            await store.SaveAsync(cancellationToken).ConfigureAwait(false);
-
-            // Without --min-score, a memory sharing not a single n-gram with the text (score 0) is no match: listing
-            // such memories would pad every answer with unrelated ones.
-            var options = new VectorSearchOptions { Top = limit, MinScore = threshold ?? NoOverlapScore };
-            if (parse.GetValue(category) is string only)
-            {
-                options.Filter = new Dictionary<string, string> { [CategoryKey] = only };
-            }
-
-            var hits = new List<MemorySearchHit>();
-            await foreach (VectorSearchResult result in collection.SearchAsync(generator, query, options, cancellationToken).ConfigureAwait(false))
-            {
-                if (memories.TryGetValue(result.Record.Key, out MemoryRecord? memory))
-                {
-                    hits.Add(new MemorySearchHit(memory.Id, result.Score, memory.Category, memory.Content));
-                }
-            }
-
+            MemorySearchDocument found = await SearchAsync(context.Home, query, limit, parse.GetValue(category), threshold, context.Warn, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<MemorySearchHit> hits = found.Results;
+            int indexed = found.Indexed;
+            IReadOnlyList<MalformedFileDocument> problems = found.Problems;
             if (context.Json)
             {
-                context.Document(new MemorySearchDocument(query, generator.Model.ModelName, memories.Count, reembedded, hits, problems), CliJson.Output.MemorySearchDocument);
+                context.Document(found, CliJson.Output.MemorySearchDocument);
             }
             else if (!context.Quiet)
             {
@@ -95,7 +65,7 @@ internal static class MemorySearch
 
                 if (hits.Count == 0)
                 {
-                    context.Line(memories.Count == 0 ? "No memories to search." : "No memory matches.");
+                    context.Line(indexed == 0 ? "No memories to search." : "No memory matches.");
                 }
             }
 
@@ -109,9 +79,63 @@ internal static class MemorySearch
         return command;
     }
 
+    /// <summary>The largest number of results one search returns.</summary>
+    internal const int MaxTop = 1000;
+
+    /// <summary>
+    /// Brings the home's index up to date and searches it: what <c>ghostie memory search</c> and the MCP tool <c>recall</c> run.
+    /// </summary>
+    /// <param name="home">The Ghostie home.</param>
+    /// <param name="query">What to look for (at least one letter or digit).</param>
+    /// <param name="top">How many results at most (1 to <see cref="MaxTop"/>; checked by the caller).</param>
+    /// <param name="category">Only memories of this category; null: all.</param>
+    /// <param name="minScore">Leave out results below this score; null: only those sharing nothing with the query.</param>
+    /// <param name="warn">Where a note about a rebuilt index goes.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The query has no letter or digit (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    internal static async Task<MemorySearchDocument> SearchAsync(GhostieHome home, string query, int top, string? category, float? minScore, Action<string> warn,
+        CancellationToken cancellationToken)
+    {
+        ValidQuery(query);
+        var generator = new HashedNGramEmbeddingGenerator();
+        using var store = new LocalVectorStore(new LocalVectorStoreOptions
+        {
+            Directory = Path.Combine(home.Root, "vectors"),
+            DeviceId = DeviceIdentity.ForHome(home),
+        });
+        LocalVectorCollection collection = await OpenAsync(store, generator.Model, warn, cancellationToken).ConfigureAwait(false);
+        var memories = new Dictionary<string, MemoryRecord>(StringComparer.Ordinal);
+        var problems = new List<MalformedFileDocument>();
+        int reembedded = await RefreshAsync(home, collection, generator, memories, problems, cancellationToken).ConfigureAwait(false);
+        await store.SaveAsync(cancellationToken).ConfigureAwait(false);
+
+        // Without a minimum score, a memory sharing not a single n-gram with the text (score 0) is no match: listing
+        // such memories would pad every answer with unrelated ones.
+        var options = new VectorSearchOptions { Top = top, MinScore = minScore ?? NoOverlapScore };
+        if (category is not null)
+        {
+            options.Filter = new Dictionary<string, string> { [CategoryKey] = category };
+        }
+
+        var hits = new List<MemorySearchHit>();
+        await foreach (VectorSearchResult result in collection.SearchAsync(generator, query, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (memories.TryGetValue(result.Record.Key, out MemoryRecord? memory))
+            {
+                hits.Add(new MemorySearchHit(memory.Id, result.Score, memory.Category, memory.Content));
+            }
+        }
+
+        return new MemorySearchDocument(query, generator.Model.ModelName, memories.Count, reembedded, hits, problems);
+    }
+
+    private static string ValidQuery(string query) => string.IsNullOrWhiteSpace(query) || !query.Any(char.IsLetterOrDigit)
+        ? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The search text needs at least one letter or digit.")
+        : query;
+
     /// <summary>Opens the index; a damaged or foreign index file is set aside (renamed, never deleted) and rebuilt,
     /// since every vector in it can be recomputed from the memories.</summary>
-    private static async Task<LocalVectorCollection> OpenAsync(LocalVectorStore store, EmbeddingModelInfo model, CliContext context, CancellationToken cancellationToken)
+    private static async Task<LocalVectorCollection> OpenAsync(LocalVectorStore store, EmbeddingModelInfo model, Action<string> warn, CancellationToken cancellationToken)
     {
         try
         {
@@ -122,7 +146,7 @@ internal static class MemorySearch
             string path = store.PathOf(CollectionName)!;
             string aside = path + ".broken-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
             File.Move(path, aside);
-            context.Warn($"the search index {path} could not be used ({e.Message}); it was moved to {aside} and is rebuilt from the memories.");
+            warn($"the search index {path} could not be used ({e.Message}); it was moved to {aside} and is rebuilt from the memories.");
             return await store.GetOrCreateCollectionAsync(CollectionName, model, cancellationToken).ConfigureAwait(false);
         }
     }

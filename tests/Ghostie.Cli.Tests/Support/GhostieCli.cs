@@ -11,6 +11,9 @@ internal static class GhostieCli
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private static readonly Lazy<string> Dll = new(FindDll);
 
+    /// <summary>The built Ghostie.Cli.dll that the tests run.</summary>
+    public static string DllPath => Dll.Value;
+
     /// <summary>Runs the CLI with stdin closed (never a terminal), in <paramref name="workingDirectory"/>.</summary>
     /// <param name="args">The arguments after the command name.</param>
     /// <param name="workingDirectory">The working directory.</param>
@@ -181,7 +184,8 @@ internal static class GhostieCli
             ?? throw new FileNotFoundException("Ghostie.Cli.dll was not found; build samples/Ghostie.Cli first, or set GHOSTIE_CLI_DLL. Tried: " + string.Join(", ", candidates));
     }
 
-    private static string DotnetHost()
+    /// <summary>The dotnet host that runs <see cref="DllPath"/>.</summary>
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
         {

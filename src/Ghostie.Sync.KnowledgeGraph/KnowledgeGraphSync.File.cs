@@ -149,6 +149,7 @@ public sealed partial class KnowledgeGraphSync
             }
         }
 
+        TestHook?.Invoke("renamed");
         if (_options.SettleDelay > TimeSpan.Zero)
         {
             await Task.Delay(_options.SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);

@@ -61,6 +61,10 @@ public sealed partial class KnowledgeGraphSync
         _lockPath = Path.Combine(folder, key + ".lock");
     }
 
+    /// <summary>Called at fixed points of a sync ("merged": before the write; "renamed": right after it), so tests can
+    /// play a server writing at the worst moment.</summary>
+    internal Action<string>? TestHook { get; set; }
+
     /// <summary>The graph file's full path.</summary>
     public string FilePath => _path;
 
@@ -98,6 +102,7 @@ public sealed partial class KnowledgeGraphSync
 
             (KnowledgeGraph merged, List<HiddenObservations> hidden) = BuildFromRecords(problems);
             byte[] output = MemoryGraphFile.Serialize(merged, file.KeptLines);
+            TestHook?.Invoke("merged");
             WriteOutcome outcome = baseBytes is not null && baseBytes.AsSpan().SequenceEqual(output) ? WriteOutcome.Unchanged
                 : baseBytes is null && merged.Entities.Count == 0 && merged.Relations.Count == 0 ? WriteOutcome.Unchanged // no file, nothing to write
                 : await WriteAsync(output, baseBytes, problems, cancellationToken).ConfigureAwait(false);

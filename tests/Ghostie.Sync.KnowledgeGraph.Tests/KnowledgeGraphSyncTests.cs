@@ -90,6 +90,25 @@ public sealed class KnowledgeGraphSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task SyncAsync_EntityConflictResolved_ChosenTypeInEveryFileAndNoConflictLeft()
+    {
+        (GraphDevice a, GraphDevice b) = await TwoDevicesAsync();
+        a.WriteLines(Lines.Entity("Zed", "person"));
+        b.WriteLines(Lines.Entity("Zed", "robot", "beeps"));
+        await RoundAsync(a, b);
+        GraphEntityConflict conflict = Assert.Single((await b.SyncGraphAsync()).Conflicts);
+
+        await b.Manager.ResolveConflictAsync(conflict.MemoryId, ConflictChoice.KeepMine); // as 'ghostie sync conflict resolve ... --keep mine'
+        GraphSyncResult resultB = await b.SyncGraphAsync();
+        GraphSyncResult resultA = await a.SyncGraphAsync();
+
+        Assert.Empty(resultA.Conflicts);
+        Assert.Empty(resultB.Conflicts);
+        Assert.Equal(["entity Zed:robot [beeps]"], a.Describe());
+        Assert.Equal(["entity Zed:robot [beeps]"], b.Describe());
+    }
+
+    [Fact]
     public async Task SyncAsync_ObservationAddedAgainWhileDeletedElsewhere_AdditionKeptWithoutConflict()
     {
         (GraphDevice a, GraphDevice b) = await TwoDevicesAsync();

@@ -30,6 +30,7 @@ internal sealed class CliApplication
         Root.Subcommands.Add(HandoffCommands.Create(this));
         Root.Subcommands.Add(KeyCommands.Create(this));
         Root.Subcommands.Add(McpCommand.Create(this));
+        Root.Subcommands.Add(GraphCommands.Create(this));
         foreach (Option option in Root.Options)
         {
             if (option is HelpOption { Action: HelpAction help } helpOption)

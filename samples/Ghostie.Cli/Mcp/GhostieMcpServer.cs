@@ -86,18 +86,11 @@ internal sealed class GhostieMcpServer
 
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        // Background sync (docs/background-sync.md): while the session lasts, the home syncs on the scheduler's interval
-        // (default 5 minutes, backoff after failures, a debounced push after local changes). Started only when the
-        // repository can be unlocked without a prompt (stdin is the MCP channel): the cached key or GHOSTIE_PASSPHRASE.
-        // Tool calls and the loop share the home's lock, so sync_now simply waits for a running background sync.
-        var backgroundContext = new CliContext(_home, json: true, quiet: true, TextWriter.Null, _log);
-        BackgroundSync? background = null;
-        Task backgroundRun = Task.CompletedTask;
-        if (_home.IsConfigured && (DeviceKeyCache.ForHome(_home.Root).Exists || Passphrase.FromEnvironment() is not null))
-        {
-            background = new BackgroundSync(token => Backends.OpenAsync(backgroundContext, token));
-            backgroundRun = background.RunAsync(lifetime.Token);
-        }
+        // ---- Background work starts here (the one place) ----------------------------------------------------------
+        // The sync scheduler (a background loop that syncs this home on a timer) is to be started at this point with
+        // `lifetime.Token`, and awaited after RunAsync below returns; it stops when the session ends or on Ctrl+C.
+        // Nothing runs in the background yet.
+        // ----------------------------------------------------------------------------------------------------------
 
         try
         {
@@ -106,17 +99,6 @@ internal sealed class GhostieMcpServer
         finally
         {
             await lifetime.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await backgroundRun.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // the session ended
-            }
-
-            background?.Dispose();
-            backgroundContext.DisposeOwned();
         }
     }
 

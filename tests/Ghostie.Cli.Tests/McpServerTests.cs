@@ -431,7 +431,10 @@ public sealed class McpServerTests : IDisposable
         Directory.Move(_sandbox.Repository, away);
         await using McpClientSession mcp = await StartAsync("laptop", null, "--sync-interval", "0.5", "--sync-debounce", "0.2");
         string id = (await mcp.CallOkAsync("remember", new JsonObject { ["content"] = "kept while the repository is away" })).GetProperty("id").GetString()!;
-        await Task.Delay(TimeSpan.FromSeconds(3));  // a check at start and a debounced push, both failing
+        // A check at start and a debounced push, both failing: wait until the server has said so on stderr.
+        Assert.True(await EventuallyAsync(async () =>
+            (await mcp.DiagnosticsAsync()).GetProperty("serverStderr").GetString()!
+                .Contains("background sync failed", StringComparison.Ordinal)), "no background failure was reported on stderr");
         Assert.Equal("kept while the repository is away", (await mcp.CallOkAsync("show_memory", new JsonObject { ["id"] = id })).GetProperty("content").GetString());
         string stderr = (await mcp.CloseAsync()).GetProperty("serverStderr").GetString()!;
         string[] failed = [.. stderr.Split('\n').Where(l => l.Contains("background sync", StringComparison.Ordinal))];

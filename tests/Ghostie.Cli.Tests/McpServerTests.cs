@@ -391,15 +391,109 @@ public sealed class McpServerTests : IDisposable
         Assert.Equal(0, server.ExitCode);
     }
 
-    private Task<McpClientSession> StartAsync(string device, IReadOnlyDictionary<string, string?>? environment = null)
+    [Fact]
+    public async Task BackgroundSync_DuringASession_PullsWhatOtherDevicesPushed_AndPushesWhatTheToolsRemembered()
     {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        await using McpClientSession phone = await StartAsync("phone", null, "--sync-interval", "0.5", "--sync-debounce", "0.2");
+
+        // The laptop pushes a memory; the phone's session pulls it without any sync_now.
+        string fromLaptop = (await _sandbox.RunAsync("laptop", "memory", "add", "Pulled in the background", "--json")).Expect(0).Json().GetProperty("id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "sync", "push", "--quiet")).Expect(0);
+        Assert.True(await EventuallyAsync(async () =>
+            (await phone.CallOkAsync("list_memories")).GetProperty("memories").EnumerateArray().Any(m => m.GetProperty("id").GetString() == fromLaptop)),
+            "the phone's MCP session never pulled the laptop's memory in the background");
+        Assert.Equal("Pulled in the background", (await phone.CallOkAsync("show_memory", new JsonObject { ["id"] = fromLaptop })).GetProperty("content").GetString());
+
+        // A memory remembered through the tools reaches the laptop without any sync_now.
+        string fromPhone = (await phone.CallOkAsync("remember", new JsonObject { ["content"] = "Pushed in the background" })).GetProperty("id").GetString()!;
+        Assert.True(await EventuallyAsync(async () =>
+        {
+            (await _sandbox.RunAsync("laptop", "sync", "pull", "--quiet")).Expect(0);
+            JsonElement laptop = (await _sandbox.RunAsync("laptop", "memory", "list", "--json")).Expect(0).Json();
+            return laptop.GetProperty("memories").EnumerateArray().Any(m => m.GetProperty("id").GetString() == fromPhone);
+        }), "the phone's MCP session never pushed the remembered memory in the background");
+
+        // sync_now still works beside the loop (it waits for a background sync holding the home's lock); nothing left to move.
+        JsonElement now = await phone.CallOkAsync("sync_now");
+        Assert.Equal(0, now.GetProperty("uploaded").GetInt32());
+        JsonElement closed = await phone.CloseAsync();
+        Assert.Empty(closed.GetProperty("clientErrors").EnumerateArray());
+        Assert.DoesNotContain("background sync failed", closed.GetProperty("serverStderr").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BackgroundSync_Failures_AreOneLineOnStderr_AndTheSessionKeepsServing()
+    {
+        await _sandbox.SetupAsync("laptop");
+        string away = _sandbox.Repository + "-away";
+        Directory.Move(_sandbox.Repository, away);
+        await using McpClientSession mcp = await StartAsync("laptop", null, "--sync-interval", "0.5", "--sync-debounce", "0.2");
+        string id = (await mcp.CallOkAsync("remember", new JsonObject { ["content"] = "kept while the repository is away" })).GetProperty("id").GetString()!;
+        // A check at start and a debounced push, both failing: wait until the server has said so on stderr.
+        Assert.True(await EventuallyAsync(async () =>
+            (await mcp.DiagnosticsAsync()).GetProperty("serverStderr").GetString()!
+                .Contains("background sync failed", StringComparison.Ordinal)), "no background failure was reported on stderr");
+        Assert.Equal("kept while the repository is away", (await mcp.CallOkAsync("show_memory", new JsonObject { ["id"] = id })).GetProperty("content").GetString());
+        string stderr = (await mcp.CloseAsync()).GetProperty("serverStderr").GetString()!;
+        string[] failed = [.. stderr.Split('\n').Where(l => l.Contains("background sync", StringComparison.Ordinal))];
+        Assert.NotEmpty(failed);
+        Assert.All(failed, l =>
+        {
+            Assert.StartsWith("ghostie mcp: background sync failed (BackendUnavailable): ", l, StringComparison.Ordinal);
+            Assert.Contains("Trying again at", l, StringComparison.Ordinal);
+        });
+        Assert.DoesNotContain(Sandbox.Passphrase, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BackgroundSync_LockedHome_DoesNotStart_AndNothingFailsInTheBackground()
+    {
+        await _sandbox.SetupAsync("laptop");
+        (await _sandbox.RunAsync("laptop", "sync", "forget")).Expect(0);
+        string[] before = [.. Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+        await using McpClientSession mcp = await StartAsync("laptop", null, "--sync-interval", "0.2");
+        await mcp.CallOkAsync("remember", new JsonObject { ["content"] = "local only" });
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        string stderr = (await mcp.CloseAsync()).GetProperty("serverStderr").GetString()!;
+        Assert.DoesNotContain("background sync", stderr, StringComparison.Ordinal);
+        Assert.Contains("GHOSTIE_PASSPHRASE", stderr, StringComparison.Ordinal);  // the start-up warning says how to unlock
+        Assert.Equal(before, Directory.EnumerateFiles(_sandbox.Repository, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return false;
+    }
+
+    // The tool tests count what sync_now moved, so their sessions sync only when asked; the background tests below
+    // pass their own schedule.
+    private Task<McpClientSession> StartAsync(string device, IReadOnlyDictionary<string, string?>? environment = null, params string[] serverArguments)
+    {
+        if (serverArguments.Length == 0)
+        {
+            serverArguments = ["--no-background-sync"];
+        }
+
         var variables = new Dictionary<string, string?> { ["GHOSTIE_HOME"] = Path.Combine(_sandbox.Root, "default-home") };
         foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
         {
             variables[name] = value;
         }
 
-        return McpClientSession.StartAsync(_sandbox.Home(device), _sandbox.Root, variables);
+        return McpClientSession.StartAsync(_sandbox.Home(device), _sandbox.Root, variables, serverArguments);
     }
 
     private static async Task<string> PingAsync(McpClientSession mcp)

@@ -46,7 +46,7 @@ internal static class WatchCommand
         return command;
     }
 
-    private static Option<double> Seconds(string name, double defaultValue, double min, double max, string description)
+    internal static Option<double> Seconds(string name, double defaultValue, double min, double max, string description)
     {
         var option = new Option<double>(name)
         {

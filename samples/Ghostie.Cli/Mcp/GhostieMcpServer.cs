@@ -23,15 +23,23 @@ internal sealed class GhostieMcpServer
 
     private readonly GhostieHome _home;
     private readonly TextWriter _log;
+    private readonly BackgroundSyncOptions? _background;
+    private readonly object _logLock = new();
 
     // One call at a time: the SDK may hand requests over concurrently, and the tools share the home's files and its
     // search index. Sync itself also takes the home's lock, which a background loop or another process may hold.
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public GhostieMcpServer(GhostieHome home, TextWriter log)
+    /// <summary>A server for one home.</summary>
+    /// <param name="home">The Ghostie home whose memories it serves.</param>
+    /// <param name="log">stderr: warnings and failed calls.</param>
+    /// <param name="background">The schedule of the background sync while a session lasts, or null for none
+    /// (<c>--no-background-sync</c>).</param>
+    public GhostieMcpServer(GhostieHome home, TextWriter log, BackgroundSyncOptions? background = null)
     {
         _home = home;
         _log = log;
+        _background = background;
     }
 
     /// <summary>The version the server reports: the CLI's informational version.</summary>
@@ -86,11 +94,23 @@ internal sealed class GhostieMcpServer
 
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        // ---- Background work starts here (the one place) ----------------------------------------------------------
-        // The sync scheduler (a background loop that syncs this home on a timer) is to be started at this point with
-        // `lifetime.Token`, and awaited after RunAsync below returns; it stops when the session ends or on Ctrl+C.
-        // Nothing runs in the background yet.
-        // ----------------------------------------------------------------------------------------------------------
+        // Background sync (docs/background-sync.md): while the session lasts, the home syncs on the scheduler's interval
+        // (a check at start, then every interval; backoff after failures; a debounced push after local changes, which
+        // the memories-folder watcher and the tools report). Started only when the repository can be unlocked without
+        // a prompt (stdin is the MCP channel): the cached key or GHOSTIE_PASSPHRASE. Tool calls and the loop share the
+        // home's lock, so sync_now waits for a background sync that holds it.
+        CliContext? backgroundContext = null;
+        BackgroundSync? background = null;
+        Task backgroundRun = Task.CompletedTask;
+        if (_background is not null && _home.IsConfigured && (DeviceKeyCache.ForHome(_home.Root).Exists || Passphrase.FromEnvironment() is not null))
+        {
+            backgroundContext = new CliContext(_home, json: true, quiet: true, TextWriter.Null, TextWriter.Null);
+            CliContext opener = backgroundContext;
+            background = new BackgroundSync(token => Backends.OpenAsync(opener, token), _background);
+            background.StatusChanged += OnBackgroundStatus;
+            _backgroundSync = background;
+            backgroundRun = background.RunAsync(lifetime.Token);
+        }
 
         try
         {
@@ -99,6 +119,41 @@ internal sealed class GhostieMcpServer
         finally
         {
             await lifetime.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await backgroundRun.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the session ended
+            }
+
+            _backgroundSync = null;
+            background?.Dispose();
+            backgroundContext?.DisposeOwned();
+        }
+    }
+
+    private BackgroundSync? _backgroundSync;
+    private int _reportedFailures;
+
+    // One stderr line per new failure streak step and one when it recovers; the message is the library's, which never
+    // carries a secret or a memory's content.
+    private void OnBackgroundStatus(object? sender, BackgroundSyncStatus status)
+    {
+        if (status.State != BackgroundSyncState.Waiting)
+        {
+            return;
+        }
+
+        int before = Interlocked.Exchange(ref _reportedFailures, status.ConsecutiveFailures);
+        if (status.ConsecutiveFailures > before && status.LastError is { } error)
+        {
+            Log($"background sync failed ({error.Code}): {CliApplication.OneLine(error.Message)} Trying again at {SyncCommands.Time(status.NextRun)}.");
+        }
+        else if (status.ConsecutiveFailures == 0 && before > 0)
+        {
+            Log("background sync works again.");
         }
     }
 
@@ -126,6 +181,11 @@ internal sealed class GhostieMcpServer
         {
             var arguments = new ToolArguments(name, request!.Arguments, tool.Arguments);
             ToolOutput output = await tool.Run(context, arguments, cancellationToken).ConfigureAwait(false);
+            if (name is "remember" or "forget")
+            {
+                _backgroundSync?.NotifyLocalChange();  // the folder watcher sees it too; this does not depend on it
+            }
+
             var content = new List<ContentBlock> { new TextContentBlock { Text = output.Text } };
             if (warnings.ToString() is { Length: > 0 } warned)
             {
@@ -157,8 +217,11 @@ internal sealed class GhostieMcpServer
             _gate.Release();
             if (warnings.ToString() is { Length: > 0 } warned)
             {
-                _log.Write(warned);
-                _log.Flush();
+                lock (_logLock)
+                {
+                    _log.Write(warned);
+                    _log.Flush();
+                }
             }
 
             context.DisposeOwned();
@@ -232,8 +295,11 @@ internal sealed class GhostieMcpServer
 
     private void Log(string line)
     {
-        _log.WriteLine("ghostie mcp: " + Output.TerminalText.Escape(line));
-        _log.Flush();
+        lock (_logLock)
+        {
+            _log.WriteLine("ghostie mcp: " + Output.TerminalText.Escape(line));
+            _log.Flush();
+        }
     }
 
     // A name or URI chosen by the client, cut short and without control characters, for a message.

@@ -30,7 +30,9 @@ internal sealed class McpClientSession : IAsyncDisposable
     /// <param name="home">The Ghostie home.</param>
     /// <param name="workingDirectory">The server's working directory.</param>
     /// <param name="environment">Variables for the server; a null value removes one. GHOSTIE_PASSPHRASE is removed unless given.</param>
-    public static async Task<McpClientSession> StartAsync(string home, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="serverArguments">Options after <c>mcp</c> (for example <c>--no-background-sync</c>).</param>
+    public static async Task<McpClientSession> StartAsync(string home, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null,
+        IReadOnlyList<string>? serverArguments = null)
     {
         string node = Environment.GetEnvironmentVariable("GHOSTIE_INTEROP_NODE") is { Length: > 0 } n ? n : "node";
         string servers = Path.Combine(ServerProcess.RepositoryRoot, "tests", "servers");
@@ -80,7 +82,7 @@ internal sealed class McpClientSession : IAsyncDisposable
         {
             ["op"] = "connect",
             ["command"] = GhostieCli.DotnetHost(),
-            ["args"] = new JsonArray(GhostieCli.DllPath, "--home", home, "mcp"),
+            ["args"] = new JsonArray([GhostieCli.DllPath, "--home", home, "mcp", .. (serverArguments ?? []).Select(a => (JsonNode)a)]),
             ["cwd"] = workingDirectory,
         };
         JsonElement reply = await SendAsync(bridge, errors, connect);

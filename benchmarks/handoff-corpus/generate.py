@@ -23,7 +23,6 @@ import story_team  # noqa: E402
 import story_compaction  # noqa: E402
 import story_sidechain  # noqa: E402
 import story_meta  # noqa: E402
-import story_firmware  # noqa: E402
 import story_chatgpt  # noqa: E402
 import story_claudeai  # noqa: E402
 import story_small  # noqa: E402
@@ -32,7 +31,7 @@ DEFAULT_OUT = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "Ghostie.
 GZIP_OVER = 300_000
 
 LONG = [story_ledger.build, story_team.build, story_compaction.build, story_sidechain.build, story_meta.build,
-        story_firmware.build, story_chatgpt.build_schema, story_chatgpt.build_analysis, story_claudeai.build]
+        story_chatgpt.build_schema, story_chatgpt.build_analysis, story_claudeai.build]
 SMALL = [story_small.build_cc, story_small.build_chatgpt, story_small.build_claudeai]
 
 

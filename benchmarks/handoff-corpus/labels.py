@@ -45,8 +45,10 @@ def D(decision, reason, *evidence, explicit=True, superseded_by=None):
     return d
 
 
-def F(path, *, modified, rel=None):
+def F(path, *, modified, rel=None, by=None):
     d = {"path": path, "modified": modified}
+    if by:
+        d["by"] = by
     if rel:
         d["relative"] = rel
     return d

@@ -79,12 +79,13 @@ class ClaudeCodeSession:
         self.person_messages: list[dict] = []  # {"uuid", "text"} of what the person typed
         self.files = {}  # path (absolute) -> content, the simulated working tree
         self.todos = []
-        self.sidechain_parent = None
+        self.in_side = None  # agentId while sidechain lines are being written
 
     # -- plumbing
     def _base(self, type_, *, sidechain=False, parent="__chain__"):
         self.clock.tick()
         u = rid(self.rng)
+        sidechain = sidechain or bool(self.in_side)
         d = {
             "parentUuid": self.parent if parent == "__chain__" else parent,
             "isSidechain": sidechain,
@@ -96,6 +97,8 @@ class ClaudeCodeSession:
         }
         if self.slug:
             d["slug"] = self.slug
+        if sidechain and self.in_side:
+            d["agentId"] = self.in_side
         d["type"] = type_
         d["uuid"] = u
         d["timestamp"] = self.clock.iso()
@@ -381,12 +384,13 @@ class ClaudeCodeSession:
         if sidechain_steps:
             saved = self.parent
             self.parent = None
+            self.in_side = agent_id
             d = self._base("user", sidechain=True, parent=None)
-            d["agentId"] = agent_id
             d["message"] = {"role": "user", "content": prompt}
             self._emit(d)
             for step in sidechain_steps:
                 step(self)
+            self.in_side = None
             self.parent = saved
         d = self._base("user", parent=main_parent)
         text = f"{report}\n\nagentId: {agent_id} (for resuming to continue this agent's work if needed)"

@@ -172,7 +172,7 @@ def build_schema(seed=6607):
                 "so they don't hold locks for long:\n\n```sql\n" +
                 "\n".join(f"-- {t}\ndo $$\ndeclare n int;\nbegin\n  loop\n    update {t} x set tenant_id = c.tenant_id from clinics c\n"
                           f"    where x.clinic_id = c.id and x.tenant_id is null and x.id in (select id from {t} where tenant_id is null limit 50000);\n"
-                          f"    get diagnostics n = row_count;\n    exit when n = 0;\n    commit;\n  end loop;\nend $$;\n" for t in TABLES[:26]) + "```")
+                          f"    get diagnostics n = row_count;\n    exit when n = 0;\n    commit;\n  end loop;\nend $$;\n" for t in TABLES) + "```")
     c.user("appointments is 140M actually. does commit inside a do block work?")
     c.assistant("Only from Postgres 11 on, and only when the `DO` block isn't itself inside a transaction. Most "
                 "migration runners (Django's included) wrap each migration in a transaction, so the `commit` would "

@@ -75,7 +75,7 @@ def check_claude_code(name, data, p):
         parent = obj.get("parentUuid")
         if parent is not None and parent not in seen:
             p.add(name, f"line {n}: parentUuid {parent} is not an earlier line")
-        if parent is not None and seen.get(parent, {}).get("isSidechain") != obj.get("isSidechain") and not obj.get("isSidechain"):
+        if parent in seen and seen[parent].get("isSidechain") != obj.get("isSidechain") and not obj.get("isSidechain"):
             p.add(name, f"line {n}: main-chain line hangs off a sidechain line")
         if t == "system" and obj.get("subtype") == "compact_boundary":
             if parent is not None:
@@ -294,6 +294,12 @@ def main() -> int:
                 p.add(name, f"unknown format {fmt}")
                 continue
             check_labels(name, labels, persons, corpus, p)
+            whole = "\n".join(strings(json.loads(data), [])) if fmt != "claude-code-jsonl" else ""
+            for q in labels.get("off_path_distractors", []):
+                if q in corpus:
+                    p.add(name, f"off-path distractor is on the current path: {q[:60]!r}")
+                elif q not in whole:
+                    p.add(name, f"off-path distractor is nowhere in the file: {q[:60]!r}")
             rows.append((name, fmt, len(data), len(raw), len(labels["instructions"]), len(labels["decisions"]),
                          len(labels["files"]), "ok" if len(p) == before else "PROBLEMS"))
     for r in rows:

@@ -30,12 +30,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ghostie-package-tests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 log() { printf '[test-packages] %s\n' "$*" >&2; }
-pass() { printf '[package test] PASS: %s\n' "$1"; }
+step_started=$SECONDS
+took=0
+took() { took="$((SECONDS - step_started)) s"; step_started=$SECONDS; }  # sets $took (no subshell: keeps step_started)
+pass() { took; printf '[package test] PASS: %s (%s)\n' "$1" "$took"; }
 fail() { # a long list of problems is cut: the first ones say enough
   local why=$2; [ "${#why}" -le 1500 ] || why="${why:0:1500} ..."
-  printf '[package test] FAIL: %s: %s\n' "$1" "$why"
+  took; printf '[package test] FAIL: %s: %s (%s)\n' "$1" "$why" "$took"
 }
-skip() { printf '[package test] SKIP: %s: %s\n' "$1" "$2"; }
+skip() { took; printf '[package test] SKIP: %s: %s (%s)\n' "$1" "$2" "$took"; }
 started=$SECONDS
 
 prop() { dotnet msbuild "$1" -nologo "-getProperty:$2" 2>/dev/null; }
@@ -48,12 +51,34 @@ checkout="$work/samples/tests/checkout"
 mkdir -p "$checkout"
 cp Directory.Build.props Directory.Packages.props "$checkout/"
 projects=$(find src tests samples benchmarks -name '*.csproj' -not -path '*/node_modules/*' -not -path 'tests/consumer/*' | sort)
+for p in $projects; do mkdir -p "$checkout/$(dirname "$p")" && cp "$p" "$checkout/$p"; done
+# One msbuild run evaluates them all: a target added through CustomAfterMicrosoftCommonTargets reports each one's
+# IsPackable and NoWarn (no restore or build needed for that).
+cat >"$work/kind.targets" <<'EOF'
+<Project>
+  <Target Name="GhostieKind" Returns="@(GhostieKind)">
+    <ItemGroup><GhostieKind Include="$(MSBuildProjectFullPath)" IsPackable="$(IsPackable)" NoWarn="$(NoWarn)" /></ItemGroup>
+  </Target>
+</Project>
+EOF
+cat >"$checkout/kinds.proj" <<EOF
+<Project>
+  <ItemGroup><P Include="$(printf '%s;' $projects)" /></ItemGroup>
+  <Target Name="Report">
+    <MSBuild Projects="@(P)" Targets="GhostieKind" Properties="CustomAfterMicrosoftCommonTargets=$work/kind.targets">
+      <Output TaskParameter="TargetOutputs" ItemName="K" />
+    </MSBuild>
+    <Message Importance="high" Text="KIND %(K.Identity)|%(K.IsPackable)|%(K.NoWarn)" />
+  </Target>
+</Project>
+EOF
+kinds=$(dotnet msbuild "$checkout/kinds.proj" -nologo -t:Report 2>&1)
 problems=""
+[ "$(grep -c '^src/' <<<"$projects")" -gt 0 ] || problems="no project found under src/;"
 for p in $projects; do
-  mkdir -p "$checkout/$(dirname "$p")" && cp "$p" "$checkout/$p"
-  json=$(dotnet msbuild "$checkout/$p" -nologo -getProperty:IsPackable -getProperty:NoWarn 2>&1)
-  packable=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Properties"]["IsPackable"])' 2>/dev/null)
-  nowarn=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Properties"]["NoWarn"])' 2>/dev/null)
+  line=$(grep -F "KIND $checkout/$p|" <<<"$kinds" | head -1)
+  [ -n "$line" ] || { problems="$problems $p: not evaluated ($(grep -E 'error' <<<"$kinds" | head -1));"; continue; }
+  packable=$(cut -d'|' -f2 <<<"$line"); nowarn=$(cut -d'|' -f3 <<<"$line")
   case "$p" in
     src/*) want_packable=true; want_docs=required ;;
     samples/Ghostie.Cli/*) want_packable=true; want_docs=optional ;;

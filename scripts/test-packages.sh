@@ -249,10 +249,12 @@ else
   else
     # It runs with a passphrase in GHOSTIE_PASSPHRASE, HOME and the temp folder in $work, and, where the block
     # names absolute folders (/home/me/..., /mnt/usb/...), in a private mount namespace with an empty tmpfs over
-    # each such top-level folder, so nothing is written outside $work. Without one (no unshare), the run is skipped.
+    # each such top-level folder, so nothing is written outside $work. Where that cannot be done (no unshare; the
+    # folder does not exist; it holds the checkout, dotnet or $HOME), the block is built but not run: SKIP.
     mounts=""
     for top in $(grep -oE '"/[A-Za-z0-9._-]+/[^"]*"' "$consumer/Program.cs" | sed -E 's|^"/([^/"]+).*|/\1|' | sort -u); do
       case "$top" in /proc|/sys|/dev|/usr|/etc|/bin|/lib|/lib64|/sbin) continue ;; esac
+      [ -d "$top" ] || { mounts="unsafe"; break; }  # no folder to mount over: the run would create it for real
       for keep in "$root" "$work" "$(dirname "$(readlink -f "$(command -v dotnet)")")" "$HOME"; do
         case "$keep/" in "$top"/*) mounts="unsafe"; break 2 ;; esac
       done

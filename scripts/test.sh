@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# The whole test suite, as README.md gives it: installs what the tests need, builds, runs every test project,
-# and ends with a plain "N passed, N failed, N skipped" line. Exit code: 0 only if everything passed.
+# The whole test suite, as README.md gives it: installs what the tests need, builds, runs every test project, then
+# the package checks (scripts/test-packages.sh: packs every package into a local feed, installs the `ghostie` tool
+# from it and runs it, builds and runs the README's library snippet from the packages), and ends with a plain
+# "N passed, N failed, N skipped" line counting both. Exit code: 0 only if everything passed.
+# GHOSTIE_TEST_PACKAGES_ONLY=1 runs the package checks alone (no installs, no test projects).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+if [ "${GHOSTIE_TEST_PACKAGES_ONLY:-}" = 1 ]; then
+  log "GHOSTIE_TEST_PACKAGES_ONLY=1: the package checks only"
+  bash scripts/test-packages.sh | tee "$out"
+  read -r passed failed skipped < <(awk '/^\[package test\] PASS:/ {p++} /^\[package test\] FAIL:/ {f++} /^\[package test\] SKIP:/ {s++} END {print p+0, f+0, s+0}' "$out")
+  [ $((passed + failed)) -gt 0 ] || failed=1  # the script stopped before any check reported
+  echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+  [ "$failed" -eq 0 ]
+  exit $?
+fi
 
 # The independent decryptor (tests/interop/decrypt.py) runs on Debian's python3 with python3-cryptography.
 PYTHON=/usr/bin/python3
@@ -51,8 +67,6 @@ elif [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   log "running as root without a 'postgres' user: initdb refuses root, so the postgres backend tests will fail"
 fi
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
 dotnet test Ghostie.Sync.sln -c Release 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 
@@ -62,5 +76,14 @@ read -r passed failed skipped < <(grep -E '^(Passed|Failed)!' "$out" | sed -E 's
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # the build or the runner failed before any test could report
 fi
+
+# The package checks, one test each, on the Release build dotnet test just made.
+packages_out=$(mktemp)
+bash scripts/test-packages.sh --no-build | tee "$packages_out"
+read -r p f s < <(awk '/^\[package test\] PASS:/ {p++} /^\[package test\] FAIL:/ {f++} /^\[package test\] SKIP:/ {s++} END {print p+0, f+0, s+0}' "$packages_out")
+rm -f "$packages_out"
+[ $((p + f)) -gt 0 ] || f=1  # the script stopped before any check reported
+passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+[ "$f" -eq 0 ] || status=1
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

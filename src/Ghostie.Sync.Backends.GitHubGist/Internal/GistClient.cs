@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Ghostie.Sync.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace Ghostie.Sync.Backends.GitHubGist.Internal;

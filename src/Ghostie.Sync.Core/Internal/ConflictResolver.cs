@@ -5,7 +5,7 @@ namespace Ghostie.Sync.Internal;
 /// <summary>
 /// The memories with concurrent versions (<c>sync/conflicts/</c>) and their resolution: a new local version that
 /// includes every concurrent one, so every device converges on the choice once it syncs (docs/sync-protocol.md,
-/// "Conflicts").
+/// "Versions and causality").
 /// </summary>
 internal sealed class ConflictResolver
 {

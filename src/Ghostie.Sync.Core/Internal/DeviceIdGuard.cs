@@ -5,7 +5,7 @@ namespace Ghostie.Sync.Internal;
 
 /// <summary>
 /// Device ids: their validation, and the check that no other installation (another Ghostie home) writes to the
-/// repository under an id a home is about to use (docs/sync-protocol.md, "Device ids").
+/// repository under an id a home is about to use (docs/sync-protocol.md, "Lost state, interrupted pulls, shared ids").
 /// </summary>
 internal static class DeviceIdGuard
 {

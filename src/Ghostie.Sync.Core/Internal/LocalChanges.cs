@@ -2,7 +2,7 @@ namespace Ghostie.Sync.Internal;
 
 /// <summary>
 /// Commits local changes: new, edited and deleted memory files become new versions of this device, appended to the
-/// outbox (durably) before the state records them (docs/sync-protocol.md, "Committing local changes"). Unchanged files
+/// outbox (durably) before the state records them (docs/sync-protocol.md, "On the device"). Unchanged files
 /// (the same stamp as when sync last read or wrote them) are never read again.
 /// </summary>
 internal sealed class LocalChanges

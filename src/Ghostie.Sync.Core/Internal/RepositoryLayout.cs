@@ -1,6 +1,6 @@
 namespace Ghostie.Sync.Internal;
 
-/// <summary>The object names of the sync protocol (docs/format.md, "Object names").</summary>
+/// <summary>The object names of the sync protocol (docs/format.md, "Storage names").</summary>
 internal static class RepositoryLayout
 {
     /// <summary>Heads: <c>h/&lt;device prefix&gt;/&lt;random&gt;</c>.</summary>

@@ -39,7 +39,7 @@ internal sealed class SyncContext
     /// <summary><c>sync/outbox.jsonl</c>: local versions not yet pushed.</summary>
     public Outbox Outbox { get; }
 
-    /// <summary><c>sync/state.json</c>.</summary>
+    /// <summary><c>sync/sync_state.json</c>.</summary>
     public SyncStateStore StateFile { get; }
 
     /// <summary><c>sync/written.jsonl</c>: memory files written since the state was last saved.</summary>
@@ -62,7 +62,7 @@ internal sealed class SyncContext
 
     public string OwnPackPrefix => RepositoryLayout.PackPrefix + Prefix + "/";
 
-    /// <summary>The state in memory; ahead of <c>sync/state.json</c> until the next checkpoint.</summary>
+    /// <summary>The state in memory; ahead of <c>sync/sync_state.json</c> until the next checkpoint.</summary>
     public SyncStateDocument State { get; set; } = new();
 
     /// <summary>What the operation under way reports without failing.</summary>

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace Ghostie.Sync.Internal;
 
 /// <summary>
-/// <c>sync/state.json</c>: what this device knows of the repository and of its own memory files (docs/sync-protocol.md,
-/// "Local state"). Read and written whole, atomically; the outbox and the written-files journal cover what happened
+/// <c>sync/sync_state.json</c>: what this device knows of the repository and of its own memory files
+/// (docs/sync-protocol.md, "On the device"). Read and written whole, atomically; the outbox and the written-files journal cover what happened
 /// after the last save.
 /// </summary>
 internal sealed class SyncStateStore

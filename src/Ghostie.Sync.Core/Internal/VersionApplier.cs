@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Ghostie.Sync.Internal;
 
 /// <summary>
-/// Applies versions to the state and the home: the multi-value register's merge (docs/sync-protocol.md, "Merging"),
+/// Applies versions to the state and the home: the multi-value register's merge (docs/sync-protocol.md, "Versions and causality"),
 /// the winner in <c>memories/</c>, the other concurrent versions in <c>sync/conflicts/</c>, and versions that could
 /// not be written over a local file in <c>sync/pending/</c>.
 /// </summary>

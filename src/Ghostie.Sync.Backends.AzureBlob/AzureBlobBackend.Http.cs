@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
+using Ghostie.Sync.Shared;
 
 namespace Ghostie.Sync.Backends.AzureBlob;
 

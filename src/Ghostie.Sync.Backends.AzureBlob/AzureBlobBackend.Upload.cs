@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
+using Ghostie.Sync.Shared;
 
 namespace Ghostie.Sync.Backends.AzureBlob;
 

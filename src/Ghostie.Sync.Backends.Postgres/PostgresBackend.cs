@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Ghostie.Sync.Backends.Postgres.Internal;
+using Ghostie.Sync.Shared;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.S3;
 using Ghostie.Sync.Backends.S3.Internal;
+using Ghostie.Sync.Shared;
 
 namespace Ghostie.Sync.Backends.S3;
 

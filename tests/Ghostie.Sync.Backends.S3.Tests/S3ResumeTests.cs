@@ -1,3 +1,4 @@
+using Ghostie.Sync.Shared;
 using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.Backends.S3.Tests;

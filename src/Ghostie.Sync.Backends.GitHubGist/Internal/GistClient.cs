@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Ghostie.Sync.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace Ghostie.Sync.Backends.GitHubGist.Internal;
@@ -164,6 +165,23 @@ internal sealed class GistClient : IDisposable
     }
 
     private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<T> onNotFound, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AttemptAsync(operation, build, api, write, onSuccess, onNotFound, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpAttemptException e)
+        {
+            // A permanent answer (400, 409, 412, ...): BackendRetry rethrows the attempt's own signal, which is internal
+            // and must not reach the caller; it becomes the error model's exception, with the same status in its message.
+            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                $"{operation} failed ({e.Verdict.Reason}) at {DisplayName}. GitHub refused the request; retrying will not help until the cause is fixed.",
+                isTransient: false, e);
+        }
+    }
+
+    private async Task<T> AttemptAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
         Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<T> onNotFound, CancellationToken cancellationToken)
     {
         return await BackendRetry.ExecuteAsync(operation, async ct =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Ghostie.Sync.Shared;
 using Npgsql;
 
 namespace Ghostie.Sync.Backends.Postgres.Internal;

@@ -1,4 +1,5 @@
 using Amazon.Runtime;
+using Ghostie.Sync.Shared;
 
 namespace Ghostie.Sync.Backends.S3.Internal;
 

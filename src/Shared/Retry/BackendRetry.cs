@@ -1,58 +1,12 @@
-using System.Net;
 using System.Net.Http.Headers;
 
-namespace Ghostie.Sync;
+namespace Ghostie.Sync.Shared;
 
-/// <summary>How a remote backend retries transient failures: bounded exponential backoff with full jitter, and
-/// throttling hints (Retry-After, rate-limit reset) honoured up to a ceiling.</summary>
-public sealed class BackendRetryOptions
-{
-    /// <summary>Attempts in total, the first included (default 5). 1 disables retrying.</summary>
-    public int MaxAttempts { get; set; } = 5;
-
-    /// <summary>The backoff before the second attempt; it doubles per attempt (default 200 ms).</summary>
-    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>The longest backoff between two attempts when the server gave no hint (default 20 s).</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(20);
-
-    /// <summary>The longest wait a server's throttling hint may impose; a longer hint fails at once as throttled
-    /// (default 2 minutes), so a caller is never parked for an hour by a rate-limit reset.</summary>
-    public TimeSpan MaxThrottleDelay { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>How long one attempt may take before it counts as a transient timeout (default 100 s;
-    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it).</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
-
-    /// <summary>The clock backoff waits on (tests inject one that records the waits).</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
-    /// <summary>Seeds the jitter for reproducible tests; null uses a shared random source.</summary>
-    public int? JitterSeed { get; set; }
-
-    /// <summary>Throws a clear error when a value is out of range.</summary>
-    /// <exception cref="GhostieSyncException">A value is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
-    public void Validate()
-    {
-        if (MaxAttempts is < 1 or > 100)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"BackendRetryOptions.MaxAttempts is {MaxAttempts}; use 1 to 100.");
-        }
-
-        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay || MaxThrottleDelay < TimeSpan.Zero)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "BackendRetryOptions delays must be non-negative, with MaxDelay >= BaseDelay.");
-        }
-
-        if (AttemptTimeout <= TimeSpan.Zero && AttemptTimeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "BackendRetryOptions.AttemptTimeout must be positive (or Timeout.InfiniteTimeSpan).");
-        }
-    }
-}
+// Internal source shared by the remote backends (S3, Azure Blob, GitHub Gist, PostgreSQL): each compiles this file
+// (<Compile Include="../Shared/Retry/*.cs" />) instead of the storage contract exposing it. See docs/architecture.md.
 
 /// <summary>What to do about a failed attempt.</summary>
-public enum RetryKind
+internal enum RetryKind
 {
     /// <summary>Do not retry: the failure is permanent (bad credentials, missing container, bad request).</summary>
     Permanent,
@@ -68,7 +22,7 @@ public enum RetryKind
 /// <param name="Kind">Retry or not, and how.</param>
 /// <param name="RetryAfter">The server's hint, when it gave one.</param>
 /// <param name="Reason">A short, secret-free description for the final error ("HTTP 503", "connection reset").</param>
-public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter, string Reason)
+internal readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter, string Reason)
 {
     /// <summary>A permanent failure.</summary>
     /// <param name="reason">A short, secret-free description.</param>
@@ -142,7 +96,7 @@ public readonly record struct RetryVerdict(RetryKind Kind, TimeSpan? RetryAfter,
 /// <see cref="GhostieSyncException"/> with <see cref="GhostieErrorCode.BackendUnavailable"/> naming the operation
 /// and the last reason (never a URL, key or token).
 /// </summary>
-public static class BackendRetry
+internal static class BackendRetry
 {
     private static readonly object SharedRandomLock = new();
     private static readonly Random SharedRandom = new();
@@ -277,31 +231,4 @@ public static class BackendRetry
 
         return TimeSpan.FromMilliseconds(ceiling * factor);
     }
-}
-
-/// <summary>Thrown inside an attempt to report a failed HTTP response to <see cref="BackendRetry"/>; carries the
-/// verdict so classification reads the status and headers once. Backends turn it into their own error when it is
-/// permanent.</summary>
-public sealed class HttpAttemptException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="status">The HTTP status.</param>
-    /// <param name="verdict">What to do about it.</param>
-    /// <param name="serviceCode">The service's error code (for example "ContainerNotFound"), if the body named one.</param>
-    public HttpAttemptException(HttpStatusCode status, RetryVerdict verdict, string? serviceCode)
-        : base(verdict.Reason + (serviceCode is null ? "" : $" ({serviceCode})"))
-    {
-        Status = status;
-        Verdict = verdict;
-        ServiceCode = serviceCode;
-    }
-
-    /// <summary>The HTTP status.</summary>
-    public HttpStatusCode Status { get; }
-
-    /// <summary>The classification.</summary>
-    public RetryVerdict Verdict { get; }
-
-    /// <summary>The service's error code, if any.</summary>
-    public string? ServiceCode { get; }
 }

@@ -1,7 +1,9 @@
-namespace Ghostie.Sync;
+namespace Ghostie.Sync.Shared;
+
+// Internal source shared by the HTTP backends that download large objects (S3, Azure Blob). See docs/architecture.md.
 
 /// <summary>
-/// For backend authors: the body of a download, read as it arrives. When the connection breaks midway (an
+/// The body of a download, read as it arrives. When the connection breaks midway (an
 /// <see cref="IOException"/> or <see cref="HttpRequestException"/> while reading), the rest is requested again from
 /// the offset where reading stopped, through a delegate the backend supplies (a ranged GET under the object's ETag, so
 /// an object replaced meanwhile is never spliced), at most <c>maxResumes</c> times per download. Disposing the stream
@@ -9,7 +11,7 @@ namespace Ghostie.Sync;
 /// </summary>
 /// <remarks>Cancellation is never resumed. A backend whose object has no version tag passes no delegate: a break is
 /// then reported as it happened.</remarks>
-public sealed class ResumableReadStream : Stream
+internal sealed class ResumableReadStream : Stream
 {
     private readonly ReopenAt? _reopen;
     private readonly int _maxResumes;

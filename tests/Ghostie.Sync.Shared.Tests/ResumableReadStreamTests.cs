@@ -1,4 +1,4 @@
-namespace Ghostie.Sync.Tests;
+namespace Ghostie.Sync.Shared.Tests;
 
 public sealed class ResumableReadStreamTests
 {

@@ -38,7 +38,7 @@ public sealed partial class MemorySyncManager : IDisposable
 
     private MemorySyncManager(IStorageBackend backend, RepositoryKeys keys, bool ownsKeys, GhostieSyncOptions options, string deviceId, string deviceName, ILogger logger)
     {
-        _backend = backend;
+        _backend = SyncTelemetry.Observe(backend); // counts the objects and bytes moved (docs/observability.md)
         _keys = keys;
         _ownsKeys = ownsKeys;
         _options = options;
@@ -89,19 +89,19 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps; committed changes stay in the outbox.</param>
     public Task<SyncResult> PushAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync(push: true, pull: false, progress, cancellationToken);
+        SyncTelemetry.RunAsync("push", () => RunAsync(push: true, pull: false, progress, cancellationToken));
 
     /// <summary>Downloads and applies other devices' changes (local changes are committed first, so none is overwritten).</summary>
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     public Task<SyncResult> PullAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync(push: false, pull: true, progress, cancellationToken);
+        SyncTelemetry.RunAsync("pull", () => RunAsync(push: false, pull: true, progress, cancellationToken));
 
     /// <summary>Pulls, then pushes.</summary>
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     public Task<SyncResult> SyncAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync(push: true, pull: true, progress, cancellationToken);
+        SyncTelemetry.RunAsync("sync", () => RunAsync(push: true, pull: true, progress, cancellationToken));
 
     /// <summary>The seed's status view, from local state (no network request).</summary>
     /// <param name="cancellationToken">Cancels the work.</param>

@@ -75,8 +75,8 @@ public static class GhostieSyncTelemetry
         /// <summary><c>push</c>, <c>pull</c> or <c>sync</c>.</summary>
         public const string SyncOperation = "ghostie.sync.operation";
 
-        /// <summary><c>success</c> or <c>failure</c>.</summary>
-        public const string SyncOutcome = "ghostie.sync.outcome";
+        /// <summary>The outcome of a push, pull, sync, handoff create or resume: <c>success</c> or <c>failure</c>.</summary>
+        public const string Outcome = "ghostie.outcome";
 
         /// <summary>On failure: the <see cref="GhostieErrorCode"/> name, else the exception's type name (OpenTelemetry's <c>error.type</c>).</summary>
         public const string ErrorType = "error.type";

@@ -28,7 +28,7 @@ public class TelemetryTests
         RecordedMeasurement run = Assert.Single(capture.Of("ghostie.sync.runs"));
         Assert.Equal(1, run.Value);
         Assert.Equal("push", run.Tag("ghostie.sync.operation"));
-        Assert.Equal("success", run.Tag("ghostie.sync.outcome"));
+        Assert.Equal("success", run.Tag("ghostie.outcome"));
         Assert.Null(run.Tag("error.type"));
         RecordedMeasurement duration = Assert.Single(capture.Of("ghostie.sync.duration"));
         Assert.Equal("s", duration.Unit);
@@ -109,9 +109,9 @@ public class TelemetryTests
 
         Assert.Equal(GhostieErrorCode.BackendUnavailable, error.Code);
         RecordedMeasurement run = Assert.Single(capture.Of("ghostie.sync.runs"));
-        Assert.Equal("failure", run.Tag("ghostie.sync.outcome"));
+        Assert.Equal("failure", run.Tag("ghostie.outcome"));
         Assert.Equal("BackendUnavailable", run.Tag("error.type"));
-        Assert.Equal("failure", Assert.Single(capture.Of("ghostie.sync.duration")).Tag("ghostie.sync.outcome"));
+        Assert.Equal("failure", Assert.Single(capture.Of("ghostie.sync.duration")).Tag("ghostie.outcome"));
         Activity push = Assert.Single(capture.Named("ghostie.sync.push"));
         Assert.Equal(ActivityStatusCode.Error, push.Status);
         Assert.Equal("BackendUnavailable", push.GetTagItem("error.type"));

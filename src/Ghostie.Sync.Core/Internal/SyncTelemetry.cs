@@ -44,7 +44,7 @@ internal static class SyncTelemetry
         try
         {
             SyncResult result = await run().ConfigureAwait(false);
-            tags.Add(T.Tags.SyncOutcome, "success");
+            tags.Add(T.Tags.Outcome, "success");
             if (result.NewConflicts > 0)
             {
                 Conflicts.Add(result.NewConflicts, new KeyValuePair<string, object?>(T.Tags.SyncOperation, operation));
@@ -66,7 +66,7 @@ internal static class SyncTelemetry
         catch (Exception ex)
         {
             string error = ErrorType(ex);
-            tags.Add(T.Tags.SyncOutcome, "failure");
+            tags.Add(T.Tags.Outcome, "failure");
             tags.Add(T.Tags.ErrorType, error);
             if (activity is not null)
             {

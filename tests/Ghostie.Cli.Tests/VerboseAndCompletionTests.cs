@@ -112,6 +112,33 @@ public sealed class VerboseAndCompletionTests : IDisposable
         Assert.True(exit == 0, $"{shell} -n: {output}");
     }
 
+    [Theory]
+    [InlineData("fish")]
+    [InlineData("zsh")]
+    public async Task CompletionFishAndZsh_CompleteSyThroughTheDirective_WhereTheShellIsInstalled(string shell)
+    {
+        string? path = FindOnPath(shell);
+        if (path is null)
+        {
+            return; // needs the shell
+        }
+
+        CliResult result = (await _sandbox.RunRawAsync(null, "completion", shell)).Expect(0);
+        string script = Path.Combine(_sandbox.Root, "ghostie." + shell);
+        await File.WriteAllTextAsync(script, result.StdOut);
+        string ghostie = $"'{GhostieCli.DotnetHost()}' '{GhostieCli.DllPath}'";
+        // fish completes a command line itself (complete -C); for zsh, the completion system's words/CURRENT are set
+        // as compsys would, and compadd prints what it is given.
+        string driver = shell == "fish"
+            ? $"function ghostie; {ghostie} $argv; end; source '{script}'; complete -C 'ghostie sy'"
+            : $$"""ghostie() { {{ghostie}} "$@" }; compadd() { shift; print -l -- "${(@P)1}" }; source '{{script}}'; words=(ghostie sy); CURRENT=2; _ghostie""";
+
+        (int exit, string output) = await RunShellAsync(path, shell == "zsh" ? "-fc" : "-c", driver);
+
+        Assert.True(exit == 0, output);
+        Assert.Equal(["sync"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
     [Fact]
     public async Task Completion_OfAnUnknownShell_IsAUsageError()
     {

@@ -7,6 +7,7 @@ using Ghostie.Sync.Backends.GitHubGist;
 using Ghostie.Sync.Backends.Postgres;
 using Ghostie.Sync.Backends.S3;
 using Ghostie.Sync.Crypto;
+using Microsoft.Extensions.Logging;
 
 namespace Ghostie.Cli;
 
@@ -405,7 +406,7 @@ internal static class Backends
             ? Passphrase.FromEnvironment()
             : Passphrase.Require(newRepository: false, storage.DisplayName);
         MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), cancellationToken).ConfigureAwait(false);
         WarnSkippedKeyFiles(context, manager.Keys.SkippedKeyFiles);
         return (manager, storage);
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Ghostie.Cli.Commands;
+using Ghostie.Cli.Output;
 using Ghostie.Sync;
 
 namespace Ghostie.Cli;
@@ -24,6 +25,7 @@ internal sealed class CliApplication
             HomeOption,
             JsonOption,
             QuietOption,
+            VerboseOption,
         };
         Root.Subcommands.Add(SyncCommands.Create(this));
         Root.Subcommands.Add(MemoryCommands.Create(this));
@@ -31,6 +33,7 @@ internal sealed class CliApplication
         Root.Subcommands.Add(KeyCommands.Create(this));
         Root.Subcommands.Add(McpCommand.Create(this));
         Root.Subcommands.Add(GraphCommands.Create(this));
+        Root.Subcommands.Add(CompletionCommand.Create());
         foreach (Option option in Root.Options)
         {
             if (option is HelpOption { Action: HelpAction help } helpOption)
@@ -62,12 +65,23 @@ internal sealed class CliApplication
         Recursive = true,
     };
 
+    public Option<bool> VerboseOption { get; } = new("--verbose")
+    {
+        Description = "Show the library's log events (sync, keys, backends, handoff) on stderr, from Debug up. Never secrets.",
+        Recursive = true,
+    };
+
     /// <summary>Runs the command line; returns the process exit code.</summary>
     /// <param name="args">The arguments, in the seed's spelling or the command spelling.</param>
     public static Task<int> RunAsync(string[] args) => new CliApplication(Console.Out, Console.Error).InvokeAsync(args);
 
     public async Task<int> InvokeAsync(string[] args)
     {
+        if (args.Length > 0 && IsSuggestDirective(args[0]))
+        {
+            return Suggest(args);
+        }
+
         args = BusyWait.ExpandBareWait(SeedSpelling.Rewrite(args));
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = _out, Error = _error };
         if (args.Length == 0)
@@ -107,7 +121,8 @@ internal sealed class CliApplication
 
             try
             {
-                context = new CliContext(new GhostieHome(home), json, parse.GetValue(QuietOption), _out, _error);
+                context = new CliContext(new GhostieHome(home), json, parse.GetValue(QuietOption), _out, _error,
+                    parse.GetValue(VerboseOption) ? new VerboseLog(_error) : null);
             }
             catch (ArgumentException)
             {
@@ -149,6 +164,52 @@ internal sealed class CliApplication
                 context.DisposeOwned();
             }
         });
+    }
+
+    private static bool IsSuggestDirective(string arg) =>
+        arg.StartsWith("[suggest", StringComparison.Ordinal) && arg.EndsWith(']') && (arg.Length == 9 || arg[8] == ':');
+
+    /// <summary>
+    /// System.CommandLine's <c>[suggest:POSITION]</c> directive, which the scripts of <c>ghostie completion</c> call:
+    /// <c>ghostie "[suggest:10]" "ghostie sy"</c> prints the completions at that cursor position, one per line. The
+    /// root here is a plain command (see the constructor), to which the parser applies no directives, so the
+    /// directive is read here: the same protocol, and the completions of <see cref="ParseResult.GetCompletions"/>.
+    /// </summary>
+    private int Suggest(string[] args)
+    {
+        string line = args.Length > 1 ? args[1] : "";
+        int position = args[0].Length > 10 && int.TryParse(args[0].AsSpan(9, args[0].Length - 10), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int given) ? Math.Min(given, line.Length) : line.Length;
+
+        // The line starts with the program name (however it was invoked); the command tree starts after it.
+        int end = 0;
+        while (end < line.Length && char.IsWhiteSpace(line[end]))
+        {
+            end++;
+        }
+
+        while (end < line.Length && !char.IsWhiteSpace(line[end]))
+        {
+            end++;
+        }
+
+        if (position < end)
+        {
+            return 0; // still typing the program name
+        }
+
+        while (end < position && char.IsWhiteSpace(line[end]))
+        {
+            end++;
+        }
+
+        ParseResult parse = Root.Parse(line[end..], new ParserConfiguration { ResponseFileTokenReplacer = null });
+        foreach (System.CommandLine.Completions.CompletionItem item in parse.GetCompletions(position - end))
+        {
+            _out.WriteLine(item.Label);
+        }
+
+        return 0;
     }
 
     /// <summary>Why <paramref name="home"/> cannot be a Ghostie home (empty, or an existing file), or null when it can.</summary>

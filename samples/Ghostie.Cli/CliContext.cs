@@ -2,6 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Ghostie.Cli.Output;
 using Ghostie.Sync;
+using Ghostie.Sync.Crypto;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ghostie.Cli;
 
@@ -11,14 +14,21 @@ namespace Ghostie.Cli;
 /// </summary>
 internal sealed class CliContext
 {
-    public CliContext(GhostieHome home, bool json, bool quiet, TextWriter output, TextWriter error)
+    public CliContext(GhostieHome home, bool json, bool quiet, TextWriter output, TextWriter error, ILoggerFactory? loggers = null)
     {
         Home = home;
         Json = json;
         Quiet = quiet;
         Out = output;
         Error = error;
+        Loggers = loggers ?? NullLoggerFactory.Instance;
     }
+
+    /// <summary>Where the library's log events go: stderr with <c>--verbose</c> (<see cref="VerboseLog"/>), else nowhere.</summary>
+    public ILoggerFactory Loggers { get; }
+
+    /// <summary>Key options whose events (unlock, key files, epochs) go to <see cref="Loggers"/>; defaults otherwise.</summary>
+    public RepositoryKeyOptions KeyOptions() => new() { Logger = Loggers.CreateLogger<RepositoryKeys>() };
 
     private readonly List<IDisposable> _owned = [];
 

@@ -26,6 +26,7 @@ public static class BackgroundSyncServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<BackgroundSyncOptions>, Internal.HostTimeProvider>()); // the container's clock
         builder.Services.AddOptions<BackgroundSyncOptions>()
             .Configure(configure)
             .Validate(o => o.Problem() is null, "BackgroundSyncOptions are not valid: intervals and delays must be positive, MaxDebounceDelay >= DebounceDelay, MaxBackoff >= InitialBackoff, LargeTransferBytes >= 0.")

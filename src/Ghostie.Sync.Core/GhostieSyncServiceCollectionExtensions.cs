@@ -27,6 +27,7 @@ public static class GhostieSyncServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GhostieSyncOptions>, Internal.HostTimeProvider>()); // the container's clock
         services.AddOptions<GhostieSyncOptions>()
             .Configure(configure)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Home), "GhostieSyncOptions.Home must name a folder.")
@@ -71,12 +72,15 @@ public sealed class GhostieSyncClient
     /// <param name="passphrase">Used only when no key is cached on this device.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     public Task<MemorySyncManager> OpenAsync(string? passphrase = null, CancellationToken cancellationToken = default) =>
-        MemorySyncManager.OpenAsync(Backend, _options.Value, passphrase, logger: _loggers.CreateLogger<MemorySyncManager>(), cancellationToken: cancellationToken);
+        MemorySyncManager.OpenAsync(Backend, _options.Value, passphrase, KeyOptions(), _loggers.CreateLogger<MemorySyncManager>(), cancellationToken);
 
     /// <summary>Sets up the home (see <see cref="MemorySyncManager.SetupAsync"/>).</summary>
     /// <param name="configuration">Backend type and settings, device id and name.</param>
     /// <param name="passphrase">The repository passphrase.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     public Task<MemorySyncManager> SetupAsync(SyncConfiguration configuration, string passphrase, CancellationToken cancellationToken = default) =>
-        MemorySyncManager.SetupAsync(Backend, configuration, passphrase, _options.Value, logger: _loggers.CreateLogger<MemorySyncManager>(), cancellationToken: cancellationToken);
+        MemorySyncManager.SetupAsync(Backend, configuration, passphrase, _options.Value, KeyOptions(), _loggers.CreateLogger<MemorySyncManager>(), cancellationToken: cancellationToken);
+
+    /// <summary>The crypto layer logs to the host's logger factory and reads the same clock as sync.</summary>
+    private Crypto.RepositoryKeyOptions KeyOptions() => new() { TimeProvider = _options.Value.TimeProvider, Logger = _loggers.CreateLogger<Crypto.RepositoryKeys>() };
 }

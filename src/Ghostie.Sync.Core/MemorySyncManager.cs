@@ -27,6 +27,7 @@ public sealed class MemorySyncManager : IDisposable
     private MemorySyncManager(IStorageBackend backend, RepositoryKeys keys, bool ownsKeys, GhostieSyncOptions options, string deviceId, string deviceName, ILogger logger)
     {
         _ownsKeys = ownsKeys;
+        backend = SyncTelemetry.Observe(backend); // counts the objects and bytes moved (docs/observability.md)
         _sync = new SyncContext(backend, keys, options, deviceId, deviceName, logger);
         _store = new LocalMemoryStore(_sync.Home);
         _engine = new SyncEngine(_sync);
@@ -136,19 +137,19 @@ public sealed class MemorySyncManager : IDisposable
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps; committed changes stay in the outbox.</param>
     public Task<SyncResult> PushAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        _engine.RunAsync(push: true, pull: false, progress, cancellationToken);
+        SyncTelemetry.RunAsync("push", () => _engine.RunAsync(push: true, pull: false, progress, cancellationToken));
 
     /// <summary>Downloads and applies other devices' changes (local changes are committed first, so none is overwritten).</summary>
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     public Task<SyncResult> PullAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        _engine.RunAsync(push: false, pull: true, progress, cancellationToken);
+        SyncTelemetry.RunAsync("pull", () => _engine.RunAsync(push: false, pull: true, progress, cancellationToken));
 
     /// <summary>Pulls, then pushes.</summary>
     /// <param name="progress">Receives progress on long work.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     public Task<SyncResult> SyncAsync(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        _engine.RunAsync(push: true, pull: true, progress, cancellationToken);
+        SyncTelemetry.RunAsync("sync", () => _engine.RunAsync(push: true, pull: true, progress, cancellationToken));
 
     /// <summary>The seed's status view, from local state (no network request).</summary>
     /// <param name="cancellationToken">Cancels the work.</param>

@@ -83,7 +83,14 @@ public sealed partial class HandoffService
     /// <param name="cancellationToken">Cancels the work; the claim is released.</param>
     /// <exception cref="GhostieSyncException">No such package for this device (<see cref="GhostieErrorCode.NotFound"/>); another device is
     /// resuming it right now (<see cref="GhostieErrorCode.Busy"/>); or see <see cref="FetchAsync"/>.</exception>
-    public async Task<HandoffResumption> BeginResumeAsync(string packageId, DeviceProfile profile, HandoffResumeOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<HandoffResumption> BeginResumeAsync(string packageId, DeviceProfile profile, HandoffResumeOptions? options = null, CancellationToken cancellationToken = default) =>
+        HandoffTelemetry.RunAsync("resume", () => BeginResumeCoreAsync(packageId, profile, options, cancellationToken), static (activity, resumption) =>
+        {
+            activity.SetTag("ghostie.handoff.active_agents", resumption.Conversation.ActiveAgents.Count);
+            activity.SetTag("ghostie.handoff.deferred_agents", resumption.Conversation.DeferredAgents.Count);
+        });
+
+    private async Task<HandoffResumption> BeginResumeCoreAsync(string packageId, DeviceProfile profile, HandoffResumeOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(profile);
         options ??= new HandoffResumeOptions();

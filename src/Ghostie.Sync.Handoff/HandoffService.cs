@@ -94,11 +94,18 @@ public sealed partial class HandoffService : IDisposable
     public async Task<HandoffCreateResult> CreateAsync(HandoffRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        HandoffPackage package = await BuildAsync(request, cancellationToken).ConfigureAwait(false);
-        request.Progress?.Report(HandoffStage.Storing);
-        HandoffCreateResult result = await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
-        request.Progress?.Report(HandoffStage.Stored);
-        return result;
+        return await HandoffTelemetry.RunAsync("create", async () =>
+        {
+            HandoffPackage package = await BuildAsync(request, cancellationToken).ConfigureAwait(false);
+            request.Progress?.Report(HandoffStage.Storing);
+            HandoffCreateResult result = await StoreAsync(package, request.Transcript.RawBytes, cancellationToken).ConfigureAwait(false);
+            request.Progress?.Report(HandoffStage.Stored);
+            return result;
+        }, static (activity, result) =>
+        {
+            activity.SetTag("ghostie.handoff.stored_bytes", result.StoredBytes);
+            activity.SetTag("ghostie.handoff.json_bytes", result.JsonBytes);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Stores a built package: JSON, Brotli, sealed, under an opaque name addressed to its target device (or any).</summary>

@@ -26,6 +26,7 @@ public static class HandoffServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HandoffOptions>, Internal.HostTimeProvider>()); // the container's clock
         builder.Services.AddOptions<HandoffOptions>()
             .Configure(configure)
             .Validate(o =>

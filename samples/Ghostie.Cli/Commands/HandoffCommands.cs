@@ -7,6 +7,7 @@ using Ghostie.Cli.Output;
 using Ghostie.Sync;
 using Ghostie.Sync.Handoff;
 using Ghostie.Sync.Handoff.Importers;
+using Microsoft.Extensions.Logging;
 
 namespace Ghostie.Cli.Commands;
 
@@ -113,7 +114,7 @@ internal static class HandoffCommands
         IProgress<HandoffStage>? progress, CancellationToken cancellationToken)
     {
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
         if (to is not null && to != manager.DeviceId)
         {
             SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);
@@ -210,7 +211,7 @@ internal static class HandoffCommands
     internal static async Task<HandoffListing> ListPendingAsync(CliContext context, CancellationToken cancellationToken)
     {
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
         return await service.ListPendingAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -235,7 +236,7 @@ internal static class HandoffCommands
     {
         DeviceProfile profile = DeviceProfile.FromName(profileName);
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
         // The package is deleted only after the rebuilt context has been written out (and the offline copy saved):
         // a crash, a broken pipe or Ctrl+C before that leaves it in the repository, to be resumed again. Meanwhile this
         // device holds a claim on it (on backends with conditional writes), so no other device resumes it too.
@@ -282,7 +283,7 @@ internal static class HandoffCommands
     private static async Task<int> DeleteAsync(CliContext context, string id, CancellationToken cancellationToken)
     {
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, ownsManager: true);
+        using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
         if (!await service.DeleteAsync(id, cancellationToken).ConfigureAwait(false))
         {
             throw new GhostieSyncException(GhostieErrorCode.NotFound,

@@ -3,6 +3,7 @@ using System.Globalization;
 using Ghostie.Cli.Output;
 using Ghostie.Sync;
 using Ghostie.Sync.Backends.FileSystem;
+using Microsoft.Extensions.Logging;
 
 namespace Ghostie.Cli.Commands;
 
@@ -168,7 +169,7 @@ internal static class SyncCommands
                 DeviceName = chosenName,
             };
             using MemorySyncManager manager = await MemorySyncManager.SetupAsync(storage, configuration, passphrase, new GhostieSyncOptions { Home = home.Root },
-                takeOverDeviceId: takeOver, cancellationToken: cancellationToken).ConfigureAwait(false);
+                context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), takeOver, cancellationToken).ConfigureAwait(false);
             Backends.SavePrompted(home, prompted);
 
             string where = folderPath ?? storage.DisplayName;

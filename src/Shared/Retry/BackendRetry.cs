@@ -119,6 +119,21 @@ internal static class BackendRetry
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentNullException.ThrowIfNull(classify);
         ArgumentNullException.ThrowIfNull(options);
+        using BackendTelemetry.Request request = BackendTelemetry.Start(operation);
+        try
+        {
+            return await RetryAsync(operation, attempt, classify, options, request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            request.Failed(e);
+            throw;
+        }
+    }
+
+    private static async Task<T> RetryAsync<T>(string operation, Func<CancellationToken, Task<T>> attempt, Func<Exception, RetryVerdict> classify,
+        BackendRetryOptions options, BackendTelemetry.Request request, CancellationToken cancellationToken)
+    {
         Random random = options.JitterSeed is int seed ? new Random(seed) : SharedRandom;
         for (int number = 1; ; number++)
         {
@@ -134,7 +149,9 @@ internal static class BackendRetry
 
                 try
                 {
-                    return await attempt(attemptCts.Token).ConfigureAwait(false);
+                    T result = await attempt(attemptCts.Token).ConfigureAwait(false);
+                    request.Attempted("success");
+                    return result;
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -147,6 +164,7 @@ internal static class BackendRetry
                 }
                 catch (GhostieSyncException)
                 {
+                    request.Attempted("permanent"); // the backend's own error, never retried
                     throw;
                 }
                 catch (Exception e)
@@ -159,6 +177,8 @@ internal static class BackendRetry
                 }
             }
 
+            string outcome = failure is OperationCanceledException ? "timeout" : verdict.Kind.ToString().ToLowerInvariant();
+            request.Attempted(outcome);
             if (verdict.Kind == RetryKind.Permanent)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
@@ -184,6 +204,7 @@ internal static class BackendRetry
                 delay = hint;
             }
 
+            request.Retrying(outcome, delay);
             if (delay > TimeSpan.Zero)
             {
                 await Task.Delay(delay, options.TimeProvider, cancellationToken).ConfigureAwait(false);

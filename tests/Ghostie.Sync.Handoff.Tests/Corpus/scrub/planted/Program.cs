@@ -11,5 +11,5 @@ var http = new HttpClient();
 http.DefaultRequestHeaders.Authorization = new("Bearer", "«bearer-token:oY-lM4egoBy4oz6-njrxSQN5ONc8.4DpdZDr3MMT»");
 http.DefaultRequestHeaders.Add("Authorization", "Basic «authorization-header:YmlsbGluZzpaczdQcTJ3WG05dkw=»");
 var maps = new Uri("https://maps.googleapis.com/maps/api/geocode/json?address=Warsaw&key=«google-api-key:AIza|SyANC-aBcnwDDOOAZvw6d3eK3pxFkhJA5uF»");
-var aws = new Amazon.Runtime.BasicAWSCredentials("«aws-access-key:AKIA|3XZHEL8X1SSIDG9C»", "«assigned-secret:Y59r5zFa1lykVg5kpYYrDYo57oJP6hq6ItLy8k+Q»");
+var aws = new Amazon.Runtime.BasicAWSCredentials("«aws-access-key:AKIA|3XZHEL8X1SSIDG9C»", "«aws-secret-key:Y59r5zFa1lykVg5kpYYrDYo57oJP6hq6ItLy8k+Q»");
 Console.WriteLine(blobs.AccountName + maps + aws);

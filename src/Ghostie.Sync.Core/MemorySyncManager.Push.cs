@@ -59,7 +59,8 @@ public sealed partial class MemorySyncManager
             foreach (OutboxLine line in outbox)
             {
                 builder ??= new PackBuilder(TempFile());
-                builder.Add(line.Entry, line.EntryJson);
+                PackEntry pushed = ScrubForPush(line.Entry); // opt-in anonymization (GhostieSyncOptions.PushScrubber)
+                builder.Add(pushed, ReferenceEquals(pushed, line.Entry) ? line.EntryJson : pushed.ToJson());
                 if (builder.RawBytes >= _options.PackTargetBytes)
                 {
                     packs.Add(await UploadPackAsync(builder, cancellationToken).ConfigureAwait(false));

@@ -68,7 +68,7 @@ public sealed class ScrubReport
 /// (<see cref="ScrubReport"/> remembers it) only if it is distinctive (<see cref="IsDistinctive"/>): a common word
 /// found once as a password is removed where it was found and nowhere else.
 /// </remarks>
-public sealed partial class SecretScrubber
+public sealed partial class SecretScrubber : ITextScrubber
 {
     internal const string Marker = "[REDACTED:";
 
@@ -218,6 +218,26 @@ public sealed partial class SecretScrubber
         return result;
 
         static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+    }
+
+    /// <summary>Scrubs texts that belong together (a memory's content and the strings of its context): a secret found
+    /// in any of them is removed from all. Used by sync for <see cref="GhostieSyncOptions.PushScrubber"/>.</summary>
+    /// <param name="texts">The texts.</param>
+    /// <returns>The scrubbed texts, in order.</returns>
+    public IReadOnlyList<string> Scrub(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var report = new ScrubReport();
+        string[] result = texts.Select(t => Scrub(t, report)).ToArray();
+        if (report.Known.Count > 0)
+        {
+            for (int i = 0; i < result.Length; i++)
+            {
+                result[i] = ReplaceKnown(result[i], report);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Scrubs a transcript in place: titles, summaries, every message, and every tool call's input, code, path and summary.</summary>

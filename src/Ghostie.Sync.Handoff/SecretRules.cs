@@ -196,7 +196,44 @@ public sealed partial class SecretScrubber
     private static int DecideProse(Match match, string source)
     {
         string value = match.Groups["secret"].Value.TrimEnd('.', ':', '?', '!');
-        return LooksLikeSecret(value) && !IsStandIn(value) ? value.Length : 0;
+        bool with = match.Value.StartsWith("with", StringComparison.OrdinalIgnoreCase);
+        return (with || DeterminerBefore(match.Index, source)) && LooksLikeSecret(value) && !IsStandIn(value) ? value.Length : 0;
+    }
+
+    private static readonly HashSet<string> Determiners = new(StringComparer.OrdinalIgnoreCase) { "my", "the", "his", "her", "our", "their", "your", "its", "this", "that", "a", "an" };
+
+    /// <summary>Whether one of the three words before <paramref name="at"/> (on the same line) is a determiner: "my psql
+    /// password", "the root password", "his pw".</summary>
+    private static bool DeterminerBefore(int at, string source)
+    {
+        int end = at;
+        for (int words = 0; words < 3; words++)
+        {
+            while (end > 0 && source[end - 1] is ' ' or '\t')
+            {
+                end--;
+            }
+
+            int start = end;
+            while (start > 0 && (char.IsLetterOrDigit(source[start - 1]) || source[start - 1] is '_' or '.' or '-'))
+            {
+                start--;
+            }
+
+            if (start == end)
+            {
+                return false;
+            }
+
+            if (Determiners.Contains(source[start..end]))
+            {
+                return true;
+            }
+
+            end = start;
+        }
+
+        return false;
     }
 
     /// <summary>A variable or template reference, not a value: <c>$DB_PASSWORD</c>, <c>${VAR}</c>, <c>$(cmd)</c>, <c>%VAR%</c>,
@@ -264,18 +301,18 @@ public sealed partial class SecretScrubber
     private static partial Regex GitLabToken();
 
     // User access tokens (hf_ and 34 letters or digits; many are all letters) and the old organization tokens.
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9_])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:hf_|api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9_])", RegexOptions.CultureInvariant)]
     private static partial Regex HuggingFaceToken();
 
     // Granular and automation tokens (npm_ and 36 characters); the value of _authToken in .npmrc lines (old tokens are UUIDs).
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])|:_authToken[ \t]*=[ \t]*[""']?(?<secret>(?!\[REDACTED)[^\s""']{8,})", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])|:_authToken[ \t]*=[ \t]*[""']?(?<secret>(?!\[REDACTED)[^\s""']{8,})", RegexOptions.CultureInvariant)]
     private static partial Regex NpmToken();
 
-    [GeneratedRegex(@"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_]{20,}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?:https?://hooks|\bhooks)\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_]{20,}", RegexOptions.CultureInvariant)]
     private static partial Regex SlackWebhook();
 
     // Bot, user, app, workspace, legacy and configuration tokens: all start with digits after the prefix.
-    [GeneratedRegex(@"\b(?:xoxe\.)?(?:xox[abposre]|xapp)-[0-9][A-Za-z0-9\-]{8,}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:xox[abposre]|xapp|xoxe\.xox[bp])-[0-9][A-Za-z0-9\-]{8,}", RegexOptions.CultureInvariant)]
     private static partial Regex SlackToken();
 
     // Secret, restricted and publishable keys (live, test, prod), and webhook signing secrets.
@@ -308,18 +345,18 @@ public sealed partial class SecretScrubber
     private static partial Regex AzureSas();
 
     // Entra ID (Azure AD) application client secrets: three characters, a digit, "Q~", then 31 to 34 more.
-    [GeneratedRegex(@"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"[A-Za-z0-9_~.]{3}[0-9]Q~(?<![A-Za-z0-9_~.\-][A-Za-z0-9_~.]{3}[0-9]Q~)[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", RegexOptions.CultureInvariant)]
     private static partial Regex AzureAdClientSecret();
 
     [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", RegexOptions.CultureInvariant)]
     private static partial Regex JsonWebToken();
 
     // The user may be empty (redis://:pw@host); the password runs to the LAST '@' that is followed by a host.
-    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/?#@'""<>]{0,256}:(?<secret>(?!\[REDACTED)[^\s/?'""<>]{1,256})@(?=[A-Za-z0-9.\-\[\]_]+(?::\d{1,5})?(?:[/?#\s'""<>),;]|$))", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"://(?<=[a-zA-Z0-9+.\-]://)[^\s:/?#@'""<>]{0,256}:(?<secret>(?!\[REDACTED)[^\s/?'""<>]{1,256})@(?=[A-Za-z0-9.\-\[\]_]+(?::\d{1,5})?(?:[/?#\s'""<>),;]|$))", RegexOptions.CultureInvariant)]
     private static partial Regex UrlPassword();
 
     // curl -u user:password, --password[=] value, aws configure set aws_secret_access_key value.
-    [GeneratedRegex(@"\bcurl\b[^\r\n]*?[ \t](?:-u|--user)[ \t]+[""']?[^\s:""']+:(?<secret>(?!\[REDACTED)[^\s""']{4,})|(?<![\w-])--(?:password|passwd)(?:=|[ \t]+)[""']?(?<secret>(?![-\[])[^\s""']{4,})|\baws[ \t]+configure[ \t]+set[ \t]+(?:aws_secret_access_key|aws_session_token)[ \t]+(?<secret>(?!\[REDACTED)\S{16,})", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\bcurl\b[^\r\n]*?[ \t](?:-u|--user)[ \t]+[""']?[^\s:""']+:(?<secret>(?!\[REDACTED)[^\s""']{4,})|--(?<![\w-]--)(?:password|passwd)(?:=|[ \t]+)[""']?(?<secret>(?![-\[])[^\s""']{4,})|\baws[ \t]+configure[ \t]+set[ \t]+(?:aws_secret_access_key|aws_session_token)[ \t]+(?<secret>(?!\[REDACTED)\S{16,})", RegexOptions.CultureInvariant)]
     private static partial Regex CliPassword();
 
     // Also "Bearer", "<token>" (the two arguments of a header value constructor).
@@ -327,19 +364,20 @@ public sealed partial class SecretScrubber
     private static partial Regex BearerToken();
 
     // Authorization / Proxy-Authorization headers of any scheme (Basic, token, Digest, ...): the credential after the scheme.
-    [GeneratedRegex(@"\b(?:[Pp]roxy-)?[Aa]uthorization[""']?[ \t]*[:=,][ \t]*[""']?(?:(?:[Bb]asic|[Tt]oken|[Dd]igest|[Nn]egotiate|NTLM|[Bb]earer)[ \t]+)?(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/=:]{8,})", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b[Aa]uthorization[""']?[ \t]*[:=,][ \t]*[""']?(?:(?:[Bb]asic|[Tt]oken|[Dd]igest|[Nn]egotiate|NTLM|[Bb]earer)[ \t]+)?(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/=:]{8,})", RegexOptions.CultureInvariant)]
     private static partial Regex AuthorizationHeader();
 
     // A quoted value is taken whole, spaces and punctuation included ("correct horse battery staple"); an unquoted
     // one runs to the first space or delimiter. The operator may be =, :, := or =>, never across a line end (an empty
     // JWT_SECRET= does not take the next line).
-    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|signing[_\-]?key|credentials?|creds)[A-Za-z0-9_.\-]*|(?<![A-Za-z0-9])(?:pass|pw)(?![A-Za-z0-9]))\\?[""']?[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|`(?<secret>[^`\r\n]{4,256})(?=`)|\\?[""']?(?<secret><?[^\s""'\\,;(){}\[\]<>`]{4,}))",
+    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|signing[_\-]?key|credentials?|creds)[A-Za-z0-9_.\-]*|(?:pass|pw)(?<![A-Za-z0-9](?:pass|pw))(?![A-Za-z0-9]))\\?[""']?[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|`(?<secret>[^`\r\n]{4,256})(?=`)|\\?[""']?(?<secret><?[^\s""'\\,;(){}\[\]<>`]{4,}))",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Assignment();
 
     // "my psql password is X", "the root password is X", "the password for the admin panel is X", "his pw is X",
-    // "the secret key is X", "with secret X".
-    [GeneratedRegex(@"(?:\b(?:my|the|his|her|our|their|your|its|this|that|a|an)[ \t]+(?:[\w.\-]+[ \t]+){0,2}?(?:password|passphrase|passcode|passwd|pw|pwd|secret(?:[ \t]+key)?|api[ \t]+key|access[ \t]+key|private[ \t]+key|token|pin)(?:[ \t]+(?:for|of|on|to)[ \t]+(?:the[ \t]+)?[\w.\-]+(?:[ \t]+[\w.\-]+)?)?[ \t]+(?:is|was|=|:)[ \t]+|\bwith[ \t]+(?:the[ \t]+)?(?:secret|password|passphrase|token|api[ \t]+key)[ \t]+)[""'`]?(?<secret>(?!\[REDACTED)[^\s""'`<>(){}\[\],;]{6,128})",
+    // "the secret key is X", "with secret X". The noun comes first (a fast literal search); a determiner among the
+    // three words before it is checked by DecideProse.
+    [GeneratedRegex(@"\b(?:password|passphrase|passcode|passwd|pw|pwd|secret(?:[ \t]+key)?|(?:api|access|private)[ \t]+key|token|pin)(?:[ \t]+(?:for|of|on|to)[ \t]+(?:the[ \t]+)?[\w.\-]+(?:[ \t]+[\w.\-]+)?)?[ \t]+(?:is|was|=|:)[ \t]+[""'`]?(?<secret>(?!\[REDACTED)[^\s""'`<>(){}\[\],;]{6,128})|\bwith[ \t]+(?:the[ \t]+)?(?:secret|password|passphrase|token|api[ \t]+key)[ \t]+[""'`]?(?<secret>(?!\[REDACTED)[^\s""'`<>(){}\[\],;]{6,128})",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ProseSecret();
 

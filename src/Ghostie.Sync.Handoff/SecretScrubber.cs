@@ -63,7 +63,7 @@ public sealed class ScrubReport
 /// </summary>
 /// <remarks>
 /// Every rule has keywords: its regular expression runs only on a text holding one of them (a vectorized search), so
-/// most text costs one scan. A rule may also ask a minimum Shannon entropy of the value and a decision that can keep a
+/// most text costs one scan. A rule may also ask a minimum Shannon entropy of the value (or, for prefixed keys, a few distinct characters) and a decision that can keep a
 /// match (a placeholder, a reference, a common word) or shorten it. A value found is then removed wherever it occurs
 /// (<see cref="ScrubReport"/> remembers it) only if it is distinctive (<see cref="IsDistinctive"/>): a common word
 /// found once as a password is removed where it was found and nowhere else.
@@ -94,8 +94,12 @@ public sealed partial class SecretScrubber : ITextScrubber
     {
         public SearchValues<string> Triggers { get; } = SearchValues.Create(Keywords, StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>Bits per character the value must reach (0: no check).</summary>
+        /// <summary>Bits per character the value must reach (0: no check): for values without a prefix.</summary>
         public double MinEntropy { get; init; }
+
+        /// <summary>Distinct characters the last 20 characters of the value must hold (0: no check): for prefixed
+        /// keys, whose prefix says enough, this only drops stand-ins such as <c>glpat-xxxxxxxxxxxxxxxxxxxx</c>.</summary>
+        public int MinDistinct { get; init; }
 
         /// <summary>Given the match and the whole text, how many characters of the value to replace (from its start); 0 keeps the match.</summary>
         public Func<Match, string, int>? Decide { get; init; }
@@ -155,7 +159,8 @@ public sealed partial class SecretScrubber : ITextScrubber
         }
 
         string found = value.Value[..length];
-        if ((rule.MinEntropy > 0 && Entropy(found) < rule.MinEntropy) || IsKnownExample(found))
+        if ((rule.MinEntropy > 0 && Entropy(found) < rule.MinEntropy) ||
+            (rule.MinDistinct > 0 && found.AsSpan(Math.Max(0, found.Length - 20)).ToArray().Distinct().Count() < rule.MinDistinct) || IsKnownExample(found))
         {
             return match.Value;
         }

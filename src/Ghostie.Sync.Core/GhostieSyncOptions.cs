@@ -20,6 +20,14 @@ public sealed class GhostieSyncOptions
     [Range(2, 10_000)]
     public int CompactAfterPacks { get; set; } = 16;
 
+    /// <summary>
+    /// Opt-in anonymization: when set, every memory version pushed has its content and the string values of its
+    /// context passed through this scrubber first, so the repository and the other devices receive it with secrets
+    /// replaced (for example Ghostie.Sync.Handoff's <c>SecretScrubber</c>, registered by <c>AddMemoryScrubbing()</c>).
+    /// The memory file on this device keeps the original text. Default null: memories are pushed as they are.
+    /// </summary>
+    public ITextScrubber? PushScrubber { get; set; }
+
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests inject a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -54,53 +54,55 @@ public sealed class ScrubReport
 }
 
 /// <summary>
-/// Removes secrets from text before it leaves the device: API keys of OpenAI, Anthropic, AWS, GitHub, Slack, Google and
-/// Stripe, private key PEM blocks, JSON web tokens, bearer tokens, passwords in URLs, and values assigned to names such
-/// as <c>password</c>, <c>secret</c>, <c>token</c> or <c>api_key</c>. Each is replaced by <c>[REDACTED:&lt;rule&gt;]</c>.
-/// Pattern-based: docs/handoff.md lists what it does not catch.
+/// Removes secrets from text before it leaves the device: provider keys and tokens (OpenAI, Anthropic, AWS, GitHub,
+/// GitLab, Hugging Face, npm, Slack, Stripe, Google, Azure storage keys, SAS signatures and client secrets), private key
+/// PEM blocks, JSON web tokens, bearer and Authorization credentials, passwords in URLs and on command lines, values
+/// assigned to names such as <c>password</c>, <c>secret</c>, <c>token</c> or <c>api_key</c> (high-entropy ones for
+/// the non-password names), and passwords stated in prose ("my psql password is ..."). Each is replaced by
+/// <c>[REDACTED:&lt;rule&gt;]</c>. Pattern-based: docs/handoff.md lists the rules and what they do not catch.
 /// </summary>
-public sealed partial class SecretScrubber
+/// <remarks>
+/// Every rule has keywords: its regular expression runs only on a text holding one of them (a vectorized search), so
+/// most text costs one scan. A rule may also ask a minimum Shannon entropy of the value (or, for prefixed keys, a few distinct characters) and a decision that can keep a
+/// match (a placeholder, a reference, a common word) or shorten it. A value found is then removed wherever it occurs
+/// (<see cref="ScrubReport"/> remembers it) only if it is distinctive (<see cref="IsDistinctive"/>): a common word
+/// found once as a password is removed where it was found and nowhere else.
+/// </remarks>
+public sealed partial class SecretScrubber : ITextScrubber
 {
     internal const string Marker = "[REDACTED:";
 
     /// <summary>The shortest secret whose other occurrences are also removed (shorter ones would hit ordinary words).</summary>
-    internal const int MinKnownLength = 6;
+    internal const int MinKnownLength = 8;
 
-    private readonly (string Kind, Regex Pattern, Func<Match, string, bool>? Decide, SearchValues<string> Triggers)[] _rules;
+    private readonly Rule[] _rules;
     private readonly SearchValues<string> _anyTrigger;
 
     /// <summary>Creates a scrubber with the built-in rules.</summary>
     public SecretScrubber()
     {
-        _rules =
-        [
-            Rule("private-key", PrivateKey(), "PRIVATE KEY"),
-            Rule("url-password", UrlPassword(), "://"),
-            Rule("anthropic-key", AnthropicKey(), "sk-ant-"),
-            Rule("openai-key", OpenAiKey(), "sk-"),
-            Rule("github-token", GitHubToken(), "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-            Rule("slack-webhook", SlackWebhook(), "hooks.slack.com"),
-            Rule("slack-token", SlackToken(), "xox"),
-            Rule("aws-access-key", AwsAccessKey(), "AKIA", "ASIA", "ABIA", "ACCA"),
-            Rule("google-api-key", GoogleApiKey(), "AIza"),
-            Rule("stripe-key", StripeKey(), "_live_", "_test_"),
-            Rule("jwt", JsonWebToken(), "eyJ"),
-            Rule("bearer-token", BearerToken(), "bearer"),
-            Rule("authorization-header", AuthorizationHeader(), "uthorization"),
-            Rule("assigned-secret", Assignment(), "pass", "pw", "secret", "token", "key", "credential") with { Decide = DecideAssignment },
-        ];
-        _anyTrigger = SearchValues.Create(_rules.SelectMany(r => TriggersOf(r.Kind)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
+        _rules = BuiltInRules();
+        _anyTrigger = SearchValues.Create(_rules.SelectMany(r => r.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
     }
 
-    private readonly Dictionary<string, string[]> _triggerText = new(StringComparer.Ordinal);
-
-    private IEnumerable<string> TriggersOf(string kind) => _triggerText[kind];
-
-    private (string Kind, Regex Pattern, Func<Match, string, bool>? Decide, SearchValues<string> Triggers) Rule(string kind, Regex pattern, params string[] triggers)
+    /// <summary>One rule: a pattern (with an optional <c>secret</c> group: the part replaced), the keywords one of which a
+    /// text must hold for the pattern to run, a minimum entropy of the value, and an optional decision.</summary>
+    /// <param name="Kind">The rule name.</param>
+    /// <param name="Pattern">The pattern.</param>
+    /// <param name="Keywords">Case-insensitive keywords.</param>
+    private sealed record Rule(string Kind, Regex Pattern, params string[] Keywords)
     {
-        // A rule's regex runs only on text holding one of its triggers (a fast vectorized search): most text holds none.
-        _triggerText[kind] = triggers;
-        return (kind, pattern, null, SearchValues.Create(triggers, StringComparison.OrdinalIgnoreCase));
+        public SearchValues<string> Triggers { get; } = SearchValues.Create(Keywords, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>Bits per character the value must reach (0: no check): for values without a prefix.</summary>
+        public double MinEntropy { get; init; }
+
+        /// <summary>Distinct characters the last 20 characters of the value must hold (0: no check): for prefixed
+        /// keys, whose prefix says enough, this only drops stand-ins such as <c>glpat-xxxxxxxxxxxxxxxxxxxx</c>.</summary>
+        public int MinDistinct { get; init; }
+
+        /// <summary>Given the match and the whole text, how many characters of the value to replace (from its start); 0 keeps the match.</summary>
+        public Func<Match, string, int>? Decide { get; init; }
     }
 
     /// <summary>The shared instance (scrubbers hold no state between calls).</summary>
@@ -111,12 +113,12 @@ public sealed partial class SecretScrubber
 
     /// <summary>Returns <paramref name="text"/> with every secret found replaced, counting them in <paramref name="report"/>.</summary>
     /// <param name="text">The text.</param>
-    /// <param name="report">Receives the counts.</param>
+    /// <param name="report">Receives the counts, and remembers the distinctive values found (removed from later texts too).</param>
     public string Scrub(string text, ScrubReport report)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(report);
-        if (text.Length < MinKnownLength)
+        if (text.Length < 4)
         {
             return text;
         }
@@ -127,33 +129,60 @@ public sealed partial class SecretScrubber
         }
 
         string result = text;
-        foreach ((string kind, Regex pattern, Func<Match, string, bool>? decide, SearchValues<string> triggers) in _rules)
+        foreach (Rule rule in _rules)
         {
-            if (!result.AsSpan().ContainsAny(triggers) || !pattern.IsMatch(result))
+            if (!result.AsSpan().ContainsAny(rule.Triggers))
             {
                 continue;
             }
 
             string input = result;
-            result = pattern.Replace(input, match =>
-            {
-                Group secret = match.Groups["secret"];
-                if (decide is not null && !decide(match, input))
-                {
-                    return match.Value;
-                }
-
-                report.Add(kind);
-                report.Remember(secret.Success ? secret.Value : match.Value, kind);
-                string replacement = Marker + kind + "]";
-                return secret.Success
-                    ? string.Concat(match.Value.AsSpan(0, secret.Index - match.Index), replacement, match.Value.AsSpan(secret.Index - match.Index + secret.Length))
-                    : replacement;
-            });
+            result = rule.Pattern.Replace(input, match => Evaluate(rule, match, input, report));
         }
 
         return ReplaceKnown(result, report);
     }
+
+    private static string Evaluate(Rule rule, Match match, string input, ScrubReport report)
+    {
+        Group secret = match.Groups["secret"];
+        Capture value = secret.Success ? secret : match;
+        if (value.Value.StartsWith(Marker, StringComparison.Ordinal))
+        {
+            return match.Value;
+        }
+
+        int length = rule.Decide is null ? value.Length : Math.Min(rule.Decide(match, input), value.Length);
+        if (length <= 0)
+        {
+            return match.Value;
+        }
+
+        string found = value.Value[..length];
+        if ((rule.MinEntropy > 0 && Entropy(found) < rule.MinEntropy) ||
+            (rule.MinDistinct > 0 && found.AsSpan(Math.Max(0, found.Length - 20)).ToArray().Distinct().Count() < rule.MinDistinct) || IsKnownExample(found))
+        {
+            return match.Value;
+        }
+
+        report.Add(rule.Kind);
+        if (IsDistinctive(found))
+        {
+            report.Remember(found, rule.Kind);
+        }
+
+        int offset = value.Index - match.Index;
+        return string.Concat(match.Value.AsSpan(0, offset), Marker + rule.Kind + "]", match.Value.AsSpan(offset + length));
+    }
+
+    /// <summary>
+    /// Whether a value found is distinctive enough to be removed wherever else it occurs: 8 characters or more, not a
+    /// word (letters only), not a number, and at least 3 bits of entropy per character (so not <c>aaaaaaaa1</c>).
+    /// Provider keys always are; "dragon" or "Refactoring" never are.
+    /// </summary>
+    internal static bool IsDistinctive(string value) =>
+        value.Length >= MinKnownLength && value.Any(char.IsLetter) && !value.All(char.IsLetter) &&
+        !value.All(c => char.IsLetter(c) || c is ' ' or '\'' or '-') && Entropy(value) >= 3.0;
 
     /// <summary>Replaces every other occurrence of a secret already found (as a whole token: not inside a longer word or number).</summary>
     private static string ReplaceKnown(string text, ScrubReport report)
@@ -194,6 +223,26 @@ public sealed partial class SecretScrubber
         return result;
 
         static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+    }
+
+    /// <summary>Scrubs texts that belong together (a memory's content and the strings of its context): a secret found
+    /// in any of them is removed from all. Used by sync for <see cref="GhostieSyncOptions.PushScrubber"/>.</summary>
+    /// <param name="texts">The texts.</param>
+    /// <returns>The scrubbed texts, in order.</returns>
+    public IReadOnlyList<string> Scrub(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var report = new ScrubReport();
+        string[] result = texts.Select(t => Scrub(t, report)).ToArray();
+        if (report.Known.Count > 0)
+        {
+            for (int i = 0; i < result.Length; i++)
+            {
+                result[i] = ReplaceKnown(result[i], report);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Scrubs a transcript in place: titles, summaries, every message, and every tool call's input, code, path and summary.</summary>
@@ -261,152 +310,4 @@ public sealed partial class SecretScrubber
         };
         return report.Total == before ? agent : scrubbed;
     }
-
-    private static readonly HashSet<string> Placeholders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "null", "none", "nil", "true", "false", "undefined", "string", "str", "bytes", "int", "bool", "required", "optional",
-        "changeme", "change_me", "change-me", "changeit", "example", "placeholder", "redacted", "secret", "password", "token", "hidden",
-        "empty", "default", "dummy", "sample", "todo", "tbd", "fixme", "unset", "omitted", "masked",
-    };
-
-    /// <summary>Common English words that follow "password:" in a sentence ("Password: must be rotated", "pass: all green"):
-    /// an unquoted value after a colon that is one of these, with more words after it, is prose, not a password.</summary>
-    private static readonly HashSet<string> ProseWords = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "not", "no", "yes",
-        "must", "should", "shall", "will", "would", "can", "could", "may", "might", "need", "needs", "needed", "use", "uses", "used", "using",
-        "set", "sets", "reset", "stored", "store", "saved", "sent", "kept", "read", "taken", "given", "made", "see", "check", "checked",
-        "always", "never", "only", "also", "still", "just", "now", "then", "here", "there", "this", "that", "these", "those", "it", "its",
-        "all", "any", "each", "every", "some", "none", "both", "either", "neither", "same", "other", "another", "new", "old", "current",
-        "minimum", "maximum", "least", "most", "more", "less", "at", "in", "on", "of", "for", "from", "to", "with", "without", "by", "via",
-        "and", "or", "but", "if", "when", "after", "before", "until", "unless", "because", "since", "so", "as", "like",
-        "rotated", "rotate", "expired", "expires", "expire", "changed", "change", "updated", "update", "hashed", "encrypted", "missing",
-        "wrong", "incorrect", "invalid", "valid", "correct", "weak", "strong", "too", "very", "enter", "type", "ask", "asked", "prompt",
-        "field", "length", "policy", "requirements", "rules", "manager", "vault", "please", "same", "ok", "okay", "good", "bad", "green", "red",
-        "passed", "failed", "failing", "passing", "works", "worked", "fixed", "broken", "done", "pending", "unchanged", "everything", "nothing",
-    };
-
-    /// <summary>Keeps a value assigned to a secret-sounding name when it is evidently not a secret.</summary>
-    private static bool DecideAssignment(Match match, string source)
-    {
-        Group secret = match.Groups["secret"];
-        string value = secret.Value.TrimEnd('.', ':');
-        string key = match.Groups["key"].Value.ToLowerInvariant();
-        int after = match.Index + match.Length;
-        bool call = after < source.Length && source[after] is '(' or '[' or '.';
-        if (call || value.StartsWith(Marker, StringComparison.Ordinal) || IsReference(value) ||
-            Placeholders.Contains(value) || value.All(c => c is '*' or 'x' or 'X' or '.' or '-' or '_' or '•') ||
-            value.Contains("environ", StringComparison.OrdinalIgnoreCase) || value.Contains("process.env", StringComparison.OrdinalIgnoreCase) ||
-            YourPlaceholder().IsMatch(value))
-        {
-            return false;
-        }
-
-        bool passwordLike = key.Contains("pass", StringComparison.Ordinal) || key.Contains("pwd", StringComparison.Ordinal) || key == "pw";
-        if (passwordLike)
-        {
-            return value.Length >= 4 && !IsProse(secret, source);
-        }
-
-        // token = 5, max_tokens: 4096, secret_name = "db": not secrets. Long, varied values are.
-        bool varied = value.Any(char.IsDigit) && value.Any(char.IsLetter);
-        return value.Length >= 12 && varied && Entropy(value) >= 3.0;
-    }
-
-    /// <summary>A variable or template reference, not a value: <c>$DB_PASSWORD</c>, <c>${VAR}</c>, <c>$(cmd)</c>, <c>%VAR%</c>,
-    /// <c>{{ secrets.X }}</c>, <c>{password}</c>, <c>&lt;your key&gt;</c>. A value that merely starts with <c>$</c> or <c>&lt;</c>
-    /// (<c>$ecr3tP4ss!</c>) is not one.</summary>
-    private static bool IsReference(string value) => value.Length > 1 && (
-        (value[0] == '$' && (value[1] is '{' or '(' || value.AsSpan(1).TrimEnd('}').ToString() is var name &&
-            (name.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_') || name.All(c => c is (>= 'a' and <= 'z') or '_')))) ||
-        (value[0] == '%' && value[^1] == '%') || (value[0] == '{' && value[^1] == '}') || value.StartsWith("{{", StringComparison.Ordinal) ||
-        (value[0] == '<' && (value[^1] == '>' || !value.Any(char.IsDigit))));
-
-    /// <summary>"Password: must be rotated every 90 days": an unquoted common word after a colon, followed by more words.</summary>
-    private static bool IsProse(Group secret, string source)
-    {
-        int start = secret.Index, end = secret.Index + secret.Length;
-        int before = start - 1;
-        while (before >= 0 && source[before] is ' ' or '\t')
-        {
-            before--;
-        }
-
-        if (before < 0 || source[before] != ':' || !secret.Value.All(char.IsLetter) || !ProseWords.Contains(secret.Value))
-        {
-            return false;
-        }
-
-        return end == source.Length || (source[end] == ' ' && end + 1 < source.Length && char.IsLetterOrDigit(source[end + 1])) || source[end] is '.' or ',' or ';' or '!';
-    }
-
-    /// <summary>Shannon entropy in bits per character.</summary>
-    internal static double Entropy(string value)
-    {
-        var counts = new Dictionary<char, int>();
-        foreach (char c in value)
-        {
-            counts[c] = counts.GetValueOrDefault(c) + 1;
-        }
-
-        double entropy = 0;
-        foreach (int count in counts.Values)
-        {
-            double p = (double)count / value.Length;
-            entropy -= p * Math.Log2(p);
-        }
-
-        return entropy;
-    }
-
-    [GeneratedRegex(@"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\z)", RegexOptions.CultureInvariant)]
-    private static partial Regex PrivateKey();
-
-    // The user may be empty (redis://:pw@host); the password runs to the LAST '@' that is followed by a host.
-    [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/?#@'""<>]{0,256}:(?<secret>[^\s/?#'""<>]{1,256})@(?=[A-Za-z0-9.\-\[\]_]+(?::\d{1,5})?(?:[/?#\s'""<>),;]|$))", RegexOptions.CultureInvariant)]
-    private static partial Regex UrlPassword();
-
-    [GeneratedRegex(@"\bsk-ant-[a-z0-9]{2,12}-[A-Za-z0-9_\-]{20,}", RegexOptions.CultureInvariant)]
-    private static partial Regex AnthropicKey();
-
-    [GeneratedRegex(@"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}", RegexOptions.CultureInvariant)]
-    private static partial Regex OpenAiKey();
-
-    [GeneratedRegex(@"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", RegexOptions.CultureInvariant)]
-    private static partial Regex GitHubToken();
-
-    [GeneratedRegex(@"https://hooks\.slack\.com/services/[A-Za-z0-9_/]{20,}", RegexOptions.CultureInvariant)]
-    private static partial Regex SlackWebhook();
-
-    [GeneratedRegex(@"\bxox[abposre]-[A-Za-z0-9\-]{10,}", RegexOptions.CultureInvariant)]
-    private static partial Regex SlackToken();
-
-    [GeneratedRegex(@"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", RegexOptions.CultureInvariant)]
-    private static partial Regex AwsAccessKey();
-
-    [GeneratedRegex(@"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", RegexOptions.CultureInvariant)]
-    private static partial Regex GoogleApiKey();
-
-    [GeneratedRegex(@"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}\b", RegexOptions.CultureInvariant)]
-    private static partial Regex StripeKey();
-
-    [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", RegexOptions.CultureInvariant)]
-    private static partial Regex JsonWebToken();
-
-    // Authorization / Proxy-Authorization headers of any scheme (Basic, token, Digest, ...): the credential after the scheme.
-    [GeneratedRegex(@"\b(?:[Pp]roxy-)?[Aa]uthorization[""']?\s*[:=]\s*[""']?(?:(?:[Bb]asic|[Tt]oken|[Dd]igest|[Nn]egotiate|NTLM|[Bb]earer)\s+)?(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/=:]{8,})", RegexOptions.CultureInvariant)]
-    private static partial Regex AuthorizationHeader();
-
-    [GeneratedRegex(@"\b[Bb]earer\s+(?<secret>(?!\[REDACTED)[A-Za-z0-9\-._~+/]{16,}=*)", RegexOptions.CultureInvariant)]
-    private static partial Regex BearerToken();
-
-    // A quoted value is taken whole, spaces and punctuation included ("correct horse battery staple"); an unquoted
-    // one runs to the first space or delimiter.
-    [GeneratedRegex(@"(?<key>(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)[A-Za-z0-9_.\-]*|(?<![A-Za-z0-9])(?:pass|pw)(?![A-Za-z0-9]))\\?[""']?\s*[:=]\s*(?:\\?""(?<secret>[^""\\\r\n]{4,256})(?=\\?"")|'(?<secret>[^'\r\n]{4,256})(?=')|\\?[""']?(?<secret><?[^\s""'\\,;(){}\[\]<>`]{4,}))",
-        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex Assignment();
-
-    // YOUR_API_KEY, your-token-here, YourPasswordHere: "your" and letters only, naming what goes there.
-    [GeneratedRegex(@"^your[_\-\s]?[a-z_\-\s]*(?:key|pass|password|token|secret|here|name|id|credential)[a-z_\-\s]*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex YourPlaceholder();
 }

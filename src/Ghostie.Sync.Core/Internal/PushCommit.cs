@@ -100,7 +100,14 @@ internal sealed class PushCommit
             }
         }
 
-        packs.AddRange(await _objects.UploadPacksAsync(outbox.Select(l => (l.Entry, l.EntryJson)), Uploaded, cancellationToken).ConfigureAwait(false));
+        // Opt-in anonymization (GhostieSyncOptions.PushScrubber): the pack gets the scrubbed entry, the outbox keeps the original.
+        (PackEntry Entry, byte[]? Json) Pushed(OutboxLine line)
+        {
+            PackEntry pushed = PushScrubbing.ScrubForPush(_sync.Options, line.Entry);
+            return (pushed, ReferenceEquals(pushed, line.Entry) ? line.EntryJson : pushed.ToJson());
+        }
+
+        packs.AddRange(await _objects.UploadPacksAsync(outbox.Select(Pushed), Uploaded, cancellationToken).ConfigureAwait(false));
         progress?.Report(new SyncProgress("upload", done, outbox.Count));
         if (packs.Count > _sync.Options.CompactAfterPacks)
         {

@@ -28,6 +28,26 @@ public sealed class FileSystemBackendFactory : IStorageBackendFactory<FileSystem
         return settings;
     }
 
+    /// <summary>The folder must exist (a backend creates it on its first write, so a missing one is an unmounted disk or
+    /// a moved share, not an empty repository); then <c>keys/</c> is listed.</summary>
+    /// <param name="backend">A folder backend.</param>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    /// <exception cref="GhostieSyncException"><see cref="GhostieErrorCode.BackendUnavailable"/>: the folder does not exist.</exception>
+    public async Task ProbeAsync(IStorageBackend backend, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (backend is FileSystemBackend folder && !Directory.Exists(folder.RootPath))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                $"The repository folder {folder.RootPath} does not exist. Mount or reconnect it, or correct FileSystemBackendOptions.Path.", isTransient: true);
+        }
+
+        await foreach (string _ in backend.ListAsync("keys/", cancellationToken).ConfigureAwait(false))
+        {
+            break;
+        }
+    }
+
     /// <inheritdoc/>
     public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
         CancellationToken cancellationToken = default)

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Ghostie.Sync;
 
 /// <summary>
-/// The health of one registered backend: a cheap probe, a listing of the <c>keys/</c> prefix stopped at the first name
-/// (one request on every network backend; nothing is written). Healthy when the storage answers; Unhealthy with a message
+/// The health of one registered backend: its factory's cheap probe (<see cref="IStorageBackendFactory.ProbeAsync"/>: a
+/// listing of the <c>keys/</c> prefix stopped at the first name, one request on every network backend; the folder backend
+/// also requires the folder to exist). Nothing is written. Healthy when the storage answers; Unhealthy with a message
 /// naming the backend (its kind and <see cref="IStorageBackend.DisplayName"/>) and the error's code and text, which never
 /// carry a secret; the exception itself is not attached (a client library's inner exception might). Registered per
 /// repository by <see cref="GhostieHealthChecksBuilderExtensions.AddGhostieHealthChecks"/>.
@@ -14,17 +15,19 @@ namespace Ghostie.Sync;
 public sealed class GhostieStorageHealthCheck : IHealthCheck
 {
     private readonly Func<IStorageBackend> _backend;
+    private readonly IStorageBackendFactory _factory;
     private readonly string _kind;
 
     /// <summary>Creates the check.</summary>
     /// <param name="backend">Returns the backend (resolved on the first check, so a backend that fails to build is reported, not thrown at start).</param>
-    /// <param name="kind">The backend's kind for messages, for example "s3".</param>
-    public GhostieStorageHealthCheck(Func<IStorageBackend> backend, string kind)
+    /// <param name="factory">The factory of the backend's kind: its <see cref="IStorageBackendFactory.ProbeAsync"/> and name.</param>
+    public GhostieStorageHealthCheck(Func<IStorageBackend> backend, IStorageBackendFactory factory)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(factory);
         _backend = backend;
-        _kind = kind;
+        _factory = factory;
+        _kind = factory.Name;
     }
 
     /// <inheritdoc/>
@@ -35,12 +38,9 @@ public sealed class GhostieStorageHealthCheck : IHealthCheck
         {
             IStorageBackend backend = _backend();
             where = $"the {_kind} backend ({backend.DisplayName})";
-            await foreach (string _ in backend.ListAsync("keys/", cancellationToken).ConfigureAwait(false))
-            {
-                break;
-            }
-
-            return HealthCheckResult.Healthy($"{Capitalized(where)} answered a listing of keys/.");
+            await _factory.ProbeAsync(backend, cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"{Capitalized(where)} answered.",
+                data: new Dictionary<string, object> { ["backend"] = _kind });
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -49,14 +49,14 @@ public sealed class GhostieStorageHealthCheck : IHealthCheck
         catch (GhostieSyncException e)
         {
             return new HealthCheckResult(context?.Registration?.FailureStatus ?? HealthStatus.Unhealthy,
-                $"{Capitalized(where)} did not answer a listing of keys/ ({e.Code}{(e.IsTransient ? ", transient" : "")}): {e.Message}",
+                $"{Capitalized(where)} did not answer ({e.Code}{(e.IsTransient ? ", transient" : "")}): {e.Message}",
                 data: new Dictionary<string, object> { ["backend"] = _kind, ["code"] = e.Code.ToString(), ["transient"] = e.IsTransient });
         }
         catch (Exception e)
         {
             // Not one of our typed errors: a client library's text may quote a connection string, so only its type is shown.
             return new HealthCheckResult(context?.Registration?.FailureStatus ?? HealthStatus.Unhealthy,
-                $"{Capitalized(where)} did not answer a listing of keys/ ({e.GetType().Name}{(e is OptionsValidationException v ? ": " + string.Join("; ", v.Failures) : "")}).",
+                $"{Capitalized(where)} did not answer ({e.GetType().Name}{(e is OptionsValidationException v ? ": " + string.Join("; ", v.Failures) : "")}).",
                 data: new Dictionary<string, object> { ["backend"] = _kind });
         }
     }
@@ -88,7 +88,7 @@ public static class GhostieHealthChecksBuilderExtensions
                 StorageBackendRegistration registration = name.Length == 0
                     ? sp.GetRequiredService<StorageBackendRegistration>()
                     : sp.GetRequiredKeyedService<StorageBackendRegistration>(name);
-                string kind = registration.Factory.Name;
+                IStorageBackendFactory factory = registration.Factory;
                 string checkName = name.Length == 0 ? "ghostie" : "ghostie:" + name;
                 if (options.Registrations.Any(r => r.Name == checkName))
                 {
@@ -97,8 +97,8 @@ public static class GhostieHealthChecksBuilderExtensions
 
                 options.Registrations.Add(new HealthCheckRegistration(checkName,
                     services => new GhostieStorageHealthCheck(
-                        () => name.Length == 0 ? services.GetRequiredService<IStorageBackend>() : services.GetRequiredKeyedService<IStorageBackend>(name), kind),
-                    failureStatus, ["ghostie", kind], timeout));
+                        () => name.Length == 0 ? services.GetRequiredService<IStorageBackend>() : services.GetRequiredKeyedService<IStorageBackend>(name), factory),
+                    failureStatus, ["ghostie", factory.Name], timeout));
             }
         }));
         return builder;

@@ -30,6 +30,22 @@ public interface IStorageBackendFactory
     /// a credential is missing (<see cref="MissingBackendCredentialException"/>), or the storage refused or is unreachable.</exception>
     Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
         CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A cheap health probe of a backend of this kind that writes nothing (<see cref="GhostieStorageHealthCheck"/> runs it).
+    /// The default lists the <c>keys/</c> prefix and stops at the first name: one request on a network backend.
+    /// </summary>
+    /// <param name="backend">A backend this factory (or its package's extension) built.</param>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    /// <exception cref="GhostieSyncException">The storage did not answer, refused, or is missing.</exception>
+    async Task ProbeAsync(IStorageBackend backend, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        await foreach (string _ in backend.ListAsync("keys/", cancellationToken).ConfigureAwait(false))
+        {
+            break;
+        }
+    }
 }
 
 /// <summary>A <see cref="IStorageBackendFactory"/> that also turns the backend's options (as registered under DI) into the

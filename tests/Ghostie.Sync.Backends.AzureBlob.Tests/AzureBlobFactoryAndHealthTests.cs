@@ -4,7 +4,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ghostie.Sync.Backends.AzureBlob.Tests;
+using Ghostie.Sync.Backends.AzureBlob;
+
+namespace Ghostie.Sync.Tests;
 
 /// <summary>The Azure factory rebuilds a registered backend from the settings setup saves, and the health check probes it, on Azurite.</summary>
 [Collection(AzuriteCollection.Name)]
@@ -35,7 +37,7 @@ public sealed class AzureBlobFactoryAndHealthTests(AzuriteFixture azurite)
     public void Factory_ConnectionString_SavesAccountAndEndpoint_NeverTheString()
     {
         string connection = $"DefaultEndpointsProtocol=http;AccountName={Servers.AzuriteAccount};AccountKey={Servers.AzuriteKey};BlobEndpoint={azurite.ServiceUri}";
-        Dictionary<string, string> settings = new AzureBlobBackendFactory().GetSettings(new AzureBlobBackendOptions { ConnectionString = connection, Container = "c" });
+        Dictionary<string, string> settings = new AzureBlobBackendFactory().GetSettings(new AzureBlobBackendOptions { ConnectionString = connection, Container = "ghostie" });
 
         Assert.Equal(Servers.AzuriteAccount, settings["account"]);
         Assert.Equal(azurite.ServiceUri.ToString().TrimEnd('/'), settings["endpoint"]);
@@ -45,13 +47,13 @@ public sealed class AzureBlobFactoryAndHealthTests(AzuriteFixture azurite)
     [Fact]
     public async Task Factory_NoCredentialAnywhere_IsMissingBackendCredential_NamingBothVariables()
     {
-        var settings = new Dictionary<string, string> { ["container"] = "c", ["endpoint"] = azurite.ServiceUri.ToString(), ["key_env"] = "MY_KEY" };
+        var settings = new Dictionary<string, string> { ["container"] = "ghostie", ["endpoint"] = azurite.ServiceUri.ToString(), ["key_env"] = "MY_KEY" };
 
         MissingBackendCredentialException error = await Assert.ThrowsAsync<MissingBackendCredentialException>(
             () => new AzureBlobBackendFactory().CreateAsync(settings, new EnvironmentSecretSource(_ => null)));
 
         Assert.Equal(GhostieErrorCode.NotConfigured, error.Code);
-        Assert.Contains("Azure container 'c'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Azure container 'ghostie'", error.Message, StringComparison.Ordinal);
         Assert.Contains("MY_KEY (the account key) or AZURE_STORAGE_SAS_TOKEN (a SAS token)", error.Message, StringComparison.Ordinal);
     }
 
@@ -59,7 +61,7 @@ public sealed class AzureBlobFactoryAndHealthTests(AzuriteFixture azurite)
     public async Task Factory_TypedSasToken_IsKeptAsTheSasToken_NotAsTheAccountKey()
     {
         var source = new AskingSource("sv=2021-12-02&ss=b&srt=sco&sp=rwdl&sig=abc%3D");
-        var settings = new Dictionary<string, string> { ["container"] = "c", ["endpoint"] = azurite.ServiceUri.ToString() };
+        var settings = new Dictionary<string, string> { ["container"] = "ghostie", ["endpoint"] = azurite.ServiceUri.ToString() };
 
         using var backend = (AzureBlobBackend)await new AzureBlobBackendFactory().CreateAsync(settings, source);
 

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ghostie.Sync.Backends.Postgres.Tests;
+using Ghostie.Sync.Backends.Postgres;
+
+namespace Ghostie.Sync.Tests;
 
 /// <summary>The PostgreSQL factory rebuilds a registered backend from the settings setup saves, and the health check probes it, on a real PostgreSQL.</summary>
 [Collection(PostgresCollection.Name)]

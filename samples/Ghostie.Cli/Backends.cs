@@ -1,5 +1,3 @@
-using Amazon.S3;
-using Amazon.S3.Model;
 using Ghostie.Sync;
 using Ghostie.Sync.Backends.AzureBlob;
 using Ghostie.Sync.Backends.FileSystem;
@@ -12,31 +10,29 @@ using Microsoft.Extensions.Logging;
 namespace Ghostie.Cli;
 
 /// <summary>
-/// The backends the CLI can use: building one from <c>ghostie sync setup</c> options, saving its non-secret settings
-/// in <c>sync/config.json</c>, and rebuilding it later. Credentials come from environment variables (whose names
-/// the settings record), else from this device's encrypted credential store (<see cref="DeviceSecretStore"/>), else
-/// from a prompt during setup. They are never written to config.json.
+/// The backends the CLI can use: turning <c>ghostie sync setup</c> options into the non-secret settings saved in
+/// <c>sync/config.json</c>, and building the backend from them through each backend package's
+/// <see cref="IStorageBackendFactory"/> (the same mapping every host uses). Credentials come from environment variables
+/// (whose names the settings record), else from this device's encrypted credential store (<see cref="DeviceSecretStore"/>),
+/// else from a prompt during setup (<see cref="CliSecretSource"/>). They are never written to config.json.
 /// </summary>
 internal static class Backends
 {
-    public const string Folder = "folder";
-    public const string S3 = "s3";
-    public const string Azure = "azure";
-    public const string Gist = "gist";
-    public const string Postgres = "postgres";
+    public const string Folder = FileSystemBackendFactory.BackendName;
+    public const string S3 = S3BackendFactory.BackendName;
+    public const string Azure = AzureBlobBackendFactory.BackendName;
+    public const string Gist = GitHubGistBackendFactory.BackendName;
+    public const string Postgres = PostgresBackendFactory.BackendName;
 
     /// <summary>The variable the postgres backend reads its connection string from unless setup names another.</summary>
-    public const string PostgresConnectionVariable = "GHOSTIE_PG_CONNECTION";
+    public const string PostgresConnectionVariable = PostgresBackendFactory.ConnectionVariable;
+
+    /// <summary>Every backend this version can build, by name.</summary>
+    private static readonly StorageBackendFactories Factories = new(
+        [new FileSystemBackendFactory(), new S3BackendFactory(), new AzureBlobBackendFactory(), new GitHubGistBackendFactory(), new PostgresBackendFactory()]);
 
     /// <summary>The backend types this version accepts.</summary>
-    public static readonly string[] Available = [Folder, S3, Azure, Gist, Postgres];
-
-    // Names of secrets in the device credential store.
-    private const string S3AccessKeySecret = "s3.access_key_id";
-    private const string S3SecretKeySecret = "s3.secret_access_key";
-    private const string AzureKeySecret = "azure.account_key";
-    private const string AzureSasSecret = "azure.sas_token";
-    private const string GistTokenSecret = "gist.token";
+    public static readonly string[] Available = [.. Factories.Names];
 
     /// <summary>Throws a usage error unless <paramref name="backend"/> is an available backend type.</summary>
     /// <param name="backend">The value of <c>--backend</c>.</param>
@@ -143,8 +139,8 @@ internal static class Backends
                 }
 
                 Set("profile", o.Profile);
-                settings["access_key_env"] = o.AccessKeyEnv ?? "AWS_ACCESS_KEY_ID";
-                settings["secret_key_env"] = o.SecretEnv ?? "AWS_SECRET_ACCESS_KEY";
+                settings["access_key_env"] = o.AccessKeyEnv ?? S3BackendFactory.AccessKeyVariable;
+                settings["secret_key_env"] = o.SecretEnv ?? S3BackendFactory.SecretKeyVariable;
                 break;
             case Azure:
                 if (string.IsNullOrWhiteSpace(o.Container))
@@ -167,7 +163,7 @@ internal static class Backends
             case Gist:
                 Set("api", o.Endpoint);
                 settings["tag"] = string.IsNullOrWhiteSpace(o.Tag) ? "default" : o.Tag.Trim();
-                settings["token_env"] = o.SecretEnv ?? "GHOSTIE_GITHUB_TOKEN";
+                settings["token_env"] = o.SecretEnv ?? GitHubGistBackendOptions.TokenVariable;
                 break;
             case Postgres:
                 // The connection string holds the password: only the name of its variable is saved, never the string.
@@ -189,8 +185,9 @@ internal static class Backends
     }
 
     /// <summary>
-    /// Builds the backend a configuration describes. During setup (<paramref name="prompted"/> not null) missing
-    /// credentials are asked for on the terminal and collected for the device credential store; later they must be found.
+    /// Builds the backend a configuration describes, through its package's <see cref="IStorageBackendFactory"/>. During
+    /// setup (<paramref name="prompted"/> not null) missing credentials are asked for on the terminal and collected for
+    /// the device credential store; later they must be found.
     /// </summary>
     /// <param name="backend">The backend type.</param>
     /// <param name="settings">Its non-secret settings.</param>
@@ -203,142 +200,16 @@ internal static class Backends
     public static async Task<IStorageBackend> CreateAsync(string backend, IReadOnlyDictionary<string, string> settings, GhostieHome home,
         Dictionary<string, string>? prompted, bool createStore, CancellationToken cancellationToken)
     {
-        var secrets = new DeviceSecretStore(home.Root);
-        bool setup = prompted is not null;
-        switch (backend)
+        IStorageBackendFactory factory = Factories.Find(backend)
+            ?? throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
+                $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
+        try
         {
-            case Folder:
-                return new FileSystemBackend(Required(settings, "path", home));
-            case S3:
-            {
-                var options = new S3BackendOptions
-                {
-                    Bucket = Required(settings, "bucket", home),
-                    Prefix = settings.GetValueOrDefault("prefix"),
-                    Region = settings.GetValueOrDefault("region") ?? Environment.GetEnvironmentVariable("AWS_REGION"),
-                    ServiceUrl = settings.GetValueOrDefault("endpoint"),
-                    ForcePathStyle = settings.GetValueOrDefault("path_style") == "true",
-                    Profile = settings.GetValueOrDefault("profile"),
-                };
-                // With a profile, the profile alone supplies the keys; otherwise the named variables, then the device store.
-                string? id = options.Profile is null ? Credential(settings, "access_key_env", secrets, S3AccessKeySecret) ?? prompted?.GetValueOrDefault(S3AccessKeySecret) : null;
-                string? key = options.Profile is null ? Credential(settings, "secret_key_env", secrets, S3SecretKeySecret) ?? prompted?.GetValueOrDefault(S3SecretKeySecret) : null;
-                if ((id is null || key is null) && options.Profile is null && setup && !Console.IsInputRedirected)
-                {
-                    id = Prompt.Secret($"AWS access key id for bucket {options.Bucket} (or set {settings["access_key_env"]}):", echo: true);
-                    key = Prompt.Secret($"AWS secret access key (or set {settings["secret_key_env"]}):");
-                    prompted![S3AccessKeySecret] = id;
-                    prompted[S3SecretKeySecret] = key;
-                }
-
-                options.AccessKeyId = id;
-                options.SecretAccessKey = key;
-                // Temporary credentials (SSO, assumed roles) come with a session token from the same environment.
-                if (id is not null && Environment.GetEnvironmentVariable(settings.GetValueOrDefault("access_key_env") ?? "") == id
-                    && Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") is { Length: > 0 } sessionToken)
-                {
-                    options.SessionToken = sessionToken;
-                }
-
-                if (createStore)
-                {
-                    await CreateBucketAsync(options, settings["access_key_env"], settings["secret_key_env"], cancellationToken).ConfigureAwait(false);
-                }
-
-                try
-                {
-                    return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                catch (GhostieSyncException e) when (id is null && options.Profile is null && e.Code == GhostieErrorCode.NotConfigured
-                    && e.InnerException is Amazon.Runtime.AmazonClientException client && client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
-                {
-                    // The SDK's own text lists every provider it tried, over several lines; ours says what to set.
-                    throw MissingCredential(setup, $"No AWS credentials were found for S3 bucket '{options.Bucket}'",
-                        $"{settings["access_key_env"]} and {settings["secret_key_env"]}", e);
-                }
-            }
-
-            case Azure:
-            {
-                var options = new AzureBlobBackendOptions
-                {
-                    Container = Required(settings, "container", home),
-                    AccountName = settings.GetValueOrDefault("account"),
-                    ServiceUri = settings.GetValueOrDefault("endpoint") is { } endpoint ? new Uri(endpoint) : null,
-                    Prefix = settings.GetValueOrDefault("prefix"),
-                    CreateContainerIfMissing = createStore,
-                };
-                options.AccountKey = Credential(settings, "key_env", secrets, AzureKeySecret) ?? prompted?.GetValueOrDefault(AzureKeySecret);
-                options.SasToken = options.AccountKey is null ? Credential(settings, "sas_env", secrets, AzureSasSecret) ?? prompted?.GetValueOrDefault(AzureSasSecret) : null;
-                if (options.AccountKey is null && options.SasToken is null && setup && !Console.IsInputRedirected)
-                {
-                    string entered = Prompt.Secret($"Azure storage account key or SAS token for container {options.Container} (or set {settings["key_env"]}):");
-                    bool sas = entered.Contains("sig=", StringComparison.Ordinal);
-                    prompted![sas ? AzureSasSecret : AzureKeySecret] = entered;
-                    if (sas)
-                    {
-                        options.SasToken = entered;
-                    }
-                    else
-                    {
-                        options.AccountKey = entered;
-                    }
-                }
-
-                if (options.AccountKey is null && options.SasToken is null)
-                {
-                    throw MissingCredential(setup, $"No credential was found for Azure container '{options.Container}'",
-                        $"{settings.GetValueOrDefault("key_env") ?? AzureBlobBackendOptions.AccountKeyVariable} (the account key) or {settings.GetValueOrDefault("sas_env") ?? AzureBlobBackendOptions.SasTokenVariable} (a SAS token)", null);
-                }
-
-                return new AzureBlobBackend(options);
-            }
-
-            case Gist:
-            {
-                var options = new GitHubGistBackendOptions { RepositoryTag = settings.GetValueOrDefault("tag") ?? "default" };
-                if (settings.GetValueOrDefault("api") is { } api)
-                {
-                    options.ApiBaseUri = new Uri(api);
-                }
-
-                options.Token = Credential(settings, "token_env", secrets, GistTokenSecret) ?? prompted?.GetValueOrDefault(GistTokenSecret)
-                    ?? (Environment.GetEnvironmentVariable("GITHUB_TOKEN") is { Length: > 0 } fallback ? fallback : null);
-                if (options.Token is null && setup && !Console.IsInputRedirected)
-                {
-                    options.Token = Prompt.Secret($"GitHub token with the gist scope (or set {settings["token_env"]}):");
-                    prompted![GistTokenSecret] = options.Token;
-                }
-
-                if (options.Token is null)
-                {
-                    throw MissingCredential(setup, "No GitHub token was found for the gist backend",
-                        $"{settings.GetValueOrDefault("token_env") ?? "GHOSTIE_GITHUB_TOKEN"} (or GITHUB_TOKEN) to a token with the gist scope", null);
-                }
-
-                return new GitHubGistBackend(options);
-            }
-
-            case Postgres:
-            {
-                string variable = settings.GetValueOrDefault("connection_env") ?? PostgresConnectionVariable;
-                if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } connectionString)
-                {
-                    throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
-                        $"No PostgreSQL connection string was found for repository '{settings.GetValueOrDefault("repository")}': set {variable} to an Npgsql connection string (Host=...;Database=...;Username=...;Password=...). It is read from the environment every time and never stored.");
-                }
-
-                // Connects once now, so a wrong password, a missing database or another role's repository is reported here.
-                return await PostgresBackend.CreateAsync(new PostgresBackendOptions
-                {
-                    ConnectionString = connectionString,
-                    Repository = Required(settings, "repository", home),
-                }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
-            default:
-                throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
-                    $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
+            return await factory.CreateAsync(settings, new CliSecretSource(new DeviceSecretStore(home.Root), prompted), createStore, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MissingBackendCredentialException e)
+        {
+            throw MissingCredential(setup: prompted is not null, e.What, e.Variables, e);
         }
     }
 
@@ -350,14 +221,8 @@ internal static class Backends
             innerException: inner);
 
     /// <summary>A description of the storage for messages when no backend could be made yet (a bucket or container to be created).</summary>
-    public static string Describe(string backend, IReadOnlyDictionary<string, string> settings) => backend switch
-    {
-        S3 => $"S3 bucket '{settings.GetValueOrDefault("bucket")}'" + (settings.GetValueOrDefault("endpoint") is { } e ? $" at {e}" : ""),
-        Azure => $"Azure container '{settings.GetValueOrDefault("container")}'" + (settings.GetValueOrDefault("endpoint") is { } a ? $" at {a}" : ""),
-        Gist => $"GitHub gists tagged '{settings.GetValueOrDefault("tag")}'",
-        Postgres => $"PostgreSQL repository '{settings.GetValueOrDefault("repository")}'",
-        _ => settings.GetValueOrDefault("path") ?? backend,
-    };
+    public static string Describe(string backend, IReadOnlyDictionary<string, string> settings) =>
+        Factories.Find(backend)?.Describe(settings) ?? settings.GetValueOrDefault("path") ?? backend;
 
     /// <summary>Keeps the credentials typed during a setup that succeeded, encrypted on this device.</summary>
     /// <param name="home">The Ghostie home.</param>
@@ -439,79 +304,6 @@ internal static class Backends
         return configuration;
     }
 
-    private static string? Credential(IReadOnlyDictionary<string, string> settings, string envSetting, DeviceSecretStore secrets, string secretName)
-    {
-        if (settings.GetValueOrDefault(envSetting) is { Length: > 0 } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
-        {
-            return value;
-        }
-
-        return secrets.TryGet(secretName);
-    }
-
-    private static async Task CreateBucketAsync(S3BackendOptions options, string accessKeyVariable, string secretKeyVariable, CancellationToken cancellationToken)
-    {
-        var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle };
-        string region = options.Region ?? "us-east-1";
-        if (options.ServiceUrl is { } url)
-        {
-            config.ServiceURL = url;
-            config.AuthenticationRegion = region;
-        }
-        else
-        {
-            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
-        }
-
-        Amazon.Runtime.AWSCredentials? credentials = null;
-        if (options.Profile is { } profile)
-        {
-            if (!new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
-            {
-                throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
-                    $"The AWS profile '{profile}' was not found in ~/.aws/credentials or ~/.aws/config. Create it (aws configure --profile {profile}) or leave out --profile.");
-            }
-        }
-        else if (options.AccessKeyId is { } id && options.SecretAccessKey is { } key)
-        {
-            credentials = options.SessionToken is { } token
-                ? new Amazon.Runtime.SessionAWSCredentials(id, key, token)
-                : new Amazon.Runtime.BasicAWSCredentials(id, key);
-        }
-
-        using AmazonS3Client client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
-        var request = new PutBucketRequest { BucketName = options.Bucket };
-        if (options.ServiceUrl is null && region != "us-east-1")
-        {
-            request.BucketRegionName = region;  // AWS refuses a bucket outside us-east-1 without its location constraint
-        }
-
-        try
-        {
-            await client.PutBucketAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou")
-        {
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw new GhostieSyncException(
-                e.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.Unauthorized ? GhostieErrorCode.AccessDenied : GhostieErrorCode.BackendUnavailable,
-                $"Could not create the S3 bucket '{options.Bucket}': {e.ErrorCode} (HTTP {(int)e.StatusCode}). Create it yourself, or check the credentials' permissions.");
-        }
-        catch (Exception e) when (e is Amazon.Runtime.AmazonClientException or HttpRequestException or IOException)
-        {
-            // Not a service answer: no credentials were found, or the endpoint could not be reached. The SDK's own text
-            // lists every provider it tried; ours says what to set.
-            bool noCredentials = credentials is null && e is Amazon.Runtime.AmazonClientException && e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase);
-            throw noCredentials
-                ? new GhostieSyncException(GhostieErrorCode.NotConfigured,
-                    $"Could not create the S3 bucket '{options.Bucket}': no AWS credentials were found. Set {accessKeyVariable} and {secretKeyVariable} (or use --profile), or run setup on a terminal to be asked for them.")
-                : new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
-                    $"Could not create the S3 bucket '{options.Bucket}': the endpoint {options.ServiceUrl ?? region} could not be reached ({e.GetType().Name}). Check --endpoint, --region and the network.", isTransient: true);
-        }
-    }
-
     private static string Required(IReadOnlyDictionary<string, string> settings, string key, GhostieHome home) =>
         settings.TryGetValue(key, out string? value) && !string.IsNullOrWhiteSpace(value)
             ? value
@@ -528,4 +320,28 @@ internal sealed record BackendSetupOptions(
 {
     /// <summary>postgres: the repository's name in the database (default "default").</summary>
     public string? Repository { get; init; }
+}
+
+/// <summary>
+/// Credentials for the backend factories, as the CLI finds them: the environment variable the saved settings name, then
+/// this device's encrypted credential store, then (during setup only) what was typed earlier in this setup, then a prompt
+/// on the terminal. A typed credential is collected for the store, which keeps it only once setup succeeded.
+/// </summary>
+internal sealed class CliSecretSource(DeviceSecretStore store, Dictionary<string, string>? prompted) : IBackendSecretSource
+{
+    public string? GetSecret(BackendSecret secret) =>
+        (secret.EnvironmentVariable is { Length: > 0 } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null)
+        ?? store.TryGet(secret.Name)
+        ?? prompted?.GetValueOrDefault(secret.Name);
+
+    public string? AskSecret(BackendSecret secret, string prompt, bool echo) =>
+        prompted is not null && !Console.IsInputRedirected ? Prompt.Secret(prompt, echo) : null;
+
+    public void KeepSecret(BackendSecret secret, string value)
+    {
+        if (prompted is not null)
+        {
+            prompted[secret.Name] = value;
+        }
+    }
 }

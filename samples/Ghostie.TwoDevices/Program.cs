@@ -1,13 +1,16 @@
 // Two devices, one repository in a folder, no account anywhere: the README's main sample.
 // It makes two Ghostie homes and a folder repository in a temporary directory, writes memories on both,
 // syncs, makes a conflicting edit, shows the conflict record, resolves it, and prints both devices' status.
+// Each device is a host of its own, wired as any host is: services.AddGhostieSync(...).AddFileSystemBackend(...).
 using Ghostie.Sync;
 using Ghostie.Sync.Backends.FileSystem;
+using Microsoft.Extensions.DependencyInjection;
 
 string root = Path.Combine(Path.GetTempPath(), "ghostie-two-devices-" + Guid.NewGuid().ToString("N")[..8]);
 string repository = Path.Combine(root, "repository");
 string passphrase = Environment.GetEnvironmentVariable("GHOSTIE_PASSPHRASE") is { Length: > 0 } p ? p : "two-device demo passphrase";
 bool keep = args.Contains("--keep");
+var hosts = new List<ServiceProvider>();
 
 try
 {
@@ -64,6 +67,11 @@ catch (GhostieSyncException ex)
 }
 finally
 {
+    foreach (ServiceProvider host in hosts)
+    {
+        await host.DisposeAsync();
+    }
+
     if (keep)
     {
         Console.WriteLine($"Kept {root} for inspection.");
@@ -74,10 +82,17 @@ finally
     }
 }
 
+// One device: its own home, the shared folder as its backend. Setup saves the registered backend's settings
+// (backend "folder", its path) in the home's sync/config.json, so the ghostie CLI can open the same home later.
 async Task<MemorySyncManager> SetupAsync(string deviceId, string deviceName)
 {
-    var configuration = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repository }, DeviceId = deviceId, DeviceName = deviceName };
-    return await MemorySyncManager.SetupAsync(new FileSystemBackend(repository), configuration, passphrase, new GhostieSyncOptions { Home = Path.Combine(root, deviceId) });
+    var services = new ServiceCollection();
+    services.AddGhostieSync(o => o.Home = Path.Combine(root, deviceId))
+            .AddFileSystemBackend(o => o.Path = repository);
+    ServiceProvider host = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    hosts.Add(host);
+    GhostieSyncClient client = host.GetRequiredService<GhostieSyncClient>();
+    return await client.SetupAsync(new SyncConfiguration { DeviceId = deviceId, DeviceName = deviceName }, passphrase);
 }
 
 static MemoryRecord Remember(MemorySyncManager device, string category, string content)

@@ -4,7 +4,7 @@ namespace Ghostie.Sync.Backends.AzureBlob;
 /// Options of the Azure Blob Storage backend. Give the account endpoint (<see cref="ServiceUri"/>), a credential
 /// (<see cref="AccountKey"/> for Shared Key, or <see cref="SasToken"/>), and the <see cref="Container"/>; or a
 /// <see cref="ConnectionString"/> that carries the endpoint and credential. Validated when the backend is created
-/// (and at host start when registered with <see cref="AzureBlobBackendExtensions.AddAzureBlobBackend"/>).
+/// (and at host start when registered with <see cref="AzureBlobGhostieSyncBuilderExtensions.AddAzureBlobBackend(IGhostieSyncBuilder, Action{AzureBlobBackendOptions})"/>).
 /// </summary>
 public sealed class AzureBlobBackendOptions
 {

@@ -13,11 +13,24 @@ public sealed class SyncConfiguration
     [JsonPropertyName("format")]
     public int Format { get; set; } = 1;
 
-    /// <summary>The backend type, for example "folder".</summary>
-    [JsonPropertyName("backend")]
-    public string Backend { get; set; } = "folder";
+    private string? _backend;
 
-    /// <summary>Backend settings (for the folder backend: "path"). Never secrets.</summary>
+    /// <summary>The backend type, as its <see cref="IStorageBackendFactory.Name"/>: "folder" (the default), "s3", "azure",
+    /// "gist" or "postgres". Under dependency injection leave it (and <see cref="Settings"/>) unset:
+    /// <see cref="GhostieSyncClient.SetupAsync"/> then saves the registered backend's name and settings, and refuses
+    /// values that disagree with them (<see cref="BackendSettingsMismatchException"/>).</summary>
+    [JsonPropertyName("backend")]
+    public string Backend
+    {
+        get => _backend ?? "folder";
+        set => _backend = value;
+    }
+
+    /// <summary>Whether <see cref="Backend"/> was assigned (read from a file or set by the caller), not left at its default.</summary>
+    internal bool IsBackendSet => _backend is not null;
+
+    /// <summary>Backend settings, as the backend's <see cref="IStorageBackendFactory"/> reads them (for the folder backend:
+    /// "path"). Never secrets: a credential's setting names the environment variable it is read from.</summary>
     [JsonPropertyName("settings")]
     public Dictionary<string, string> Settings { get; set; } = new(StringComparer.Ordinal);
 

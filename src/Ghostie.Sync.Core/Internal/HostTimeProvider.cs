@@ -9,8 +9,11 @@ namespace Ghostie.Sync.Internal;
 /// before any <c>configure</c> delegate, and applied only where the option still holds the default
 /// <see cref="TimeProvider.System"/>: a clock set in the options wins.
 /// </summary>
-internal sealed class HostTimeProvider(IServiceProvider services) : IConfigureOptions<GhostieSyncOptions>, IConfigureOptions<BackgroundSyncOptions>
+internal sealed class HostTimeProvider(IServiceProvider services) : IConfigureNamedOptions<GhostieSyncOptions>, IConfigureOptions<BackgroundSyncOptions>
 {
+    // Named repositories (AddGhostieSync(name, ...)) take the container's clock too.
+    public void Configure(string? name, GhostieSyncOptions options) => Configure(options);
+
     public void Configure(GhostieSyncOptions options)
     {
         if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && services.GetService<TimeProvider>() is { } registered)

@@ -42,7 +42,8 @@ public sealed partial class HandoffService
         EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report);
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
         TimeSpan? ttl = request.TimeToLive ?? _options.TimeToLive;
-        TranscriptMessage? lastUser = transcript.Messages.LastOrDefault(m => m.Role == TranscriptRole.User && !m.IsSidechain);
+        // The person's own last instruction: never a teammate's report, a tool result or a message the host injected.
+        TranscriptMessage? lastUser = transcript.LastInstruction;
         TranscriptMessage? last = transcript.Messages.LastOrDefault();
         return new HandoffPackage
         {
@@ -82,8 +83,9 @@ public sealed partial class HandoffService
                 ResumptionPoint = new ResumptionPoint
                 {
                     Turn = last?.Index ?? 0,
-                    Role = last is null ? "" : ExtractiveCompressor.RoleName(last.Role),
+                    Role = last is null ? "" : ExtractiveCompressor.RoleName(last),
                     LastUserMessage = lastUser?.Text ?? "",
+                    LastUserTurn = lastUser?.Index,
                     Summary = ResumptionSummary(transcript),
                 },
             },
@@ -136,9 +138,15 @@ public sealed partial class HandoffService
         };
     }
 
-    /// <summary>The agents a transcript implies: the main assistant, and each sub-agent a Task tool call started.</summary>
+    /// <summary>
+    /// The agents a transcript implies, with the state a host needs to restore them: the main assistant (model, system
+    /// prompt, project instructions, todo list, permission mode, working directory), each sub-agent a Task call started
+    /// (running until its result arrives, then completed or failed, with its prompt and result), and each teammate of an
+    /// agent team heard from (idle, terminated or active, with its last message).
+    /// </summary>
     internal static IReadOnlyList<AgentState> DeriveAgents(ConversationTranscript transcript)
     {
+        TranscriptAgentState host = transcript.AgentState;
         var agents = new List<AgentState>
         {
             new()
@@ -146,25 +154,34 @@ public sealed partial class HandoffService
                 Id = "main",
                 Name = transcript.SourceFormat == ClaudeCodeTranscriptImporter.FormatName ? "Claude Code" : "assistant",
                 Role = "The conversation's assistant.",
+                Kind = "main",
+                Status = "active",
                 Priority = 0,
                 IsActive = true,
                 Model = transcript.Model,
+                SystemPrompt = host.SystemPrompt ?? "",
+                PermissionMode = host.PermissionMode,
+                WorkingDirectory = host.WorkingDirectory ?? transcript.ProjectRoot,
+                Todos = host.Todos.ToArray(),
+                ProjectInstructions = host.ProjectInstructions.ToArray(),
                 ContextWindow = new AgentContextWindow { MaxTokens = 200_000 },
             },
         };
         var results = transcript.Messages.Where(m => m.Role == TranscriptRole.Tool && m.ToolUseId is not null)
-            .GroupBy(m => m.ToolUseId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Text, StringComparer.Ordinal);
+            .GroupBy(m => m.ToolUseId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         int n = 0;
         foreach ((TranscriptMessage message, ToolCall call) in transcript.Messages.SelectMany(m => m.ToolCalls.Where(c => c.Name is "Task" or "Agent").Select(c => (m, c))))
         {
             n++;
             string type = "general-purpose", prompt = "", description = call.Summary;
+            string? model = null;
             try
             {
                 using JsonDocument input = JsonDocument.Parse(call.Input.Length > 0 ? call.Input : "{}");
                 type = TranscriptImporter.ReadString(input.RootElement, "subagent_type") ?? type;
                 prompt = TranscriptImporter.ReadString(input.RootElement, "prompt") ?? "";
                 description = TranscriptImporter.ReadString(input.RootElement, "description") ?? description;
+                model = TranscriptImporter.ReadString(input.RootElement, "model");
             }
             catch (JsonException)
             {
@@ -177,24 +194,86 @@ public sealed partial class HandoffService
                 window.Add(new AgentMessage { Role = "user", Text = prompt });
             }
 
-            if (results.TryGetValue(call.Id, out string? result) && result.Length > 0)
+            TranscriptMessage? result = call.Id.Length > 0 && results.TryGetValue(call.Id, out TranscriptMessage? r) ? r : null;
+            if (result is { Text.Length: > 0 })
             {
-                window.Add(new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(result, 4_000) });
+                window.Add(new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(result.Text, 4_000) });
             }
 
+            string status = result is null ? "running" : result.IsError ? "failed" : "completed";
             agents.Add(new AgentState
             {
                 Id = $"task-{n}",
                 Name = type,
                 Role = description,
+                Kind = "sub-agent",
+                Status = status,
                 Priority = n,
-                IsActive = false,
+                IsActive = status == "running",
+                Model = model,
                 ContextWindow = new AgentContextWindow { MaxTokens = 200_000, Messages = window },
-                Variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["started_at_turn"] = message.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["started_at_turn"] = message.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["tool_use_id"] = call.Id,
+                },
+            });
+        }
+
+        foreach (IGrouping<string, TranscriptMessage> teammate in transcript.Messages
+            .Where(m => m.Kind == MessageKind.Teammate && m.Sender is { Length: > 0 }).GroupBy(m => m.Sender!, StringComparer.Ordinal))
+        {
+            n++;
+            TranscriptMessage last = teammate.Last();
+            string status = TeammateStatus(last.Text);
+            agents.Add(new AgentState
+            {
+                Id = "teammate-" + teammate.Key,
+                Name = teammate.Key,
+                Role = "A teammate of the agent team.",
+                Kind = "teammate",
+                Status = status,
+                Priority = n,
+                IsActive = status != "terminated",
+                ContextWindow = new AgentContextWindow
+                {
+                    MaxTokens = 200_000,
+                    Messages = [new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(last.Text, 4_000) }],
+                },
+                Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["last_turn"] = last.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["messages"] = teammate.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
             });
         }
 
         return agents;
+    }
+
+    /// <summary>A teammate's state from its last message: Claude Code's lifecycle notes are JSON ({"type":"idle_notification"}, ...).</summary>
+    private static string TeammateStatus(string text)
+    {
+        string trimmed = text.Trim();
+        if (trimmed.StartsWith('{'))
+        {
+            try
+            {
+                using JsonDocument note = JsonDocument.Parse(trimmed);
+                return TranscriptImporter.ReadString(note.RootElement, "type") switch
+                {
+                    "idle_notification" => "idle",
+                    "teammate_terminated" or "shutdown_approved" => "terminated",
+                    _ => "active",
+                };
+            }
+            catch (JsonException)
+            {
+                // prose that starts with a brace
+            }
+        }
+
+        return "active";
     }
 
     private static string ResumptionSummary(ConversationTranscript transcript)
@@ -209,6 +288,11 @@ public sealed partial class HandoffService
         {
             ToolCall pending = last.ToolCalls[^1];
             return $"Waiting on the result of {pending.Name} {pending.Summary}".TrimEnd();
+        }
+
+        if (last.Kind == MessageKind.Teammate)
+        {
+            return $"A teammate{(last.Sender is { Length: > 0 } who ? " (" + who + ")" : "")} reported last: " + ExtractiveCompressor.Truncate(ExtractiveCompressor.OneLine(last.Text), 300);
         }
 
         if (last.Role == TranscriptRole.Tool)

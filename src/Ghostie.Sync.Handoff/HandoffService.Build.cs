@@ -13,7 +13,35 @@ public sealed partial class HandoffService
     /// <param name="request">What to hand off.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <exception cref="GhostieSyncException">The request is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
-    public async Task<HandoffPackage> BuildAsync(HandoffRequest request, CancellationToken cancellationToken = default)
+    public Task<HandoffPackage> BuildAsync(HandoffRequest request, CancellationToken cancellationToken = default) =>
+        BuildPackageAsync(request, _deviceId, _deviceName, _options, _compressor, _scrubber, cancellationToken);
+
+    /// <summary>
+    /// Builds a package with no repository at hand (no keys are needed until it is stored): for a device offline, which
+    /// queues it (<see cref="OfflineStore.QueuePackage"/>) and stores it on reconnection with <see cref="StoreAsync"/>.
+    /// </summary>
+    /// <param name="request">What to hand off.</param>
+    /// <param name="deviceId">This device's id.</param>
+    /// <param name="deviceName">This device's display name; the id when null.</param>
+    /// <param name="options">Options; defaults when null. Validated here.</param>
+    /// <param name="compressor">The context compressor; <see cref="ExtractiveCompressor"/> when null.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The request is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public static Task<HandoffPackage> BuildOfflineAsync(HandoffRequest request, string deviceId, string? deviceName = null, HandoffOptions? options = null,
+        IContextCompressor? compressor = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128 || deviceId.Any(char.IsControl))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The device id must be 1 to 128 printable characters.");
+        }
+
+        options ??= new HandoffOptions();
+        options.Validate();
+        return BuildPackageAsync(request, deviceId, deviceName ?? deviceId, options, compressor ?? ExtractiveCompressor.Instance, SecretScrubber.Default, cancellationToken);
+    }
+
+    private static async Task<HandoffPackage> BuildPackageAsync(HandoffRequest request, string deviceId, string deviceName, HandoffOptions options,
+        IContextCompressor compressor, SecretScrubber scrubber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ConversationTranscript transcript = request.Transcript ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The handoff request has no transcript.");
@@ -25,13 +53,13 @@ public sealed partial class HandoffService
         // Secrets go first, before anything else reads the text.
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.Scrubbing);
-        ScrubReport report = _scrubber.Scrub(transcript);
-        IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => _scrubber.Scrub(a, report)).ToArray();
-        string? title = request.Title is null ? null : _scrubber.Scrub(request.Title, report);
+        ScrubReport report = scrubber.Scrub(transcript);
+        IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => scrubber.Scrub(a, report)).ToArray();
+        string? title = request.Title is null ? null : scrubber.Scrub(request.Title, report);
 
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.Compressing);
-        CompressedContext context = await _compressor.CompressAsync(transcript, _options.Compression, cancellationToken).ConfigureAwait(false);
+        CompressedContext context = await compressor.CompressAsync(transcript, options.Compression, cancellationToken).ConfigureAwait(false);
         context = context with
         {
             AgentMemories = agents.SelectMany(a => a.MemorySnapshot).OrderByDescending(m => m.Importance).ThenBy(m => m.AgentId, StringComparer.Ordinal).Take(20).ToArray(),
@@ -39,9 +67,9 @@ public sealed partial class HandoffService
 
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.SelectingEmbeddings);
-        EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report);
-        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
-        TimeSpan? ttl = request.TimeToLive ?? _options.TimeToLive;
+        EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report, options, scrubber);
+        DateTimeOffset now = options.TimeProvider.GetUtcNow();
+        TimeSpan? ttl = request.TimeToLive ?? options.TimeToLive;
         // The person's own last instruction: never a teammate's report, a tool result or a message the host injected.
         TranscriptMessage? lastUser = transcript.LastInstruction;
         TranscriptMessage? last = transcript.Messages.LastOrDefault();
@@ -52,9 +80,9 @@ public sealed partial class HandoffService
             ExpiresAt = ttl is { } t ? now + t : null,
             Source = new HandoffSource
             {
-                DeviceId = _deviceId,
-                DeviceName = _deviceName,
-                Platform = _options.Platform,
+                DeviceId = deviceId,
+                DeviceName = deviceName,
+                Platform = options.Platform,
                 ProjectRoot = transcript.ProjectRoot,
                 HomeDirectory = request.HomeDirectory ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
                 PathStyle = LooksWindows(transcript.ProjectRoot) ? "windows" : "posix",
@@ -93,7 +121,7 @@ public sealed partial class HandoffService
         };
     }
 
-    private EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates, ScrubReport report)
+    private static EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates, ScrubReport report, HandoffOptions options, SecretScrubber scrubber)
     {
         if (candidates is null)
         {
@@ -116,14 +144,14 @@ public sealed partial class HandoffService
             }
 
             double similarity = TensorPrimitives.CosineSimilarity(candidate.Vector, candidates.Reference);
-            if (similarity >= _options.SimilarityThreshold)
+            if (similarity >= options.SimilarityThreshold)
             {
                 // An embedding's text is a piece of the conversation: it leaves the device only scrubbed, like the rest.
                 kept.Add(candidate with
                 {
                     Similarity = Math.Round(similarity, 6),
-                    Text = candidate.Text is null ? null : _scrubber.Scrub(candidate.Text, report),
-                    Source = _scrubber.Scrub(candidate.Source, report),
+                    Text = candidate.Text is null ? null : scrubber.Scrub(candidate.Text, report),
+                    Source = scrubber.Scrub(candidate.Source, report),
                 });
             }
         }
@@ -132,9 +160,9 @@ public sealed partial class HandoffService
         {
             Model = candidates.Model,
             Dimensions = dimensions,
-            SimilarityThreshold = _options.SimilarityThreshold,
+            SimilarityThreshold = options.SimilarityThreshold,
             Reference = candidates.ReferenceName,
-            Entries = kept.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal).Take(_options.MaxEmbeddings).ToArray(),
+            Entries = kept.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal).Take(options.MaxEmbeddings).ToArray(),
         };
     }
 

@@ -273,6 +273,7 @@ internal static class Backends
         MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
             context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), cancellationToken).ConfigureAwait(false);
         WarnSkippedKeyFiles(context, manager.Keys.SkippedKeyFiles);
+        await Commands.HandoffCommands.SendQueuedAsync(context, manager, storage, cancellationToken).ConfigureAwait(false); // the repository is reachable: what was queued offline goes now
         return (manager, storage);
     }
 

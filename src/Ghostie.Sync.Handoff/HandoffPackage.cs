@@ -11,7 +11,7 @@ namespace Ghostie.Sync.Handoff;
 public sealed record HandoffPackage
 {
     /// <summary>
-    /// The schema version this package was read with (1 or 2); when writing, the serializer sets it to the lowest version
+    /// The schema version this package was read with (1, 2 or 3); when writing, the serializer sets it to the lowest version
     /// that expresses the package (<see cref="HandoffSerializer.SchemaVersionFor"/>). A reader refuses a greater value than
     /// <see cref="HandoffSerializer.CurrentSchemaVersion"/> with an "upgrade" error.
     /// </summary>
@@ -293,6 +293,24 @@ public sealed record AgentState
     /// <summary>What it does.</summary>
     public string Role { get; init; } = "";
 
+    /// <summary>Schema version 3: "main" (the conversation's assistant), "sub-agent" (started by a Task call) or "teammate" (of an agent team); "" when unknown.</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>Schema version 3: its last state: "active", "running" (a sub-agent with no result yet), "completed", "failed", "idle" (a teammate waiting) or "terminated"; "" when unknown.</summary>
+    public string Status { get; init; } = "";
+
+    /// <summary>Schema version 3: the permission mode it ran in ("default", "acceptEdits", "plan", "bypassPermissions"), if known.</summary>
+    public string? PermissionMode { get; init; }
+
+    /// <summary>Schema version 3: the working directory it ran in on the sending device, if known.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Schema version 3: its todo list as it stood last, in order.</summary>
+    public IReadOnlyList<TodoItem> Todos { get; init; } = [];
+
+    /// <summary>Schema version 3: the project instructions it was given (CLAUDE.md files), in loading order, each capped.</summary>
+    public IReadOnlyList<ProjectInstructionFile> ProjectInstructions { get; init; } = [];
+
     /// <summary>Restoration priority: lower is restored first.</summary>
     public int Priority { get; init; }
 
@@ -477,8 +495,12 @@ public sealed record ResumptionPoint
     /// <summary>Who spoke last.</summary>
     public string Role { get; init; } = "";
 
-    /// <summary>The last user request, verbatim.</summary>
+    /// <summary>The person's last instruction, verbatim: the last message they wrote themselves (never a teammate's report,
+    /// a tool result or a message the host injected in their place).</summary>
     public string LastUserMessage { get; init; } = "";
+
+    /// <summary>Schema version 3: the index of the message <see cref="LastUserMessage"/> is; null when unknown (older packages) or none.</summary>
+    public int? LastUserTurn { get; init; }
 
     /// <summary>What was happening: the last assistant text (excerpt) or the pending tool call.</summary>
     public string Summary { get; init; } = "";

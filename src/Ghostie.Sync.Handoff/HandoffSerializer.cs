@@ -25,10 +25,12 @@ public interface IHandoffMigration
 public sealed class HandoffSerializer
 {
     /// <summary>The schema version this build writes and reads natively.</summary>
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
 
-    // Version 2 only adds agents[].checkpoint: a version-1 package is a version-2 package without pointers, read as is
-    // (its SchemaVersion stays 1). Only versions older than this one go through registered migrations.
+    // Version 2 only adds agents[].checkpoint, version 3 only adds fields (the agents' kind, status, permission mode,
+    // working directory, todos and project instructions; the resumption point's last_user_turn): a version-1 or 2 package
+    // is a version-3 package without them, read as is (its SchemaVersion stays). Only versions older than this one go
+    // through registered migrations.
     private const int OldestNativeSchemaVersion = 1;
 
     private readonly Dictionary<int, IHandoffMigration> _migrations;
@@ -50,13 +52,19 @@ public sealed class HandoffSerializer
 
     /// <summary>
     /// The schema version <paramref name="package"/> is written with: the lowest that expresses it, so devices not yet
-    /// upgraded keep reading what they can. 2 when an agent carries a <see cref="AgentState.Checkpoint"/> pointer, else 1.
+    /// upgraded keep reading what they can: 3 when an agent carries restorable state a reader of version 2 would drop
+    /// without knowing (<see cref="AgentState.PermissionMode"/>, <see cref="AgentState.Todos"/> or
+    /// <see cref="AgentState.ProjectInstructions"/>), else 2 when an agent carries a <see cref="AgentState.Checkpoint"/>
+    /// pointer, else 1. The other fields added with version 3 (<see cref="AgentState.Kind"/>, <see cref="AgentState.Status"/>,
+    /// <see cref="AgentState.WorkingDirectory"/>, <see cref="ResumptionPoint.LastUserTurn"/>) are hints an older reader may
+    /// ignore, written at any version.
     /// </summary>
     /// <param name="package">The package.</param>
     public static int SchemaVersionFor(HandoffPackage package)
     {
         ArgumentNullException.ThrowIfNull(package);
-        return package.Agents.Any(a => a.Checkpoint is not null) ? 2 : OldestNativeSchemaVersion;
+        bool version3 = package.Agents.Any(a => a.PermissionMode is not null || a.Todos is { Count: > 0 } || a.ProjectInstructions is { Count: > 0 });
+        return version3 ? 3 : package.Agents.Any(a => a.Checkpoint is not null) ? 2 : OldestNativeSchemaVersion;
     }
 
     /// <summary>A serializer without migrations.</summary>
@@ -108,13 +116,21 @@ public sealed class HandoffSerializer
                 package = node.Deserialize(HandoffJson.Stored.HandoffPackage);
             }
 
-            return Validate(package ?? throw new JsonException("null"), source);
+            return Validate(Normalize(package ?? throw new JsonException("null")), source);
         }
         catch (JsonException ex)
         {
             throw Malformed(source, ex.Message, ex);
         }
     }
+
+    /// <summary>Fields a package of an older version lacks, at their defaults (the generated reader leaves them null).</summary>
+    private static HandoffPackage Normalize(HandoffPackage package) => package.Agents.Any(a => a.Kind is null || a.Status is null || a.Todos is null || a.ProjectInstructions is null)
+        ? package with
+        {
+            Agents = package.Agents.Select(a => a with { Kind = a.Kind ?? "", Status = a.Status ?? "", Todos = a.Todos ?? [], ProjectInstructions = a.ProjectInstructions ?? [] }).ToArray(),
+        }
+        : package;
 
     private static HandoffPackage Validate(HandoffPackage package, string source)
     {

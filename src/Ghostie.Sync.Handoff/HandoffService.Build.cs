@@ -13,7 +13,35 @@ public sealed partial class HandoffService
     /// <param name="request">What to hand off.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <exception cref="GhostieSyncException">The request is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
-    public async Task<HandoffPackage> BuildAsync(HandoffRequest request, CancellationToken cancellationToken = default)
+    public Task<HandoffPackage> BuildAsync(HandoffRequest request, CancellationToken cancellationToken = default) =>
+        BuildPackageAsync(request, _deviceId, _deviceName, _options, _compressor, _scrubber, cancellationToken);
+
+    /// <summary>
+    /// Builds a package with no repository at hand (no keys are needed until it is stored): for a device offline, which
+    /// queues it (<see cref="OfflineStore.QueuePackage"/>) and stores it on reconnection with <see cref="StoreAsync"/>.
+    /// </summary>
+    /// <param name="request">What to hand off.</param>
+    /// <param name="deviceId">This device's id.</param>
+    /// <param name="deviceName">This device's display name; the id when null.</param>
+    /// <param name="options">Options; defaults when null. Validated here.</param>
+    /// <param name="compressor">The context compressor; <see cref="ExtractiveCompressor"/> when null.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The request is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public static Task<HandoffPackage> BuildOfflineAsync(HandoffRequest request, string deviceId, string? deviceName = null, HandoffOptions? options = null,
+        IContextCompressor? compressor = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128 || deviceId.Any(char.IsControl))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The device id must be 1 to 128 printable characters.");
+        }
+
+        options ??= new HandoffOptions();
+        options.Validate();
+        return BuildPackageAsync(request, deviceId, deviceName ?? deviceId, options, compressor ?? ExtractiveCompressor.Instance, SecretScrubber.Default, cancellationToken);
+    }
+
+    private static async Task<HandoffPackage> BuildPackageAsync(HandoffRequest request, string deviceId, string deviceName, HandoffOptions options,
+        IContextCompressor compressor, SecretScrubber scrubber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ConversationTranscript transcript = request.Transcript ?? throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The handoff request has no transcript.");
@@ -25,13 +53,13 @@ public sealed partial class HandoffService
         // Secrets go first, before anything else reads the text.
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.Scrubbing);
-        ScrubReport report = _scrubber.Scrub(transcript);
-        IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => _scrubber.Scrub(a, report)).ToArray();
-        string? title = request.Title is null ? null : _scrubber.Scrub(request.Title, report);
+        ScrubReport report = scrubber.Scrub(transcript);
+        IReadOnlyList<AgentState> agents = (request.Agents ?? DeriveAgents(transcript)).Select(a => scrubber.Scrub(a, report)).ToArray();
+        string? title = request.Title is null ? null : scrubber.Scrub(request.Title, report);
 
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.Compressing);
-        CompressedContext context = await _compressor.CompressAsync(transcript, _options.Compression, cancellationToken).ConfigureAwait(false);
+        CompressedContext context = await compressor.CompressAsync(transcript, options.Compression, cancellationToken).ConfigureAwait(false);
         context = context with
         {
             AgentMemories = agents.SelectMany(a => a.MemorySnapshot).OrderByDescending(m => m.Importance).ThenBy(m => m.AgentId, StringComparer.Ordinal).Take(20).ToArray(),
@@ -39,10 +67,11 @@ public sealed partial class HandoffService
 
         cancellationToken.ThrowIfCancellationRequested();
         request.Progress?.Report(HandoffStage.SelectingEmbeddings);
-        EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report);
-        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
-        TimeSpan? ttl = request.TimeToLive ?? _options.TimeToLive;
-        TranscriptMessage? lastUser = transcript.Messages.LastOrDefault(m => m.Role == TranscriptRole.User && !m.IsSidechain);
+        EmbeddingSet? embeddings = SelectEmbeddings(request.Embeddings, report, options, scrubber);
+        DateTimeOffset now = options.TimeProvider.GetUtcNow();
+        TimeSpan? ttl = request.TimeToLive ?? options.TimeToLive;
+        // The person's own last instruction: never a teammate's report, a tool result or a message the host injected.
+        TranscriptMessage? lastUser = transcript.LastInstruction;
         TranscriptMessage? last = transcript.Messages.LastOrDefault();
         return new HandoffPackage
         {
@@ -51,9 +80,9 @@ public sealed partial class HandoffService
             ExpiresAt = ttl is { } t ? now + t : null,
             Source = new HandoffSource
             {
-                DeviceId = _deviceId,
-                DeviceName = _deviceName,
-                Platform = _options.Platform,
+                DeviceId = deviceId,
+                DeviceName = deviceName,
+                Platform = options.Platform,
                 ProjectRoot = transcript.ProjectRoot,
                 HomeDirectory = request.HomeDirectory ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
                 PathStyle = LooksWindows(transcript.ProjectRoot) ? "windows" : "posix",
@@ -82,8 +111,9 @@ public sealed partial class HandoffService
                 ResumptionPoint = new ResumptionPoint
                 {
                     Turn = last?.Index ?? 0,
-                    Role = last is null ? "" : ExtractiveCompressor.RoleName(last.Role),
+                    Role = last is null ? "" : ExtractiveCompressor.RoleName(last),
                     LastUserMessage = lastUser?.Text ?? "",
+                    LastUserTurn = lastUser?.Index,
                     Summary = ResumptionSummary(transcript),
                 },
             },
@@ -91,7 +121,7 @@ public sealed partial class HandoffService
         };
     }
 
-    private EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates, ScrubReport report)
+    private static EmbeddingSet? SelectEmbeddings(EmbeddingCandidates? candidates, ScrubReport report, HandoffOptions options, SecretScrubber scrubber)
     {
         if (candidates is null)
         {
@@ -114,14 +144,14 @@ public sealed partial class HandoffService
             }
 
             double similarity = TensorPrimitives.CosineSimilarity(candidate.Vector, candidates.Reference);
-            if (similarity >= _options.SimilarityThreshold)
+            if (similarity >= options.SimilarityThreshold)
             {
                 // An embedding's text is a piece of the conversation: it leaves the device only scrubbed, like the rest.
                 kept.Add(candidate with
                 {
                     Similarity = Math.Round(similarity, 6),
-                    Text = candidate.Text is null ? null : _scrubber.Scrub(candidate.Text, report),
-                    Source = _scrubber.Scrub(candidate.Source, report),
+                    Text = candidate.Text is null ? null : scrubber.Scrub(candidate.Text, report),
+                    Source = scrubber.Scrub(candidate.Source, report),
                 });
             }
         }
@@ -130,15 +160,21 @@ public sealed partial class HandoffService
         {
             Model = candidates.Model,
             Dimensions = dimensions,
-            SimilarityThreshold = _options.SimilarityThreshold,
+            SimilarityThreshold = options.SimilarityThreshold,
             Reference = candidates.ReferenceName,
-            Entries = kept.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal).Take(_options.MaxEmbeddings).ToArray(),
+            Entries = kept.OrderByDescending(e => e.Similarity).ThenBy(e => e.Id, StringComparer.Ordinal).Take(options.MaxEmbeddings).ToArray(),
         };
     }
 
-    /// <summary>The agents a transcript implies: the main assistant, and each sub-agent a Task tool call started.</summary>
+    /// <summary>
+    /// The agents a transcript implies, with the state a host needs to restore them: the main assistant (model, system
+    /// prompt, project instructions, todo list, permission mode, working directory), each sub-agent a Task call started
+    /// (running until its result arrives, then completed or failed, with its prompt and result), and each teammate of an
+    /// agent team heard from (idle, terminated or active, with its last message).
+    /// </summary>
     internal static IReadOnlyList<AgentState> DeriveAgents(ConversationTranscript transcript)
     {
+        TranscriptAgentState host = transcript.AgentState;
         var agents = new List<AgentState>
         {
             new()
@@ -146,25 +182,34 @@ public sealed partial class HandoffService
                 Id = "main",
                 Name = transcript.SourceFormat == ClaudeCodeTranscriptImporter.FormatName ? "Claude Code" : "assistant",
                 Role = "The conversation's assistant.",
+                Kind = "main",
+                Status = "active",
                 Priority = 0,
                 IsActive = true,
                 Model = transcript.Model,
+                SystemPrompt = host.SystemPrompt ?? "",
+                PermissionMode = host.PermissionMode,
+                WorkingDirectory = host.WorkingDirectory ?? transcript.ProjectRoot,
+                Todos = host.Todos.ToArray(),
+                ProjectInstructions = host.ProjectInstructions.ToArray(),
                 ContextWindow = new AgentContextWindow { MaxTokens = 200_000 },
             },
         };
         var results = transcript.Messages.Where(m => m.Role == TranscriptRole.Tool && m.ToolUseId is not null)
-            .GroupBy(m => m.ToolUseId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Text, StringComparer.Ordinal);
+            .GroupBy(m => m.ToolUseId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         int n = 0;
         foreach ((TranscriptMessage message, ToolCall call) in transcript.Messages.SelectMany(m => m.ToolCalls.Where(c => c.Name is "Task" or "Agent").Select(c => (m, c))))
         {
             n++;
             string type = "general-purpose", prompt = "", description = call.Summary;
+            string? model = null;
             try
             {
                 using JsonDocument input = JsonDocument.Parse(call.Input.Length > 0 ? call.Input : "{}");
                 type = TranscriptImporter.ReadString(input.RootElement, "subagent_type") ?? type;
                 prompt = TranscriptImporter.ReadString(input.RootElement, "prompt") ?? "";
                 description = TranscriptImporter.ReadString(input.RootElement, "description") ?? description;
+                model = TranscriptImporter.ReadString(input.RootElement, "model");
             }
             catch (JsonException)
             {
@@ -177,24 +222,86 @@ public sealed partial class HandoffService
                 window.Add(new AgentMessage { Role = "user", Text = prompt });
             }
 
-            if (results.TryGetValue(call.Id, out string? result) && result.Length > 0)
+            TranscriptMessage? result = call.Id.Length > 0 && results.TryGetValue(call.Id, out TranscriptMessage? r) ? r : null;
+            if (result is { Text.Length: > 0 })
             {
-                window.Add(new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(result, 4_000) });
+                window.Add(new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(result.Text, 4_000) });
             }
 
+            string status = result is null ? "running" : result.IsError ? "failed" : "completed";
             agents.Add(new AgentState
             {
                 Id = $"task-{n}",
                 Name = type,
                 Role = description,
+                Kind = "sub-agent",
+                Status = status,
                 Priority = n,
-                IsActive = false,
+                IsActive = status == "running",
+                Model = model,
                 ContextWindow = new AgentContextWindow { MaxTokens = 200_000, Messages = window },
-                Variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["started_at_turn"] = message.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["started_at_turn"] = message.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["tool_use_id"] = call.Id,
+                },
+            });
+        }
+
+        foreach (IGrouping<string, TranscriptMessage> teammate in transcript.Messages
+            .Where(m => m.Kind == MessageKind.Teammate && m.Sender is { Length: > 0 }).GroupBy(m => m.Sender!, StringComparer.Ordinal))
+        {
+            n++;
+            TranscriptMessage last = teammate.Last();
+            string status = TeammateStatus(last.Text);
+            agents.Add(new AgentState
+            {
+                Id = "teammate-" + teammate.Key,
+                Name = teammate.Key,
+                Role = "A teammate of the agent team.",
+                Kind = "teammate",
+                Status = status,
+                Priority = n,
+                IsActive = status != "terminated",
+                ContextWindow = new AgentContextWindow
+                {
+                    MaxTokens = 200_000,
+                    Messages = [new AgentMessage { Role = "assistant", Text = ExtractiveCompressor.Truncate(last.Text, 4_000) }],
+                },
+                Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["last_turn"] = last.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["messages"] = teammate.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
             });
         }
 
         return agents;
+    }
+
+    /// <summary>A teammate's state from its last message: Claude Code's lifecycle notes are JSON ({"type":"idle_notification"}, ...).</summary>
+    private static string TeammateStatus(string text)
+    {
+        string trimmed = text.Trim();
+        if (trimmed.StartsWith('{'))
+        {
+            try
+            {
+                using JsonDocument note = JsonDocument.Parse(trimmed);
+                return TranscriptImporter.ReadString(note.RootElement, "type") switch
+                {
+                    "idle_notification" => "idle",
+                    "teammate_terminated" or "shutdown_approved" => "terminated",
+                    _ => "active",
+                };
+            }
+            catch (JsonException)
+            {
+                // prose that starts with a brace
+            }
+        }
+
+        return "active";
     }
 
     private static string ResumptionSummary(ConversationTranscript transcript)
@@ -209,6 +316,11 @@ public sealed partial class HandoffService
         {
             ToolCall pending = last.ToolCalls[^1];
             return $"Waiting on the result of {pending.Name} {pending.Summary}".TrimEnd();
+        }
+
+        if (last.Kind == MessageKind.Teammate)
+        {
+            return $"A teammate{(last.Sender is { Length: > 0 } who ? " (" + who + ")" : "")} reported last: " + ExtractiveCompressor.Truncate(ExtractiveCompressor.OneLine(last.Text), 300);
         }
 
         if (last.Role == TranscriptRole.Tool)

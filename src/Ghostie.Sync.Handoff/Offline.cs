@@ -108,6 +108,98 @@ public sealed class OfflineStore
 
     private string QueuePath => Path.Combine(_home.Root, "handoff", "queue.json");
 
+    private string OutboxPath => Path.Combine(_home.Root, "handoff", "outbox");
+
+    /// <summary>
+    /// Queues a package built while the repository was out of reach (<see cref="HandoffService.BuildOfflineAsync"/>):
+    /// <c>handoff/outbox/&lt;package id&gt;.json</c>, the package's JSON, written atomically. Like <c>memories/</c> it is
+    /// plaintext on this device (already scrubbed of secrets); it is encrypted when <see cref="SendQueuedAsync"/> stores it.
+    /// </summary>
+    /// <param name="package">The package.</param>
+    /// <returns>The file written.</returns>
+    public string QueuePackage(HandoffPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        if (!HandoffService.IsPackageId(package.PackageId))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"'{package.PackageId}' is not a package id.");
+        }
+
+        string path = Path.Combine(OutboxPath, package.PackageId + ".json");
+        WriteAtomic(path, HandoffSerializer.Default.Serialize(package));
+        Log.PackageQueued(_logger, package.PackageId);
+        return path;
+    }
+
+    /// <summary>The packages queued and not sent yet, oldest first; a file that is not a package is reported, never deleted.</summary>
+    /// <param name="problems">Receives one line per unreadable file (its path and why).</param>
+    public IReadOnlyList<HandoffPackage> QueuedPackages(ICollection<string>? problems = null)
+    {
+        var packages = new List<HandoffPackage>();
+        if (!Directory.Exists(OutboxPath))
+        {
+            return packages;
+        }
+
+        foreach (string path in Directory.EnumerateFiles(OutboxPath, "*.json").Order(StringComparer.Ordinal))
+        {
+            if (!HandoffService.IsPackageId(Path.GetFileNameWithoutExtension(path)))
+            {
+                continue; // not ours (a temporary file is dot-named and .tmp)
+            }
+
+            try
+            {
+                packages.Add(HandoffSerializer.Default.Deserialize(File.ReadAllBytes(path), path));
+            }
+            catch (Exception e) when (e is GhostieSyncException or IOException or UnauthorizedAccessException)
+            {
+                problems?.Add($"{path}: {e.Message}");
+            }
+        }
+
+        return packages.OrderBy(p => p.CreatedAt).ThenBy(p => p.PackageId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// On reconnection: stores every queued package in the repository (encrypted, as <see cref="HandoffService.StoreAsync"/>
+    /// does) and removes it from the queue once stored. An expired one is dropped unsent. A package the repository already
+    /// holds (a send interrupted after the store) counts as sent. A failure stops the sending and leaves the rest queued.
+    /// </summary>
+    /// <param name="service">The handoff service of the reachable repository.</param>
+    /// <param name="cancellationToken">Cancels between packages; a package stored stays stored.</param>
+    /// <returns>The packages sent, and how many expired ones were dropped.</returns>
+    public async Task<(IReadOnlyList<HandoffCreateResult> Sent, int Expired)> SendQueuedAsync(HandoffService service, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var sent = new List<HandoffCreateResult>();
+        int expired = 0;
+        foreach (HandoffPackage package in QueuedPackages())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string path = Path.Combine(OutboxPath, package.PackageId + ".json");
+            if (package.ExpiresAt is { } expires && expires <= _time.GetUtcNow())
+            {
+                File.Delete(path);
+                expired++;
+                continue;
+            }
+
+            try
+            {
+                sent.Add(await service.StoreAsync(package, cancellationToken: cancellationToken).ConfigureAwait(false));
+            }
+            catch (GhostieSyncException e) when (e.Code == GhostieErrorCode.InvalidArgument && e.Message.Contains("already exists in the repository", StringComparison.Ordinal))
+            {
+                // stored by an earlier send that stopped before removing the file
+            }
+
+            File.Delete(path);
+        }
+
+        return (sent, expired);
+    }
+
     /// <summary>Saves an offline package (replacing one of the same package).</summary>
     /// <param name="package">The offline package.</param>
     public void Save(OfflinePackage package)

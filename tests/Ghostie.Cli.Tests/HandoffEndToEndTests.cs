@@ -172,4 +172,104 @@ public sealed class HandoffEndToEndTests : IDisposable
             Assert.Contains("--ttl must be", (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", chat, "--ttl", ttl)).Expect(1).StdErr, StringComparison.Ordinal);
         }
     }
+    /// <summary>A Claude Code session (the shape of ~/.claude/projects/*.jsonl, hand-written): the person's last instruction,
+    /// then a long report of an agent-team teammate, stored by Claude Code as a user message.</summary>
+    private static string TeamSession(string instruction)
+    {
+        string report = string.Join(" ", Enumerable.Repeat("The queue writer flushes each batch and the reader checks sequence numbers before merging.", 120));
+        string[] lines =
+        [
+            """{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"user","message":{"role":"user","content":"Fix the queue ordering with the team."},"uuid":"u1","timestamp":"2026-11-20T09:00:00.000Z"}""",
+            """{"parentUuid":"u1","isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"assistant","message":{"id":"m1","type":"message","role":"assistant","model":"claude-opus-4-5-20251101","content":[{"type":"text","text":"Fixed: items are ordered by (timestamp, sequence)."}]},"uuid":"a1","timestamp":"2026-11-20T09:01:00.000Z"}""",
+            """{"parentUuid":"a1","isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"user","message":{"role":"user","content":""" + JsonSerializer.Serialize(instruction) + """},"uuid":"u2","timestamp":"2026-11-20T09:02:00.000Z"}""",
+            """{"parentUuid":"u2","isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"assistant","message":{"id":"m2","type":"message","role":"assistant","model":"claude-opus-4-5-20251101","content":[{"type":"tool_use","id":"t1","name":"TodoWrite","input":{"todos":[{"content":"Commit","status":"in_progress","activeForm":"Committing"},{"content":"Retrospective","status":"pending","activeForm":"Holding the retrospective"}]}}]},"uuid":"a2","timestamp":"2026-11-20T09:03:00.000Z"}""",
+            """{"parentUuid":"a2","isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"user","message":{"role":"user","content":[{"tool_use_id":"t1","type":"tool_result","content":"Todos have been modified successfully."}]},"uuid":"r2","timestamp":"2026-11-20T09:03:01.000Z"}""",
+            """{"parentUuid":"r2","isSidechain":false,"userType":"external","cwd":"/home/alice/src/app","sessionId":"s-team","gitBranch":"main","type":"user","message":{"role":"user","content":""" + JsonSerializer.Serialize("<teammate-message teammate_id=\"researcher\" color=\"blue\" summary=\"audit\">\n" + report + "\n</teammate-message>") + """},"uuid":"u3","timestamp":"2026-11-20T09:04:00.000Z"}""",
+        ];
+        return string.Join("\n", lines) + "\n";
+    }
+
+    [Fact]
+    public async Task TeamSession_TheLastRequestIsThePersons_AndResumesAsAClaudeCodeSession_ThatHandsOnAgain()
+    {
+        const string Instruction = "Commit this, then hold a retrospective with the team.";
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "team.jsonl");
+        await File.WriteAllTextAsync(transcript, TeamSession(Instruction));
+        string id = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+
+        JsonElement resumed = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--profile", "web", "--keep", "--json")).Expect(0).Json();
+        Assert.Equal(Instruction, resumed.GetProperty("resumption_point").GetProperty("last_user_message").GetString());
+        Assert.Contains("Last request: " + Instruction, resumed.GetProperty("context").GetString(), StringComparison.Ordinal);
+
+        string session = Path.Combine(_sandbox.Root, "continued.jsonl");
+        CliResult written = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--format", "claude-code", "--output", session, "--workspace", Path.Combine(_sandbox.Root, "checkout"))).Expect(0);
+        Assert.Contains("claude --resume ", written.StdErr, StringComparison.Ordinal);
+        string[] lines = await File.ReadAllLinesAsync(session);
+        Assert.Contains(lines, l => l.Contains("\"isCompactSummary\":true", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("\"cwd\":" + JsonSerializer.Serialize(Path.Combine(_sandbox.Root, "checkout")), StringComparison.Ordinal));
+        (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--format", "claude-code", "--output", session)).Expect(1); // never over an existing file
+
+        // Continued there, and handed back: our importer reads the written session with the same last instruction.
+        string back = (await _sandbox.RunAsync("phone", "handoff", "create", "--from", session, "--to", "laptop", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+        JsonElement home = (await _sandbox.RunAsync("laptop", "handoff", "resume", back, "--json")).Expect(0).Json();
+        Assert.Equal(Instruction, home.GetProperty("resumption_point").GetProperty("last_user_message").GetString());
+    }
+
+    [Fact]
+    public async Task CreateOffline_RepositoryAway_QueuedAndListed_SentByTheNextCommandThatReachesIt()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "chat.json");
+        string key = "sk-" + "proj-" + "Zx8Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4Vb6Nm8";
+        await File.WriteAllTextAsync(transcript, "[{\"role\":\"user\",\"content\":\"Plan a trip to Lisbon, five days, 900 euros, key " + key + " .\"},{\"role\":\"assistant\",\"content\":\"Let's go with five days in Alfama.\"},{\"role\":\"user\",\"content\":\"Book the guesthouse near the Miradouro.\"}]");
+        string away = _sandbox.Repository + ".away";
+        Directory.Move(_sandbox.Repository, away);
+
+        // Out of reach: queued, not an error; the secret is gone from what is written on the device too.
+        JsonElement queued = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json();
+        string id = queued.GetProperty("package_id").GetString()!;
+        Assert.True(queued.GetProperty("queued").GetBoolean());
+        Assert.Contains("does not exist", queued.GetProperty("unreachable").GetString(), StringComparison.Ordinal);
+        string file = queued.GetProperty("queued_path").GetString()!;
+        Assert.True(File.Exists(file));
+        Assert.DoesNotContain("Zx8Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4Vb6Nm8", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        CliResult listed = (await _sandbox.RunAsync("laptop", "handoff", "list")).Expect(5);
+        Assert.Contains(id + "  for phone", listed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("queued on this device", listed.StdOut, StringComparison.Ordinal);
+
+        // --offline queues even with the repository in reach.
+        Directory.Move(away, _sandbox.Repository);
+        string second = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--offline", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+        Assert.Empty(Directory.EnumerateFiles(_sandbox.Repository, second, SearchOption.AllDirectories));
+        JsonElement stillQueued = (await _sandbox.RunAsync("laptop", "handoff", "list", "--json")).Expect(0).Json();
+        Assert.Empty(stillQueued.GetProperty("queued").EnumerateArray()); // 'list' reached the repository: both went
+
+        Assert.Single(Directory.EnumerateFiles(_sandbox.Repository, id, SearchOption.AllDirectories));
+        Assert.Single(Directory.EnumerateFiles(_sandbox.Repository, second, SearchOption.AllDirectories));
+        Assert.False(File.Exists(file));
+        JsonElement resumed = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--json")).Expect(0).Json();
+        Assert.Equal("Book the guesthouse near the Miradouro.", resumed.GetProperty("resumption_point").GetProperty("last_user_message").GetString());
+    }
+
+    [Fact]
+    public async Task QueuedOffline_SentByTheNextSync()
+    {
+        await _sandbox.SetupAsync("laptop");
+        await _sandbox.SetupAsync("phone");
+        string transcript = Path.Combine(_sandbox.Root, "chat.json");
+        await File.WriteAllTextAsync(transcript, """[{"role":"user","content":"Rename the queue."},{"role":"assistant","content":"Renamed to OutboxQueue."}]""");
+        string away = _sandbox.Repository + ".away";
+        Directory.Move(_sandbox.Repository, away);
+        string id = (await _sandbox.RunAsync("laptop", "handoff", "create", "--from", transcript, "--to", "phone", "--json")).Expect(0).Json().GetProperty("package_id").GetString()!;
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(5); // still away: stays queued
+        Directory.Move(away, _sandbox.Repository);
+
+        CliResult pushed = (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        Assert.Contains("sent 1 queued handoff package to the repository: " + id, pushed.StdErr, StringComparison.Ordinal);
+        Assert.Equal(id, Assert.Single((await _sandbox.RunAsync("phone", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray()).GetProperty("package_id").GetString());
+    }
 }

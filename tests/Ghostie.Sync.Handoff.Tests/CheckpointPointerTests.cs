@@ -13,7 +13,7 @@ public sealed class CheckpointPointerTests
     [Fact]
     public void Serialize_AgentWithCheckpoint_WritesVersion2AndRoundTrips()
     {
-        HandoffPackage package = Fixtures.Full(Id);
+        HandoffPackage package = Fixtures.WithoutVersion3(Fixtures.Full(Id));
         Assert.NotNull(package.Agents[0].Checkpoint);
 
         byte[] json = HandoffSerializer.Default.Serialize(package);
@@ -33,7 +33,7 @@ public sealed class CheckpointPointerTests
     public void Serialize_NoCheckpoint_StillWritesVersion1()
     {
         // Devices not yet upgraded read version 1 only: a package that needs nothing of version 2 stays readable to them.
-        HandoffPackage package = WithoutPointers(Fixtures.Full(Id));
+        HandoffPackage package = WithoutPointers(Fixtures.WithoutVersion3(Fixtures.Full(Id)));
         Assert.Equal(HandoffSerializer.CurrentSchemaVersion, new HandoffPackage
         {
             PackageId = Id, Source = package.Source, Conversation = package.Conversation, Context = package.Context, Reconstruction = package.Reconstruction,
@@ -42,7 +42,7 @@ public sealed class CheckpointPointerTests
         JsonObject node = JsonNode.Parse(HandoffSerializer.Default.Serialize(package))!.AsObject();
         Assert.Equal(1, node["schema_version"]!.GetValue<int>());
         Assert.Equal(1, HandoffSerializer.SchemaVersionFor(package));
-        Assert.Equal(2, HandoffSerializer.SchemaVersionFor(Fixtures.Full(Id)));
+        Assert.Equal(2, HandoffSerializer.SchemaVersionFor(Fixtures.WithoutVersion3(Fixtures.Full(Id))));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class CheckpointPointerTests
         Assert.Equal(2, package.SchemaVersion);
         AgentState agent = Assert.Single(package.Agents);
         Assert.Equal(new AgentStateCheckpointRef { Store = "redis", Sequence = 17, StateSha256 = Digest, CreatedAt = package.CreatedAt }, agent.Checkpoint);
-        Fixtures.AssertEveryFieldSet(package);
+        Fixtures.AssertEveryFieldSet(package, absent: Fixtures.AddedInVersion3);
     }
 
     [Theory]
@@ -89,7 +89,7 @@ public sealed class CheckpointPointerTests
     public async Task StoreFetch_PointerPackage_ArrivesWithItsPointer()
     {
         using Repository repository = await Repository.CreateAsync();
-        HandoffPackage package = Fixtures.Full(Id);
+        HandoffPackage package = Fixtures.WithoutVersion3(Fixtures.Full(Id));
         await repository.Device("laptop").StoreAsync(package);
 
         HandoffPackage fetched = await repository.Device("phone").FetchAsync(Id);

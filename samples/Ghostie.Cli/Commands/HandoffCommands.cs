@@ -30,22 +30,26 @@ internal static class HandoffCommands
 
     private static Command CreatePackage(CliApplication app)
     {
-        var from = new Option<string>("--from") { Description = "The transcript: a Claude Code session (~/.claude/projects/<project>/<session>.jsonl) or a chat JSON array of {role, content}.", HelpName = "file", Required = true };
+        var from = new Option<string>("--from") { Description = "The transcript: a Claude Code session (~/.claude/projects/<project>/<session>.jsonl), a ChatGPT or Claude.ai export's conversations.json, or a chat JSON array of {role, content}.", HelpName = "file", Required = true };
         var to = new Option<string>("--to") { Description = "The device id to hand it to. Default: any device of the repository (the first to resume it consumes it).", HelpName = "device" };
-        var format = new Option<string>("--format") { Description = "The transcript format: auto, claude-code or chat. Default: auto.", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong("auto", "claude-code", "chat");
+        var format = new Option<string>("--format") { Description = "The transcript format: auto (told from the content), claude-code, chatgpt, claude-ai or chat. Default: auto.", DefaultValueFactory = _ => "auto" };
+        format.AcceptOnlyFromAmong("auto", "claude-code", "chatgpt", "claude-ai", "chat");
+        var conversation = new Option<string>("--conversation") { Description = "For an export that holds many conversations: the id or title of the one to hand off. Default: the most recently updated.", HelpName = "id|title" };
+        var offline = new Option<bool>("--offline") { Description = "Queue the package on this device instead of storing it now; it is sent by the next 'ghostie sync' or 'ghostie handoff' command that reaches the repository. Without it, a package is queued so only when the repository is out of reach." };
         var title = new Option<string>("--title") { Description = "A title. Default: the transcript's summary, else its last request." };
         var ttl = new Option<double?>("--ttl") { Description = "Hours until the package expires and is deleted. Default: 168 (7 days).", HelpName = "hours" };
         var command = new Command("create", "Pack a transcript into an encrypted handoff package in the repository. Secrets are removed first; the count is reported.")
         {
-            from, to, format, title, ttl,
+            from, to, format, conversation, title, ttl, offline,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
-            CreateAsync(context, parse.GetValue(from)!, parse.GetValue(to), parse.GetValue(format)!, parse.GetValue(title), parse.GetValue(ttl), cancellationToken));
+            CreateAsync(context, parse.GetValue(from)!, parse.GetValue(to), parse.GetValue(format)!, parse.GetValue(conversation), parse.GetValue(title), parse.GetValue(ttl),
+                parse.GetValue(offline), cancellationToken));
         return command;
     }
 
-    private static async Task<int> CreateAsync(CliContext context, string from, string? to, string format, string? title, double? ttlHours, CancellationToken cancellationToken)
+    private static async Task<int> CreateAsync(CliContext context, string from, string? to, string format, string? conversation, string? title, double? ttlHours,
+        bool offline, CancellationToken cancellationToken)
     {
         ValidateCreate(to, ttlHours);
         TranscriptFormat transcriptFormat = FormatFromName(format);
@@ -57,14 +61,104 @@ internal static class HandoffCommands
             context.Error.WriteLine($"ghostie: reading {from} ({Size(file.Length)})...");
         }
 
-        ConversationTranscript transcript = await TranscriptImporter.ImportFileAsync(Path.GetFullPath(from), transcriptFormat, cancellationToken).ConfigureAwait(false);
+        ConversationTranscript transcript = await TranscriptImporter.ImportFileAsync(Path.GetFullPath(from),
+            new TranscriptImportOptions { Format = transcriptFormat, Conversation = conversation }, cancellationToken).ConfigureAwait(false);
         foreach (string warning in transcript.Warnings)
         {
             context.Warn($"{from}: {warning}");
         }
 
-        HandoffCreateResult result = await PackAsync(context, transcript, to, title, ttlHours,
-            context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error), cancellationToken).ConfigureAwait(false);
+        AddProjectInstructions(transcript);
+        IProgress<HandoffStage>? progress = context.Quiet || context.Json || transcript.RawBytes < ProgressFromBytes ? null : new StageLines(context.Error);
+        string? unreachable = null;
+        if (!offline)
+        {
+            try
+            {
+                return ReportCreated(context, await PackAsync(context, transcript, to, title, ttlHours, progress, cancellationToken).ConfigureAwait(false));
+            }
+            catch (GhostieSyncException e) when (e.Code == GhostieErrorCode.BackendUnavailable)
+            {
+                unreachable = CliApplication.OneLine(e.Message);
+            }
+        }
+
+        return await QueueAsync(context, transcript, to, title, ttlHours, unreachable, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The CLAUDE.md files of a coding-agent session's working directory (and the user's), when it is a folder here.</summary>
+    internal static void AddProjectInstructions(ConversationTranscript transcript)
+    {
+        if (transcript.SourceFormat == ClaudeCodeTranscriptImporter.FormatName && transcript.AgentState.ProjectInstructions.Count == 0)
+        {
+            transcript.AgentState.ProjectInstructions.AddRange(ProjectInstructions.Find(transcript.AgentState.WorkingDirectory ?? transcript.ProjectRoot,
+                Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)));
+        }
+    }
+
+    /// <summary>Builds the package without the repository and queues it on this device (docs/handoff.md, "Offline").</summary>
+    private static async Task<int> QueueAsync(CliContext context, ConversationTranscript transcript, string? to, string? title, double? ttlHours, string? unreachable,
+        CancellationToken cancellationToken)
+    {
+        SyncConfiguration configuration = Backends.ReadConfiguration(context.Home);
+        HandoffPackage package = await HandoffService.BuildOfflineAsync(new HandoffRequest
+        {
+            Transcript = transcript,
+            TargetDeviceId = to,
+            Title = title,
+            TimeToLive = ttlHours is { } hours ? TimeSpan.FromHours(hours) : null,
+        }, configuration.DeviceId, configuration.DeviceName.Length > 0 ? configuration.DeviceName : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+        string path = new OfflineStore(context.Home).QueuePackage(package);
+        ScrubSummary scrubbed = package.Scrubbing;
+        if (unreachable is not null)
+        {
+            context.Warn($"the repository is out of reach ({unreachable}); the package is queued on this device instead.");
+        }
+
+        context.Report(new HandoffQueuedDocument(package.PackageId, package.TargetDeviceId, package.Conversation.Title, package.Conversation.MessageCount, Queued: true, path,
+                unreachable, scrubbed.SecretsRemoved, scrubbed.ByKind, package.ExpiresAt), HandoffCliJson.Output.HandoffQueuedDocument,
+            $"Queued handoff {package.PackageId} for {(package.TargetDeviceId is null ? "any device" : $"device '{package.TargetDeviceId}'")} on this device: \"{package.Conversation.Title}\" ({path}).",
+            scrubbed.SecretsRemoved == 0
+                ? "No secrets found in the transcript."
+                : $"Removed {SyncCommands.Count(scrubbed.SecretsRemoved, "secret")} before it was written ({string.Join(", ", scrubbed.ByKind.Select(p => $"{p.Key} {p.Value}"))}).",
+            "It is sent, encrypted, by the next 'ghostie sync' or 'ghostie handoff' command that reaches the repository; 'ghostie handoff list' shows it meanwhile.");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Sends the packages queued on this device (<c>handoff create --offline</c>, or created while the repository was out of
+    /// reach): run by every command that opens the repository. A failure is a warning; what was not sent stays queued.
+    /// </summary>
+    internal static async Task SendQueuedAsync(CliContext context, MemorySyncManager manager, IStorageBackend backend, CancellationToken cancellationToken)
+    {
+        var store = new OfflineStore(context.Home);
+        if (!Directory.Exists(Path.Combine(context.Home.Root, "handoff", "outbox")))
+        {
+            return;
+        }
+
+        try
+        {
+            using HandoffService service = HandoffService.For(manager, backend);
+            (IReadOnlyList<HandoffCreateResult> sent, int expired) = await store.SendQueuedAsync(service, cancellationToken).ConfigureAwait(false);
+            if (sent.Count > 0 && !context.Quiet)
+            {
+                context.Error.WriteLine($"ghostie: sent {SyncCommands.Count(sent.Count, "queued handoff package")} to the repository: {string.Join(", ", sent.Select(r => r.PackageId))}.");
+            }
+
+            if (expired > 0)
+            {
+                context.Warn($"dropped {SyncCommands.Count(expired, "queued handoff package")} that expired before the repository was reached.");
+            }
+        }
+        catch (GhostieSyncException e)
+        {
+            context.Warn($"queued handoff packages could not be sent yet ({CliApplication.OneLine(e.Message)}); they stay queued.");
+        }
+    }
+
+    private static int ReportCreated(CliContext context, HandoffCreateResult result)
+    {
         ScrubSummary scrubbed = result.Scrubbing;
         context.Report(HandoffCreatedDocument.From(result), HandoffCliJson.Output.HandoffCreatedDocument,
             $"Created handoff {result.PackageId} for {(result.TargetDeviceId is null ? "any device" : $"device '{result.TargetDeviceId}'")}: \"{result.Package.Conversation.Title}\".",
@@ -98,11 +192,13 @@ internal static class HandoffCommands
     /// <summary>The longest time to live of a package: a year.</summary>
     internal const double MaxTtlHours = 24 * 365;
 
-    /// <summary>The transcript format of a name: auto, claude-code or chat.</summary>
+    /// <summary>The transcript format of a name: auto, claude-code, chatgpt, claude-ai or chat.</summary>
     internal static TranscriptFormat FormatFromName(string format) => format switch
     {
         "claude-code" => TranscriptFormat.ClaudeCode,
         "chat" => TranscriptFormat.ChatJson,
+        "chatgpt" => TranscriptFormat.ChatGptExport,
+        "claude-ai" => TranscriptFormat.ClaudeAiExport,
         _ => TranscriptFormat.Auto,
     };
 
@@ -166,10 +262,22 @@ internal static class HandoffCommands
 
     private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        HandoffListing listing = await ListPendingAsync(context, cancellationToken).ConfigureAwait(false);
+        HandoffListing listing;
+        try
+        {
+            listing = await ListPendingAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GhostieSyncException e) when (e.Code == GhostieErrorCode.BackendUnavailable)
+        {
+            // Out of reach: what waits on this device is still worth showing, then the error as usual.
+            WriteQueued(context, Queued(context));
+            throw;
+        }
+
+        IReadOnlyList<HandoffPackage> queued = Queued(context);
         if (context.Json)
         {
-            context.Document(HandoffListDocument.From(listing), HandoffCliJson.Output.HandoffListDocument);
+            context.Document(HandoffListDocument.From(listing, queued), HandoffCliJson.Output.HandoffListDocument);
         }
         else if (listing.Pending.Count == 0)
         {
@@ -186,6 +294,11 @@ internal static class HandoffCommands
             }
 
             context.Line("Resume one with 'ghostie handoff resume <id> [--profile ios|android|web|desktop]'.");
+        }
+
+        if (!context.Json)
+        {
+            WriteQueued(context, queued);
         }
 
         if (listing.ExpiredDeleted > 0 && !context.Json)
@@ -207,6 +320,34 @@ internal static class HandoffCommands
         return listing.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.CompletedWithProblems;
     }
 
+    /// <summary>The packages queued on this device, not sent yet (unreadable files are warned about).</summary>
+    private static IReadOnlyList<HandoffPackage> Queued(CliContext context)
+    {
+        var problems = new List<string>();
+        IReadOnlyList<HandoffPackage> queued = new OfflineStore(context.Home).QueuedPackages(problems);
+        foreach (string problem in problems)
+        {
+            context.Warn($"a queued handoff package cannot be read and stays where it is: {CliApplication.OneLine(problem)}");
+        }
+
+        return queued;
+    }
+
+    private static void WriteQueued(CliContext context, IReadOnlyList<HandoffPackage> queued)
+    {
+        if (queued.Count == 0 || context.Json)
+        {
+            return;
+        }
+
+        context.Line($"{SyncCommands.Count(queued.Count, "package")} queued on this device, not sent yet:");
+        foreach (HandoffPackage package in queued)
+        {
+            context.Line($"  {package.PackageId}  for {(package.TargetDeviceId is null ? "any device" : package.TargetDeviceId)}, {SyncCommands.Time(package.CreatedAt)}, {package.Conversation.MessageCount:N0} messages (queued)");
+            context.Line($"      {TerminalText.Escape(package.Conversation.Title)}");
+        }
+    }
+
     /// <summary>The packages waiting for this device (expired ones deleted on the way).</summary>
     internal static async Task<HandoffListing> ListPendingAsync(CliContext context, CancellationToken cancellationToken)
     {
@@ -223,17 +364,39 @@ internal static class HandoffCommands
         var workspace = new Option<string>("--workspace") { Description = "Where the project lives on this device; project file paths are rewritten under it. Default: project-relative paths.", HelpName = "dir" };
         var keep = new Option<bool>("--keep") { Description = "Keep the package in the repository (default: resuming consumes it)." };
         var offline = new Option<bool>("--offline") { Description = "Also keep an offline copy (last 10 messages, decisions, summary, code, agents) under <home>/handoff/offline/." };
-        var command = new Command("resume", "Fetch, verify and decrypt a handoff package, rebuild the conversation within a device profile, and print its context. The package is then deleted from the repository.")
+        var format = new Option<string>("--format") { Description = "What to write: context (the rebuilt context, for any model) or claude-code (a Claude Code session JSONL to continue in Claude Code: 'claude --resume <session id>'). Default: context.", DefaultValueFactory = _ => "context" };
+        format.AcceptOnlyFromAmong("context", "claude-code");
+        var output = new Option<string>("--output") { Description = "With --format claude-code: write the session to this file (it must not exist) instead of stdout.", HelpName = "file" };
+        var claudeProjects = new Option<bool>("--claude-projects") { Description = "With --format claude-code: write the session where Claude Code finds it, ~/.claude/projects/<escaped working directory>/<new session id>.jsonl." };
+        var command = new Command("resume", "Fetch, verify and decrypt a handoff package, rebuild the conversation within a device profile, and print its context (or write it as a Claude Code session). The package is then deleted from the repository.")
         {
-            id, profile, workspace, keep, offline,
+            id, profile, workspace, keep, offline, format, output, claudeProjects,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
-            ResumeAsync(context, parse.GetValue(id)!, parse.GetValue(profile)!, parse.GetValue(workspace), parse.GetValue(keep), parse.GetValue(offline), cancellationToken));
+            ResumeAsync(context, parse.GetValue(id)!, parse.GetValue(profile)!, parse.GetValue(workspace), parse.GetValue(keep), parse.GetValue(offline),
+                parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(claudeProjects), cancellationToken));
         return command;
     }
 
-    private static async Task<int> ResumeAsync(CliContext context, string id, string profileName, string? workspace, bool keep, bool offline, CancellationToken cancellationToken)
+    private static async Task<int> ResumeAsync(CliContext context, string id, string profileName, string? workspace, bool keep, bool offline,
+        string format, string? output, bool claudeProjects, CancellationToken cancellationToken)
     {
+        bool claudeCode = format == "claude-code";
+        if (!claudeCode && (output is not null || claudeProjects))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--output and --claude-projects go with --format claude-code.");
+        }
+
+        if (output is not null && claudeProjects)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "Use either --output or --claude-projects, not both.");
+        }
+
+        if (output is not null && (File.Exists(output) || Directory.Exists(output)))
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"{output} already exists; give a new file for the session (nothing was resumed).");
+        }
+
         DeviceProfile profile = DeviceProfile.FromName(profileName);
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
         using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
@@ -253,7 +416,9 @@ internal static class HandoffCommands
             }
 
             bool consumed = resumption.Consumes;
-            int written = WriteResume(context, rebuilt, profile, consumed, offlinePath);
+            int written = claudeCode
+                ? WriteClaudeCodeSession(context, resumption.Package, workspace is null ? null : Path.GetFullPath(workspace), output, claudeProjects, consumed)
+                : WriteResume(context, rebuilt, profile, consumed, offlinePath);
             try
             {
                 await resumption.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
@@ -292,6 +457,47 @@ internal static class HandoffCommands
 
         context.Report(new HandoffDeletedDocument(id.Trim().ToLowerInvariant(), Deleted: true), HandoffCliJson.Output.HandoffDeletedDocument,
             $"Deleted handoff package {id.Trim().ToLowerInvariant()}.");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The package as a Claude Code session: on stdout, to --output, or under ~/.claude/projects (written whole or not at all).</summary>
+    private static int WriteClaudeCodeSession(CliContext context, HandoffPackage package, string? workspace, string? output, bool claudeProjects, bool consumed)
+    {
+        var options = new ClaudeCodeSessionOptions { WorkingDirectory = workspace ?? package.Agents.FirstOrDefault(a => a.Id == "main")?.WorkingDirectory ?? package.Source.ProjectRoot ?? Environment.CurrentDirectory };
+        string jsonl = ClaudeCodeSessionWriter.Write(package, options);
+        string? path = output is not null ? Path.GetFullPath(output)
+            : claudeProjects ? ClaudeCodeSessionWriter.ProjectsPath(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), options.WorkingDirectory!, options.SessionId)
+            : null;
+        if (path is null)
+        {
+            context.Out.Write(jsonl);
+            context.Out.Flush();
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            string temp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+            try
+            {
+                File.WriteAllText(temp, jsonl);
+                File.Move(temp, path, overwrite: false);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+        }
+
+        if (context.Json && path is not null)
+        {
+            context.Document(new HandoffSessionDocument(package.PackageId, options.SessionId, options.WorkingDirectory!, path, package.Reconstruction.ResumptionPoint.LastUserMessage, consumed),
+                HandoffCliJson.Output.HandoffSessionDocument);
+        }
+        else if (!context.Quiet)
+        {
+            context.Error.WriteLine($"ghostie: wrote Claude Code session {options.SessionId}{(path is null ? "" : " to " + path)}; continue it with 'claude --resume {options.SessionId}' in {options.WorkingDirectory}. Package {(consumed ? "consumed (deleted from the repository)" : "kept")}.");
+        }
+
         return ExitCodes.Success;
     }
 
@@ -353,11 +559,19 @@ internal sealed record HandoffDeletedDocument(string PackageId, bool Deleted);
 
 internal sealed record HandoffProblemDocument(string Code, string Subject, string Message);
 
-internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems)
+internal sealed record QueuedDocument(string PackageId, string? To, string Title, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int Messages);
+
+internal sealed record HandoffListDocument(IReadOnlyList<PendingDocument> Pending, int ExpiredDeleted, IReadOnlyList<HandoffProblemDocument> Problems, IReadOnlyList<QueuedDocument> Queued)
 {
-    public static HandoffListDocument From(HandoffListing listing) => new(listing.Pending.Select(PendingDocument.Of).ToArray(), listing.ExpiredDeleted,
-        listing.Problems.Select(p => new HandoffProblemDocument(p.Code.ToString(), p.Subject, p.Message)).ToArray());
+    public static HandoffListDocument From(HandoffListing listing, IReadOnlyList<HandoffPackage>? queued = null) => new(listing.Pending.Select(PendingDocument.Of).ToArray(), listing.ExpiredDeleted,
+        listing.Problems.Select(p => new HandoffProblemDocument(p.Code.ToString(), p.Subject, p.Message)).ToArray(),
+        (queued ?? []).Select(q => new QueuedDocument(q.PackageId, q.TargetDeviceId, q.Conversation.Title, q.CreatedAt, q.ExpiresAt, q.Conversation.MessageCount)).ToArray());
 }
+
+internal sealed record HandoffQueuedDocument(string PackageId, string? To, string Title, int Messages, bool Queued, string QueuedPath, string? Unreachable,
+    int SecretsRemoved, IReadOnlyDictionary<string, int> SecretsByKind, DateTimeOffset? ExpiresAt);
+
+internal sealed record HandoffSessionDocument(string PackageId, string SessionId, string WorkingDirectory, string Path, string LastUserMessage, bool Consumed);
 
 internal sealed record HandoffFileDocument(string OriginalPath, string Path, string Status, bool Mapped);
 
@@ -385,6 +599,8 @@ internal sealed record HandoffResumeDocument(string PackageId, string Conversati
 [JsonSerializable(typeof(HandoffListDocument))]
 [JsonSerializable(typeof(HandoffResumeDocument))]
 [JsonSerializable(typeof(HandoffDeletedDocument))]
+[JsonSerializable(typeof(HandoffQueuedDocument))]
+[JsonSerializable(typeof(HandoffSessionDocument))]
 internal sealed partial class HandoffCliJson : JsonSerializerContext
 {
     /// <summary>As generated, with relaxed escaping (the output goes to a terminal or a pipe, never into HTML).</summary>

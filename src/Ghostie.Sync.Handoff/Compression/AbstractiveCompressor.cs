@@ -42,7 +42,7 @@ public sealed class AbstractiveCompressor : IContextCompressor
         CompressedContext extractive = ExtractiveCompressor.Compress(transcript, options);
         var keptVerbatim = new HashSet<int>(extractive.Thread.Where(e => e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0).Select(e => e.Turn));
         List<TranscriptMessage> earlier = transcript.Messages
-            .Where(m => m.Role is TranscriptRole.User or TranscriptRole.Assistant && !m.IsSidechain && m.Text.Length > 0 && !keptVerbatim.Contains(m.Index))
+            .Where(m => ExtractiveCompressor.IsTurn(m) && m.Text.Length > 0 && !keptVerbatim.Contains(m.Index))
             .ToList();
         if (earlier.Count == 0)
         {
@@ -113,7 +113,7 @@ public sealed class AbstractiveCompressor : IContextCompressor
         long tokens = 0;
         for (int i = earlier.Count - 1; i >= 0; i--)
         {
-            string line = $"[{ExtractiveCompressor.RoleName(earlier[i].Role)} #{earlier[i].Index}] {earlier[i].Text}";
+            string line = $"[{ExtractiveCompressor.RoleName(earlier[i])} #{earlier[i].Index}] {earlier[i].Text}";
             int count = counter.CountTokens(line);
             if (tokens + count > MaxInputTokens)
             {

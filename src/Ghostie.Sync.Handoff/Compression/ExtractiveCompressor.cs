@@ -34,8 +34,10 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     internal static CompressedContext Compress(ConversationTranscript transcript, CompressionOptions options)
     {
         ITokenCounter counter = options.TokenCounter;
+        // The conversation proper: the person's words, the assistant's, teammates' reports and the host's compaction
+        // summaries; never what the host injected, tool output or side conversations.
         List<TranscriptMessage> turns = transcript.Messages
-            .Where(m => m.Role is TranscriptRole.User or TranscriptRole.Assistant && !m.IsSidechain && !string.IsNullOrWhiteSpace(m.Text))
+            .Where(m => IsTurn(m) && !string.IsNullOrWhiteSpace(m.Text))
             .ToList();
         int recentStart = Math.Max(0, turns.Count - options.RecentTurns);
         List<TranscriptMessage> recent = turns.GetRange(recentStart, turns.Count - recentStart);
@@ -56,7 +58,10 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
         var thread = new List<ThreadEntry>();
         foreach (TranscriptMessage message in recent)
         {
-            thread.Add(Entry(message, message.Text, ThreadEntryKinds.Verbatim, 0, counter));
+            // A compaction summary is the host's summary of what came before, whichever turn it is.
+            thread.Add(message.Kind == MessageKind.CompactionSummary
+                ? Entry(message, message.Text, ThreadEntryKinds.Summary, 10.0, counter)
+                : Entry(message, message.Text, ThreadEntryKinds.Verbatim, 0, counter));
         }
 
         long remaining = options.TokenBudget - fixedTokens - thread.Sum(e => (long)e.Tokens);
@@ -69,7 +74,9 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             }
 
             int tokens = counter.CountTokens(message.Text);
-            (string text, string kind) = tokens <= options.ExcerptTokens
+            (string text, string kind) = message.Kind == MessageKind.CompactionSummary
+                ? (tokens <= remaining ? message.Text : Excerpt(message.Text, (int)Math.Min(int.MaxValue / 8, Math.Max(options.ExcerptTokens, remaining / 2)) * 4), ThreadEntryKinds.Summary)
+                : tokens <= options.ExcerptTokens
                 ? (message.Text, ThreadEntryKinds.Verbatim)
                 : (Excerpt(message.Text, options.ExcerptTokens * 4), ThreadEntryKinds.Excerpt);
             ThreadEntry entry = Entry(message, text, kind, Math.Round(salience, 3), counter);
@@ -109,16 +116,30 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     internal static long CountAll(ConversationTranscript transcript, ITokenCounter counter) =>
         transcript.Messages.Sum(m => (long)counter.CountTokens(m.Text) + m.ToolCalls.Sum(c => (long)counter.CountTokens(c.Input)));
 
+    /// <summary>Whether a message is a turn of the conversation proper (see <see cref="Compress"/>).</summary>
+    internal static bool IsTurn(TranscriptMessage m) =>
+        !m.IsSidechain && m.Kind is MessageKind.Person or MessageKind.Assistant or MessageKind.ToolCall or MessageKind.Teammate or MessageKind.CompactionSummary;
+
     private static ThreadEntry Entry(TranscriptMessage message, string text, string kind, double salience, ITokenCounter counter) => new()
     {
         Turn = message.Index,
-        Role = RoleName(message.Role),
+        Role = RoleName(message),
         Kind = kind,
         Text = text,
         Tools = message.ToolCalls.Take(10).Select(c => string.IsNullOrEmpty(c.Summary) ? c.Name : c.Name + " " + c.Summary).ToArray(),
         Timestamp = message.Timestamp,
         Tokens = counter.CountTokens(text),
         Salience = salience,
+    };
+
+    /// <summary>The thread role of a message: "user" (the person), "assistant", "teammate" (with its id: "teammate:researcher"), or "system".</summary>
+    internal static string RoleName(TranscriptMessage message) => message.Kind switch
+    {
+        MessageKind.Person => "user",
+        MessageKind.Assistant or MessageKind.ToolCall => "assistant",
+        MessageKind.Teammate => message.Sender is { Length: > 0 } sender ? "teammate:" + sender : "teammate",
+        MessageKind.ToolResult => "tool",
+        _ => "system",
     };
 
     internal static string RoleName(TranscriptRole role) => role switch
@@ -180,7 +201,12 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     private static double Salience(TranscriptMessage message, int lastIndex)
     {
         string text = message.Text;
-        double score = message.Role == TranscriptRole.User ? 1.0 : 0.7;
+        if (message.Kind == MessageKind.CompactionSummary)
+        {
+            return 10.0; // the host's own account of what came before: the first earlier turn to keep
+        }
+
+        double score = message.Kind == MessageKind.Person ? 1.0 : 0.7;
         bool decision = DecisionPattern().IsMatch(text) && Lines(text).Any(StatesDecision);
         bool question = text.Contains('?', StringComparison.Ordinal) && Lines(text).Any(line => line.EndsWith('?'));
 
@@ -278,7 +304,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
                     : string.Join(" ", SentenceSplit().Split(line).Where(StatesDecision));
                 if (text.Length > 0 && seen.Add(text))
                 {
-                    decisions.Add(new KeyDecision { Text = text, Turn = turn.Index, Role = RoleName(turn.Role), Timestamp = turn.Timestamp });
+                    decisions.Add(new KeyDecision { Text = text, Turn = turn.Index, Role = RoleName(turn), Timestamp = turn.Timestamp });
                 }
             }
         }
@@ -511,7 +537,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
     private static string Summarize(ConversationTranscript transcript, List<TranscriptMessage> turns, List<ActiveFile> files)
     {
         var summary = new StringBuilder();
-        TranscriptMessage? task = turns.FirstOrDefault(t => t.Role == TranscriptRole.User);
+        TranscriptMessage? task = turns.FirstOrDefault(t => t.Kind == MessageKind.Person);
         if (task is not null)
         {
             summary.Append("Task: ").Append(Truncate(OneLine(task.Text), 400)).Append('\n');
@@ -545,7 +571,7 @@ public sealed partial class ExtractiveCompressor : IContextCompressor
             summary.Append(".\n");
         }
 
-        TranscriptMessage? stop = turns.LastOrDefault(t => t.Role == TranscriptRole.Assistant);
+        TranscriptMessage? stop = turns.LastOrDefault(t => t.Kind == MessageKind.Assistant);
         if (stop is not null)
         {
             summary.Append("Where it stopped: ").Append(Truncate(OneLine(stop.Text), 400));

@@ -7,14 +7,30 @@ namespace Ghostie.Sync.Handoff.Importers;
 /// <summary>The transcript formats the importers read.</summary>
 public enum TranscriptFormat
 {
-    /// <summary>Decide from the content: one JSON object per line is Claude Code, a JSON array (or an object with "messages") is chat.</summary>
+    /// <summary>Decide from the content (never from the file name): see <see cref="TranscriptImporter.DetectAsync"/>.</summary>
     Auto,
 
     /// <summary>A Claude Code session transcript (JSONL).</summary>
     ClaudeCode,
 
-    /// <summary>A plain chat transcript: a JSON array of {role, content}.</summary>
+    /// <summary>A plain chat transcript: a JSON array of {role, content}, or an object with such a "messages" array.</summary>
     ChatJson,
+
+    /// <summary>The ChatGPT data export's conversations.json (conversations with a "mapping" tree).</summary>
+    ChatGptExport,
+
+    /// <summary>The Claude.ai data export's conversations.json (conversations with "chat_messages").</summary>
+    ClaudeAiExport,
+}
+
+/// <summary>How to read a transcript file.</summary>
+public sealed class TranscriptImportOptions
+{
+    /// <summary>Its format, or <see cref="TranscriptFormat.Auto"/> (the default).</summary>
+    public TranscriptFormat Format { get; set; } = TranscriptFormat.Auto;
+
+    /// <summary>For an export that holds many conversations: the id or title of the one to read; null reads the most recently updated.</summary>
+    public string? Conversation { get; set; }
 }
 
 /// <summary>Reads a transcript file in any supported format.</summary>
@@ -25,9 +41,19 @@ public static class TranscriptImporter
     /// <param name="format">Its format, or <see cref="TranscriptFormat.Auto"/>.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <exception cref="GhostieSyncException">The file is missing (<see cref="GhostieErrorCode.NotFound"/>) or is not a transcript of the format (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
-    public static async Task<ConversationTranscript> ImportFileAsync(string path, TranscriptFormat format = TranscriptFormat.Auto, CancellationToken cancellationToken = default)
+    public static Task<ConversationTranscript> ImportFileAsync(string path, TranscriptFormat format = TranscriptFormat.Auto, CancellationToken cancellationToken = default) =>
+        ImportFileAsync(path, new TranscriptImportOptions { Format = format }, cancellationToken);
+
+    /// <summary>Imports the transcript in <paramref name="path"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Its format and, for an export, which conversation.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">The file is missing, or an export has no such conversation (<see cref="GhostieErrorCode.NotFound"/>);
+    /// or it is not a transcript of the format (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    public static async Task<ConversationTranscript> ImportFileAsync(string path, TranscriptImportOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(path))
         {
             throw new GhostieSyncException(GhostieErrorCode.NotFound, $"The transcript {path} does not exist.");
@@ -36,6 +62,7 @@ public static class TranscriptImporter
         FileStream stream = File.OpenRead(path);
         await using (stream.ConfigureAwait(false))
         {
+            TranscriptFormat format = options.Format;
             if (format == TranscriptFormat.Auto)
             {
                 format = await DetectAsync(stream, path, cancellationToken).ConfigureAwait(false);
@@ -43,46 +70,133 @@ public static class TranscriptImporter
             }
 
             string fallbackId = Path.GetFileNameWithoutExtension(path);
-            return format == TranscriptFormat.ClaudeCode
-                ? await ClaudeCodeTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false)
-                : await ChatTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false);
+            switch (format)
+            {
+                case TranscriptFormat.ClaudeCode:
+                    return await ClaudeCodeTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false);
+                case TranscriptFormat.ChatGptExport:
+                case TranscriptFormat.ClaudeAiExport:
+                    using (JsonDocument document = await ParseAsync(stream, path, cancellationToken).ConfigureAwait(false))
+                    {
+                        return format == TranscriptFormat.ChatGptExport
+                            ? ChatGptExportImporter.Import(document.RootElement, path, options.Conversation, stream.Length)
+                            : ClaudeAiExportImporter.Import(document.RootElement, path, options.Conversation, stream.Length);
+                    }
+
+                default:
+                    return await ChatTranscriptImporter.ImportAsync(stream, path, fallbackId, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
-    /// <summary>Tells the format from the first non-blank line: '[' is chat; a line that is a whole JSON object without a
-    /// "messages" array is a Claude Code JSONL event (whatever its length, with or without a newline after it); any
-    /// other '{' is a chat export wrapped in an object.</summary>
-    private static async Task<TranscriptFormat> DetectAsync(Stream stream, string source, CancellationToken cancellationToken)
+    private static async Task<JsonDocument> ParseAsync(Stream stream, string source, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 4096, leaveOpen: true);
-        string? line;
-        do
+        try
         {
-            line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            return await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
         }
-        while (line is not null && line.Trim().Length == 0);
+        catch (JsonException ex)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"{source} is not valid JSON (line {ex.LineNumber + 1}): it cannot be a conversation export.", innerException: ex);
+        }
+    }
+
+    /// <summary>
+    /// Tells the format from the content, never from the file name. A first line that is a whole JSON object with a
+    /// string "type" (and no "mapping", "chat_messages" or "messages") is a Claude Code JSONL event, whatever its length.
+    /// Otherwise the file is one JSON document: a list (or one object) of conversations with a "mapping" is the ChatGPT
+    /// export, with "chat_messages" the Claude.ai export; a list of objects with a "role" or "content", or an object with a "messages"
+    /// list, is a chat transcript. Anything else is refused with an error naming what was found.
+    /// </summary>
+    /// <param name="stream">The file, at its start; read, and left at an unspecified position.</param>
+    /// <param name="source">A name for messages (the file path).</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="GhostieSyncException">No supported format (<see cref="GhostieErrorCode.InvalidArgument"/>), naming what was found.</exception>
+    public static async Task<TranscriptFormat> DetectAsync(Stream stream, string source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long start = stream.Position;
+        string? line;
+        using (var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 4096, leaveOpen: true))
+        {
+            do
+            {
+                line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            }
+            while (line is not null && line.Trim().Length == 0);
+        }
 
         string text = (line ?? "").TrimStart('\uFEFF', ' ', '\t');
-        if (text.StartsWith('['))
+        if (text.StartsWith('{') && IsClaudeCodeEvent(text))
         {
-            return TranscriptFormat.ChatJson;
+            return TranscriptFormat.ClaudeCode;
         }
 
-        if (text.StartsWith('{'))
+        if (!text.StartsWith('{') && !text.StartsWith('['))
         {
-            return IsCompleteObject(text) ? TranscriptFormat.ClaudeCode : TranscriptFormat.ChatJson;
+            throw Unknown(source, line is null ? "an empty file" : "text that is not JSON");
         }
 
-        throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
-            $"{source} is not a transcript this version reads: expected a Claude Code session (JSONL) or a chat transcript (a JSON array of role/content objects).");
+        stream.Position = start;
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            // A chat array cut off mid-write, for one: the chat importer says where.
+            return text.StartsWith('[') || text.TrimEnd() == "{" ? TranscriptFormat.ChatJson : throw Unknown(source, $"JSON that does not parse (line {ex.LineNumber + 1})");
+        }
+
+        using (document)
+        {
+            JsonElement root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                JsonElement first = root.EnumerateArray().FirstOrDefault();
+                if (first.ValueKind != JsonValueKind.Object)
+                {
+                    return first.ValueKind == JsonValueKind.Undefined ? throw Unknown(source, "an empty JSON array") : TranscriptFormat.ChatJson;
+                }
+
+                return first.TryGetProperty("mapping", out _) ? TranscriptFormat.ChatGptExport
+                    : first.TryGetProperty("chat_messages", out _) ? TranscriptFormat.ClaudeAiExport
+                    : first.TryGetProperty("role", out _) || first.TryGetProperty("content", out _) ? TranscriptFormat.ChatJson
+                    : throw Unknown(source, "a JSON array of objects with keys " + Keys(first));
+            }
+
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                return root.TryGetProperty("mapping", out _) ? TranscriptFormat.ChatGptExport
+                    : root.TryGetProperty("chat_messages", out _) ? TranscriptFormat.ClaudeAiExport
+                    : root.TryGetProperty("messages", out _) ? TranscriptFormat.ChatJson
+                    : throw Unknown(source, "a JSON object with keys " + Keys(root));
+            }
+
+            throw Unknown(source, "a JSON " + root.ValueKind.ToString().ToLowerInvariant());
+        }
     }
 
-    private static bool IsCompleteObject(string line)
+    private static string Keys(JsonElement element)
+    {
+        string[] names = element.EnumerateObject().Select(p => p.Name).Take(13).ToArray();
+        return names.Length == 0 ? "(none)" : string.Join(", ", names.Take(12).Select(n => ExtractiveCompressor.Truncate(n, 40))) + (names.Length > 12 ? ", ..." : "");
+    }
+
+    private static GhostieSyncException Unknown(string source, string found) => new(GhostieErrorCode.InvalidArgument,
+        $"{source} is not a transcript this version reads: it is {found}; expected a Claude Code session (JSONL, one event object per line), "
+        + "a ChatGPT export's conversations.json (conversations with a \"mapping\"), a Claude.ai export's conversations.json (conversations with "
+        + "\"chat_messages\"), or a chat transcript (a JSON array of {\"role\", \"content\"} objects, or an object with a \"messages\" array).");
+
+    private static bool IsClaudeCodeEvent(string line)
     {
         try
         {
             using JsonDocument document = JsonDocument.Parse(line);
-            return document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("messages", out _);
+            JsonElement root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object && ReadString(root, "type") is not null
+                && !root.TryGetProperty("messages", out _) && !root.TryGetProperty("mapping", out _) && !root.TryGetProperty("chat_messages", out _);
         }
         catch (JsonException)
         {

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Offline work merged: {Items} item(s) became memories")]
     public static partial void OfflineMerged(ILogger logger, int items);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Handoff package {PackageId} queued offline")]
+    public static partial void PackageQueued(ILogger logger, string packageId);
 }

@@ -109,6 +109,13 @@ internal static class Fixtures
     }
 
     /// <summary>A package with every field set to a non-default value (checked by <see cref="AssertEveryFieldSet"/>).</summary>
+    /// <summary>The properties schema version 3 added, which packages of versions 1 and 2 do not have.</summary>
+    public static readonly string[] AddedInVersion3 = ["Kind", "Status", "PermissionMode", "WorkingDirectory", "Todos", "ProjectInstructions", "LastUserTurn"];
+
+    /// <summary>The package without the agent state that makes it schema version 3 (permission mode, todos, project instructions).</summary>
+    public static HandoffPackage WithoutVersion3(HandoffPackage package) =>
+        package with { Agents = package.Agents.Select(a => a with { PermissionMode = null, Todos = [], ProjectInstructions = [] }).ToArray() };
+
     public static HandoffPackage Full(string packageId, string? target = "phone")
     {
         DateTimeOffset t = DateTimeOffset.Parse("2026-11-21T07:30:00.123+00:00", CultureInfo.InvariantCulture);
@@ -153,6 +160,9 @@ internal static class Fixtures
                     MemorySnapshot = [memory],
                     Variables = new Dictionary<string, string> { ["step"] = "3", ["mode"] = "careful" },
                     EstimatedMemoryBytes = 12_345_678,
+                    Kind = "sub-agent", Status = "running", PermissionMode = "acceptEdits", WorkingDirectory = "/home/alice/src/app",
+                    Todos = [new TodoItem { Content = "Write the plan", Status = "in_progress", ActiveForm = "Writing the plan" }],
+                    ProjectInstructions = [new ProjectInstructionFile { Path = "/home/alice/src/app/CLAUDE.md", Text = "Run dotnet test before committing.", Truncated = true }],
                     Checkpoint = new AgentStateCheckpointRef
                     {
                         Store = "redis", Sequence = 17, StateSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", CreatedAt = t,
@@ -169,7 +179,7 @@ internal static class Fixtures
                 ContextPriorities = ContextSections.Default,
                 AgentActivationOrder = ["planner"],
                 MemoryLoadingStrategy = "priority-then-lazy",
-                ResumptionPoint = new ResumptionPoint { Turn = 419, Role = "assistant", LastUserMessage = "Run the tests.", Summary = "Waiting on Bash dotnet test" },
+                ResumptionPoint = new ResumptionPoint { Turn = 419, Role = "assistant", LastUserMessage = "Run the tests.", LastUserTurn = 417, Summary = "Waiting on Bash dotnet test" },
             },
             Scrubbing = new ScrubSummary { SecretsRemoved = 2, ByKind = new Dictionary<string, int> { ["openai-key"] = 2 } },
         };

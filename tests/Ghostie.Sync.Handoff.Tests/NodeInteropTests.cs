@@ -5,6 +5,7 @@ using System.Text.Json;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Handoff.Tests;
 
@@ -19,7 +20,7 @@ public sealed class NodeInteropTests : IDisposable
     private const string Passphrase = "node interop passphrase";
     private const string Recovery = "printed recovery key: ünïcødé";
     private readonly TempFolder _dir = new();
-    private readonly ManualTime _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
 
     public void Dispose() => _dir.Dispose();
 

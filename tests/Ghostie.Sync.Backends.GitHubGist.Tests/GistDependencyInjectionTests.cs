@@ -1,3 +1,4 @@
+using Ghostie.Sync.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

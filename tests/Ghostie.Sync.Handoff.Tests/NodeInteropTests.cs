@@ -29,7 +29,7 @@ public sealed class NodeInteropTests : IDisposable
     {
         string root = Path.Combine(_dir.Path, "repo");
         var backend = new FileSystemBackend(root);
-        RepositoryKeyOptions keyOptions = new() { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true, TimeProvider = _time };
+        RepositoryKeyOptions keyOptions = TestKeys.FastOptions(_time);
         RepositoryKeys laptopKeys = await RepositoryKeys.InitializeAsync(backend, Passphrase, "primary", keyOptions);
         await laptopKeys.AddPassphraseAsync(Recovery, "recovery");
         RepositoryKeys phoneKeys = await RepositoryKeys.UnlockAsync(backend, Recovery, keyOptions);

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Handoff.Tests.Support;
@@ -25,7 +26,7 @@ internal sealed class Repository : IDisposable
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
 
-    public static RepositoryKeyOptions KeyOptions() => new() { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+    public static RepositoryKeyOptions KeyOptions() => TestKeys.FastOptions();
 
     public static async Task<Repository> CreateAsync()
     {

@@ -316,7 +316,7 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
     public async Task Gist_TwoHomes_SetupPushPull_Converge_ThroughTheProtocolDouble()
     {
         const string token = "ghp_e2eTokenValue0123456789abcdefABCDEF";
-        await using var github = new Ghostie.Sync.Backends.GitHubGist.Tests.GistDouble(token);
+        await using var github = new GistDouble(token);
         var env = new Dictionary<string, string?> { ["GHOSTIE_GITHUB_TOKEN"] = token, ["GITHUB_TOKEN"] = null };
         string[] Setup(string device) =>
             ["sync", "setup", "--backend", "gist", "--endpoint", github.BaseUri.ToString(), "--tag", "e2e", "--device", device, "--json"];

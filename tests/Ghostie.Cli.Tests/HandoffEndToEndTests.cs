@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Ghostie.Cli.Tests.Support;
-using Ghostie.Sync.Handoff.Tests.Support;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Cli.Tests;
 

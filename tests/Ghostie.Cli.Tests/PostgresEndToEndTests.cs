@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Ghostie.Cli.Tests.Support;
-using Ghostie.Sync.Tests;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Cli.Tests;
 

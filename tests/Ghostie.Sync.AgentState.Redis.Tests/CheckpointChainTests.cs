@@ -2,6 +2,7 @@ using System.Text;
 using Ghostie.Sync.AgentState.Redis.Tests.Support;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff;
+using Ghostie.Sync.Testing;
 using StackExchange.Redis;
 
 namespace Ghostie.Sync.AgentState.Redis.Tests;

@@ -1,5 +1,6 @@
 using Ghostie.Sync.AgentState.Redis.Tests.Support;
 using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.AgentState.Redis.Tests;

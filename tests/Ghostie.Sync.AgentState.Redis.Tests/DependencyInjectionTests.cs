@@ -1,5 +1,6 @@
 using Ghostie.Sync.AgentState.Redis.Tests.Support;
 using Ghostie.Sync.Backends.FileSystem;
+using Ghostie.Sync.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

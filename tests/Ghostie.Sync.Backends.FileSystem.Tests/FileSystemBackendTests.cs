@@ -205,7 +205,7 @@ public sealed class FileSystemBackendTests : IDisposable
     public async Task TwoDevices_SyncThroughAFolder()
     {
         string repo = Path.Combine(_root, "repo");
-        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var keyOptions = TestKeys.FastOptions();
         var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
         using MemorySyncManager laptop = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions);
         var phoneConfig = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "phone", DeviceName = "Phone" };
@@ -230,7 +230,7 @@ public sealed class FileSystemBackendTests : IDisposable
     public async Task JunkAtAValidKeyFileName_SetupPullAndReopenStillWork_AndTheJunkIsReported()
     {
         string repo = Path.Combine(_root, "repo");
-        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var keyOptions = TestKeys.FastOptions();
         var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
         using (MemorySyncManager laptop = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = Path.Combine(_root, "laptop") }, keyOptions))
         {

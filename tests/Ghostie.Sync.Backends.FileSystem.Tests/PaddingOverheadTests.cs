@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
 using Xunit.Abstractions;
 
 namespace Ghostie.Sync.Tests;
@@ -56,7 +57,7 @@ public sealed class PaddingOverheadTests(ITestOutputHelper output) : IDisposable
     {
         string repo = Path.Combine(_root, $"repo-{memories}-{seed}");
         string home = Path.Combine(_root, $"home-{memories}-{seed}");
-        var keyOptions = new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+        var keyOptions = TestKeys.FastOptions();
         var config = new SyncConfiguration { Backend = "folder", Settings = { ["path"] = repo }, DeviceId = "laptop", DeviceName = "Laptop" };
         using MemorySyncManager manager = await MemorySyncManager.SetupAsync(new FileSystemBackend(repo), config, "pw", new GhostieSyncOptions { Home = home }, keyOptions);
         var random = new Random(seed);

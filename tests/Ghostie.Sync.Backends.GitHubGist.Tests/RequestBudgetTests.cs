@@ -1,4 +1,5 @@
 using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
 using Xunit.Abstractions;
 
 namespace Ghostie.Sync.Backends.GitHubGist.Tests;
@@ -15,7 +16,7 @@ public sealed class RequestBudgetTests(ITestOutputHelper output)
         GitHubGistBackendOptions options = TestOptions.For(server, tag: "measure");
         options.MaxGistBytes = GitHubGistBackendOptions.DefaultMaxGistBytes;
         using var backend = new GitHubGistBackend(options);
-        RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, "p", "primary", new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true });
+        RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, "p", "primary", TestKeys.FastOptions());
         var sync = new GhostieSyncOptions { Home = root };
         new GhostieHome(root).EnsureCreated();
         using MemorySyncManager device = MemorySyncManager.Create(backend, keys, sync, "dev", ownsKeys: true);

@@ -1,7 +1,7 @@
-using Ghostie.Sync.AgentState.Redis.Tests.Support;
 using Ghostie.Sync.Backends.Postgres;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.LoadBench;
+using Ghostie.Sync.Testing;
 using Npgsql;
 
 namespace Ghostie.Sync.Tests;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Ghostie.Sync.Backends.Postgres;
 using Ghostie.Sync.Handoff;
 using Ghostie.Sync.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Tests;
 
@@ -87,7 +88,7 @@ public sealed class PostgresConversationStoreTests(PostgresFixture postgres)
     [Fact]
     public async Task Retention_DeletesPackagesWrittenBeforeTheLimit_AndNeverMemories()
     {
-        var clock = new ManualTime(DateTimeOffset.Parse("2026-12-01T08:00:00Z", CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T08:00:00Z", CultureInfo.InvariantCulture));
         PostgresBackendOptions options = postgres.Options();
         options.HandoffRetention = TimeSpan.FromDays(2);
         options.TimeProvider = clock;

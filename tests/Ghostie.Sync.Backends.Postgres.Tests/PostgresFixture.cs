@@ -1,4 +1,5 @@
 using Ghostie.Sync.Backends.Postgres;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.Tests;
 

@@ -1,5 +1,6 @@
 using Ghostie.Sync.Backends.Postgres;
 using Ghostie.Sync.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -164,7 +165,7 @@ public sealed class PostgresSchemaTests(PostgresFixture postgres)
             ConnectionString = postgres.Server.ConnectionString(PostgresFixture.Owner, postgres.OwnerPassword, database),
             Repository = "logged",
             HandoffRetention = TimeSpan.FromHours(1),
-            TimeProvider = new ManualTime(DateTimeOffset.UtcNow.AddDays(-3)),
+            TimeProvider = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-3)),
         };
         await using (var backend = new PostgresBackend(options, factory.CreateLogger<PostgresBackend>()))
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Ghostie.Sync.Tests;
 
 /// <summary>
@@ -9,7 +11,7 @@ public sealed class DeviceIdTests : IDisposable
 {
     private readonly InMemoryStorageBackend _storage = new();
     private readonly string _root = Path.Combine(Path.GetTempPath(), "ghostie-devid-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly ManualTime _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly List<MemorySyncManager> _managers = [];
 
     public void Dispose()

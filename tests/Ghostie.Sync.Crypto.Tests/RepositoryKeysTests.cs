@@ -1,4 +1,5 @@
 using Ghostie.Sync.Crypto.Internal;
+using Microsoft.Extensions.Time.Testing;
 using static Ghostie.Sync.Crypto.Tests.TestSupport;
 
 namespace Ghostie.Sync.Crypto.Tests;
@@ -334,7 +335,7 @@ public class RepositoryKeysTests
     public async Task Rotate_NewObjectsUseNewEpoch_OldObjectsStillOpen_AfterUnlockToo()
     {
         var backend = new InMemoryStorageBackend();
-        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         byte[] oldObject, newObject;
         uint first, second;
         using (RepositoryKeys keys = await NewRepositoryAsync(backend, FastOptions(time: time)))
@@ -360,9 +361,9 @@ public class RepositoryKeysTests
     [Fact]
     public async Task Rotate_WithClockBehind_StillBecomesCurrent()
     {
-        var time = new ManualTime(DateTimeOffset.Parse("2026-06-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-06-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         using RepositoryKeys keys = await NewRepositoryAsync(options: FastOptions(time: time));
-        time.Advance(TimeSpan.FromDays(-300));
+        time.AdjustTime(time.GetUtcNow() - TimeSpan.FromDays(300)); // the clock goes back (FakeTimeProvider.Advance only moves forward)
 
         uint rotated = await keys.RotateEpochAsync();
 
@@ -373,7 +374,7 @@ public class RepositoryKeysTests
     public async Task Rotate_ConcurrentlyOnTwoDevices_BothSucceed_AndAllDevicesAgreeOnCurrentEpoch()
     {
         var backend = new InMemoryStorageBackend();
-        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         using RepositoryKeys a = await NewRepositoryAsync(backend, FastOptions(time: time));
         using RepositoryKeys b = await RepositoryKeys.UnlockAsync(backend, Passphrase, FastOptions(time: time));
         time.Advance(TimeSpan.FromHours(1));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ghostie.Sync.Crypto.Internal;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Crypto.Tests;
 
@@ -52,7 +53,7 @@ internal static class TestSupport
         AllowWeakKdfForTesting = true,
         Pbkdf2Iterations = 1_000,
         Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-        TimeProvider = time ?? new ManualTime(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),
+        TimeProvider = time ?? new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),
     };
 
     public static Task<RepositoryKeys> NewRepositoryAsync(IStorageBackend? backend = null, RepositoryKeyOptions? options = null) =>
@@ -74,16 +75,6 @@ internal static class TestSupport
         new Random(seed).NextBytes(bytes);
         return bytes;
     }
-}
-
-/// <summary>A settable clock.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>Keeps every formatted log line, to prove no secret is ever logged.</summary>

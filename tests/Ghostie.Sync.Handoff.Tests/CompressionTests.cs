@@ -1,5 +1,6 @@
 using Ghostie.Sync.Handoff.Importers;
 using Ghostie.Sync.Handoff.Tests.Support;
+using Ghostie.Sync.Testing;
 using Microsoft.Extensions.AI;
 
 namespace Ghostie.Sync.Handoff.Tests;

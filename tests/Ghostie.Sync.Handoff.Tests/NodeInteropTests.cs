@@ -5,6 +5,7 @@ using System.Text.Json;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Handoff.Tests;
 
@@ -19,7 +20,7 @@ public sealed class NodeInteropTests : IDisposable
     private const string Passphrase = "node interop passphrase";
     private const string Recovery = "printed recovery key: ünïcødé";
     private readonly TempFolder _dir = new();
-    private readonly ManualTime _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
 
     public void Dispose() => _dir.Dispose();
 
@@ -28,7 +29,7 @@ public sealed class NodeInteropTests : IDisposable
     {
         string root = Path.Combine(_dir.Path, "repo");
         var backend = new FileSystemBackend(root);
-        RepositoryKeyOptions keyOptions = new() { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true, TimeProvider = _time };
+        RepositoryKeyOptions keyOptions = TestKeys.FastOptions(_time);
         RepositoryKeys laptopKeys = await RepositoryKeys.InitializeAsync(backend, Passphrase, "primary", keyOptions);
         await laptopKeys.AddPassphraseAsync(Recovery, "recovery");
         RepositoryKeys phoneKeys = await RepositoryKeys.UnlockAsync(backend, Recovery, keyOptions);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class SecretScrubberMemoryPushTests
     {
         using var folder = new TempFolder();
         var storage = new InMemoryStorageBackend();
-        var time = new ManualTime(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
         using RepositoryKeys keys = await RepositoryKeys.InitializeAsync(storage, Repository.Passphrase, "primary", Repository.KeyOptions());
         MemorySyncManager Open(string device, ITextScrubber? with)
         {

@@ -1,5 +1,6 @@
 using Ghostie.Sync.Handoff.Importers;
 using Ghostie.Sync.Handoff.Tests.Support;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.Handoff.Tests;
 

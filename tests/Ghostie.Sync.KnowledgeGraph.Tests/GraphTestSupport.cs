@@ -1,57 +1,39 @@
 using System.Text;
-using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.KnowledgeGraph.Tests;
 
-/// <summary>Devices sharing one repository (in memory, or a folder), each with its own Ghostie home and graph file.</summary>
+/// <summary>Devices sharing one repository (in memory, or a folder), each with its own Ghostie home and graph file: the
+/// shared <see cref="Cluster"/>, with the library's default options (the system clock, default pack sizes).</summary>
 internal sealed class GraphCluster : IDisposable
 {
-    public const string Passphrase = "graph cluster passphrase";
-    private readonly List<GraphDevice> _devices = [];
+    private readonly Cluster _cluster;
 
     public GraphCluster(IStorageBackend? storage = null)
     {
-        Storage = storage ?? new InMemoryStorageBackend();
-        Root = Path.Combine(Path.GetTempPath(), "ghostie-graph-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(Root);
+        _cluster = new Cluster(storage)
+        {
+            ConfigureOptions = o =>
+            {
+                var defaults = new GhostieSyncOptions();
+                (o.TimeProvider, o.PackTargetBytes, o.CompactAfterPacks) = (defaults.TimeProvider, defaults.PackTargetBytes, defaults.CompactAfterPacks);
+            },
+        };
     }
 
-    public IStorageBackend Storage { get; }
+    public IStorageBackend Storage => _cluster.Storage;
 
-    public string Root { get; }
-
-    public static RepositoryKeyOptions KeyOptions() => new() { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+    public string Root => _cluster.Root;
 
     public async Task<GraphDevice> AddDeviceAsync(string deviceId)
     {
-        RepositoryKeys keys;
-        try
-        {
-            keys = await RepositoryKeys.UnlockAsync(Storage, Passphrase, KeyOptions());
-        }
-        catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.RepositoryNotInitialized)
-        {
-            keys = await RepositoryKeys.InitializeAsync(Storage, Passphrase, "primary", KeyOptions());
-        }
-
-        var options = new GhostieSyncOptions { Home = Path.Combine(Root, deviceId, "home") };
-        new GhostieHome(options.Home).EnsureCreated();
-        string graphFolder = Path.Combine(Root, deviceId, "server");
+        Device device = await _cluster.AddDeviceAsync(deviceId);
+        string graphFolder = Path.Combine(Root, deviceId + "-server");
         Directory.CreateDirectory(graphFolder);
-        var device = new GraphDevice(deviceId, MemorySyncManager.Create(Storage, keys, options, deviceId, ownsKeys: true), Path.Combine(graphFolder, "memory.jsonl"));
-        _devices.Add(device);
-        return device;
+        return new GraphDevice(deviceId, device.Manager, Path.Combine(graphFolder, "memory.jsonl"));
     }
 
-    public void Dispose()
-    {
-        foreach (GraphDevice device in _devices)
-        {
-            device.Manager.Dispose();
-        }
-
-        Directory.Delete(Root, recursive: true);
-    }
+    public void Dispose() => _cluster.Dispose();
 }
 
 internal sealed class GraphDevice(string id, MemorySyncManager manager, string graphFile)

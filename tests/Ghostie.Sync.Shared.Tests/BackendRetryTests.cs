@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Ghostie.Sync.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Shared.Tests;
 
@@ -165,7 +166,7 @@ public sealed class BackendRetryTests
     public void RetryAfter_IsReadAsSecondsOrDate_And503WithAHintIsThrottling()
     {
         var now = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
-        var clock = new FixedClock(now);
+        var clock = new FakeTimeProvider(now);
         using var seconds = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
         seconds.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(9));
         RetryVerdict verdict = RetryVerdict.FromHttpResponse(seconds, clock);
@@ -214,10 +215,5 @@ public sealed class BackendRetryTests
         }, Classify, Options(clock), cts.Token));
         Assert.Equal(1, calls);
         Assert.Empty(clock.Waits);
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -1,6 +1,7 @@
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Vectors.Local;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Vectors.Tests;
 
@@ -86,7 +87,7 @@ public sealed class VectorSyncTests : IDisposable
         var backend = new FileSystemBackend(Path.Combine(_root, "repo"));
         using MemorySyncManager laptop = await SetupAsync(backend, "laptop");
         using MemorySyncManager phone = await SetupAsync(backend, "phone");
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var model = new EmbeddingModelInfo("m", 4);
         using var a = LocalVectorCollection.Create("memories", model, Options(laptop, LocalIndexKind.Exact, clock));
         using var b = LocalVectorCollection.Create("memories", model, Options(phone, LocalIndexKind.Exact, clock));
@@ -176,14 +177,5 @@ public sealed class VectorSyncTests : IDisposable
         configuration.Settings["path"] = Path.Combine(_root, "repo");
         var options = new GhostieSyncOptions { Home = Path.Combine(_root, "home-" + device) };
         return await MemorySyncManager.SetupAsync(backend, configuration, Passphrase, options);
-    }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

@@ -8,7 +8,7 @@ public sealed class LocalEdgeTests
     [Fact]
     public async Task LocalIndexAsEdge_CachesRemoteResults_AndAnswersFirst()
     {
-        var time = new ManualTimeProvider(TierRig.Start);
+        var time = new TierClock(TierRig.Start);
         using var local = new LocalVectorStore(new LocalVectorStoreOptions { TimeProvider = time });
         var remote = new MemoryVectorStore();
         IVectorCollection edge = await ((IVectorStore)local).GetOrCreateCollectionAsync(TieredVectorStore.EdgeCollectionName("notes"), TierRig.Model);

@@ -11,7 +11,7 @@ public sealed class PgVectorTierTests(PgliteFixture pglite)
     public async Task TieredCollection_OverPgVector_MigratesAndSearchesThroughTheDatabase()
     {
         var edge = new MemoryVectorStore();
-        var time = new ManualTimeProvider(TierRig.Start);
+        var time = new TierClock(TierRig.Start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         services.AddGhostieSync()

@@ -17,7 +17,7 @@ public sealed class MemoryVectorStore : IVectorStore
     }
 }
 
-/// <summary>A tiered collection over in-memory tiers and a manual clock.</summary>
+/// <summary>A tiered collection over in-memory tiers and a fake clock.</summary>
 public sealed class TierRig
 {
     public static readonly EmbeddingModelInfo Model = new("test-model", 4);
@@ -26,7 +26,7 @@ public sealed class TierRig
 
     public TierRig(VectorTiersOptions? options = null, bool edge = true, params VectorTier[] placement)
     {
-        Time = new ManualTimeProvider(Start);
+        Time = new TierClock(Start);
         var tiers = new Dictionary<VectorTier, IVectorCollection>();
         foreach (VectorTier t in placement.Length == 0 ? [VectorTier.Critical, VectorTier.Context, VectorTier.Historical] : placement)
         {
@@ -44,7 +44,7 @@ public sealed class TierRig
         Collection = new TieredVectorCollection("notes", Model, tiers, Options, Time);
     }
 
-    public ManualTimeProvider Time { get; }
+    public TierClock Time { get; }
 
     public VectorTiersOptions Options { get; }
 

@@ -4,7 +4,7 @@ using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff;
 using Ghostie.Sync.Handoff.Importers;
-using Ghostie.Sync.Handoff.Tests.Support;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.Benchmarks.Handoff;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Ghostie.Sync.Handoff;
 using Ghostie.Sync.Handoff.Importers;
-using Ghostie.Sync.Handoff.Tests.Support;
+using Ghostie.Sync.Testing;
 
 namespace Ghostie.Sync.Benchmarks.Handoff;
 

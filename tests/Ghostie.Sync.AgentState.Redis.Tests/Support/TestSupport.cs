@@ -1,5 +1,6 @@
 using Ghostie.Sync.Crypto;
 using Ghostie.Sync.Handoff;
+using Ghostie.Sync.Testing;
 using StackExchange.Redis;
 
 namespace Ghostie.Sync.AgentState.Redis.Tests.Support;
@@ -15,7 +16,7 @@ internal static class Agents
     public const string Marker = "PLAINTEXT-MARKER";
 
     public static Task<RepositoryKeys> NewRepositoryAsync() =>
-        RepositoryKeys.InitializeAsync(new InMemoryStorageBackend(), Passphrase, "primary", new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true });
+        RepositoryKeys.InitializeAsync(new InMemoryStorageBackend(), Passphrase, "primary", TestKeys.FastOptions());
 
     public static AgentState State(string id = "planner", int messages = 3, string variable = "1") => new()
     {

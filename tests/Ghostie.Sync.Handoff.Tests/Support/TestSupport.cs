@@ -2,18 +2,10 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using Ghostie.Sync.Crypto;
+using Ghostie.Sync.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ghostie.Sync.Handoff.Tests.Support;
-
-/// <summary>A settable clock.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
 
 /// <summary>One repository in memory and the handoff services of any number of devices over it.</summary>
 internal sealed class Repository : IDisposable
@@ -32,9 +24,9 @@ internal sealed class Repository : IDisposable
 
     public RepositoryKeys Keys { get; }
 
-    public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-21T08:00:00Z", CultureInfo.InvariantCulture));
 
-    public static RepositoryKeyOptions KeyOptions() => new() { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true };
+    public static RepositoryKeyOptions KeyOptions() => TestKeys.FastOptions();
 
     public static async Task<Repository> CreateAsync()
     {

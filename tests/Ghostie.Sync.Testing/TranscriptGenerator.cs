@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Ghostie.Sync.Handoff.Tests.Support;
+namespace Ghostie.Sync.Testing;
 
 /// <summary>
 /// Writes a realistic Claude Code session transcript, deterministically from a seed: one JSON object per line with the

@@ -6,9 +6,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Ghostie.Sync.Testing;
 
-namespace Ghostie.Sync.Backends.GitHubGist.Tests;
+namespace Ghostie.Sync.Testing;
 
 /// <summary>A file of a gist as the double stores it (content in a blob file on disk, so a 64 MiB object does not sit
 /// on the test process's managed heap).</summary>

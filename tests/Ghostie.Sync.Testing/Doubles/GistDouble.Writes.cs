@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Ghostie.Sync.Backends.GitHubGist.Tests;
+namespace Ghostie.Sync.Testing;
 
 public sealed partial class GistDouble
 {

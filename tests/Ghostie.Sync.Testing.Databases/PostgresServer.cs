@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Ghostie.Sync.Testing;
 using Npgsql;
 
-namespace Ghostie.Sync.Tests;
+namespace Ghostie.Sync.Testing;
 
 /// <summary>
 /// A real PostgreSQL 15 server for tests: a fresh cluster initialized (initdb) in a temporary folder, listening on

@@ -2,10 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Ghostie.Sync.Testing;
 using StackExchange.Redis;
 
-namespace Ghostie.Sync.AgentState.Redis.Tests.Support;
+namespace Ghostie.Sync.Testing;
 
 /// <summary>
 /// A real redis-server (the Debian package, installed by scripts/test.sh) on 127.0.0.1 and a free port below 32768,

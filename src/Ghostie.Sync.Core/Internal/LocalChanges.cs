@@ -27,9 +27,14 @@ internal sealed class LocalChanges
                 $"The memories folder {Home.MemoriesPath} is missing although this device holds memories. Restore it (is the disk mounted?) and sync again; nothing was changed.");
         }
 
+        SyncProfile.Phase scanning = SyncProfile.Time("commit-scan");
         (HashSet<string> present, List<FileInfo> changed) = ScanMemoryFolder(progress);
+        scanning.Dispose();
         var entries = new List<PackEntry>();
-        foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in ReadChanged(changed))
+        SyncProfile.Phase reading = SyncProfile.Time("commit-read-parse-hash");
+        var read = ReadChanged(changed);
+        reading.Dispose();
+        foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in read)
         {
             if (EntryForFile(local, contentHash, canonical) is { } entry)
             {
@@ -43,12 +48,17 @@ internal sealed class LocalChanges
             return 0;
         }
 
+        SyncProfile.Phase appending = SyncProfile.Time("commit-outbox-append");
         _sync.AppendToOutbox(entries); // durable first: a crash from here on replays the outbox into the state
+        appending.Dispose();
         int newConflicts = 0;
+        SyncProfile.Phase applying = SyncProfile.Time("commit-apply");
         foreach (PackEntry entry in entries)
         {
             newConflicts += _applier.Apply(entry, local: true, writeFiles: true);
         }
+
+        applying.Dispose();
 
         _sync.PendingStamps.Clear();
         if (save)

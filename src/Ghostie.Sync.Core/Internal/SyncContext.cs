@@ -135,8 +135,16 @@ internal sealed class SyncContext
             throw fault;
         }
 
-        Barrier.Flush(Path.Combine(Home.SyncPath, ".barrier"));
-        StateFile.Write(State);
+        using (SyncProfile.Time("save-state-barrier"))
+        {
+            Barrier.Flush(Path.Combine(Home.SyncPath, ".barrier"));
+        }
+
+        using (SyncProfile.Time("save-state-write"))
+        {
+            StateFile.Write(State);
+        }
+
         Journal.Close(stateSaved: true); // the state now records every file sync/written.jsonl names
         StateFile.MarkSeen();
         Outbox.MarkSeen();

@@ -7,11 +7,17 @@ using Ghostie.Sync.Backends.FileSystem;
 string command = args.Length > 0 ? args[0] : "help";
 switch (command)
 {
+    case "generate" when args.Length > 3 && args[3] == "nested":
+        GenerateNested(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), seed: 3);
+        return 0;
     case "generate":
         Generate(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), seed: 1);
         return 0;
     case "edit":
         Edit(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), seed: 2);
+        return 0;
+    case "add":
+        Add(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), seed: 4);
         return 0;
     case "prepare-pull":
         await PreparePullAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), args[2]);
@@ -21,8 +27,12 @@ switch (command)
     default:
         Console.Error.WriteLine("""
             usage:
-              syncbench generate <memories dir> <count>     write <count> memory files (fixed seed)
-              syncbench edit <memories dir> <count>         edit <count> of them (fixed seed)
+              syncbench generate <memories dir> <count> [flat|nested]
+                                                            write <count> memory files (fixed seed); flat: the project's own
+                                                            shape (LocalMemoryStore.Save, about 600 bytes); nested: indented
+                                                            JSON with nested context objects, 400-800 bytes, no id field
+              syncbench edit <memories dir> <count>         edit the content of <count> of them in place, keeping their shape (fixed seed)
+              syncbench add <memories dir> <count>          add <count> new small memories (fixed seed)
               syncbench prepare-pull <count> <work dir>     push <count> memories from a writer device into a folder repository
               syncbench pull-memory <count> <work dir>      pull them into an empty device and report the pull's peak managed
                                                             memory (run it in its own process, e.g. with DOTNET_GCHeapHardLimit)
@@ -53,16 +63,77 @@ static void Generate(string directory, int count, int seed)
     }
 }
 
+// Memories shaped unlike the project's own: written by hand (indented with tabs or 4 spaces), nested context objects
+// several levels deep, 400-800 bytes, and no "id" field (the id is the file name).
+static void GenerateNested(string directory, int count, int seed)
+{
+    Directory.CreateDirectory(directory);
+    var random = new Random(seed);
+    string[] kinds = ["fact", "preference", "todo", "decision", "observation"];
+    var start = new DateTimeOffset(2025, 6, 1, 8, 0, 0, TimeSpan.Zero);
+    var options = new System.Text.Json.JsonWriterOptions { Indented = true };
+    for (int i = 0; i < count; i++)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("timestamp", start.AddMinutes(i * 3.5 + random.Next(3)).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("category", kinds[random.Next(kinds.Length)]);
+            writer.WriteString("content", Sentence(random, 15 + random.Next(45)));
+            writer.WriteStartObject("context");
+            writer.WriteStartObject("source");
+            writer.WriteString("app", random.Next(2) == 0 ? "editor" : "chat");
+            writer.WriteNumber("session", random.Next(100000));
+            writer.WriteStartObject("location");
+            writer.WriteString("file", $"src/module{random.Next(40)}/file{random.Next(300)}.cs");
+            writer.WriteNumber("line", random.Next(2000));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.WriteStartArray("related");
+            for (int r = random.Next(4); r > 0; r--)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("ref", $"n{random.Next(count):D6}");
+                writer.WriteNumber("weight", Math.Round(random.NextDouble(), 3));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartObject("scores");
+            writer.WriteNumber("relevance", Math.Round(random.NextDouble(), 4));
+            writer.WriteNumber("confidence", Math.Round(random.NextDouble(), 4));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        File.WriteAllBytes(Path.Combine(directory, $"n{i:D6}.json"), buffer.ToArray());
+    }
+}
+
+// Changes the content of <count> files in place (parse, change "content", write back indented): the file keeps its
+// shape (an "id" field or none), as an editor would leave it.
 static void Edit(string directory, int count, int seed)
 {
     var random = new Random(seed);
-    var store = new LocalMemoryStore(new GhostieHome(Path.GetDirectoryName(Path.GetFullPath(directory))!));
     string[] files = Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal).ToArray();
     foreach (string file in files.OrderBy(_ => random.Next()).Take(count))
     {
-        string id = Path.GetFileNameWithoutExtension(file);
-        MemoryRecord record = store.Get(id)!;
-        store.Save(record with { Content = record.Content + " (edited " + random.Next() + ")" });
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(file))!.AsObject();
+        node.Remove("sync_metadata");
+        node["content"] = (string?)node["content"] + " (edited " + random.Next() + ")";
+        File.WriteAllText(file, node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+}
+
+static void Add(string directory, int count, int seed)
+{
+    var random = new Random(seed);
+    var store = new LocalMemoryStore(new GhostieHome(Path.GetDirectoryName(Path.GetFullPath(directory))!));
+    for (int i = 0; i < count; i++)
+    {
+        store.Save(new MemoryRecord { Id = $"added{seed}x{i:D5}", Timestamp = DateTimeOffset.UnixEpoch.AddDays(20000 + i), DeviceId = "bench-device", Category = "added", Content = Sentence(random, 20) });
     }
 }
 

@@ -84,11 +84,12 @@ public sealed class LocalMemoryStore
     internal static LocalMemoryFile Read(string path) => Read(new FileInfo(path));
 
     /// <summary>Reads and validates one file whose metadata was just enumerated.</summary>
-    internal static LocalMemoryFile Read(FileInfo info)
+    internal static LocalMemoryFile Read(FileInfo info) => Read(info.FullName, info.LastWriteTimeUtc.Ticks, info.Length);
+
+    /// <summary>Reads and validates one file whose stamp (<paramref name="ticks"/>, <paramref name="size"/>) was just taken.</summary>
+    internal static LocalMemoryFile Read(string path, long ticks, long size)
     {
-        string path = info.FullName;
         string stem = Path.GetFileNameWithoutExtension(path);
-        long ticks = info.LastWriteTimeUtc.Ticks, size = info.Length;
         if (!MemoryRecord.IsValidId(stem))
         {
             return new LocalMemoryFile(path, stem, null, "its file name is not a valid memory id (letters, digits, '-' and '_')", ticks, size);

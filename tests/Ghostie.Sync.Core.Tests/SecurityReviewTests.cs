@@ -100,13 +100,13 @@ public sealed class SecurityReviewTests
         await a.SyncAsync();
         string statePath = a.Home.StatePath;
         string json = File.ReadAllText(statePath);
-        Assert.Contains("\"format\":1", json);
-        File.WriteAllText(statePath, json.Replace("\"format\":1", "\"format\":2", StringComparison.Ordinal));
+        Assert.Contains("\"format\":2", json);
+        File.WriteAllText(statePath, json.Replace("\"format\":2", "\"format\":3", StringComparison.Ordinal));
 
         var ex = await Assert.ThrowsAsync<UnsupportedFormatException>(() => cluster.ReopenAsync(a));
 
-        Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
-        Assert.Contains("\"format\":2", File.ReadAllText(statePath)); // left as the newer version wrote it
+        Assert.Contains("unsupported format v3; this version reads up to v2", ex.Message);
+        Assert.Contains("\"format\":3", File.ReadAllText(statePath)); // left as the newer version wrote it
     }
 
     [Fact]

@@ -67,7 +67,7 @@ internal sealed class ConflictResolver
         {
             kept.Clear(); // the memory is deleted, not kept
             File.Delete(memoryPath);
-            _sync.PendingStamps[id] = (0, -1);
+            _sync.PendingStamps[id] = (FileStat.Missing, default);
             entries.Add(_changes.NewLocalEntry(id, includesAll, deleted: true, "deleted", null));
         }
         else
@@ -146,7 +146,7 @@ internal sealed class ConflictResolver
         return copies;
     }
 
-    private (long Ticks, long Size) WriteLocalFile(MemoryRecord content, PackEntry version)
+    private (FileStat Stat, DateTime SeenAt) WriteLocalFile(MemoryRecord content, PackEntry version)
     {
         string path = Home.MemoryPath(content.Id);
         MemoryRecord rendered = content with
@@ -162,7 +162,6 @@ internal sealed class ConflictResolver
             },
         };
         _sync.WriteLocal(path, JsonSerializer.SerializeToUtf8Bytes(rendered, IndentedJson.Readable.MemoryRecord));
-        var file = new FileInfo(path);
-        return (file.LastWriteTimeUtc.Ticks, file.Length);
+        return (FileStat.Of(path), DateTime.UtcNow);
     }
 }

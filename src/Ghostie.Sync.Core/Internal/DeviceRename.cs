@@ -89,8 +89,7 @@ internal sealed class DeviceRename
         foreach ((PackEntry entry, VersionVector baseline) in remint)
         {
             entries.Add(_changes.NewLocalEntry(entry.Id, baseline, entry.Deleted, entry.Hash, entry.Record));
-            var file = new FileInfo(_sync.Home.MemoryPath(entry.Id));
-            _sync.PendingStamps[entry.Id] = file.Exists ? (file.LastWriteTimeUtc.Ticks, file.Length) : (0, -1); // the file shows it already
+            _sync.PendingStamps[entry.Id] = (FileStat.Of(_sync.Home.MemoryPath(entry.Id)), DateTime.UtcNow); // the file shows it already
         }
 
         _sync.Outbox.Rewrite([]);

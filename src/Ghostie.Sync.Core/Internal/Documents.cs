@@ -124,21 +124,72 @@ internal sealed class VersionInfo
 }
 
 /// <summary>Per memory: the versions not superseded by another (winner first), and the file stamp last seen.</summary>
+/// <remarks>Every setter that changes a value marks the record <see cref="Dirty"/>: the next save of the state appends
+/// only dirty records to the state journal (see <see cref="SyncStateStore"/>). Lists and vectors are replaced, never
+/// changed in place, once they belong to a record.</remarks>
 internal sealed class RecordState
 {
-    [JsonPropertyName("v")] public List<VersionInfo> Versions { get; set; } = [];
-    [JsonPropertyName("m")] public long FileTicks { get; set; }
-    [JsonPropertyName("s")] public long FileSize { get; set; } = -1;
+    private List<VersionInfo> _versions = [];
+    private long _fileTicks, _fileSize = -1, _fileChangeTicks, _fileInode;
+    private bool _fileRacy;
+    private Dictionary<string, long>? _fileVector;
+    private List<VersionInfo>? _confirmed;
+
+    [JsonPropertyName("v")] public List<VersionInfo> Versions { get => _versions; set => Set(ref _versions, value); }
+    [JsonPropertyName("m")] public long FileTicks { get => _fileTicks; set => Set(ref _fileTicks, value); }
+    [JsonPropertyName("s")] public long FileSize { get => _fileSize; set => Set(ref _fileSize, value); }
+
+    /// <summary>The file's status-change time (UTC ticks) when its stamp was taken; 0 when unknown (not Linux, or a
+    /// state written before it was recorded). Any write, rename onto it or <c>touch</c> changes it, even when the
+    /// modification time is put back.</summary>
+    [JsonPropertyName("ct")] public long FileChangeTicks { get => _fileChangeTicks; set => Set(ref _fileChangeTicks, value); }
+
+    /// <summary>The file's inode number when its stamp was taken; 0 when unknown. A file replaced by a rename has
+    /// another one.</summary>
+    [JsonPropertyName("ino")] public long FileInode { get => _fileInode; set => Set(ref _fileInode, value); }
+
+    /// <summary>The stamp was taken while the file's times were too recent to prove a later change would move them
+    /// (racy: an edit in the same clock tick, of the same size, keeps every field): the next scan reads the file
+    /// once more instead of trusting the stamp.</summary>
+    [JsonPropertyName("rc")] public bool FileRacy { get => _fileRacy; set => Set(ref _fileRacy, value); }
 
     /// <summary>The version vector of the version the memory file shows (set when sync writes or reads the file);
     /// null when there is no file or it shows nothing sync knows. Local edits follow this version.</summary>
-    [JsonPropertyName("fv")] public Dictionary<string, long>? FileVector { get; set; }
+    [JsonPropertyName("fv")] public Dictionary<string, long>? FileVector { get => _fileVector; set => Set(ref _fileVector, value); }
 
     /// <summary>The versions the repository is known to hold (winner first), kept only while they differ from
     /// <see cref="Versions"/>: from the first local version committed after the last push until the push that
     /// uploads it. Null when every version in <see cref="Versions"/> is in the repository; empty for a memory
     /// the repository does not hold yet. Status counts the repository's memories from it.</summary>
-    [JsonPropertyName("cf")] public List<VersionInfo>? Confirmed { get; set; }
+    [JsonPropertyName("cf")] public List<VersionInfo>? Confirmed { get => _confirmed; set => Set(ref _confirmed, value); }
+
+    /// <summary>Changed since the state was last saved (a new record is).</summary>
+    [JsonIgnore] public bool Dirty { get; set; } = true;
+
+    /// <summary>Records the stamp of the file as just seen (see <see cref="FileStat"/>).</summary>
+    public void Stamp(FileStat stat, DateTime seenAt)
+    {
+        (FileTicks, FileSize, FileChangeTicks, FileInode) = (stat.WriteTicks, stat.Size, stat.ChangeTicks, stat.Inode);
+        FileRacy = stat.IsRacy(seenAt);
+    }
+
+    /// <summary>No file (deleted, or never written).</summary>
+    public void StampMissing() => (FileTicks, FileSize, FileChangeTicks, FileInode, FileRacy) = (0, -1, 0, 0, false);
+
+    /// <summary>Whether the file has the stamp recorded, and that stamp can be trusted (see <see cref="FileStat.Matches"/>).</summary>
+    public bool Unchanged(FileStat stat) => !FileRacy && stat.Matches(FileTicks, FileSize, FileChangeTicks, FileInode);
+
+    /// <summary>Whether the file is the one sync last wrote or read (racy or not): the same stamp.</summary>
+    public bool SameFile(FileStat stat) => stat.Matches(FileTicks, FileSize, FileChangeTicks, FileInode);
+
+    private void Set<T>(ref T field, T value)
+    {
+        if (!EqualityComparer<T>.Default.Equals(field, value))
+        {
+            field = value;
+            Dirty = true;
+        }
+    }
 
     [JsonIgnore] public VersionInfo Winner => Versions[0];
 
@@ -203,7 +254,11 @@ internal sealed class RemoteDeviceState
 
 internal sealed class SyncStateDocument
 {
-    [JsonPropertyName("format")] public int Format { get; set; } = 1;
+    [JsonPropertyName("format")] public int Format { get; set; } = SyncStateStore.CurrentFormat;
+
+    /// <summary>Names the state journal lines that belong to this file (see <see cref="SyncStateStore"/>): random, new
+    /// with each compaction. Empty in a format 1 file, which has no journal.</summary>
+    [JsonPropertyName("journal")] public string Journal { get; set; } = "";
     [JsonPropertyName("repository_id")] public string RepositoryId { get; set; } = "";
     [JsonPropertyName("device_id")] public string DeviceId { get; set; } = "";
     [JsonPropertyName("device_prefix")] public string DevicePrefix { get; set; } = "";
@@ -224,6 +279,22 @@ internal sealed class SyncStateDocument
     [JsonPropertyName("last_pull")] public DateTimeOffset? LastPull { get; set; }
     [JsonPropertyName("devices")] public Dictionary<string, RemoteDeviceState> Devices { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("records")] public Dictionary<string, RecordState> Records { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>A copy of everything but the records, holding <paramref name="records"/> instead.</summary>
+    public SyncStateDocument WithRecords(Dictionary<string, RecordState> records)
+    {
+        var copy = (SyncStateDocument)MemberwiseClone();
+        copy.Records = records;
+        return copy;
+    }
+}
+
+/// <summary>One line of <c>sync/state.jsonl</c>: the state's fields as saved (the records changed since the save
+/// before only), for the base state whose <see cref="SyncStateDocument.Journal"/> is <see cref="Journal"/>.</summary>
+internal sealed class StateJournalLine
+{
+    [JsonPropertyName("g")] public required string Journal { get; init; }
+    [JsonPropertyName("state")] public required SyncStateDocument State { get; init; }
 }
 
 internal sealed class OutboxLine
@@ -282,6 +353,7 @@ internal sealed class ConflictVersion
 [JsonSerializable(typeof(PackEntry))]
 [JsonSerializable(typeof(HeadDocument))]
 [JsonSerializable(typeof(SyncStateDocument))]
+[JsonSerializable(typeof(StateJournalLine))]
 [JsonSerializable(typeof(OutboxLine))]
 [JsonSerializable(typeof(WrittenLine))]
 [JsonSerializable(typeof(ConflictDocument))]

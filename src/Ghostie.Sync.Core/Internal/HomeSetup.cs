@@ -61,6 +61,7 @@ internal static class HomeSetup
     public static async Task<(RepositoryKeys Keys, SyncConfiguration Configuration)> OpenAsync(IStorageBackend backend, GhostieSyncOptions options, string? passphrase,
         RepositoryKeyOptions? keyOptions, CancellationToken cancellationToken)
     {
+        using SyncProfile.Phase _ = SyncProfile.Time("open-keys");
         var home = new GhostieHome(options.Home);
         SyncConfiguration configuration = home.ReadConfiguration();
         DeviceKeyCache cache = DeviceKeyCache.ForHome(home.Root);

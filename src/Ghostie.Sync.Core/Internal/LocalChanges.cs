@@ -27,11 +27,17 @@ internal sealed class LocalChanges
                 $"The memories folder {Home.MemoriesPath} is missing although this device holds memories. Restore it (is the disk mounted?) and sync again; nothing was changed.");
         }
 
-        (HashSet<string> present, List<FileInfo> changed) = ScanMemoryFolder(progress);
+        SyncProfile.Phase scanning = SyncProfile.Time("commit-scan");
+        (HashSet<string> present, List<(string Path, FileStat Stat)> changed, DateTime seenAt) = ScanMemoryFolder(progress);
+        scanning.Dispose();
         var entries = new List<PackEntry>();
-        foreach ((LocalMemoryFile local, string? contentHash, byte[]? canonical) in ReadChanged(changed))
+        SyncProfile.Phase reading = SyncProfile.Time("commit-read-parse-hash");
+        var read = ReadChanged(changed);
+        reading.Dispose();
+        for (int i = 0; i < read.Length; i++)
         {
-            if (EntryForFile(local, contentHash, canonical) is { } entry)
+            (LocalMemoryFile local, string? contentHash, byte[]? canonical) = read[i];
+            if (EntryForFile(local, changed[i].Stat, seenAt, contentHash, canonical) is { } entry)
             {
                 entries.Add(entry);
             }
@@ -43,12 +49,17 @@ internal sealed class LocalChanges
             return 0;
         }
 
+        SyncProfile.Phase appending = SyncProfile.Time("commit-outbox-append");
         _sync.AppendToOutbox(entries); // durable first: a crash from here on replays the outbox into the state
+        appending.Dispose();
         int newConflicts = 0;
+        SyncProfile.Phase applying = SyncProfile.Time("commit-apply");
         foreach (PackEntry entry in entries)
         {
             newConflicts += _applier.Apply(entry, local: true, writeFiles: true);
         }
+
+        applying.Dispose();
 
         _sync.PendingStamps.Clear();
         if (save)
@@ -68,16 +79,18 @@ internal sealed class LocalChanges
     public HashSet<string> Uncommitted()
     {
         var changed = new HashSet<string>(StringComparer.Ordinal);
+        PresentCount = 0;
         if (!Directory.Exists(Home.MemoriesPath))
         {
             return changed; // a missing folder is not a deletion (sync refuses to commit it)
         }
 
-        (HashSet<string> present, List<FileInfo> files) = ScanMemoryFolder(progress: null);
-        foreach (FileInfo file in files)
+        (HashSet<string> present, List<(string Path, FileStat Stat)> files, _) = ScanMemoryFolder(progress: null);
+        PresentCount = present.Count;
+        foreach ((string path, FileStat stat) in files)
         {
-            string id = Path.GetFileNameWithoutExtension(file.Name);
-            LocalMemoryFile local = LocalMemoryStore.Read(file);
+            string id = Path.GetFileNameWithoutExtension(path);
+            LocalMemoryFile local = LocalMemoryStore.Read(path, stat.WriteTicks, stat.Size);
             if (local.Record is null)
             {
                 continue;
@@ -86,7 +99,7 @@ internal sealed class LocalChanges
             State.Records.TryGetValue(id, out RecordState? known);
             string hash = LocalMemoryStore.ContentHash(local.Record);
             // The same tests as the commit's: the file shows a version sync knows, or is sync's own unedited output.
-            bool syncOutput = local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 };
+            bool syncOutput = SyncOutputOfAnUnknownVersion(local.Record, hash, known);
             if (ShownVersion(known, hash) is null && !syncOutput)
             {
                 changed.Add(id);
@@ -96,6 +109,9 @@ internal sealed class LocalChanges
         changed.UnionWith(DeletedIds(present));
         return changed;
     }
+
+    /// <summary>How many memory files the last <see cref="Uncommitted"/> saw (status counts them from the same listing).</summary>
+    public int PresentCount { get; private set; }
 
     /// <summary>A new version of this device of memory <paramref name="id"/>, following <paramref name="baseline"/>.</summary>
     public PackEntry NewLocalEntry(string id, VersionVector baseline, bool deleted, string hash, MemoryRecord? record, byte[]? recordJson = null)
@@ -135,50 +151,61 @@ internal sealed class LocalChanges
         };
     }
 
-    /// <summary>The ids of the memory files present, and the files changed since sync last read or wrote them.</summary>
-    private (HashSet<string> Present, List<FileInfo> Changed) ScanMemoryFolder(IProgress<SyncProgress>? progress)
+    /// <summary>The ids of the memory files present, and the files changed since sync last read or wrote them (with
+    /// the stamp taken before they are read), and when the scan began (for <see cref="FileStat.IsRacy"/>). One
+    /// <c>statx</c> per file; no file is opened.</summary>
+    private (HashSet<string> Present, List<(string Path, FileStat Stat)> Changed, DateTime SeenAt) ScanMemoryFolder(IProgress<SyncProgress>? progress)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
-        var changed = new List<FileInfo>();
+        var changed = new List<(string, FileStat)>();
+        DateTime seenAt = DateTime.UtcNow; // before any stat: a stamp is never judged against a later moment than its own
         long scanned = 0;
         if (!Directory.Exists(Home.MemoriesPath))
         {
-            return (present, changed);
+            return (present, changed, seenAt);
         }
 
-        foreach (FileInfo file in new DirectoryInfo(Home.MemoriesPath).EnumerateFiles("*.json"))
+        foreach (string path in Directory.EnumerateFiles(Home.MemoriesPath, "*.json"))
         {
-            if (file.Name.StartsWith('.'))
+            string name = Path.GetFileName(path);
+            if (name.StartsWith('.'))
             {
                 continue;
             }
 
-            string id = Path.GetFileNameWithoutExtension(file.Name);
+            string id = Path.GetFileNameWithoutExtension(name);
             present.Add(id);
             if (++scanned % 1000 == 0)
             {
                 progress?.Report(new SyncProgress("scan", scanned, -1));
             }
 
-            if (State.Records.TryGetValue(id, out RecordState? known) && known.FileTicks == file.LastWriteTimeUtc.Ticks && known.FileSize == file.Length)
+            FileStat stat = FileStat.Of(path);
+            if (!stat.Exists)
             {
-                continue; // unchanged since we last read or wrote it: never re-read
+                present.Remove(id); // deleted between the listing and the stat
+                continue;
             }
 
-            changed.Add(file);
+            if (State.Records.TryGetValue(id, out RecordState? known) && known.Unchanged(stat))
+            {
+                continue; // unchanged since we last read or wrote it (and the stamp is not racy): never re-read
+            }
+
+            changed.Add((path, stat));
         }
 
-        return (present, changed);
+        return (present, changed, seenAt);
     }
 
     /// <summary>Reading, parsing and hashing the changed files is the costly part of a first push: spread over the cores.</summary>
-    private static (LocalMemoryFile File, string? Hash, byte[]? Json)[] ReadChanged(List<FileInfo> changed)
+    private static (LocalMemoryFile File, string? Hash, byte[]? Json)[] ReadChanged(List<(string Path, FileStat Stat)> changed)
     {
-        changed.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        changed.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         var read = new (LocalMemoryFile File, string? Hash, byte[]? Json)[changed.Count];
         Parallel.For(0, changed.Count, i =>
         {
-            LocalMemoryFile file = LocalMemoryStore.Read(changed[i]);
+            LocalMemoryFile file = LocalMemoryStore.Read(changed[i].Path, changed[i].Stat.WriteTicks, changed[i].Stat.Size);
             (string? hash, byte[]? json) = file.Record is null ? (null, null) : LocalMemoryStore.Canonical(file.Record);
             read[i] = (file, hash, json);
         });
@@ -187,7 +214,7 @@ internal sealed class LocalChanges
 
     /// <summary>The version a changed file makes, or null when it makes none (malformed: reported; showing a version
     /// sync knows; sync's own unedited output).</summary>
-    private PackEntry? EntryForFile(LocalMemoryFile local, string? contentHash, byte[]? canonical)
+    private PackEntry? EntryForFile(LocalMemoryFile local, FileStat stat, DateTime seenAt, string? contentHash, byte[]? canonical)
     {
         string id = local.Id;
         State.Records.TryGetValue(id, out RecordState? known);
@@ -201,11 +228,12 @@ internal sealed class LocalChanges
         if (ShownVersion(known, hash) is { } shown)
         {
             // Touched or rewritten with the same content as the current version (or as the version the file showed).
-            (known!.FileTicks, known.FileSize, known.FileVector) = (local.LastWriteTicks, local.Size, shown.VersionVector);
+            known!.Stamp(stat, seenAt);
+            known.FileVector = shown.VersionVector;
             return null;
         }
 
-        if (local.Record.SyncMetadata?.SyncHash == hash && known is not { Versions.Count: > 0 })
+        if (SyncOutputOfAnUnknownVersion(local.Record, hash, known))
         {
             // Written by sync and not edited since, but of a version this state does not know: a pull that was
             // interrupted before it saved the state. Not a local edit; the next pull records or replaces it.
@@ -215,9 +243,21 @@ internal sealed class LocalChanges
         // A local edit: it follows the version the file was showing (not necessarily the current winner, if
         // sync could not update the file), so a remote version the user never saw is never superseded.
         VersionVector baseline = Baseline(known, known?.FileVector);
-        _sync.PendingStamps[id] = (local.LastWriteTicks, local.Size);
+        _sync.PendingStamps[id] = (stat, seenAt);
         return NewLocalEntry(id, baseline, deleted: false, hash, local.Record with { SyncMetadata = null }, canonical);
     }
+
+    /// <summary>
+    /// Whether the file is sync's own output, unedited (its content still hashes to the sync_hash written into it), of
+    /// a version the state does not hold: a memory the state does not know, or a file the written-files journal says
+    /// shows a version the state has not recorded yet (a pull killed before its checkpoint). Such a file is not a local
+    /// edit; the next pull records or replaces its version. (Before the stat cache re-read racy stamps, such a file
+    /// was only skipped because the replay had stamped it.)
+    /// </summary>
+    private static bool SyncOutputOfAnUnknownVersion(MemoryRecord record, string hash, RecordState? known) =>
+        record.SyncMetadata?.SyncHash == hash
+        && (known is not { Versions.Count: > 0 }
+            || (known.FileVector is { } shown && !known.Versions.Any(v => Vectors.Compare(shown, v.VersionVector) == Causality.Equal)));
 
     /// <summary>The version of <paramref name="known"/> a file with content <paramref name="hash"/> shows: the current
     /// winner, or the version the file was last seen showing; null when the content is none of them (an edit).</summary>
@@ -234,7 +274,7 @@ internal sealed class LocalChanges
             RecordState known = State.Records[id];
             VersionVector baseline = Baseline(known, known.FileVector ?? known.Winner.VersionVector);
             entries.Add(NewLocalEntry(id, baseline, deleted: true, "deleted", null));
-            _sync.PendingStamps[id] = (0, -1);
+            _sync.PendingStamps[id] = (FileStat.Missing, default);
         }
 
         return entries;

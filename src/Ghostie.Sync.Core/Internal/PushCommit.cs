@@ -36,7 +36,9 @@ internal sealed class PushCommit
 
         // Phase 2.
         long seq = State.OwnSeq + 1;
+        SyncProfile.Phase uploading = SyncProfile.Time("push-build-seal-write-packs");
         (List<PackRef> packs, List<RetiredPack> retired) = await UploadOutboxAsync(outbox, seq, progress, cancellationToken).ConfigureAwait(false);
+        uploading.Dispose();
 
         // Retired packs every known device has acknowledged can go; the head below stops listing them.
         var deletable = retired.Where(IsAcknowledgedByAll).ToList();
@@ -44,7 +46,9 @@ internal sealed class PushCommit
 
         // Phase 3.
         long through = outbox.Count > 0 ? outbox[^1].Seq : State.OutboxPushed;
+        SyncProfile.Phase heading = SyncProfile.Time("push-head");
         string headName = await _objects.UploadHeadAsync(NewHead(seq, packs, retired, acks, through), cancellationToken).ConfigureAwait(false);
+        heading.Dispose();
 
         // Phase 4: the new head is durable: record it before anything else can fail.
         string? previous = State.OwnHead;
@@ -147,7 +151,12 @@ internal sealed class PushCommit
             record.Confirmed = null; // every local version is in the repository now
         }
 
-        _sync.SaveState();
+        using (SyncProfile.Time("push-save-state"))
+        {
+            _sync.SaveState();
+        }
+
+        using SyncProfile.Phase _ = SyncProfile.Time("push-trim-outbox");
         _sync.Outbox.Trim(through);
     }
 

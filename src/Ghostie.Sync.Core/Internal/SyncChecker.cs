@@ -16,15 +16,11 @@ internal sealed class SyncChecker
 
     public SyncStatus Status()
     {
-        GhostieHome home = _sync.Home;
-        int local = Directory.Exists(home.MemoriesPath)
-            ? Directory.EnumerateFiles(home.MemoriesPath, "*.json").Count(p => !Path.GetFileName(p).StartsWith('.'))
-            : 0;
-
         // Not yet in the repository: memories with a version in the outbox, and memory files changed since sync
         // last saw them (a 'memory add' a moment ago, an edit, a deletion), which the next sync commits.
         var pending = _sync.Outbox.Read(State.OutboxPushed).Select(l => l.Entry.Id).ToHashSet(StringComparer.Ordinal);
         pending.UnionWith(_changes.Uncommitted());
+        int local = _changes.PresentCount; // the memory files of the same listing
         var devices = new List<DeviceInfo> { new(_sync.DeviceId, _sync.DeviceName, true, State.LastPush) };
         devices.AddRange(State.Devices.Values.Where(d => d.DeviceId.Length > 0)
             .OrderBy(d => d.DeviceId, StringComparer.Ordinal)

@@ -74,7 +74,7 @@ internal sealed class SyncContext
     public int Writes { get; set; }
 
     /// <summary>The file stamps of local versions committed now, applied with them (see <see cref="VersionApplier"/>).</summary>
-    public Dictionary<string, (long Ticks, long Size)> PendingStamps { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (FileStat Stat, DateTime SeenAt)> PendingStamps { get; } = new(StringComparer.Ordinal);
 
     /// <summary>While this device's own history is applied after its state was lost: local files that differ are
     /// this device's own edits, kept and not reported.</summary>
@@ -135,8 +135,16 @@ internal sealed class SyncContext
             throw fault;
         }
 
-        Barrier.Flush(Path.Combine(Home.SyncPath, ".barrier"));
-        StateFile.Write(State);
+        using (SyncProfile.Time("save-state-barrier"))
+        {
+            Barrier.Flush(Path.Combine(Home.SyncPath, ".barrier"));
+        }
+
+        using (SyncProfile.Time("save-state-write"))
+        {
+            StateFile.Write(State);
+        }
+
         Journal.Close(stateSaved: true); // the state now records every file sync/written.jsonl names
         StateFile.MarkSeen();
         Outbox.MarkSeen();

@@ -32,7 +32,10 @@ internal sealed class SyncEngine : IDisposable
         _conflicts = new ConflictResolver(sync, _applier, _changes);
         _checker = new SyncChecker(sync, _objects, _changes);
         Directory.CreateDirectory(sync.Home.ConflictsPath); // never memories/: a missing memories folder must stay missing (see LocalChanges)
-        sync.State = LoadState();
+        using (SyncProfile.Time("load-state"))
+        {
+            sync.State = LoadState();
+        }
     }
 
     public SyncContext Context => _sync;
@@ -41,7 +44,11 @@ internal sealed class SyncEngine : IDisposable
         ExclusiveAsync(push && !pull ? "push" : pull && !push ? "pull" : "sync", () => RunCoreAsync(push, pull, progress, cancellationToken), cancellationToken);
 
     public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken) =>
-        SharedAsync(() => Task.FromResult(_checker.Status()), cancellationToken); // also after a failed run, whose state in memory was discarded
+        SharedAsync(() =>
+        {
+            using SyncProfile.Phase _ = SyncProfile.Time("status");
+            return Task.FromResult(_checker.Status());
+        }, cancellationToken); // also after a failed run, whose state in memory was discarded
 
     public Task<SyncCheck> CheckAsync(SyncCheckScope scope, CancellationToken cancellationToken) =>
         SharedAsync(() => _checker.CheckAsync(scope, cancellationToken), cancellationToken);
@@ -85,17 +92,24 @@ internal sealed class SyncEngine : IDisposable
         SyncStateDocument state = _sync.State;
         _sync.Reads = _sync.Writes = 0;
         int uploaded = 0, downloaded = 0;
-        CleanTemporaryFiles();
+        using (SyncProfile.Time("clean-temporary"))
+        {
+            CleanTemporaryFiles();
+        }
 
         // One listing serves the whole run: it shows whether this device's own head moved (checked before anything
         // is committed, so counters and outbox numbers continue from the real history) and what others wrote.
+        SyncProfile.Phase listing = SyncProfile.Time("list-heads");
         Dictionary<string, List<string>> heads = await _objects.ListHeadsAsync(pull ? RepositoryLayout.HeadPrefix : _sync.OwnHeadPrefix, cancellationToken).ConfigureAwait(false);
+        listing.Dispose();
         List<string> ownHeads = heads.GetValueOrDefault(_sync.Prefix) ?? [];
         await _ownHistory.CheckAsync(ownHeads, cancellationToken).ConfigureAwait(false);
         int newConflicts = _changes.Commit(progress, save: false); // the outbox is durable; the state is saved below
         if (pull)
         {
+            SyncProfile.Phase pulling = SyncProfile.Time("pull");
             (downloaded, int conflicts) = await _pull.PullAsync(heads, progress, cancellationToken).ConfigureAwait(false);
+            pulling.Dispose();
             newConflicts += conflicts;
             state.LastPull = _sync.Now;
         }
@@ -104,7 +118,9 @@ internal sealed class SyncEngine : IDisposable
         bool saved = false;
         if (push)
         {
+            SyncProfile.Phase pushing = SyncProfile.Time("push");
             (uploaded, saved) = await _push.PushAsync(ownHeads, progress, cancellationToken).ConfigureAwait(false);
+            pushing.Dispose();
         }
         else if (state.OwnHead is not null && !ownHeads.Contains(state.OwnHead))
         {
@@ -114,6 +130,7 @@ internal sealed class SyncEngine : IDisposable
 
         if (!saved)
         {
+            using SyncProfile.Phase _ = SyncProfile.Time("save-state");
             _sync.SaveState();
         }
 

@@ -95,13 +95,21 @@ internal sealed class VersionApplier
             // A local version always carries the newest clock, so the file already shows the winner.
             if (_sync.PendingStamps.TryGetValue(entry.Id, out var stamp))
             {
-                (record.FileTicks, record.FileSize) = stamp;
+                if (stamp.Stat.Exists)
+                {
+                    record.Stamp(stamp.Stat, stamp.SeenAt);
+                }
+                else
+                {
+                    record.StampMissing();
+                }
+
                 record.FileVector = entry.Deleted ? null : entry.VersionVector;
             }
         }
         else if (oldWinner is null || oldWinner.Hash != winner.Hash || oldWinner.Deleted != winner.Deleted || conflictBefore != conflictAfter)
         {
-            WriteWinner(entry.Id, record, winner, contents.GetValueOrDefault(winner.Hash), conflictAfter);
+            WriteWinner(entry.Id, record, winner, contents.GetValueOrDefault(winner.Hash), conflictAfter, before);
         }
 
         WriteConflictFile(entry.Id, after, contents, oldConflict, conflictBefore, conflictAfter);
@@ -207,15 +215,18 @@ internal sealed class VersionApplier
         }
     }
 
-    private void WriteWinner(string id, RecordState record, VersionInfo winner, MemoryRecord? content, bool conflicted)
+    private void WriteWinner(string id, RecordState record, VersionInfo winner, MemoryRecord? content, bool conflicted, List<VersionInfo> before)
     {
         string path = Home.MemoryPath(id);
         var file = new FileInfo(path);
-        bool unknownFile = file.Exists && (file.LastWriteTimeUtc.Ticks != record.FileTicks || file.Length != record.FileSize);
+        DateTime seenAt = DateTime.UtcNow;
+        FileStat stat = FileStat.Of(path);
+        bool unknownFile = stat.Exists && (!record.SameFile(stat) || (record.FileRacy && !ShowsVersionOf(path, record, before)));
         if (unknownFile && !winner.Deleted && LocalMemoryStore.Read(path).Record is { } existing && LocalMemoryStore.ContentHash(existing) == winner.Hash)
         {
             _sync.Journal.Note(id, winner, before: null);
-            (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+            record.Stamp(stat, seenAt);
+            record.FileVector = winner.VersionVector;
             return; // the file already shows this version
         }
 
@@ -241,7 +252,8 @@ internal sealed class VersionApplier
                 _sync.Barrier.Written(path);
             }
 
-            (record.FileTicks, record.FileSize, record.FileVector) = (0, -1, null);
+            record.StampMissing();
+            record.FileVector = null;
             return;
         }
 
@@ -293,8 +305,23 @@ internal sealed class VersionApplier
             File.Delete(PendingPath(id)); // the file shows it now
         }
 
-        file.Refresh();
-        (record.FileTicks, record.FileSize, record.FileVector) = (file.LastWriteTimeUtc.Ticks, file.Length, winner.VersionVector);
+        record.Stamp(FileStat.Of(path), DateTime.UtcNow); // just written: racy, so the next scan reads it once more
+        record.FileVector = winner.VersionVector;
+    }
+
+    /// <summary>For a racy stamp (the file may have been edited in the tick its stamp was taken): whether the file still
+    /// shows the version the state says it shows.
+    /// <paramref name="before"/>: the record's versions before the one being applied (which may have superseded the
+    /// version the file shows).</summary>
+    private static bool ShowsVersionOf(string path, RecordState record, List<VersionInfo> before)
+    {
+        if (LocalMemoryStore.Read(path).Record is not { } current || record.FileVector is not { } shown)
+        {
+            return false;
+        }
+
+        string hash = LocalMemoryStore.ContentHash(current);
+        return before.Concat(record.Versions).Any(v => !v.Deleted && v.Hash == hash && Vectors.Compare(v.VersionVector, shown) == Causality.Equal);
     }
 
     private string PendingPath(string id) => Path.Combine(Home.SyncPath, "pending", Home.MemoryPath(id)[(Home.MemoriesPath.Length + 1)..]);

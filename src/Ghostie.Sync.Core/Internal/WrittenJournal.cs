@@ -117,7 +117,8 @@ internal sealed class WrittenJournal
         {
             if (record is not null && !file.Exists)
             {
-                (record.FileTicks, record.FileSize, record.FileVector) = (0, -1, null);
+                record.StampMissing();
+                record.FileVector = null;
             }
 
             return;
@@ -138,7 +139,7 @@ internal sealed class WrittenJournal
         record.FileVector = strings.Vector(line.VersionVector);
         if (shows)
         {
-            (record.FileTicks, record.FileSize) = (file.LastWriteTimeUtc.Ticks, file.Length);
+            record.Stamp(FileStat.Of(path), DateTime.UtcNow);
         }
     }
 }

@@ -168,6 +168,9 @@ public sealed record OpenLoadPoint
     /// are counted as unfinished, with their wait so far as their (lower-bound) latency.</summary>
     public TimeSpan DrainLimit { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Keep a record of every session (tests check the accounting against it).</summary>
+    public bool KeepLog { get; init; }
+
     /// <summary>The effective warm-up.</summary>
     public TimeSpan EffectiveWarmup => Warmup ?? Interval;
 }
@@ -179,6 +182,7 @@ public sealed record OpenPointResult(
     double IntervalSeconds,
     int Scheduled,
     int Completed,
+    int EndedInWindow,
     int Unfinished,
     double Seconds,
     double AchievedPerSecond,
@@ -195,12 +199,20 @@ public sealed record OpenPointResult(
     ServerFootprint? Footprint,
     CpuReport? Cpu)
 {
-    /// <summary>Sessions scheduled a second inside the window (clients / mean interval).</summary>
+    /// <summary>Every session, when <see cref="OpenLoadPoint.KeepLog"/> was set (else empty).</summary>
+    public IReadOnlyList<OpenSessionRecord> Log { get; init; } = [];
+
+    /// <summary>Sessions scheduled a second inside the window (about clients / mean interval).</summary>
     public double OfferedPerSecond => Seconds > 0 ? Scheduled / Seconds : 0;
 
     /// <summary>Connections the server accepted per session (every session of the point, warm-up included).</summary>
     public double ConnectionsPerSession => SessionsRun > 0 ? ConnectionsOpened / (double)SessionsRun : 0;
 }
+
+/// <summary>One open-loop session: when it was due, started and ended (milliseconds from the start of the point; ended
+/// is null when it never finished before the drain limit, started too when it never started), and whether it was due
+/// inside the measured window.</summary>
+public sealed record OpenSessionRecord(int Client, double DueMs, double? StartedMs, double? EndedMs, bool Recorded);
 
 /// <summary>The PostgreSQL server processes of the benchmark's database at one moment, and their private memory
 /// (Private_Clean + Private_Dirty of /proc/&lt;pid&gt;/smaps_rollup: what each process costs beyond shared buffers).</summary>
@@ -652,6 +664,18 @@ public sealed class LoadWorld : IAsyncDisposable
 
         Task marks = MarksAsync();
 
+        var log = new List<OpenSessionRecord>();
+        void Note(OpenSessionRecord record)
+        {
+            if (point.KeepLog)
+            {
+                lock (log)
+                {
+                    log.Add(record);
+                }
+            }
+        }
+
         double Gap(Random random) => point.Arrivals == LoadArrivals.Poisson
             ? -Math.Log(1 - random.NextDouble()) * interval
             : interval * (1 + point.Jitter * (2 * random.NextDouble() - 1));
@@ -681,6 +705,7 @@ public sealed class LoadWorld : IAsyncDisposable
                         mine.Delay.Add(now - due);
                     }
 
+                    Note(new OpenSessionRecord(client, due, null, null, recorded));
                     continue;
                 }
 
@@ -706,10 +731,12 @@ public sealed class LoadWorld : IAsyncDisposable
                         }
                     }
 
+                    Note(new OpenSessionRecord(client, due, started, null, recorded));
                     continue;
                 }
 
                 double ended = clock.Elapsed.TotalMilliseconds;
+                Note(new OpenSessionRecord(client, due, started, ended, recorded));
                 Interlocked.Increment(ref completed);
                 if (ended >= from && ended < until)
                 {
@@ -733,13 +760,13 @@ public sealed class LoadWorld : IAsyncDisposable
         int peak = await sampler;
         long opened = await ServerSessionsAsync() - sessionsBefore;
         double seconds = point.Duration.TotalSeconds;
-        return new OpenPointResult(point.Clients, point.Interval.TotalSeconds, scheduled, completed, unfinished, seconds, endedInWindow / seconds,
+        return new OpenPointResult(point.Clients, point.Interval.TotalSeconds, scheduled, completed, endedInWindow, unfinished, seconds, endedInWindow / seconds,
             LatencyStats.From([.. lists.SelectMany(l => l.Push)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Pull)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Checkpoint)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Session)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Delay)]),
-            errorCount, errors, peak, opened, completed, footprint, CpuSample.Between(cpuBefore, cpuAfter));
+            errorCount, errors, peak, opened, completed, footprint, CpuSample.Between(cpuBefore, cpuAfter)) { Log = log };
     }
 
     private sealed record CpuSample(double ClientMs, double PostgresMs, double RedisMs, long Timestamp)

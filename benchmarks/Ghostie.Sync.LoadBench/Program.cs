@@ -158,7 +158,7 @@ await using (LoadWorld world = await LoadWorld.CreateAsync(setup))
                     });
                     string openRow = $"| {users:N0} | {concurrency:N0} | {interval:0.###} | {o.OfferedPerSecond:0.0} | {o.AchievedPerSecond:0.0} | {Stats(o.Push)} | "
                         + $"{Stats(o.Pull)} | {Stats(o.Checkpoint)} | {Stats(o.Session)} | {Ms(o.StartDelay.P95)} | {o.PeakConnections} | {Footprint(o.Footprint)} | "
-                        + $"{o.ConnectionsPerSession:0.00} | {Cpu(o.Cpu, o.Scheduled)} | {o.ErrorCount} | {o.Unfinished} | {loadBefore} → {Load()} |";
+                        + $"{o.ConnectionsPerSession:0.00} | {Cpu(o.Cpu, o.EndedInWindow)} | {o.ErrorCount} | {o.Unfinished} | {loadBefore} → {Load()} |";
                     rows.Add(openRow);
                     Console.WriteLine(openRow);
                     foreach (string error in o.Errors)

@@ -709,9 +709,11 @@ public sealed class LoadWorld : IAsyncDisposable
                     continue;
                 }
 
-                if (due > now)
+                // Task.Delay counts whole milliseconds and may wake up to one early: wait again until it is due.
+                while (now < due)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(due - now));
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(due - now)));
+                    now = clock.Elapsed.TotalMilliseconds;
                 }
 
                 double started = clock.Elapsed.TotalMilliseconds;

@@ -6,6 +6,11 @@
 #   USERS=100,1000 CLIENTS=10,100 DURATION=10 bash benchmarks/compare-load.sh
 #   SHARDS=2 USERS=1000 CLIENTS=100 bash benchmarks/compare-load.sh     the same point on 1 server, then on 2 (split by hash)
 #   TENANCY=shared ...                                        one login for every repository (comparison only)
+#   MODE=open USERS=1000 CLIENTS=1000 INTERVALS=60,30 DURATION=60 bash benchmarks/compare-load.sh
+#                                  open loop: each client (one user) starts a session every INTERVALS seconds (jitter
+#                                  JITTER, or ARRIVALS=poisson), latency from the scheduled start; warm-up one interval
+#                                  unless WARMUP is set
+#   IDLE=300 POOL=2 ...                                       Npgsql Connection Idle Lifetime (s) and Max Pool Size per user
 #
 # PostgreSQL runs with its durable defaults (fsync on, synchronous_commit on), max_connections 1300 (every user is
 # its own login, so every active client is a connection), shared_buffers 512MB. Redis: append-only file, fsync every
@@ -15,7 +20,14 @@ cd "$(dirname "$0")/.."
 USERS=${USERS:-100,1000,10000}
 CLIENTS=${CLIENTS:-10,100,1000}
 SECONDS_PER_POINT=${DURATION:-20}   # not SECONDS: bash sets that itself
-WARMUP=${WARMUP:-3}
+MODE=${MODE:-closed}
+INTERVALS=${INTERVALS:-300,60,10}
+ARRIVALS=${ARRIVALS:-uniform}
+JITTER=${JITTER:-0.1}
+DRAIN=${DRAIN:-60}
+IDLE=${IDLE:-2}
+POOL=${POOL:-2}
+if [ "$MODE" = open ]; then WARMUP=${WARMUP:-auto}; else WARMUP=${WARMUP:-3}; fi
 SEED=${SEED:-1}
 TENANCY=${TENANCY:-roles}
 SHARDS=${SHARDS:-1}
@@ -72,15 +84,18 @@ export GHOSTIE_LOAD_PG
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(free -g | awk '/Mem:/ {print $2 " GiB"}'); $("$PG_BIN/postgres" --version); $(redis-server --version | cut -d' ' -f1-3); dotnet $(dotnet --version)"
 echo "# uptime before: $(uptime)"
 status=0
+MODE_ARGS=(--mode "$MODE" --pool "$POOL" --idle "$IDLE")
+[ "$MODE" = open ] && MODE_ARGS+=(--interval "$INTERVALS" --arrivals "$ARRIVALS" --jitter "$JITTER" --drain "$DRAIN")
+[ "$WARMUP" = auto ] || MODE_ARGS+=(--warmup "$WARMUP")
 if [ "$SHARDS" -gt 1 ]; then
   # The same point on 1 server, then on all SHARDS servers (repositories split by hash of the name); fresh roles each run.
   for servers in 1 "$SHARDS"; do
     echo "## $servers PostgreSQL server(s)"
-    "${BENCH[@]}" --users "$USERS" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_POINT" --warmup "$WARMUP" --seed "$SEED" \
+    "${BENCH[@]}" --users "$USERS" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_POINT" --seed "$SEED" "${MODE_ARGS[@]}" \
       --tenancy "$TENANCY" --servers "$servers" --prefix "s${servers}u" || status=$?
   done
 else
-  "${BENCH[@]}" --users "$USERS" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_POINT" --warmup "$WARMUP" --seed "$SEED" \
+  "${BENCH[@]}" --users "$USERS" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_POINT" --seed "$SEED" "${MODE_ARGS[@]}" \
     --tenancy "$TENANCY" --prefix u || status=$?
 fi
 echo "# uptime after: $(uptime)"

@@ -125,9 +125,102 @@ public sealed record LoadPoint
     /// <summary>... run for this long after the warm-up (benchmark).</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>Sessions ending before this are not recorded when <see cref="Sessions"/> is null.</summary>
+    /// <summary>Sessions ending before this are not recorded when <see cref="Sessions"/> is null (closed loop); in the
+    /// open loop, sessions scheduled before this are not recorded.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 }
+
+/// <summary>How an open-loop client spaces its sessions.</summary>
+public enum LoadArrivals
+{
+    /// <summary>The interval times a uniform factor in [1 - jitter, 1 + jitter] (a timer with jitter, as background sync).</summary>
+    Uniform,
+
+    /// <summary>Exponential gaps with the interval as their mean (a Poisson process per client).</summary>
+    Poisson,
+}
+
+/// <summary>One open-loop point: <see cref="Clients"/> devices (client i serves user i), each starting a session at its
+/// own cadence, whether or not the machine keeps up. Latency is measured from the scheduled start, so a session that
+/// starts late (the previous one of that client still running, or the machine saturated) counts its delay.</summary>
+public sealed record OpenLoadPoint
+{
+    /// <summary>Clients, each one user (the first this many users); at most the users set up.</summary>
+    public required int Clients { get; init; }
+
+    /// <summary>Mean time between the scheduled starts of one client's sessions.</summary>
+    public required TimeSpan Interval { get; init; }
+
+    /// <summary>Uniform jitter (default) or Poisson arrivals.</summary>
+    public LoadArrivals Arrivals { get; init; } = LoadArrivals.Uniform;
+
+    /// <summary>Uniform jitter as a fraction of the interval (default 0.1: 0.9 to 1.1 intervals).</summary>
+    public double Jitter { get; init; } = 0.1;
+
+    /// <summary>Sessions scheduled before this are run but not recorded (default: one interval, so that every client has
+    /// synced once and its connection is as warm as its idle lifetime lets it be).</summary>
+    public TimeSpan? Warmup { get; init; }
+
+    /// <summary>Sessions scheduled in [warm-up, warm-up + duration) are recorded.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>After the window, how long sessions scheduled inside it may take to finish; those that have not by then
+    /// are counted as unfinished, with their wait so far as their (lower-bound) latency.</summary>
+    public TimeSpan DrainLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Keep a record of every session (tests check the accounting against it).</summary>
+    public bool KeepLog { get; init; }
+
+    /// <summary>The effective warm-up.</summary>
+    public TimeSpan EffectiveWarmup => Warmup ?? Interval;
+}
+
+/// <summary>The measurements of one open-loop point (latencies in milliseconds; session and start delay from the
+/// scheduled start).</summary>
+public sealed record OpenPointResult(
+    int Clients,
+    double IntervalSeconds,
+    int Scheduled,
+    int Completed,
+    int EndedInWindow,
+    int Unfinished,
+    double Seconds,
+    double AchievedPerSecond,
+    LatencyStats Push,
+    LatencyStats Pull,
+    LatencyStats Checkpoint,
+    LatencyStats Session,
+    LatencyStats StartDelay,
+    int ErrorCount,
+    IReadOnlyList<string> Errors,
+    int PeakConnections,
+    long ConnectionsOpened,
+    int SessionsRun,
+    ServerFootprint? Footprint,
+    CpuReport? Cpu)
+{
+    /// <summary>Every session, when <see cref="OpenLoadPoint.KeepLog"/> was set (else empty).</summary>
+    public IReadOnlyList<OpenSessionRecord> Log { get; init; } = [];
+
+    /// <summary>Sessions scheduled a second inside the window (about clients / mean interval).</summary>
+    public double OfferedPerSecond => Seconds > 0 ? Scheduled / Seconds : 0;
+
+    /// <summary>Connections the server accepted per session (every session of the point, warm-up included).</summary>
+    public double ConnectionsPerSession => SessionsRun > 0 ? ConnectionsOpened / (double)SessionsRun : 0;
+}
+
+/// <summary>One open-loop session: when it was due, started and ended (milliseconds from the start of the point; ended
+/// is null when it never finished before the drain limit, started too when it never started), and whether it was due
+/// inside the measured window.</summary>
+public sealed record OpenSessionRecord(int Client, double DueMs, double? StartedMs, double? EndedMs, bool Recorded);
+
+/// <summary>The PostgreSQL server processes of the benchmark's database at one moment, and their private memory
+/// (Private_Clean + Private_Dirty of /proc/&lt;pid&gt;/smaps_rollup: what each process costs beyond shared buffers).</summary>
+public sealed record ServerFootprint(int Processes, long PrivateBytes);
+
+/// <summary>CPU time used during a window (milliseconds): by this process (the clients: sealing, packs, devices), by
+/// the PostgreSQL servers (postmaster and every backend, also those that exited) and by Redis.</summary>
+public sealed record CpuReport(double ClientMs, double PostgresMs, double RedisMs, double WallMs);
 
 /// <summary>Latency of one operation, in milliseconds (nearest-rank percentiles).</summary>
 public sealed record LatencyStats(int Count, double P50, double P95, double P99, double Max, double Mean)
@@ -161,6 +254,9 @@ public sealed record PointResult(
     long ConnectionsOpened,
     int SessionsRun)
 {
+    /// <summary>CPU time used while the point ran (null where /proc is not readable).</summary>
+    public CpuReport? Cpu { get; init; }
+
     /// <summary>Connections the server accepted per session (all sessions of the point, warm-up included).</summary>
     public double ConnectionsPerSession => SessionsRun > 0 ? ConnectionsOpened / (double)SessionsRun : 0;
 
@@ -429,6 +525,7 @@ public sealed class LoadWorld : IAsyncDisposable
         using var stop = new CancellationTokenSource();
         long sessionsBefore = await ServerSessionsAsync();
         Task<int> sampler = SampleConnectionsAsync(stop.Token);
+        CpuSample? cpuBefore = await SampleCpuAsync();
         var clock = Stopwatch.StartNew();
         TimeSpan measureFrom = point.Sessions is null ? point.Warmup : TimeSpan.Zero;
         TimeSpan until = point.Sessions is null ? point.Warmup + point.Duration : TimeSpan.MaxValue;
@@ -504,6 +601,7 @@ public sealed class LoadWorld : IAsyncDisposable
 
         await Task.WhenAll(Enumerable.Range(0, point.Concurrency).Select(c => Task.Run(() => ClientAsync(c))));
         double seconds = (point.Sessions is null ? point.Duration : clock.Elapsed).TotalSeconds;
+        CpuReport? cpu = CpuSample.Between(cpuBefore, await SampleCpuAsync());
         await stop.CancelAsync();
         int peak = await sampler;
         long opened = await ServerSessionsAsync() - sessionsBefore;
@@ -512,7 +610,305 @@ public sealed class LoadWorld : IAsyncDisposable
             LatencyStats.From([.. lists.SelectMany(l => l.Pull)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Checkpoint)]),
             LatencyStats.From([.. lists.SelectMany(l => l.Session)]),
-            errorCount, errors, peak, opened, completed);
+            errorCount, errors, peak, opened, completed) { Cpu = cpu };
+    }
+
+    /// <summary>Runs one open-loop point: client i serves user i and starts a session at each of its scheduled times
+    /// (its first uniformly within one interval, then one interval apart with jitter, or Poisson), never two at once: a
+    /// session due while the previous one runs starts when it ends, and its latency still counts from when it was due
+    /// (no coordinated omission). Sessions due inside the window are recorded; after the window no new ones are
+    /// scheduled and those due inside it are given <see cref="OpenLoadPoint.DrainLimit"/> to finish.</summary>
+    public async Task<OpenPointResult> RunOpenAsync(OpenLoadPoint point)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        if (point.Clients < 1 || point.Clients > _users.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(point), $"{point.Clients} clients asked for; {_users.Count} users are set up (one client per user).");
+        }
+
+        if (point.Interval <= TimeSpan.Zero || point.Duration <= TimeSpan.Zero || point.Jitter is < 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(point), "Interval and duration must be positive and jitter in [0, 1).");
+        }
+
+        var errors = new List<string>();
+        int errorCount = 0;
+        int completed = 0;
+        int scheduled = 0;
+        int unfinished = 0;
+        int endedInWindow = 0;
+        var lists = Enumerable.Range(0, point.Clients)
+            .Select(_ => (Push: new List<double>(), Pull: new List<double>(), Checkpoint: new List<double>(), Session: new List<double>(), Delay: new List<double>()))
+            .ToArray();
+        double interval = point.Interval.TotalMilliseconds;
+        double from = point.EffectiveWarmup.TotalMilliseconds;
+        double until = from + point.Duration.TotalMilliseconds;
+        double drainUntil = until + point.DrainLimit.TotalMilliseconds;
+        using var stop = new CancellationTokenSource();
+        long sessionsBefore = await ServerSessionsAsync();
+        Task<int> sampler = SampleConnectionsAsync(stop.Token);
+        ServerFootprint? footprint = null;
+        CpuSample? cpuBefore = null;
+        CpuSample? cpuAfter = null;
+        var clock = Stopwatch.StartNew();
+
+        // The window's CPU and the server processes at its end, taken by a timer of their own (not by a client).
+        async Task MarksAsync()
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(from));
+            cpuBefore = await SampleCpuAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, until - clock.Elapsed.TotalMilliseconds)));
+            cpuAfter = await SampleCpuAsync();
+            footprint = await FootprintAsync();
+        }
+
+        Task marks = MarksAsync();
+
+        var log = new List<OpenSessionRecord>();
+        void Note(OpenSessionRecord record)
+        {
+            if (point.KeepLog)
+            {
+                lock (log)
+                {
+                    log.Add(record);
+                }
+            }
+        }
+
+        double Gap(Random random) => point.Arrivals == LoadArrivals.Poisson
+            ? -Math.Log(1 - random.NextDouble()) * interval
+            : interval * (1 + point.Jitter * (2 * random.NextDouble() - 1));
+
+        async Task ClientAsync(int client)
+        {
+            SimUser user = _users[client];
+            var random = new Random(HashCode.Combine(_setup.Seed, point.Clients, (int)interval, client));
+            var mine = lists[client];
+            double due = random.NextDouble() * interval; // the devices' phases spread over one interval
+            for (; due < until; due += Gap(random))
+            {
+                bool recorded = due >= from;
+                if (recorded)
+                {
+                    Interlocked.Increment(ref scheduled);
+                }
+
+                double now = clock.Elapsed.TotalMilliseconds;
+                if (now >= drainUntil)
+                {
+                    // Due inside the window but never started before the drain limit: its wait so far is a lower bound.
+                    if (recorded)
+                    {
+                        Interlocked.Increment(ref unfinished);
+                        mine.Session.Add(now - due);
+                        mine.Delay.Add(now - due);
+                    }
+
+                    Note(new OpenSessionRecord(client, due, null, null, recorded));
+                    continue;
+                }
+
+                // Task.Delay counts whole milliseconds and may wake up to one early: wait again until it is due.
+                while (now < due)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(due - now)));
+                    now = clock.Elapsed.TotalMilliseconds;
+                }
+
+                double started = clock.Elapsed.TotalMilliseconds;
+                double push, pull, checkpoint;
+                try
+                {
+                    (push, pull, checkpoint) = await SessionAsync(user, random);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref errorCount);
+                    lock (errors)
+                    {
+                        if (errors.Count < 20)
+                        {
+                            errors.Add($"{user.Repository}: {e.GetType().Name}: {e.Message}");
+                        }
+                    }
+
+                    Note(new OpenSessionRecord(client, due, started, null, recorded));
+                    continue;
+                }
+
+                double ended = clock.Elapsed.TotalMilliseconds;
+                Note(new OpenSessionRecord(client, due, started, ended, recorded));
+                Interlocked.Increment(ref completed);
+                if (ended >= from && ended < until)
+                {
+                    Interlocked.Increment(ref endedInWindow);
+                }
+
+                if (recorded)
+                {
+                    mine.Push.Add(push);
+                    mine.Pull.Add(pull);
+                    mine.Checkpoint.Add(checkpoint);
+                    mine.Session.Add(ended - due);
+                    mine.Delay.Add(started - due);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, point.Clients).Select(c => Task.Run(() => ClientAsync(c))));
+        await marks;
+        await stop.CancelAsync();
+        int peak = await sampler;
+        long opened = await ServerSessionsAsync() - sessionsBefore;
+        double seconds = point.Duration.TotalSeconds;
+        return new OpenPointResult(point.Clients, point.Interval.TotalSeconds, scheduled, completed, endedInWindow, unfinished, seconds, endedInWindow / seconds,
+            LatencyStats.From([.. lists.SelectMany(l => l.Push)]),
+            LatencyStats.From([.. lists.SelectMany(l => l.Pull)]),
+            LatencyStats.From([.. lists.SelectMany(l => l.Checkpoint)]),
+            LatencyStats.From([.. lists.SelectMany(l => l.Session)]),
+            LatencyStats.From([.. lists.SelectMany(l => l.Delay)]),
+            errorCount, errors, peak, opened, completed, footprint, CpuSample.Between(cpuBefore, cpuAfter)) { Log = log };
+    }
+
+    private sealed record CpuSample(double ClientMs, double PostgresMs, double RedisMs, long Timestamp)
+    {
+        public static CpuReport? Between(CpuSample? a, CpuSample? b) => a is null || b is null ? null
+            : new CpuReport(b.ClientMs - a.ClientMs, b.PostgresMs - a.PostgresMs, b.RedisMs - a.RedisMs, Stopwatch.GetElapsedTime(a.Timestamp, b.Timestamp).TotalMilliseconds);
+    }
+
+    private List<int>? _postmasters;
+    private int? _redisPid;
+
+    /// <summary>CPU used so far by this process, the PostgreSQL servers (each postmaster's own and its reaped children's
+    /// time, plus its live children's) and Redis; null where /proc is not readable (the servers on another machine).</summary>
+    private async Task<CpuSample?> SampleCpuAsync()
+    {
+        try
+        {
+            if (_postmasters is null)
+            {
+                _postmasters = [];
+                foreach (NpgsqlDataSource admin in _admins)
+                {
+                    await using NpgsqlCommand command = admin.CreateCommand("SELECT pg_backend_pid()");
+                    int backend = (int)(await command.ExecuteScalarAsync())!;
+                    _postmasters.Add(ParentOf(backend));
+                }
+
+                IServer redis = _redis.GetServer(_redis.GetEndPoints()[0]);
+                foreach (IGrouping<string, KeyValuePair<string, string>> group in await redis.InfoAsync("server"))
+                {
+                    foreach (KeyValuePair<string, string> pair in group.Where(p => p.Key == "process_id"))
+                    {
+                        _redisPid = int.Parse(pair.Value, CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+
+            double postgres = 0;
+            var parents = new HashSet<int>(_postmasters);
+            foreach (int postmaster in _postmasters)
+            {
+                postgres += Ticks(postmaster, withChildren: true);
+            }
+
+            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), out int pid) && !parents.Contains(pid) && parents.Contains(TryParentOf(pid)))
+                {
+                    postgres += Ticks(pid, withChildren: false);
+                }
+            }
+
+            double redisMs = _redisPid is int r ? Ticks(r, withChildren: false) : 0;
+            return new CpuSample(Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds, postgres, redisMs, Stopwatch.GetTimestamp());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    // /proc/<pid>/stat after the command's closing parenthesis: state ppid ... utime(14) stime(15) cutime(16) cstime(17),
+    // in clock ticks of 10 ms (USER_HZ 100 on Linux).
+    private static string[] StatFields(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
+    private static double Ticks(int pid, bool withChildren)
+    {
+        try
+        {
+            string[] f = StatFields(pid);
+            double ticks = double.Parse(f[11], CultureInfo.InvariantCulture) + double.Parse(f[12], CultureInfo.InvariantCulture);
+            if (withChildren)
+            {
+                ticks += double.Parse(f[13], CultureInfo.InvariantCulture) + double.Parse(f[14], CultureInfo.InvariantCulture);
+            }
+
+            return ticks * 10;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0; // exited between the listing and the read: its time is in its parent's children's time now
+        }
+    }
+
+    private static int ParentOf(int pid) => int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
+
+    private static int TryParentOf(int pid)
+    {
+        try
+        {
+            return ParentOf(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>The server processes connected to the benchmark's database now and their private memory (null where
+    /// /proc is not readable).</summary>
+    private async Task<ServerFootprint?> FootprintAsync()
+    {
+        var pids = new List<int>();
+        foreach (NpgsqlDataSource admin in _admins)
+        {
+            await using NpgsqlCommand command = admin.CreateCommand("SELECT pid FROM pg_stat_activity WHERE datname = @d");
+            command.Parameters.AddWithValue("d", _setup.Database);
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                pids.Add(reader.GetInt32(0));
+            }
+        }
+
+        long bytes = 0;
+        int seen = 0;
+        foreach (int pid in pids)
+        {
+            try
+            {
+                foreach (string line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+                {
+                    if (line.StartsWith("Private_Clean:", StringComparison.Ordinal) || line.StartsWith("Private_Dirty:", StringComparison.Ordinal))
+                    {
+                        bytes += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                    }
+                }
+
+                seen++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return seen == 0 && pids.Count > 0 ? null : new ServerFootprint(seen, bytes);
     }
 
     private async Task<(double Push, double Pull, double Checkpoint)> SessionAsync(SimUser user, Random random)

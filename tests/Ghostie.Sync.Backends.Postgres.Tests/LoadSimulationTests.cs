@@ -107,6 +107,55 @@ public sealed class LoadSimulationTests(PostgresFixture postgres) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task OpenLoop_SessionsDueFasterThanTheyRun_LatencyCountsFromTheScheduledStart()
+    {
+        // 10 devices, each due to sync every 20 ms for 0.4 s: far faster than a push, pull and checkpoint can run, so
+        // the sessions queue behind each other. The open loop must still run every one it scheduled, one at a time per
+        // client, never before it was due, and report each latency from when it was due, not from when it started
+        // (else the queue would vanish from the numbers: coordinated omission).
+        await using LoadWorld world = await LoadWorld.CreateAsync(Setup(LoadTenancy.RolePerUser, "lo"));
+        await world.AddUsersAsync(10);
+        OpenPointResult result = await world.RunOpenAsync(new OpenLoadPoint
+        {
+            Clients = 10,
+            Interval = TimeSpan.FromMilliseconds(20),
+            Jitter = 0.1,
+            Warmup = TimeSpan.FromMilliseconds(100),
+            Duration = TimeSpan.FromMilliseconds(300),
+            DrainLimit = TimeSpan.FromSeconds(120),
+            KeepLog = true,
+        });
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(0, result.Unfinished);
+        Assert.InRange(result.Scheduled, 120, 180); // 10 clients x 300 ms / (20 ms +- 10%)
+        OpenSessionRecord[] recorded = [.. result.Log.Where(r => r.Recorded)];
+        Assert.Equal(result.Scheduled, recorded.Length);
+        Assert.All(result.Log, r => Assert.True(r.StartedMs >= r.DueMs && r.EndedMs > r.StartedMs, $"client {r.Client}: due {r.DueMs}, started {r.StartedMs}, ended {r.EndedMs}"));
+        foreach (IGrouping<int, OpenSessionRecord> client in result.Log.GroupBy(r => r.Client))
+        {
+            OpenSessionRecord[] ordered = [.. client.OrderBy(r => r.DueMs)];
+            for (int i = 1; i < ordered.Length; i++)
+            {
+                Assert.True(ordered[i].StartedMs >= ordered[i - 1].EndedMs, $"client {client.Key} ran two sessions at once");
+            }
+        }
+
+        // The reported latencies are end minus due, and the queue is in them: the later sessions started long after
+        // they were due, so the session latency far exceeds the time the session itself took.
+        double[] fromDue = [.. recorded.Select(r => r.EndedMs!.Value - r.DueMs).Order()];
+        Assert.Equal(fromDue[^1], result.Session.Max, 3);
+        Assert.Equal(fromDue.Average(), result.Session.Mean, 3);
+        Assert.True(result.StartDelay.Max > 10 * 20, $"the queue must show: start delay max {result.StartDelay.Max} ms");
+        Assert.True(result.Session.Mean > result.Push.Mean + result.Pull.Mean + result.Checkpoint.Mean + result.StartDelay.Mean - 1);
+        Assert.True(result.OfferedPerSecond > result.AchievedPerSecond, "sessions due every 20 ms per device cannot all run");
+
+        VerifyReport verify = await world.VerifyAsync(10);
+        Assert.Empty(verify.Problems);
+        Assert.All(world.Users, u => Assert.True(u.WrittenIds.Count > 3 + 10, $"{u.Repository} synced {u.WrittenIds.Count - 3} times"));
+    }
+
+    [Fact]
     public async Task SharedRoleMode_IsolationCheck_SeesTheOtherUsersRows()
     {
         // The comparison mode (one login for every repository, as a trusted service would connect) syncs correctly

@@ -20,8 +20,8 @@ public sealed class HandoffResumeOptions
     /// <summary>"posix" or "windows": how this device writes paths (default: this operating system's).</summary>
     public string? PathStyle { get; set; }
 
-    /// <summary>Counts tokens against the profile's context window (default <see cref="EstimatingTokenCounter"/>).</summary>
-    public ITokenCounter TokenCounter { get; set; } = EstimatingTokenCounter.Instance;
+    /// <summary>Counts tokens against the profile's context window (default <see cref="TiktokenTokenCounter.O200kBase"/>: real o200k_base tokens).</summary>
+    public ITokenCounter TokenCounter { get; set; } = TiktokenTokenCounter.O200kBase;
 
     /// <summary>Keep the package in the repository after resuming (default false: it is consumed).</summary>
     public bool KeepPackage { get; set; }

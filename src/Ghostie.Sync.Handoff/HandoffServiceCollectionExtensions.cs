@@ -43,7 +43,7 @@ public static class HandoffServiceCollectionExtensions
             .Validate<IServiceProvider>((o, sp) => !o.UseAbstractiveCompression || sp.GetService<IChatClient>() is not null,
                 "HandoffOptions.UseAbstractiveCompression needs an IChatClient registered in the service collection.")
             .ValidateOnStart();
-        builder.Services.TryAddSingleton<ITokenCounter>(EstimatingTokenCounter.Instance);
+        builder.Services.TryAddSingleton<ITokenCounter>(_ => TiktokenTokenCounter.O200kBase);
         builder.Services.TryAddSingleton<IContextCompressor>(sp =>
         {
             HandoffOptions options = sp.GetRequiredService<IOptions<HandoffOptions>>().Value;

@@ -17,7 +17,7 @@ public sealed class RebuildTests
             RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, new HandoffResumeOptions());
             string where = $"seed {seed}, profile {profile.Name}";
             Assert.True(rebuilt.ContextTokens <= profile.ContextTokens, $"{where}: {rebuilt.ContextTokens} tokens");
-            Assert.Equal(EstimatingTokenCounter.Instance.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
+            Assert.Equal(TiktokenTokenCounter.O200kBase.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
             Assert.True(rebuilt.ActiveAgents.Count <= profile.MaxAgents, $"{where}: {rebuilt.ActiveAgents.Count} agents");
             Assert.True(rebuilt.VectorCache.Count <= profile.VectorCacheEntries, $"{where}: {rebuilt.VectorCache.Count} vectors");
             Assert.True(rebuilt.EstimatedMemoryBytes <= profile.MemoryBudgetBytes, $"{where}: {rebuilt.EstimatedMemoryBytes:N0} bytes");

@@ -29,8 +29,8 @@ public sealed class CompressionOptions
     /// <summary>At most this many active files (default 50).</summary>
     public int MaxActiveFiles { get; set; } = 50;
 
-    /// <summary>Counts tokens (default <see cref="EstimatingTokenCounter"/>).</summary>
-    public ITokenCounter TokenCounter { get; set; } = EstimatingTokenCounter.Instance;
+    /// <summary>Counts tokens (default <see cref="TiktokenTokenCounter.O200kBase"/>: real o200k_base tokens).</summary>
+    public ITokenCounter TokenCounter { get; set; } = TiktokenTokenCounter.O200kBase;
 
     /// <summary>Throws unless every value is in range.</summary>
     /// <exception cref="GhostieSyncException">A value is out of range (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>

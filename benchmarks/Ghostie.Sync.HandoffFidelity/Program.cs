@@ -5,8 +5,9 @@ using Ghostie.Sync.Handoff;
 using Ghostie.Sync.HandoffFidelity;
 
 // dotnet run -c Release --project benchmarks/Ghostie.Sync.HandoffFidelity -- [corpus folder] [--selection lexical|minilm]
-string folder = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine("tests", "Ghostie.Sync.Handoff.Tests", "Corpus", "fidelity");
 string selection = args.SkipWhile(a => a != "--selection").Skip(1).FirstOrDefault() ?? "lexical";
+string folder = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--selection")).FirstOrDefault()
+    ?? Path.Combine("tests", "Ghostie.Sync.Handoff.Tests", "Corpus", "fidelity");
 if (!Directory.Exists(folder))
 {
     Console.Error.WriteLine($"No corpus folder '{folder}'. Run from the repository root or pass the folder.");

@@ -520,7 +520,7 @@ public static class ContextSections
 
     /// <summary>The default loading order: the compaction-summary sections first, the thread last.</summary>
     public static IReadOnlyList<string> Default { get; } =
-        [LastInstruction, ResumptionPoint, PrimaryRequest, CurrentWork, NextStep, PendingTasks, KeyDecisions, ErrorsAndFixes, ActiveFiles,
+        [ResumptionPoint, LastInstruction, PrimaryRequest, CurrentWork, NextStep, PendingTasks, KeyDecisions, ErrorsAndFixes, ActiveFiles,
          RecentTurns, ProjectState, OpenQuestions, CodeSnippets, AgentMemories, EarlierTurns];
 
     /// <summary>

@@ -49,7 +49,7 @@ public sealed class RebuildTests
         {
             RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, new HandoffResumeOptions());
             Assert.Contains(instruction, rebuilt.Context, StringComparison.Ordinal);
-            Assert.Equal(ContextSections.LastInstruction, rebuilt.Sections[0].Name);
+            Assert.Equal([ContextSections.ResumptionPoint, ContextSections.LastInstruction], rebuilt.Sections.Take(2).Select(s => s.Name));
             Assert.DoesNotContain("Last request:", rebuilt.Context, StringComparison.Ordinal); // the user message of the resumption point is not shown as the instruction
             foreach (RebuiltSection section in rebuilt.Sections.Where(s => s.Included > 0))
             {

@@ -70,3 +70,23 @@ public sealed class TokenCountingTests
         Assert.Equal("o200k_base", counter.Name);
     }
 }
+
+public sealed class SummarizerDependencyInjectionTests
+{
+    [Fact]
+    public void AddHandoff_WithMiniLMRegistered_SelectsSentencesWithIt_ElseWithTheLexicalDefault()
+    {
+        var withModel = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Ghostie.Sync.Embeddings.MiniLM.MiniLMGhostieSyncBuilderExtensions.AddMiniLMEmbeddings(withModel.AddGhostieSync(o => o.Home = "/tmp/x").AddHandoff());
+        var without = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        without.AddGhostieSync(o => o.Home = "/tmp/x").AddHandoff();
+
+        using var a = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(withModel);
+        using var b = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(without);
+
+        var semantic = Assert.IsType<ExtractiveCompressor>(a.GetService(typeof(IContextCompressor)));
+        var lexical = Assert.IsType<ExtractiveCompressor>(b.GetService(typeof(IContextCompressor)));
+        Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", semantic.EmbeddingModel);
+        Assert.Equal("ghostie-hashed-ngram-v1-n3", lexical.EmbeddingModel);
+    }
+}

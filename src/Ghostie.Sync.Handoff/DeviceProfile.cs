@@ -6,7 +6,7 @@ namespace Ghostie.Sync.Handoff;
 /// </summary>
 /// <param name="Name">The profile's name ("ios", "android", "web", "desktop", or a host's own).</param>
 /// <param name="MemoryBudgetMegabytes">Memory the rebuilt conversation may take, in MB (10^6 bytes), by the estimate in docs/handoff.md.</param>
-/// <param name="ContextTokens">The context window: tokens of the rebuilt context text.</param>
+/// <param name="ContextTokens">The context window: real tokens of the rebuilt context text, by the rebuild's token counter (o200k_base by default, <see cref="TiktokenTokenCounter.O200kBase"/>).</param>
 /// <param name="VectorCacheEntries">Embeddings kept in the on-device vector cache.</param>
 /// <param name="MaxAgents">Agents active at once.</param>
 public sealed record DeviceProfile(string Name, int MemoryBudgetMegabytes, int ContextTokens, int VectorCacheEntries, int MaxAgents)

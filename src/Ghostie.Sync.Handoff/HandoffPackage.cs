@@ -132,8 +132,11 @@ public sealed record CompressedContext
 /// <summary>A decision taken in the conversation.</summary>
 public sealed record KeyDecision
 {
-    /// <summary>The line that states it, verbatim.</summary>
+    /// <summary>The sentence that states it, verbatim.</summary>
     public required string Text { get; init; }
+
+    /// <summary>Why, when the conversation said so next to it: the sentence that follows it in the same message, verbatim; "" when none.</summary>
+    public string Reason { get; init; } = "";
 
     /// <summary>The index of the message it was stated in.</summary>
     public int Turn { get; init; }
@@ -145,17 +148,51 @@ public sealed record KeyDecision
     public DateTimeOffset? Timestamp { get; init; }
 }
 
-/// <summary>Where the work stands.</summary>
+/// <summary>Where the work stands: the sections of a coding agent's compaction summary.</summary>
 public sealed record ProjectState
 {
-    /// <summary>A summary: the task, earlier summaries, what was changed, where it stopped.</summary>
+    /// <summary>A summary: earlier summaries the source carried (a compaction's account of what came before), what was changed.</summary>
     public string Summary { get; init; } = "";
+
+    /// <summary>The person's primary request and intent: their first instruction (verbatim, cut to its budget), "" when unknown.</summary>
+    public string PrimaryRequest { get; init; } = "";
+
+    /// <summary>The person's last instruction, verbatim (never a teammate's report, a tool result or an injected reminder); "" when the person said nothing.</summary>
+    public string LastInstruction { get; init; } = "";
+
+    /// <summary>The message index of <see cref="LastInstruction"/>; -1 when none.</summary>
+    public int LastInstructionTurn { get; init; } = -1;
+
+    /// <summary>What was being worked on when the conversation stopped: the last assistant text (excerpt) and its last tool calls.</summary>
+    public string CurrentWork { get; init; } = "";
+
+    /// <summary>The next step: what the last assistant message said it would do, or the last instruction when nothing answered it.</summary>
+    public string NextStep { get; init; } = "";
+
+    /// <summary>Tasks still open: the unfinished items of the last to-do list the agent kept (pending or in progress).</summary>
+    public IReadOnlyList<string> PendingTasks { get; init; } = [];
+
+    /// <summary>Errors that tools reported, each with what came after it (the fix, when there was one).</summary>
+    public IReadOnlyList<ErrorAndFix> Errors { get; init; } = [];
 
     /// <summary>Questions still open at the end of the conversation.</summary>
     public IReadOnlyList<string> OpenQuestions { get; init; } = [];
 
     /// <summary>Next steps stated in the conversation.</summary>
     public IReadOnlyList<string> NextSteps { get; init; } = [];
+}
+
+/// <summary>An error a tool reported, and the assistant's next words about it.</summary>
+public sealed record ErrorAndFix
+{
+    /// <summary>The error: the first lines of the failing tool's output, verbatim (cut).</summary>
+    public required string Error { get; init; }
+
+    /// <summary>The first sentences the assistant wrote after it (its diagnosis or fix), verbatim; "" when none followed.</summary>
+    public string Fix { get; init; } = "";
+
+    /// <summary>The message index of the error.</summary>
+    public int Turn { get; init; }
 }
 
 /// <summary>A file the conversation touched.</summary>
@@ -481,9 +518,40 @@ public static class ContextSections
     /// <summary>Earlier turns (excerpts and summaries).</summary>
     public const string EarlierTurns = "earlier_turns";
 
-    /// <summary>The default loading order.</summary>
+    /// <summary>The person's last instruction, verbatim.</summary>
+    public const string LastInstruction = "last_instruction";
+
+    /// <summary>The primary request and intent.</summary>
+    public const string PrimaryRequest = "primary_request";
+
+    /// <summary>What was being worked on.</summary>
+    public const string CurrentWork = "current_work";
+
+    /// <summary>The next step.</summary>
+    public const string NextStep = "next_step";
+
+    /// <summary>Tasks still open.</summary>
+    public const string PendingTasks = "pending_tasks";
+
+    /// <summary>Errors and their fixes.</summary>
+    public const string ErrorsAndFixes = "errors_and_fixes";
+
+    /// <summary>The default loading order: the compaction-summary sections first, the thread last.</summary>
     public static IReadOnlyList<string> Default { get; } =
-        [ResumptionPoint, KeyDecisions, RecentTurns, ProjectState, OpenQuestions, ActiveFiles, AgentMemories, CodeSnippets, EarlierTurns];
+        [ResumptionPoint, LastInstruction, PrimaryRequest, CurrentWork, NextStep, PendingTasks, KeyDecisions, ErrorsAndFixes, ActiveFiles,
+         RecentTurns, ProjectState, OpenQuestions, CodeSnippets, AgentMemories, EarlierTurns];
+
+    /// <summary>
+    /// Each section's share of a rebuild's token budget (they add up to 1). A section never takes more than its share plus
+    /// what the sections loaded before it left unused; <see cref="LastInstruction"/> may take up to half the budget, as
+    /// much as the instruction needs, and the others share the rest.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> Shares { get; } = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        [LastInstruction] = 0.10, [ResumptionPoint] = 0.03, [PrimaryRequest] = 0.08, [CurrentWork] = 0.06, [NextStep] = 0.04,
+        [PendingTasks] = 0.05, [KeyDecisions] = 0.14, [ErrorsAndFixes] = 0.07, [ActiveFiles] = 0.06, [RecentTurns] = 0.14,
+        [ProjectState] = 0.05, [OpenQuestions] = 0.03, [CodeSnippets] = 0.06, [AgentMemories] = 0.03, [EarlierTurns] = 0.06,
+    };
 }
 
 /// <summary>Where the conversation stopped.</summary>

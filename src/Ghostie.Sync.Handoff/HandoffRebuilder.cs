@@ -20,8 +20,8 @@ public sealed class HandoffResumeOptions
     /// <summary>"posix" or "windows": how this device writes paths (default: this operating system's).</summary>
     public string? PathStyle { get; set; }
 
-    /// <summary>Counts tokens against the profile's context window (default <see cref="EstimatingTokenCounter"/>).</summary>
-    public ITokenCounter TokenCounter { get; set; } = EstimatingTokenCounter.Instance;
+    /// <summary>Counts tokens against the profile's context window (default <see cref="TiktokenTokenCounter.O200kBase"/>: real o200k_base tokens).</summary>
+    public ITokenCounter TokenCounter { get; set; } = TiktokenTokenCounter.O200kBase;
 
     /// <summary>Keep the package in the repository after resuming (default false: it is consumed).</summary>
     public bool KeepPackage { get; set; }
@@ -33,7 +33,9 @@ public sealed class HandoffResumeOptions
 /// <param name="Tokens">Its tokens.</param>
 /// <param name="Included">Items included.</param>
 /// <param name="Omitted">Items left out for the budget.</param>
-public sealed record RebuiltSection(string Name, string Text, int Tokens, int Included, int Omitted);
+/// <param name="Budget">The most tokens the section could take: its share of the profile's budget
+/// (<see cref="ContextSections.Shares"/>) plus what the sections before it left unused.</param>
+public sealed record RebuiltSection(string Name, string Text, int Tokens, int Included, int Omitted, int Budget = 0);
 
 /// <summary>An agent kept out of memory until it is needed: its state is held compressed and loads on demand.</summary>
 public sealed class DeferredAgent
@@ -266,15 +268,34 @@ public static class HandoffRebuilder
         {
             switch (section)
             {
+                case ContextSections.LastInstruction:
+                    writer.Section(section, "## Last instruction (verbatim)", [context.ProjectState.LastInstruction], truncate: true);
+                    break;
+                case ContextSections.PrimaryRequest:
+                    writer.Section(section, "## Primary request", [context.ProjectState.PrimaryRequest], truncate: true);
+                    break;
+                case ContextSections.CurrentWork:
+                    writer.Section(section, "## Current work", [context.ProjectState.CurrentWork], truncate: true);
+                    break;
+                case ContextSections.NextStep:
+                    writer.Section(section, "## Next step", [context.ProjectState.NextStep], truncate: true);
+                    break;
+                case ContextSections.PendingTasks:
+                    writer.Section(section, "## Pending tasks", context.ProjectState.PendingTasks.Select(t => "- " + t));
+                    break;
+                case ContextSections.ErrorsAndFixes:
+                    writer.Section(section, "## Errors and fixes", context.ProjectState.Errors.Select(e => "- " + e.Error + (e.Fix.Length > 0 ? "\n  then: " + e.Fix : "")));
+                    break;
                 case ContextSections.ResumptionPoint:
                     writer.Section(section, $"# Continuing: {package.Conversation.Title}",
                         [
-                            resume.LastUserMessage.Length > 0 ? "Last request: " + resume.LastUserMessage : "",
+                            // A package with the person's last instruction carries it in its own section; an older one names the last user message.
+                            resume.LastUserMessage.Length > 0 && context.ProjectState.LastInstruction.Length == 0 ? "Last request: " + resume.LastUserMessage : "",
                             resume.Summary.Length > 0 ? "Status: " + resume.Summary : "",
                         ], truncate: true);
                     break;
                 case ContextSections.KeyDecisions:
-                    writer.Section(section, "## Key decisions", context.KeyDecisions.Select(d => "- " + d.Text));
+                    writer.Section(section, "## Key decisions", context.KeyDecisions.Select(d => "- " + d.Text + (d.Reason.Length > 0 ? " (" + d.Reason + ")" : "")));
                     break;
                 case ContextSections.RecentTurns:
                     // Newest first, so the budget keeps the latest; shown in order.
@@ -332,7 +353,23 @@ public static class HandoffRebuilder
     private sealed class ContextWriter(int budget, ITokenCounter counter)
     {
         private readonly List<(string Section, string Header, List<string> Items, int Omitted, bool NewestFirst)> _sections = [];
+        private readonly Dictionary<string, int> _budgets = new(StringComparer.Ordinal);
         private int _used;
+        private int _carry;
+
+        /// <summary>A section's cap: its share of the budget plus what earlier sections left; the last instruction may take
+        /// up to half the budget when it needs it, and then the other shares are of what is left.</summary>
+        private int Cap(string name, List<string> candidates)
+        {
+            double share = ContextSections.Shares.TryGetValue(name, out double s) ? s : 0;
+            if (name == ContextSections.LastInstruction)
+            {
+                int need = candidates.Sum(c => Count(c + "\n")) + Count("## Last instruction (verbatim)\n\n");
+                return Math.Max((int)(share * budget), Math.Min(need, budget / 2));
+            }
+
+            return (int)(share * budget) + _carry;
+        }
 
         /// <summary>The counter's count, refused when negative (a negative count would let any text through).</summary>
         private int Count(string text)
@@ -345,15 +382,20 @@ public static class HandoffRebuilder
         public void Section(string name, string header, IEnumerable<string> items, bool truncate = false, bool newestFirst = false)
         {
             List<string> candidates = items.Where(i => i.Length > 0).ToList();
+            int cap = candidates.Count == 0 ? 0 : Cap(name, candidates);
+            int limit = Math.Min(budget, _used + cap); // this section ends before this many tokens in all
             if (candidates.Count == 0)
             {
+                _carry += ContextSections.Shares.TryGetValue(name, out double unused) ? (int)(unused * budget) : 0;
                 return;
             }
 
+            _budgets[name] = cap;
             int headerTokens = Count(header + "\n\n");
-            if (_used + headerTokens >= budget)
+            if (_used + headerTokens >= limit)
             {
                 _sections.Add((name, header, [], candidates.Count, newestFirst));
+                _carry = name == ContextSections.LastInstruction ? _carry : cap;
                 return;
             }
 
@@ -364,14 +406,14 @@ public static class HandoffRebuilder
             {
                 string item = candidates[i];
                 int tokens = Count(item + "\n");
-                if (_used + used + tokens <= budget)
+                if (_used + used + tokens <= limit)
                 {
                     kept.Add((i, item));
                     used += tokens;
                     continue;
                 }
 
-                int left = budget - _used - used - 2;
+                int left = limit - _used - used - 2;
                 if (truncate && left >= 24 && Cut(item, left) is { } cut)
                 {
                     kept.Add((i, cut));
@@ -387,12 +429,15 @@ public static class HandoffRebuilder
             if (kept.Count == 0)
             {
                 _sections.Add((name, header, [], candidates.Count, newestFirst));
+                _carry = name == ContextSections.LastInstruction ? _carry : cap;
                 return;
             }
 
             kept.Sort((a, b) => a.Order.CompareTo(b.Order));
             _sections.Add((name, header, kept.Select(k => k.Text).ToList(), candidates.Count - kept.Count, newestFirst));
             _used += used;
+            // What this section left of its cap goes to the next (the last instruction's extra need is taken from all).
+            _carry = name == ContextSections.LastInstruction ? Math.Max(0, _carry - Math.Max(0, used - (int)(ContextSections.Shares[name] * budget))) : Math.Max(0, cap - used);
         }
 
         /// <summary>The item cut to fit <paramref name="tokens"/>, or null when nothing of it fits.</summary>
@@ -457,7 +502,7 @@ public static class HandoffRebuilder
             var sections = _sections.Select(s =>
             {
                 string body = s.Items.Count == 0 ? "" : s.Header + "\n" + string.Join("\n", s.Items);
-                return new RebuiltSection(s.Section, body, body.Length == 0 ? 0 : Count(body), s.Items.Count, s.Omitted);
+                return new RebuiltSection(s.Section, body, body.Length == 0 ? 0 : Count(body), s.Items.Count, s.Omitted, _budgets.GetValueOrDefault(s.Section));
             }).ToList();
             return (text, tokens, sections);
         }

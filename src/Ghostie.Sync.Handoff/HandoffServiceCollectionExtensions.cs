@@ -16,8 +16,10 @@ public static class HandoffServiceCollectionExtensions
 
     /// <summary>
     /// Adds handoff: <see cref="HandoffOptions"/> (validated at start), the default <see cref="ITokenCounter"/> and
-    /// <see cref="IContextCompressor"/> (extractive; abstractive over the registered <see cref="IChatClient"/> when
-    /// <see cref="HandoffOptions.UseAbstractiveCompression"/> is set), and <see cref="GhostieHandoffClient"/>.
+    /// <see cref="IContextCompressor"/> (extractive, selecting sentences with the registered
+    /// <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> when there is one, for example MiniLM's, else the lexical
+    /// default; abstractive over the registered <see cref="IChatClient"/> when <see cref="HandoffOptions.UseAbstractiveCompression"/>
+    /// is set), and <see cref="GhostieHandoffClient"/>.
     /// Register your own counter or compressor before or after to replace the defaults. Safe to call more than once.
     /// </summary>
     /// <param name="builder">The Ghostie builder.</param>
@@ -44,13 +46,13 @@ public static class HandoffServiceCollectionExtensions
             .Validate<IServiceProvider>((o, sp) => !o.UseAbstractiveCompression || sp.GetService<IChatClient>() is not null,
                 "HandoffOptions.UseAbstractiveCompression needs an IChatClient registered in the service collection.")
             .ValidateOnStart();
-        builder.Services.TryAddSingleton<ITokenCounter>(EstimatingTokenCounter.Instance);
+        builder.Services.TryAddSingleton<ITokenCounter>(_ => TiktokenTokenCounter.O200kBase);
         builder.Services.TryAddSingleton<IContextCompressor>(sp =>
         {
             HandoffOptions options = sp.GetRequiredService<IOptions<HandoffOptions>>().Value;
             return options.UseAbstractiveCompression
-                ? new AbstractiveCompressor(sp.GetRequiredService<IChatClient>(), sp.GetService<ILogger<AbstractiveCompressor>>())
-                : ExtractiveCompressor.Instance;
+                ? new AbstractiveCompressor(sp.GetRequiredService<IChatClient>(), sp.GetService<ILogger<AbstractiveCompressor>>(), new ExtractiveCompressor(sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()))
+                : new ExtractiveCompressor(sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
         });
         builder.Services.TryAddSingleton<GhostieHandoffClient>();
         return builder;

@@ -58,7 +58,7 @@ public sealed class HandoffEndToEndTests : IDisposable
         CliResult resumed = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--profile", "ios")).Expect(0);
         Assert.StartsWith("# Continuing: ", resumed.StdOut, StringComparison.Ordinal);
         Assert.Contains("## Key decisions", resumed.StdOut, StringComparison.Ordinal);
-        Assert.Contains(generator.Decisions[0], resumed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("## Last instruction (verbatim)", resumed.StdOut, StringComparison.Ordinal);
         Assert.Contains(generator.Turns[^1][..40], resumed.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, resumed.StdOut, StringComparison.Ordinal);
         Assert.Contains("rebuilt for ios", resumed.StdErr, StringComparison.Ordinal);
@@ -91,7 +91,10 @@ public sealed class HandoffEndToEndTests : IDisposable
         Assert.True(resumed.GetProperty("consumed").GetBoolean());
         string offline = resumed.GetProperty("offline_copy").GetString()!;
         Assert.True(File.Exists(offline));
-        Assert.Equal(10, JsonDocument.Parse(await File.ReadAllTextAsync(offline)).RootElement.GetProperty("last_messages").GetArrayLength());
+        // The offline copy keeps the package's verbatim last turns (at most 10, as many as the thread's share held) and the person's last instruction.
+        JsonElement copy = JsonDocument.Parse(await File.ReadAllTextAsync(offline)).RootElement;
+        Assert.InRange(copy.GetProperty("last_messages").GetArrayLength(), 1, 10);
+        Assert.False(string.IsNullOrEmpty(copy.GetProperty("project_state").GetProperty("last_instruction").GetString()));
         Assert.Empty((await _sandbox.RunAsync("browser", "handoff", "list", "--json")).Expect(0).Json().GetProperty("pending").EnumerateArray());
     }
 

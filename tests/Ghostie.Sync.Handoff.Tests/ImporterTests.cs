@@ -49,7 +49,10 @@ public sealed class ImporterTests
         using Repository repository = await Repository.CreateAsync();
         HandoffPackage package = await repository.Device("laptop").BuildAsync(new HandoffRequest { Transcript = t });
 
-        Assert.Equal("Decision: order queue items by (timestamp, sequence number) so equal timestamps keep insertion order.", Assert.Single(package.Context.KeyDecisions).Text);
+        // Decisions are sentences chosen by MMR (no trigger phrases): each is a verbatim statement of the conversation, never a question.
+        Assert.NotEmpty(package.Context.KeyDecisions);
+        Assert.All(package.Context.KeyDecisions, d => Assert.Contains(t.Messages, m => m.Text.Contains(d.Text, StringComparison.Ordinal)));
+        Assert.DoesNotContain(package.Context.KeyDecisions, d => d.Text.EndsWith('?'));
         Assert.Contains(package.Context.ActiveFiles, f => f.Path.EndsWith("Sync/OfflineQueue.cs", StringComparison.Ordinal) && f.Status == "edited");
         Assert.Contains(package.Context.ActiveFiles, f => f.Path.EndsWith("OfflineQueueTests.cs", StringComparison.Ordinal) && f.Status == "read");
         Assert.Contains("Should we also add a sequence number to the persisted format?", package.Context.ProjectState.OpenQuestions);
@@ -81,8 +84,10 @@ public sealed class ImporterTests
 
         using Repository repository = await Repository.CreateAsync();
         HandoffPackage package = await repository.Device("laptop").BuildAsync(new HandoffRequest { Transcript = t });
-        Assert.Equal("Alfama. Let's go with the guesthouse near the Miradouro you mentioned.", Assert.Single(package.Context.KeyDecisions).Text);
-        Assert.Equal(4, package.Context.Thread.Count(e => e.Kind == ThreadEntryKinds.Verbatim)); // every user/assistant message with text
+        Assert.Contains(package.Context.KeyDecisions, d => d.Text == "Let's go with the guesthouse near the Miradouro you mentioned.");
+        // Every user/assistant message with text: the last user message in its own section, the other three in the thread.
+        Assert.Equal(3, package.Context.Thread.Count(e => e.Kind == ThreadEntryKinds.Verbatim));
+        Assert.Equal(t.Messages.Last(m => m.Role == TranscriptRole.User).Text, package.Context.ProjectState.LastInstruction);
     }
 
     [Fact]

@@ -17,13 +17,47 @@ public sealed class RebuildTests
             RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, new HandoffResumeOptions());
             string where = $"seed {seed}, profile {profile.Name}";
             Assert.True(rebuilt.ContextTokens <= profile.ContextTokens, $"{where}: {rebuilt.ContextTokens} tokens");
-            Assert.Equal(EstimatingTokenCounter.Instance.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
+            Assert.Equal(TiktokenTokenCounter.O200kBase.CountTokens(rebuilt.Context), rebuilt.ContextTokens);
             Assert.True(rebuilt.ActiveAgents.Count <= profile.MaxAgents, $"{where}: {rebuilt.ActiveAgents.Count} agents");
             Assert.True(rebuilt.VectorCache.Count <= profile.VectorCacheEntries, $"{where}: {rebuilt.VectorCache.Count} vectors");
             Assert.True(rebuilt.EstimatedMemoryBytes <= profile.MemoryBudgetBytes, $"{where}: {rebuilt.EstimatedMemoryBytes:N0} bytes");
             Assert.Equal(package.Agents.Count, rebuilt.ActiveAgents.Count + rebuilt.DeferredAgents.Count + rebuilt.DroppedAgents.Count);
             Assert.Equal(package.Embeddings!.Entries.Count, rebuilt.VectorCache.Count + rebuilt.VectorsLeftOut);
             Assert.True(rebuilt.Sections.Sum(s => s.Included) > 0, $"{where}: empty context");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void NoSection_IsOverItsBudget_AndTheLastInstructionIsVerbatimInEveryProfile(int seed)
+    {
+        HandoffPackage package = RandomPackage(new Random(seed));
+        string instruction = "commit it, then let's do a quick retro on what slowed us down (seed " + seed + ")";
+        package = package with
+        {
+            Context = package.Context with
+            {
+                ProjectState = package.Context.ProjectState with
+                {
+                    LastInstruction = instruction, PrimaryRequest = "Port the exporter. " + string.Concat(Enumerable.Repeat("More detail. ", 400)),
+                    CurrentWork = "Editing the exporter.", NextStep = "Run the tests.", PendingTasks = ["Write the README", "Tag the release"],
+                    Errors = [new ErrorAndFix { Error = "Exit code 1", Fix = "Pinned the version.", Turn = 3 }],
+                },
+            },
+        };
+        foreach (DeviceProfile profile in DeviceProfile.BuiltIn)
+        {
+            RebuiltConversation rebuilt = HandoffRebuilder.Rebuild(package, profile, new HandoffResumeOptions());
+            Assert.Contains(instruction, rebuilt.Context, StringComparison.Ordinal);
+            Assert.Equal([ContextSections.ResumptionPoint, ContextSections.LastInstruction], rebuilt.Sections.Take(2).Select(s => s.Name));
+            Assert.DoesNotContain("Last request:", rebuilt.Context, StringComparison.Ordinal); // the user message of the resumption point is not shown as the instruction
+            foreach (RebuiltSection section in rebuilt.Sections.Where(s => s.Included > 0))
+            {
+                Assert.True(section.Budget > 0, $"{profile.Name}/{section.Name}: no budget recorded");
+                Assert.True(section.Tokens <= section.Budget, $"seed {seed}, {profile.Name}/{section.Name}: {section.Tokens} tokens over its budget of {section.Budget}");
+            }
+
+            Assert.True(rebuilt.ContextTokens <= profile.ContextTokens);
         }
     }
 

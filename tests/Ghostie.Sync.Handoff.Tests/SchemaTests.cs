@@ -135,7 +135,7 @@ public sealed class SchemaTests
         Assert.Equal("careful", agent.Variables["mode"]);
         Assert.Equal(new[] { 0.1f, -0.2f, float.Epsilon, 3.4028235e38f }, Assert.Single(package.Embeddings!.Entries).Vector);
         Assert.Equal(DateTimeOffset.Parse("2026-11-28T07:30:00.123+00:00", CultureInfo.InvariantCulture), package.ExpiresAt);
-        Fixtures.AssertEveryFieldSet(package, absent: ["Checkpoint", .. Fixtures.AddedInVersion3]); // agents[].checkpoint came with schema version 2
+        Fixtures.AssertEveryFieldSet(package, absent: ["Checkpoint", .. Fixtures.AddedInVersion3, .. Fixtures.SummarySectionFields]); // agents[].checkpoint came with schema version 2, agent state with 3, the summary sections later
     }
 
     [Theory]

@@ -38,20 +38,70 @@ internal static class HandoffCommands
         var offline = new Option<bool>("--offline") { Description = "Queue the package on this device instead of storing it now; it is sent by the next 'ghostie sync' or 'ghostie handoff' command that reaches the repository. Without it, a package is queued so only when the repository is out of reach." };
         var title = new Option<string>("--title") { Description = "A title. Default: the transcript's summary, else its last request." };
         var ttl = new Option<double?>("--ttl") { Description = "Hours until the package expires and is deleted. Default: 168 (7 days).", HelpName = "hours" };
+        var summarizer = new Option<string>("--summarizer") { Description = "extractive (no model, the default) or openai: a model behind an OpenAI-compatible endpoint summarizes the earlier turns; if it fails, the extractive summary is used and a warning says so.", DefaultValueFactory = _ => "extractive" };
+        summarizer.AcceptOnlyFromAmong("extractive", "openai");
+        var endpoint = new Option<string>("--endpoint") { Description = "With --summarizer openai: the endpoint's base URL (for example https://api.openai.com/v1 or http://127.0.0.1:8080/v1). Required with openai.", HelpName = "url" };
+        var model = new Option<string>("--model") { Description = "With --summarizer openai: the model name. Required with openai.", HelpName = "name" };
+        var keyVariable = new Option<string>("--api-key-env") { Description = "With --summarizer openai: the environment variable holding the API key (never printed). Default: OPENAI_API_KEY; unset sends no real key (local servers need none).", DefaultValueFactory = _ => "OPENAI_API_KEY", HelpName = "variable" };
         var command = new Command("create", "Pack a transcript into an encrypted handoff package in the repository. Secrets are removed first; the count is reported.")
         {
-            from, to, format, conversation, title, ttl, offline,
+            from, to, format, conversation, title, ttl, offline, summarizer, endpoint, model, keyVariable,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
             CreateAsync(context, parse.GetValue(from)!, parse.GetValue(to), parse.GetValue(format)!, parse.GetValue(conversation), parse.GetValue(title), parse.GetValue(ttl),
-                parse.GetValue(offline), cancellationToken));
+                parse.GetValue(offline),
+                new SummarizerChoice(parse.GetValue(summarizer) ?? "extractive", parse.GetValue(endpoint), parse.GetValue(model), parse.GetValue(keyVariable) ?? "OPENAI_API_KEY"), cancellationToken));
         return command;
     }
 
+    /// <summary>The summarizer options of 'handoff create'.</summary>
+    internal sealed record SummarizerChoice(string Kind, string? Endpoint, string? Model, string KeyVariable)
+    {
+        /// <summary>Refuses incomplete or malformed openai options before anything is read or opened.</summary>
+        public void Validate()
+        {
+            if (Kind != "openai")
+            {
+                if (Endpoint is not null || Model is not null)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--endpoint and --model are for --summarizer openai; add it, or leave them out.");
+                }
+
+                return;
+            }
+
+            if (string.IsNullOrWhiteSpace(Endpoint) || !Uri.TryCreate(Endpoint, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--summarizer openai needs --endpoint with an http or https URL (got '{Endpoint}').");
+            }
+
+            if (string.IsNullOrWhiteSpace(Model))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--summarizer openai needs --model (the model name the endpoint serves).");
+            }
+        }
+
+        /// <summary>The compressor: extractive, or abstractive over the endpoint (an OpenAI chat client through Microsoft.Extensions.AI.OpenAI).</summary>
+        public IContextCompressor? Compressor()
+        {
+            if (Kind != "openai")
+            {
+                return null;
+            }
+
+            // The key is read here and handed to the client only: never printed, logged or put in an error.
+            string key = Environment.GetEnvironmentVariable(KeyVariable) is { Length: > 0 } value ? value : "no-key";
+            var client = new OpenAI.Chat.ChatClient(Model!, new System.ClientModel.ApiKeyCredential(key),
+                new OpenAI.OpenAIClientOptions { Endpoint = new Uri(Endpoint!), NetworkTimeout = TimeSpan.FromSeconds(120) });
+            return new AbstractiveCompressor(Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(client));
+        }
+    }
+
     private static async Task<int> CreateAsync(CliContext context, string from, string? to, string format, string? conversation, string? title, double? ttlHours,
-        bool offline, CancellationToken cancellationToken)
+        bool offline, SummarizerChoice summarizer, CancellationToken cancellationToken)
     {
         ValidateCreate(to, ttlHours);
+        summarizer.Validate();
         TranscriptFormat transcriptFormat = FormatFromName(format);
 
         // Read the transcript before opening the repository: a wrong path costs no unlock.
@@ -75,7 +125,13 @@ internal static class HandoffCommands
         {
             try
             {
-                return ReportCreated(context, await PackAsync(context, transcript, to, title, ttlHours, progress, cancellationToken).ConfigureAwait(false));
+                HandoffCreateResult created = await PackAsync(context, transcript, to, title, ttlHours, progress, cancellationToken, summarizer.Compressor()).ConfigureAwait(false);
+                if (summarizer.Kind == "openai" && created.Package.Context.Compression.Method != "abstractive")
+                {
+                    context.Warn($"the {summarizer.Model} summary at {summarizer.Endpoint} failed ({created.Package.Context.Compression.Note ?? "no summary"}); the package carries the extractive summary.");
+                }
+
+                return ReportCreated(context, created);
             }
             catch (GhostieSyncException e) when (e.Code == GhostieErrorCode.BackendUnavailable)
             {
@@ -207,10 +263,10 @@ internal static class HandoffCommands
     /// <c>handoff create</c> and the MCP tool <c>create_handoff</c> do once the transcript is read.
     /// </summary>
     internal static async Task<HandoffCreateResult> PackAsync(CliContext context, ConversationTranscript transcript, string? to, string? title, double? ttlHours,
-        IProgress<HandoffStage>? progress, CancellationToken cancellationToken)
+        IProgress<HandoffStage>? progress, CancellationToken cancellationToken, IContextCompressor? compressor = null)
     {
         (MemorySyncManager manager, IStorageBackend backend) = await Backends.OpenWithBackendAsync(context, cancellationToken).ConfigureAwait(false);
-        using HandoffService service = HandoffService.For(manager, backend, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
+        using HandoffService service = HandoffService.For(manager, backend, compressor: compressor, logger: context.Loggers.CreateLogger<HandoffService>(), ownsManager: true);
         if (to is not null && to != manager.DeviceId)
         {
             SyncStatus status = await manager.GetStatusAsync(cancellationToken).ConfigureAwait(false);

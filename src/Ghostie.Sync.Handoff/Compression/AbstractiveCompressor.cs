@@ -17,14 +17,17 @@ public sealed class AbstractiveCompressor : IContextCompressor
 {
     private readonly IChatClient _client;
     private readonly ILogger _logger;
+    private readonly ExtractiveCompressor _extractive;
 
     /// <summary>Creates the compressor.</summary>
     /// <param name="client">The host's chat client.</param>
     /// <param name="logger">Where a failed summary is reported (never with conversation content).</param>
-    public AbstractiveCompressor(IChatClient client, ILogger<AbstractiveCompressor>? logger = null)
+    /// <param name="extractive">The extractive pass it builds on (default <see cref="ExtractiveCompressor.Instance"/>, lexical embeddings).</param>
+    public AbstractiveCompressor(IChatClient client, ILogger<AbstractiveCompressor>? logger = null, ExtractiveCompressor? extractive = null)
     {
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _logger = logger ?? NullLogger<AbstractiveCompressor>.Instance;
+        _extractive = extractive ?? ExtractiveCompressor.Instance;
     }
 
     /// <summary>The most tokens of earlier conversation sent to the model (default 24,000); the oldest are cut first.</summary>
@@ -39,10 +42,10 @@ public sealed class AbstractiveCompressor : IContextCompressor
         ArgumentNullException.ThrowIfNull(transcript);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        CompressedContext extractive = ExtractiveCompressor.Compress(transcript, options);
+        CompressedContext extractive = await _extractive.CompressCoreAsync(transcript, options, cancellationToken).ConfigureAwait(false);
         var keptVerbatim = new HashSet<int>(extractive.Thread.Where(e => e.Kind == ThreadEntryKinds.Verbatim && e.Salience == 0).Select(e => e.Turn));
         List<TranscriptMessage> earlier = transcript.Messages
-            .Where(m => ExtractiveCompressor.IsTurn(m) && m.Text.Length > 0 && !keptVerbatim.Contains(m.Index))
+            .Where(m => (ExtractiveCompressor.IsPerson(m) || (m.Role == TranscriptRole.Assistant && !m.IsSidechain && m.Text.Length > 0)) && !keptVerbatim.Contains(m.Index))
             .ToList();
         if (earlier.Count == 0)
         {
@@ -57,7 +60,7 @@ public sealed class AbstractiveCompressor : IContextCompressor
                 [
                     new ChatMessage(ChatRole.System,
                         "You compress a conversation between a user and a coding assistant so that another device can carry it on. " +
-                        $"Write at most {SummaryTokens} tokens of plain text: the goal, what was done, what was decided and why, what failed, and what is still open. " +
+                        $"Write at most {SummaryTokens} tokens of plain text with these parts: primary request and intent; key decisions and why; files and code touched; errors and their fixes; pending tasks; current work; next step. " +
                         "Keep file names, commands and identifiers exact. Do not invent anything."),
                     new ChatMessage(ChatRole.User, prompt),
                 ],
@@ -113,7 +116,7 @@ public sealed class AbstractiveCompressor : IContextCompressor
         long tokens = 0;
         for (int i = earlier.Count - 1; i >= 0; i--)
         {
-            string line = $"[{ExtractiveCompressor.RoleName(earlier[i])} #{earlier[i].Index}] {earlier[i].Text}";
+            string line = $"[{ExtractiveCompressor.RoleName(earlier[i].Role)} #{earlier[i].Index}] {earlier[i].Text}";
             int count = counter.CountTokens(line);
             if (tokens + count > MaxInputTokens)
             {

@@ -127,8 +127,14 @@ internal static class Fixtures
             },
             Context = new CompressedContext
             {
-                KeyDecisions = [new KeyDecision { Text = "Decision: use SQLite.", Turn = 12, Role = "user", Timestamp = t.AddHours(-2) }],
-                ProjectState = new ProjectState { Summary = "Task: make the queue durable.", OpenQuestions = ["Keep failed items?"], NextSteps = ["Next: write the migration."] },
+                KeyDecisions = [new KeyDecision { Text = "Decision: use SQLite.", Reason = "It ships on every phone.", Turn = 12, Role = "user", Timestamp = t.AddHours(-2) }],
+                ProjectState = new ProjectState
+                {
+                    Summary = "Task: make the queue durable.", OpenQuestions = ["Keep failed items?"], NextSteps = ["Next: write the migration."],
+                    PrimaryRequest = "Make the offline queue durable.", LastInstruction = "commit it", LastInstructionTurn = 418,
+                    CurrentWork = "Writing the migration.", NextStep = "Run the migration tests.", PendingTasks = ["Write the migration (in progress)"],
+                    Errors = [new ErrorAndFix { Error = "Exit code 1: 2 tests failed", Fix = "The clock was not injected; fixed.", Turn = 300 }],
+                },
                 ActiveFiles = [new ActiveFile { Path = "/home/alice/src/app/src/Queue.cs", Status = "edited", LastTurn = 400, Touches = 7 }],
                 CodeSnippets = [new CodeSnippet { Path = "src/Queue.cs", Language = "csharp", Text = "class Queue { }", Turn = 401 }],
                 AgentMemories = [memory],
@@ -176,6 +182,10 @@ internal static class Fixtures
             Scrubbing = new ScrubSummary { SecretsRemoved = 2, ByKind = new Dictionary<string, int> { ["openai-key"] = 2 } },
         };
     }
+
+    /// <summary>The summary sections' fields (written since the extractive summarizer; the v1 and v2 fixtures predate them and read as empty).</summary>
+    public static readonly string[] SummarySectionFields = ["Reason", "PrimaryRequest", "LastInstruction", "LastInstructionTurn", "CurrentWork", "NextStep", "PendingTasks", "Errors"];
+
 
     /// <summary>Fails when any property anywhere in the graph is null, empty or default: a new field must be added to <see cref="Full"/>.</summary>
     /// <param name="value">The object to check.</param>

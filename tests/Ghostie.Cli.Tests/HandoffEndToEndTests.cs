@@ -204,7 +204,7 @@ public sealed class HandoffEndToEndTests : IDisposable
 
         JsonElement resumed = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--profile", "web", "--keep", "--json")).Expect(0).Json();
         Assert.Equal(Instruction, resumed.GetProperty("resumption_point").GetProperty("last_user_message").GetString());
-        Assert.Contains("Last request: " + Instruction, resumed.GetProperty("context").GetString(), StringComparison.Ordinal);
+        Assert.Contains(Instruction, resumed.GetProperty("context").GetString(), StringComparison.Ordinal); // verbatim, in its own section
 
         string session = Path.Combine(_sandbox.Root, "continued.jsonl");
         CliResult written = (await _sandbox.RunAsync("phone", "handoff", "resume", id, "--format", "claude-code", "--output", session, "--workspace", Path.Combine(_sandbox.Root, "checkout"))).Expect(0);

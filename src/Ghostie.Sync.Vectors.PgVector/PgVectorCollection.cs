@@ -122,7 +122,8 @@ public sealed class PgVectorCollection : IVectorCollection
     /// on until Top rows pass the filter (up to pgvector's hnsw.max_scan_tuples, 20,000 by default). Even so the walk can
     /// miss matching records in a part of the graph it does not reach: a filtered search that comes back with fewer
     /// than Top rows is run again as an exact scan (<see cref="PgVectorOptions.ExactFallbackForShortFilteredSearches"/>),
-    /// so the answer is the exact filtered top k.</summary>
+    /// so the answer has Top rows whenever that many match. A full answer from the index is approximately the nearest, as
+    /// any HNSW answer: with matches in several clusters far from the query the walk can return a farther one.</summary>
     /// <param name="query">The query vector.</param>
     /// <param name="options">Top, threshold, filter, whether to return vectors.</param>
     /// <param name="cancellationToken">Cancels the work.</param>

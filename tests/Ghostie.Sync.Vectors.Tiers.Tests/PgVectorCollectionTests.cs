@@ -82,7 +82,14 @@ public sealed class PgVectorCollectionTests(PgliteFixture pglite)
 
         Assert.True(store.HasIterativeScan);
         Assert.Equal(10, results.Count);
-        Assert.Equal(expected.Select(e => e.Record.Key), results.Select(r => r.Record.Key));
+        // Every result passes the filter, best first, each once. Which ten: like any HNSW search the answer is
+        // approximately the nearest. The walk starts near the query; when the matching records lie in several far
+        // clusters it may settle on a farther one (seen once in CI: none of the exact ten), so the exact top ten is
+        // not asserted here; the exact fallback for short answers is tested above.
+        Assert.All(results, r => Assert.Equal("far", r.Record.Data!["tag"]));
+        Assert.Equal(results.OrderByDescending(r => r.Score).Select(r => r.Record.Key), results.Select(r => r.Record.Key));
+        Assert.Equal(10, results.Select(r => r.Record.Key).Distinct(StringComparer.Ordinal).Count());
+        Assert.True(results[0].Score <= expected[0].Score + 1e-5, "no result is nearer than the exact best");
     }
 
     private async Task<string> AnalyzeAndExplainAsync(string tableSuffix, ReadOnlyMemory<float> query)

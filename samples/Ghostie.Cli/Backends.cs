@@ -196,16 +196,17 @@ internal static class Backends
     /// to be stored with <see cref="SavePrompted"/> only once setup succeeded, so a mistyped credential is never kept.
     /// Null outside setup: nothing is asked.</param>
     /// <param name="createStore">Create the bucket or container if missing.</param>
+    /// <param name="loggers">Where the backend's log events go (stderr with --verbose).</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     public static async Task<IStorageBackend> CreateAsync(string backend, IReadOnlyDictionary<string, string> settings, GhostieHome home,
-        Dictionary<string, string>? prompted, bool createStore, CancellationToken cancellationToken)
+        Dictionary<string, string>? prompted, bool createStore, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         IStorageBackendFactory factory = Factories.Find(backend)
             ?? throw new GhostieSyncException(GhostieErrorCode.UnsupportedFormat,
                 $"{home.ConfigPath} uses the backend '{backend}', which this version of ghostie does not support (available: {string.Join(", ", Available)}). Upgrade ghostie, or run 'ghostie sync setup' again.");
         try
         {
-            return await factory.CreateAsync(settings, new CliSecretSource(new DeviceSecretStore(home.Root), prompted), createStore, cancellationToken).ConfigureAwait(false);
+            return await factory.CreateAsync(settings, new CliSecretSource(new DeviceSecretStore(home.Root), prompted), loggers, createStore, cancellationToken).ConfigureAwait(false);
         }
         catch (MissingBackendCredentialException e)
         {
@@ -264,7 +265,7 @@ internal static class Backends
             }
         }
 
-        IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, prompted: null, createStore: false, cancellationToken)
+        IStorageBackend storage = await CreateAsync(configuration.Backend, configuration.Settings, home, prompted: null, createStore: false, context.Loggers, cancellationToken)
             .ConfigureAwait(false);
         context.Own(storage);  // disposed when the command ends, also when opening fails below
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Ghostie.Sync.Backends.Postgres;
 
 /// <summary>
@@ -27,9 +30,15 @@ public sealed class PostgresBackendFactory : IStorageBackendFactory<PostgresBack
     }
 
     /// <inheritdoc/>
-    public async Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(secrets);
         string variable = BackendSettings.Optional(settings, "connection_env") ?? ConnectionVariable;
         if (secrets.GetSecret(new BackendSecret("postgres.connection_string", variable)) is not { } connectionString)
@@ -43,6 +52,6 @@ public sealed class PostgresBackendFactory : IStorageBackendFactory<PostgresBack
         {
             ConnectionString = connectionString,
             Repository = BackendSettings.Required(settings, "repository", BackendName),
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }, loggerFactory.CreateLogger<PostgresBackend>(), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Ghostie.Sync;
 
 /// <summary>
@@ -32,6 +34,23 @@ public interface IStorageBackendFactory
         CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="CreateAsync(IReadOnlyDictionary{string, string}, IBackendSecretSource, bool, CancellationToken)"/>, with the
+    /// backend's log events (retries, throttling, resumed transfers, cleanup) going to <paramref name="loggerFactory"/>, as they
+    /// do under DI: the <c>ghostie --verbose</c> flag and hosts that build backends from saved settings use this one. The
+    /// default ignores the logger (a backend that logs nothing, such as the folder backend); backends that log implement it.
+    /// </summary>
+    /// <param name="settings">The saved settings.</param>
+    /// <param name="secrets">Where credentials come from.</param>
+    /// <param name="loggerFactory">Where the backend's log events go.</param>
+    /// <param name="createStore">Create the bucket or container when missing (S3, Azure); ignored by the others.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The backend; the caller disposes it when it is <see cref="IDisposable"/>.</returns>
+    /// <exception cref="GhostieSyncException">As the overload without a logger.</exception>
+    Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, createStore, cancellationToken);
+
+    /// <summary>
     /// A cheap health probe of a backend of this kind that writes nothing (<see cref="GhostieStorageHealthCheck"/> runs it).
     /// The default lists the <c>keys/</c> prefix and stops at the first name: one request on a network backend.
     /// </summary>
@@ -55,7 +74,7 @@ public interface IStorageBackendFactory<in TOptions> : IStorageBackendFactory
     where TOptions : class
 {
     /// <summary>The non-secret settings that describe a backend built from <paramref name="options"/>: what
-    /// <see cref="IStorageBackendFactory.CreateAsync"/> needs to build the same backend again. Secrets are never included;
+    /// <see cref="IStorageBackendFactory.CreateAsync(IReadOnlyDictionary{string, string}, IBackendSecretSource, bool, CancellationToken)"/> needs to build the same backend again. Secrets are never included;
     /// a setting may name the environment variable a secret is read from.</summary>
     /// <param name="options">The options.</param>
     Dictionary<string, string> GetSettings(TOptions options);

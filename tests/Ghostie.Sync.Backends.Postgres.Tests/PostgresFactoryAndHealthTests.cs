@@ -34,6 +34,42 @@ public sealed class PostgresFactoryAndHealthTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Factory_WithALoggerFactory_GivesTheBackendItsLogger()
+    {
+        // What `ghostie --verbose` relies on: a backend built from saved settings logs where the host's loggers go.
+        PostgresBackendOptions options = postgres.Options();
+        var factory = new PostgresBackendFactory();
+        var variables = new Dictionary<string, string> { ["GHOSTIE_PG_CONNECTION"] = postgres.TenantAConnectionString };
+        var loggers = new CategoryRecordingLoggerFactory();
+
+        IStorageBackend backend = await ((IStorageBackendFactory)factory).CreateAsync(factory.GetSettings(options),
+            new EnvironmentSecretSource(variables.GetValueOrDefault), loggers);
+        using (backend as IDisposable)
+        {
+            Assert.Contains(typeof(PostgresBackend).FullName!, loggers.Categories);
+        }
+    }
+
+    private sealed class CategoryRecordingLoggerFactory : ILoggerFactory
+    {
+        public List<string> Categories { get; } = [];
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            Categories.Add(categoryName);
+            return NullLogger.Instance;
+        }
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public async Task Factory_VariableUnset_IsNotConfigured_NamingTheVariable()
     {
         var settings = new Dictionary<string, string> { ["repository"] = "notes", ["connection_env"] = "MY_PG" };

@@ -120,7 +120,7 @@ internal static class SyncCommands
             {
                 try
                 {
-                    storage = await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: false, cancellationToken).ConfigureAwait(false);
+                    storage = await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: false, context.Loggers, cancellationToken).ConfigureAwait(false);
                     joining = await Backends.HoldsRepositoryAsync(storage, cancellationToken).ConfigureAwait(false);
                     if (!joining && folder)
                     {
@@ -160,7 +160,7 @@ internal static class SyncCommands
                 SetupPrompts.ConfirmSummary(prompter, home, options.Backend, location, joining, deviceId, chosenName, prompted.Keys, create);
             }
 
-            storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, cancellationToken).ConfigureAwait(false);
+            storage ??= await Backends.CreateAsync(options.Backend, settings, home, prompted, createStore: create, context.Loggers, cancellationToken).ConfigureAwait(false);
             var configuration = new SyncConfiguration
             {
                 Backend = options.Backend,

@@ -251,6 +251,8 @@ public sealed class GistDoubleRuleTests : IAsyncLifetime
         wrong.DefaultRequestHeaders.UserAgent.ParseAdd("rule-test/1");
         wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "ghp_wrong");
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(new Uri("gists", UriKind.Relative))).StatusCode);
+        wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", Token); // schemes are case-insensitive
+        Assert.Equal(HttpStatusCode.OK, (await wrong.GetAsync(new Uri("gists", UriKind.Relative))).StatusCode);
 
         HttpResponseMessage ok = await _http.GetAsync(new Uri("gists", UriKind.Relative));
         Assert.Equal("repo, gist", Header(ok, "X-OAuth-Scopes"));

@@ -388,8 +388,10 @@ public sealed partial class GistDouble : IAsyncDisposable
             return;
         }
 
-        string? auth = request.Headers["Authorization"];
-        if (auth != "Bearer " + Token && auth != "token " + Token)
+        // "Authorization: Bearer TOKEN" or "token TOKEN" (https://docs.github.com/rest/authentication/authenticating-to-the-rest-api);
+        // the scheme is case-insensitive, as in every HTTP authentication scheme (RFC 9110 11.1).
+        string[] auth = (request.Headers["Authorization"] ?? "").Split(' ', 2);
+        if (auth.Length != 2 || !(auth[0].Equals("Bearer", StringComparison.OrdinalIgnoreCase) || auth[0].Equals("token", StringComparison.OrdinalIgnoreCase)) || auth[1] != Token)
         {
             await ErrorAsync(response, 401, "Bad credentials").ConfigureAwait(false);
             return;

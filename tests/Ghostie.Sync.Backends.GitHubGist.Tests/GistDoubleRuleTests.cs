@@ -337,7 +337,8 @@ public sealed class GistDoubleRuleTests : IAsyncLifetime
         Assert.Equal(1, _server.EarlyRetries);
 
         // Every request is logged with the double's clock, so a test can check a client's waits.
-        Assert.Equal([_clock.GetUtcNow().AddSeconds(-5), _clock.GetUtcNow().AddSeconds(-1), _clock.GetUtcNow()], _server.Requests.Select(r => r.At));
-        Assert.Equal([403, 403, 200], _server.Requests.Select(r => r.Status));
+        IReadOnlyList<DoubleRequest> log = await _server.RequestsAsync(3);
+        Assert.Equal([_clock.GetUtcNow().AddSeconds(-5), _clock.GetUtcNow().AddSeconds(-1), _clock.GetUtcNow()], log.Select(r => r.At));
+        Assert.Equal([403, 403, 200], log.Select(r => r.Status));
     }
 }

@@ -252,6 +252,13 @@ internal sealed class GistClient : IDisposable
     private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
         Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<HttpResponseMessage, T> onNotFound, CancellationToken cancellationToken)
     {
+        // Each request starts a new series of secondary-limit waits: one that gave up (wait beyond MaxThrottleDelay, or
+        // attempts spent) must not leave the next request to start where it stopped.
+        lock (_gate)
+        {
+            _secondaryStreak = 0;
+        }
+
         try
         {
             return await AttemptAsync(operation, build, api, write, onSuccess, onNotFound, cancellationToken).ConfigureAwait(false);
@@ -377,11 +384,6 @@ internal sealed class GistClient : IDisposable
             {
                 if (wait > _retry.MaxThrottleDelay)
                 {
-                    lock (_gate)
-                    {
-                        _secondaryStreak = 0; // the caller comes back later; that series of waits is over
-                    }
-
                     return RateLimitError(operation, now + wait, reason);
                 }
 

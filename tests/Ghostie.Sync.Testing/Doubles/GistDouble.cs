@@ -72,7 +72,7 @@ public sealed partial class GistDouble : IAsyncDisposable
     private const string Docs = "https://docs.github.com/rest/gists/gists";
     private readonly HttpListener _listener = new();
     private readonly HttpListener _rawListener = new();
-    private readonly ConcurrentQueue<DoubleRequest> _requests = new();
+    private readonly ConcurrentQueue<(long Arrival, DoubleRequest Request)> _requests = new();
     private readonly Dictionary<string, DoubleGist> _gists = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _blobs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(HttpStatusCode Status, int? RetryAfter)> _secondary = new();
@@ -85,6 +85,7 @@ public sealed partial class GistDouble : IAsyncDisposable
     private readonly Task _rawLoop;
     private long _blobCounter;
     private long _sequence;
+    private long _arrivals;
     private int _rawWithAuthorization;
     private int _earlyRetries;
     private DateTimeOffset _penaltyUntil = DateTimeOffset.MinValue;
@@ -162,8 +163,20 @@ public sealed partial class GistDouble : IAsyncDisposable
     /// token there hands it to another host).</summary>
     public int RawRequestsWithAuthorization => Volatile.Read(ref _rawWithAuthorization);
 
-    /// <summary>Every request answered, in order of arrival.</summary>
-    public IReadOnlyList<DoubleRequest> Requests => _requests.ToArray();
+    /// <summary>Every request answered so far, in order of arrival. An entry is added once its answer is sent, so the
+    /// last answer a client received may still be missing for a moment: see <see cref="RequestsAsync"/>.</summary>
+    public IReadOnlyList<DoubleRequest> Requests => _requests.ToArray().OrderBy(r => r.Arrival).Select(r => r.Request).ToList();
+
+    /// <summary><see cref="Requests"/> once it holds at least <paramref name="count"/> entries (at most 10 s).</summary>
+    public async Task<IReadOnlyList<DoubleRequest>> RequestsAsync(int count)
+    {
+        for (int i = 0; i < 1000 && _requests.Count < count; i++)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        return Requests;
+    }
 
     /// <summary>How much of a file's content get/create/update answers carry (one megabyte, as GitHub documents).</summary>
     public int ContentLimit { get; set; } = DefaultContentLimit;
@@ -345,6 +358,7 @@ public sealed partial class GistDouble : IAsyncDisposable
         HttpListenerRequest request = context.Request;
         HttpListenerResponse response = context.Response;
         DateTimeOffset at = Clock.GetUtcNow();
+        long arrival = Interlocked.Increment(ref _arrivals);
         try
         {
             if (raw)
@@ -356,7 +370,7 @@ public sealed partial class GistDouble : IAsyncDisposable
                 await RouteAsync(request, response).ConfigureAwait(false);
             }
 
-            _requests.Enqueue(new DoubleRequest(at, request.HttpMethod, request.Url!.PathAndQuery, response.StatusCode, raw, request.Headers["Authorization"] is not null));
+            _requests.Enqueue((arrival, new DoubleRequest(at, request.HttpMethod, request.Url!.PathAndQuery, response.StatusCode, raw, request.Headers["Authorization"] is not null)));
             response.Close();
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)

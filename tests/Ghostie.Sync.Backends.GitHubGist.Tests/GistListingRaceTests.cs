@@ -258,6 +258,22 @@ public sealed class GistListingRaceTests : IAsyncLifetime
         Assert.All(_server.Requests.Where(r => !r.Raw), r => Assert.True(r.HadAuthorization));
     }
 
+    [Fact]
+    public async Task LargestChunk_StaysUnderTheTenMegabytesTheRawHostServes()
+    {
+        // raw_url serves files up to ten megabytes; the largest chunk allowed (7 MiB) is 9,786,710 characters of text.
+        GitHubGistBackendOptions options = TestOptions.For(_server, tag: "maxchunk");
+        options.ChunkSize = 7 * 1024 * 1024;
+        using var backend = new GitHubGistBackend(options);
+        byte[] data = new byte[options.ChunkSize + 1000];
+        new Random(11).NextBytes(data);
+        await backend.PutAsync("c/max", new MemoryStream(data, writable: false));
+
+        long largest = _server.GistsTagged("maxchunk").SelectMany(g => g.Files.Values).Max(f => f.Size);
+        Assert.InRange(largest, 9_000_000, GistDouble.DefaultRawFileLimit);
+        Assert.Equal(data, await StorageReads.ReadAllAsync(backend, "c/max"));
+    }
+
     /// <summary>Runs <see cref="After"/> once, as soon as the answer to a listing request (armed by setting it) arrives:
     /// another device's write that lands right after our listing.</summary>
     private sealed class AfterListingHandler() : DelegatingHandler(new SocketsHttpHandler())

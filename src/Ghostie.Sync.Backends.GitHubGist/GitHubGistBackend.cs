@@ -171,7 +171,7 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
     /// <summary>
     /// Removes what interrupted or superseded writes left behind: older versions of objects, chunks that no commit
     /// record references and that are older than <see cref="GitHubGistBackendOptions.OrphanGracePeriod"/>, and gists
-    /// left with nothing but their marker (never the home gist).
+    /// left with nothing but their marker whose updated_at is older than that grace period (never the home gist).
     /// </summary>
     /// <param name="cancellationToken">Cancels the cleanup (what was removed stays removed).</param>
     /// <returns>The number of files and gists removed.</returns>
@@ -216,12 +216,33 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
                 removed += files.Count;
             }
 
+            // A gist with nothing but its marker is removed only once it has stayed so for the grace period: another
+            // device creates a gist with its marker first and adds its file in a second request, and may pick any gist
+            // with room. Writers never add to a marker-only gist older than half the grace period (Condemned), so one
+            // older than the whole period can only be reached by a write whose listing is half a period old. GitHub has
+            // no conditional delete; the gist is read again just before, to narrow the window to one round trip.
             int gists = 0;
             foreach (Shard shard in directory.Shards.Skip(1).ToList())
             {
-                if (shard.Id != HomeGistId && shard.Files.Count > 0 && shard.Files.Keys.All(f => f == GistFormat.MarkerFileName))
+                if (shard.Id == HomeGistId || !shard.MarkerOnly || shard.UpdatedAt >= cutoff)
                 {
-                    await _client.DeleteAsync(shard.Id, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                GistResource? now = await _client.GetAsync(shard.Id, cancellationToken).ConfigureAwait(false);
+                if (now is null)
+                {
+                    continue;
+                }
+
+                if (now.UpdatedAt != shard.UpdatedAt || now.Files.Keys.Any(f => f != GistFormat.MarkerFileName))
+                {
+                    Log.EmptyGistChanged(_logger, shard.Id);
+                    continue;
+                }
+
+                if (await _client.DeleteAsync(shard.Id, cancellationToken).ConfigureAwait(false))
+                {
                     gists++;
                 }
             }
@@ -288,7 +309,7 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
     /// <summary>Lists the account's gists and keeps this repository's. Checks the configured home gist.</summary>
     private async Task<GistDirectory> RefreshAsync(CancellationToken cancellationToken)
     {
-        List<GistResource> all = await _client.ListAllAsync(cancellationToken).ConfigureAwait(false);
+        List<GistResource> all = await _client.ListStableAsync(g => g.Description == _description, cancellationToken).ConfigureAwait(false);
         List<GistResource> shards = all.Where(g => g.Description == _description).ToList();
         if (_options.HomeGistId is string home && !shards.Any(g => g.Id == home))
         {
@@ -326,6 +347,11 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
         return directory;
     }
 
+    /// <summary>A marker-only gist (not the home) older than half the grace period: another device's cleanup may delete
+    /// it at any moment once it is older than the whole period, so nothing is added to it.</summary>
+    private bool Condemned(Shard shard) =>
+        shard.Id != HomeGistId && shard.MarkerOnly && shard.UpdatedAt < _options.Retry.TimeProvider.GetUtcNow() - _options.OrphanGracePeriod / 2;
+
     private bool Fits(Shard shard, long size, int filesFreed = 0, long bytesFreed = 0) =>
         shard.Count - filesFreed + 1 <= _options.MaxFilesPerGist
         && shard.Bytes - bytesFreed + size + GistFormat.HeaderAllowance <= _options.MaxGistBytes;
@@ -336,7 +362,7 @@ public sealed partial class GitHubGistBackend : IStorageBackend, IDisposable
         long size = upload.StoredLength;
         for (int round = 0; round < 4; round++)
         {
-            Shard? shard = prefer is not null && directory.Shards.Contains(prefer) && Fits(prefer, size) ? prefer : directory.Shards.Find(s => Fits(s, size));
+            Shard? shard = prefer is not null && directory.Shards.Contains(prefer) && Fits(prefer, size) ? prefer : directory.Shards.Find(s => Fits(s, size) && !Condemned(s));
             if (shard is null)
             {
                 // A new gist is created with its marker only, so the answer (which repeats every file's content) stays

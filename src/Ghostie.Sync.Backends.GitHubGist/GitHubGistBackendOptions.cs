@@ -54,8 +54,9 @@ public sealed class GitHubGistBackendOptions
     /// avoid secondary rate limits). <see cref="TimeSpan.Zero"/> disables pacing.</summary>
     public TimeSpan MinimumWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How old an unreferenced chunk must be before <see cref="GitHubGistBackend.CleanupAsync"/> deletes it
-    /// (default 1 day): younger ones may belong to an upload still in progress on another device.</summary>
+    /// <summary>How old an unreferenced chunk, or a gist holding nothing but its marker (by its updated_at), must be
+    /// before <see cref="GitHubGistBackend.CleanupAsync"/> deletes it (default 1 day): younger ones may belong to an
+    /// upload still in progress on another device. Writes never add to a marker-only gist older than half of it.</summary>
     public TimeSpan OrphanGracePeriod { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>The handler HTTP requests go through (tests insert fault injection here). Not disposed by the backend.

@@ -10,12 +10,14 @@ namespace Ghostie.Sync.Backends.GitHubGist.Internal;
 /// <summary>
 /// A thin typed client of the GitHub REST API for gists: list (Link pagination), get, create, update, delete, and raw
 /// file reads. Every request goes through <see cref="BackendRetry"/>; primary and secondary rate limits are honoured;
-/// 401/403 become <see cref="GhostieErrorCode.AccessDenied"/>. The token is sent only to the API's own host.
+/// 401, 403 and a 404 naming a missing scope become <see cref="GhostieErrorCode.AccessDenied"/>. The token is sent only
+/// to the API, never to raw_url hosts.
 /// </summary>
 internal sealed class GistClient : IDisposable
 {
     private const string ApiVersion = "2022-11-28";
     private const string DocsUrl = "https://docs.github.com/rest/gists/gists";
+    private static readonly TimeSpan SecondaryLimitFirstWait = TimeSpan.FromMinutes(1);
     private readonly HttpClient _http;
     private readonly Uri _api;
     private readonly string _token;
@@ -26,6 +28,7 @@ internal sealed class GistClient : IDisposable
     private long _requests;
     private DateTimeOffset? _exhaustedUntil;
     private DateTimeOffset _lastWrite = DateTimeOffset.MinValue;
+    private int _secondaryStreak;
 
     public GistClient(Uri apiBase, string token, BackendRetryOptions retry, TimeSpan writeInterval, HttpMessageHandler? handler, string displayName, ILogger logger)
     {
@@ -47,13 +50,56 @@ internal sealed class GistClient : IDisposable
 
     private TimeProvider Clock => _retry.TimeProvider;
 
-    /// <summary>Every gist of the authenticated user, following the Link header's next page.</summary>
-    public async Task<List<GistResource>> ListAllAsync(CancellationToken cancellationToken)
+    /// <summary>The most full listings <see cref="ListStableAsync"/> makes before it gives up.</summary>
+    public const int MaxListings = 5;
+
+    /// <summary>
+    /// Every gist of the authenticated user as one consistent view. GitHub pages the listing by page number over the
+    /// gists ordered by updated_at, newest first, and each page is cut from the gists as they are when it is asked for:
+    /// a gist created or updated by another client between two page requests pushes the rest back (one is listed twice),
+    /// one deleted pulls them forward (one is never listed), and a gist updated meanwhile jumps to the already fetched
+    /// first page (never listed). So: a listing that fits one page is one answer, hence a snapshot, and is used as is;
+    /// a longer one is de-duplicated by id and repeated until two listings in a row agree on every gist
+    /// <paramref name="relevant"/> selects (id, updated_at, file names and sizes). A race hides a gist from a listing only
+    /// if another client changed something during that listing; for two agreeing listings to both be wrong, changes
+    /// would have to land during each of them, in the same place.
+    /// </summary>
+    public async Task<List<GistResource>> ListStableAsync(Func<GistResource, bool> relevant, CancellationToken cancellationToken)
     {
-        var all = new List<GistResource>();
-        Uri? next = new(_api, "gists?per_page=100");
-        for (int page = 1; next is not null; page++)
+        (List<GistResource> listing, int pages) = await ListOnceAsync(cancellationToken).ConfigureAwait(false);
+        if (pages == 1)
         {
+            return listing;
+        }
+
+        string previous = Fingerprint(listing, relevant);
+        for (int round = 2; round <= MaxListings; round++)
+        {
+            (List<GistResource> again, _) = await ListOnceAsync(cancellationToken).ConfigureAwait(false);
+            string current = Fingerprint(again, relevant);
+            if (string.Equals(current, previous, StringComparison.Ordinal))
+            {
+                return again;
+            }
+
+            Log.ListingChanged(_logger, round);
+            previous = current;
+        }
+
+        throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+            $"The gists of {DisplayName} changed during each of {MaxListings} listings in a row (other devices or apps are writing to the account); try again in a moment.", isTransient: true);
+    }
+
+    /// <summary>One pass over the listing's pages (following rel="next"), de-duplicated by id: a gist listed twice keeps
+    /// its later copy, fetched later and so at least as fresh.</summary>
+    private async Task<(List<GistResource> Gists, int Pages)> ListOnceAsync(CancellationToken cancellationToken)
+    {
+        var byId = new Dictionary<string, GistResource>(StringComparer.Ordinal);
+        Uri? next = new(_api, "gists?per_page=100");
+        int page = 0;
+        while (next is not null)
+        {
+            page++;
             if (page > 1000)
             {
                 throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable, $"Listing the gists of {DisplayName} did not end after 1000 pages; the server's pagination is broken.");
@@ -67,28 +113,46 @@ internal sealed class GistClient : IDisposable
                     List<GistResource> list = await JsonSerializer.DeserializeAsync(body, GistJsonContext.Default.ListGistResource, ct).ConfigureAwait(false)
                         ?? throw Malformed("list gists");
                     return (list, NextLink(response));
-                }, () => throw new GhostieSyncException(GhostieErrorCode.AccessDenied,
-                    $"GitHub answered 404 to listing the gists of {DisplayName}: the token probably lacks the gist scope. Create a token with the 'gist' scope and set {GitHubGistBackendOptions.TokenVariable}."),
+                }, response => throw NotFoundError("listing the gists", response),
                 cancellationToken).ConfigureAwait(false);
-            all.AddRange(items);
+            foreach (GistResource gist in items)
+            {
+                byId[gist.Id] = gist;
+            }
+
             next = following;
         }
 
-        return all;
+        return ([.. byId.Values], page);
+    }
+
+    private static string Fingerprint(List<GistResource> gists, Func<GistResource, bool> relevant)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (GistResource gist in gists.Where(relevant).OrderBy(g => g.Id, StringComparer.Ordinal))
+        {
+            text.Append(gist.Id).Append('@').Append(gist.UpdatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)).Append('{');
+            foreach ((string name, GistFileResource? file) in gist.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                text.Append(name).Append(':').Append((file?.Size ?? -1).ToString(CultureInfo.InvariantCulture)).Append(';');
+            }
+
+            text.Append('}');
+        }
+
+        return text.ToString();
     }
 
     /// <summary>One gist (files without contents), or null when it does not exist.</summary>
     public Task<GistResource?> GetAsync(string gistId, CancellationToken cancellationToken) =>
         SendAsync<GistResource?>($"GitHub get gist {gistId}", () => new HttpRequestMessage(HttpMethod.Get, GistUri(gistId)), api: true, write: false,
-            async (response, ct) => await ReadGistAsync(response, "get gist", ct).ConfigureAwait(false), () => null, cancellationToken);
+            async (response, ct) => await ReadGistAsync(response, "get gist", ct).ConfigureAwait(false), _ => null, cancellationToken);
 
     /// <summary>Creates a secret gist with the given files.</summary>
     public Task<GistResource> CreateAsync(string description, IReadOnlyList<GistUpload> files, CancellationToken cancellationToken) =>
         SendAsync("GitHub create gist", () => new HttpRequestMessage(HttpMethod.Post, new Uri(_api, "gists")) { Content = new GistWriteContent(description, true, [], files) },
             api: true, write: true, (response, ct) => ReadGistAsync(response, "create gist", ct),
-            () => throw new GhostieSyncException(GhostieErrorCode.AccessDenied,
-                $"GitHub answered 404 to creating a gist for {DisplayName}: the token lacks the gist scope. Create a token with the 'gist' scope and set {GitHubGistBackendOptions.TokenVariable}."),
-            cancellationToken);
+            response => throw NotFoundError("creating a gist", response), cancellationToken);
 
     /// <summary>Deletes and adds files in one commit; false when the gist does not exist. The answer (the whole gist,
     /// with up to a megabyte of every file's content) is drained unread: the caller knows what it changed.</summary>
@@ -99,18 +163,21 @@ internal sealed class GistClient : IDisposable
                 await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
                 await body.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
                 return true;
-            }, () => false, cancellationToken);
+            }, _ => false, cancellationToken);
 
     /// <summary>Deletes a gist; false when it did not exist.</summary>
     public Task<bool> DeleteAsync(string gistId, CancellationToken cancellationToken) =>
         SendAsync($"GitHub delete gist {gistId}", () => new HttpRequestMessage(HttpMethod.Delete, GistUri(gistId)), api: true, write: true,
-            (_, _) => Task.FromResult(true), () => false, cancellationToken);
+            (_, _) => Task.FromResult(true), _ => false, cancellationToken);
 
     /// <summary>Reads a file through its raw_url; <paramref name="read"/> consumes the body inside the attempt, so a
     /// connection broken halfway is retried as a whole. Returns <paramref name="notFound"/> on 404.</summary>
     public Task<T> ReadRawAsync<T>(string operation, string rawUrl, Func<Stream, CancellationToken, Task<T>> read, T notFound, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(rawUrl, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && SameAuthority(uri))))
+        // raw_urls point at a host of their own (gist.githubusercontent.com) that needs no token; plain http only when
+        // both it and the API are loopback addresses (a local test double).
+        if (!Uri.TryCreate(rawUrl, UriKind.Absolute, out Uri? uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback && _api.IsLoopback)))
         {
             throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable, $"{operation}: GitHub returned a raw_url that is not an https URL; {DisplayName} cannot read it.");
         }
@@ -119,10 +186,28 @@ internal sealed class GistClient : IDisposable
         {
             await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             return await read(body, ct).ConfigureAwait(false);
-        }, () => notFound, cancellationToken);
+        }, _ => notFound, cancellationToken);
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The token's scopes when its X-OAuth-Scopes header shows a classic token without the gist scope, else null.</summary>
+    private static string? MissingScope(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("X-OAuth-Scopes", out IEnumerable<string>? values))
+        {
+            return null; // a fine-grained token, an app token, or no such header: nothing to tell
+        }
+
+        string scopes = new(string.Join(", ", values).Where(c => !char.IsControl(c)).Take(200).ToArray());
+        return scopes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains("gist", StringComparer.Ordinal) ? null : scopes.Trim();
+    }
+
+    /// <summary>A 404 where none can be right (listing, creating): the token cannot see the account's gists.</summary>
+    private GhostieSyncException NotFoundError(string what, HttpResponseMessage response) =>
+        new(GhostieErrorCode.AccessDenied,
+            $"GitHub answered 404 to {what} for {DisplayName}: the token cannot reach the account's gists (HTTP {(int)response.StatusCode}). "
+            + $"A classic token needs the 'gist' scope; a fine-grained token needs the account permission 'Gists' (read and write). Fix the token and set {GitHubGistBackendOptions.TokenVariable}.");
 
     private Uri GistUri(string gistId) => new(_api, "gists/" + Uri.EscapeDataString(gistId));
 
@@ -165,8 +250,15 @@ internal sealed class GistClient : IDisposable
     }
 
     private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
-        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<T> onNotFound, CancellationToken cancellationToken)
+        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<HttpResponseMessage, T> onNotFound, CancellationToken cancellationToken)
     {
+        // Each request starts a new series of secondary-limit waits: one that gave up (wait beyond MaxThrottleDelay, or
+        // attempts spent) must not leave the next request to start where it stopped.
+        lock (_gate)
+        {
+            _secondaryStreak = 0;
+        }
+
         try
         {
             return await AttemptAsync(operation, build, api, write, onSuccess, onNotFound, cancellationToken).ConfigureAwait(false);
@@ -182,7 +274,7 @@ internal sealed class GistClient : IDisposable
     }
 
     private async Task<T> AttemptAsync<T>(string operation, Func<HttpRequestMessage> build, bool api, bool write,
-        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<T> onNotFound, CancellationToken cancellationToken)
+        Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, Func<HttpResponseMessage, T> onNotFound, CancellationToken cancellationToken)
     {
         return await BackendRetry.ExecuteAsync(operation, async ct =>
         {
@@ -204,7 +296,9 @@ internal sealed class GistClient : IDisposable
                 request.Headers.Add("X-GitHub-Api-Version", ApiVersion);
             }
 
-            if (api || SameAuthority(request.RequestUri!))
+            // The token goes to the API only: raw_url reads are anonymous (the URL of a secret gist's file is its own
+            // capability), so the token never travels to the raw host or anywhere a raw_url might point.
+            if (api)
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
             }
@@ -218,12 +312,29 @@ internal sealed class GistClient : IDisposable
 
             if (response.IsSuccessStatusCode)
             {
+                if (api)
+                {
+                    lock (_gate)
+                    {
+                        _secondaryStreak = 0;
+                    }
+                }
+
                 return await onSuccess(response, ct).ConfigureAwait(false);
             }
 
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                return onNotFound();
+                // GitHub answers 404, not 403, when the token lacks the scope (so as not to reveal private resources):
+                // a classic token's X-OAuth-Scopes tells that apart from a gist that is really gone.
+                if (api && MissingScope(response) is string scopes)
+                {
+                    throw new GhostieSyncException(GhostieErrorCode.AccessDenied,
+                        $"GitHub answered 404 to {operation} for {DisplayName} because the token lacks the 'gist' scope (it has: {(scopes.Length == 0 ? "no scopes" : scopes)}). "
+                        + $"Grant the 'gist' scope to the token (Settings > Developer settings > Personal access tokens) or create one with it, and set {GitHubGistBackendOptions.TokenVariable}.");
+                }
+
+                return onNotFound(response);
             }
 
             string? message = await ReadErrorMessageAsync(response, ct).ConfigureAwait(false);
@@ -256,7 +367,16 @@ internal sealed class GistClient : IDisposable
             }
             else if (status == 429 || (message?.Contains("rate limit", StringComparison.OrdinalIgnoreCase) ?? false))
             {
-                hint = TimeSpan.FromMinutes(1); // GitHub: without a hint, wait at least one minute
+                // GitHub: without retry-after, "wait for at least one minute before retrying. If your request continues
+                // to fail due to a secondary rate limit, wait for an exponentially increasing amount of time between
+                // retries": 1, 2, 4, ... minutes, until a request succeeds.
+                int streak;
+                lock (_gate)
+                {
+                    streak = _secondaryStreak++;
+                }
+
+                hint = SecondaryLimitFirstWait * Math.Pow(2, Math.Min(streak, 16));
                 reason = "secondary rate limit";
             }
 
@@ -273,8 +393,11 @@ internal sealed class GistClient : IDisposable
 
             if (status == 403)
             {
+                // Not a rate limit, and not a missing classic scope (GitHub answers that with 404): a fine-grained token
+                // without the Gists permission, an organization policy, or a blocked account.
                 return new GhostieSyncException(GhostieErrorCode.AccessDenied,
-                    $"GitHub refused {operation} for {DisplayName} ({shown}): the token lacks the gist scope. Create a token with the 'gist' scope (fine-grained: account permission Gists read and write) and set {GitHubGistBackendOptions.TokenVariable}.");
+                    $"GitHub refused {operation} for {DisplayName} ({shown}). A fine-grained token needs the account permission 'Gists' (read and write); "
+                    + $"otherwise check that the token is allowed to act for the account, and set {GitHubGistBackendOptions.TokenVariable}.");
             }
         }
 

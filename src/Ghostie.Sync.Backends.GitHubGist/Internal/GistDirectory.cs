@@ -7,6 +7,12 @@ internal sealed class Shard(GistResource gist)
 
     public DateTimeOffset CreatedAt { get; } = gist.CreatedAt;
 
+    /// <summary>GitHub's updated_at as listed (whole seconds).</summary>
+    public DateTimeOffset UpdatedAt { get; } = gist.UpdatedAt;
+
+    /// <summary>True when the gist holds nothing but the repository marker.</summary>
+    public bool MarkerOnly => Files.Count > 0 && Files.Keys.All(f => f == GistFormat.MarkerFileName);
+
     public Dictionary<string, GistFileResource> Files { get; private set; } = Copy(gist);
 
     public int Count => Files.Count;

@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Information, Message = "Cleanup removed {Files} file(s) and {Gists} empty gist(s) of repository tag {Tag}")]
     public static partial void CleanedUp(ILogger logger, int files, int gists, string tag);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Debug, Message = "The gist listing changed while it was paged; listing again (listing {Round})")]
+    public static partial void ListingChanged(ILogger logger, int round);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Information, Message = "Cleanup left marker-only gist {GistId}: it changed since it was listed")]
+    public static partial void EmptyGistChanged(ILogger logger, string gistId);
 }

@@ -214,6 +214,7 @@ public sealed partial class GistDouble
         var gist = new DoubleGist { Id = NewId(), Description = body.Description ?? "", Public = body.Public ?? false, CreatedAt = Now(), UpdatedAt = Now(), Files = files };
         lock (_gate)
         {
+            gist.UpdateSequence = ++_sequence;
             _gists[gist.Id] = gist;
         }
 
@@ -315,7 +316,7 @@ public sealed partial class GistDouble
 
         gist.Files = files;
         gist.Description = body.Description ?? gist.Description;
-        gist.UpdatedAt = Now();
+        Touch(gist);
         return null;
     }
 }

@@ -50,6 +50,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     /// <exception cref="GhostieSyncException">No placement tier is given (<see cref="GhostieErrorCode.NotConfigured"/>),
     /// or the options are invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     /// <exception cref="VectorModelMismatchException">A tier was opened for another model or dimension.</exception>
+    /// <exception cref="VectorTierConflictException">Two tiers are the same collection, or store their records in the same
+    /// place (<see cref="IVectorCollectionLocation"/>, for example one pgvector table).</exception>
     public TieredVectorCollection(string name, EmbeddingModelInfo model, IReadOnlyDictionary<VectorTier, IVectorCollection> tiers,
         VectorTiersOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -65,6 +67,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             model.EnsureSameAs(collection.Model, name);
         }
 
+        EnsureDistinctStorage(name, tiers);
         Name = name;
         Model = model;
         _edge = tiers.GetValueOrDefault(VectorTier.Edge);
@@ -72,6 +75,26 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         _placementOrder = VectorTierPolicy.OrderedPlacementTiers(_placement.Keys);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+    }
+
+    private static void EnsureDistinctStorage(string name, IReadOnlyDictionary<VectorTier, IVectorCollection> tiers)
+    {
+        var ordered = tiers.OrderBy(t => t.Key).ToList();
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            for (int j = i + 1; j < ordered.Count; j++)
+            {
+                IVectorCollection a = ordered[i].Value, b = ordered[j].Value;
+                string? where = ReferenceEquals(a, b) ? $"the same collection object '{a.Name}'"
+                    : a is IVectorCollectionLocation la && b is IVectorCollectionLocation lb
+                      && string.Equals(la.StorageLocation, lb.StorageLocation, StringComparison.Ordinal) ? la.StorageLocation
+                    : null;
+                if (where is not null)
+                {
+                    throw new VectorTierConflictException(name, ordered[i].Key, ordered[j].Key, where);
+                }
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -229,7 +252,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
 
         foreach (string key in known)
         {
-            _usage.Update(key, u => u with { LastUsedAt = now > u.LastUsedAt ? now : u.LastUsedAt });
+            _usage.Update(key, u => u.Used(now, _options.FrequencyHalfLife)); // writing a memory again is a use of it
         }
 
         if (_edge is not null && edgeRefresh.Count > 0)
@@ -267,6 +290,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     public async Task<VectorRecord?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        long epoch = Interlocked.Read(ref _writeEpoch);
         VectorUsage? usage = _usage.Get(key);
         VectorRecord? found = null;
         if (_edge is not null && usage?.InEdgeCache == true && !IsStray(key, VectorTier.Edge))
@@ -304,8 +328,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         DateTimeOffset now = _time.GetUtcNow();
         if (usage is null && foundIn is VectorTier home)
         {
-            // A vector written before this process started (usage not imported): track it from now on.
-            _usage.Set(new VectorUsage(key, home, now, now, 0, 0, _options.InitialInteractionScore, _options.InitialRelevance, false).Used(now, _options.FrequencyHalfLife));
+            // A vector written before this process started (usage not restored): track it from now on.
+            TrackFound(key, home, now, epoch, countUse: true);
         }
         else
         {
@@ -393,6 +417,32 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         {
             return (false, e);
         }
+    }
+
+    /// <summary>Starts tracking a vector this process did not know (written before it started, usage not restored), in
+    /// the tier it was found in (a read counts as a use; a search counts its results itself). Its edge copy, if any, may be older than that tier's (an update
+    /// after the copy was cached, before the restart): it is marked stale, so it is never served and the next
+    /// rebalance deletes it; a search result or a rebalance caches a fresh copy. Nothing is tracked when a write or
+    /// delete ran since the tier was read (<paramref name="epoch"/>): that write decides.</summary>
+    private bool TrackFound(string key, VectorTier home, DateTimeOffset now, long epoch, bool countUse)
+    {
+        if (Interlocked.Read(ref _writeEpoch) != epoch)
+        {
+            return false;
+        }
+
+        var usage = new VectorUsage(key, home, now, now, 0, 0, _options.InitialInteractionScore, _options.InitialRelevance, false);
+        if (!_usage.TryAdd(countUse ? usage.Used(now, _options.FrequencyHalfLife) : usage))
+        {
+            return false;
+        }
+
+        if (_edge is not null)
+        {
+            AddStrays([key], VectorTier.Edge);
+        }
+
+        return true;
     }
 
     private IVectorCollection TierCollection(VectorTier tier) => tier == VectorTier.Edge ? _edge! : _placement[tier];

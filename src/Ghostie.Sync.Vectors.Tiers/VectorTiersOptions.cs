@@ -66,10 +66,13 @@ public sealed class VectorTiersOptions
 {
     /// <summary>The critical tier. Default rule (the seed's "last turns of the conversation, interaction score above
     /// 0.9"; a turn count is not known to a vector store, so recency is time): used within the last hour and an
-    /// interaction score of at least 0.9. Capacity 1,000; 0.75 per 1,000 vectors; 50 ms; timeout 2 s.</summary>
+    /// interaction score of at least 0.9, or used at least 3 times a day (a hot memory is critical without the host
+    /// pinning it: 30 times the seed's 0.1 a day that separates context from historical, and three times the edge's
+    /// "frequently accessed" day; 50 uses in a day give about 5 a day). Capacity 1,000; 0.75 per 1,000 vectors; 50 ms;
+    /// timeout 2 s.</summary>
     public VectorTierSettings Critical { get; set; } = new()
     {
-        Criteria = new() { MaxIdle = TimeSpan.FromHours(1), MinInteractionScore = 0.9 },
+        Criteria = new() { MaxIdle = TimeSpan.FromHours(1), MinInteractionScore = 0.9, PromoteAtAccessFrequency = 3.0 },
         Capacity = 1_000,
         CostPer1000Vectors = 0.75m,
         ExpectedLatency = TimeSpan.FromMilliseconds(50),
@@ -131,9 +134,12 @@ public sealed class VectorTiersOptions
     /// <summary>The weight of relevance in the edge cache's retention score (default 0.5; 0 makes the cache plain LRU).</summary>
     public double EdgeRelevanceBoost { get; set; } = 0.5;
 
-    /// <summary>When the edge cache alone returns the full top-k with every score at least this, the remote tiers
-    /// are not asked (default null: remote tiers are always asked, and the edge cache only answers first).</summary>
-    public float? EdgeSufficientScore { get; set; }
+    /// <summary>When the edge cache alone returns the full top-k with every score (cosine similarity) at least this, the
+    /// remote tiers are not asked (default 0.8: the seed's "cache first with fallback", in which the device cache answers
+    /// and the cloud is the fallback; results that close to the query are near-duplicates of it, so a remote tier could
+    /// add little). Null: the remote tiers are always asked too, and the edge only answers first. Set null when every
+    /// search must see every tier (for example an audit).</summary>
+    public float? EdgeSufficientScore { get; set; } = 0.8f;
 
     /// <summary>Whether results that came from a remote tier are offered to the edge cache (default true).</summary>
     public bool CacheSearchResultsOnEdge { get; set; } = true;

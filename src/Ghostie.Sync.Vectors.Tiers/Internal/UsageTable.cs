@@ -22,6 +22,14 @@ internal sealed class UsageTable
         }
     }
 
+    public bool TryAdd(VectorUsage usage)
+    {
+        lock (_gate)
+        {
+            return _byKey.TryAdd(usage.Key, usage);
+        }
+    }
+
     public VectorUsage? Update(string key, Func<VectorUsage, VectorUsage> change)
     {
         lock (_gate)

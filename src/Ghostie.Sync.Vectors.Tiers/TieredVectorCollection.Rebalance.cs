@@ -89,6 +89,7 @@ public sealed partial class TieredVectorCollection
                 lock (_strays)
                 {
                     _strays.Remove((key, tier));
+                    _strayVersion++;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

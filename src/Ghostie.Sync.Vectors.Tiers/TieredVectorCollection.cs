@@ -39,6 +39,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     // them (a deleted memory never comes back, an outdated copy is never served); the next rebalance (or, for a key
     // being deleted, a retry of DeleteAsync) deletes them; a write of a fresh copy to that tier clears the entry.
     private readonly HashSet<(string Key, VectorTier Tier)> _strays = [];
+    private long _strayVersion;
 
     /// <summary>Creates the tiered collection over existing tier collections.</summary>
     /// <param name="name">The collection name.</param>
@@ -116,8 +117,58 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     /// <summary>Vectors per tier, from the usage table (the edge figure counts cached copies).</summary>
     public IReadOnlyDictionary<VectorTier, int> GetTierCounts() => _usage.Counts();
 
-    /// <summary>Every tracked vector's usage, ordered by key, for the host to persist.</summary>
+    /// <summary>Every tracked vector's usage, ordered by key. Prefer <see cref="ExportState"/>, which also keeps the
+    /// stale marks (without them, a copy a failed delete or move left behind is served again after a restart).</summary>
     public IReadOnlyList<VectorUsage> ExportUsage() => _usage.Snapshot();
+
+    /// <summary>What must survive a restart: every tracked vector's usage and the stale copies (see
+    /// <see cref="GetStaleCopies"/>). Give it back to <see cref="ImportState"/>, or let an <see cref="IVectorUsageStore"/>
+    /// keep it (<see cref="TieredVectorStore"/> and the hosted maintenance service do so).</summary>
+    public VectorUsageState ExportState() =>
+        new(_usage.Snapshot(), [.. GetStaleCopies().Select(s => new VectorStaleCopy(s.Key, s.Tier))]);
+
+    /// <summary>Restores a state saved with <see cref="ExportState"/>: usage entries replace tracked ones with the same
+    /// key, stale marks are added (their copies are hidden from now on, and the next rebalance deletes them).</summary>
+    /// <param name="state">The saved state.</param>
+    /// <exception cref="GhostieSyncException">An entry names a tier this collection does not have, or an empty key
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>); nothing is imported then.</exception>
+    public void ImportState(VectorUsageState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(state.Usages);
+        ArgumentNullException.ThrowIfNull(state.StaleCopies);
+        foreach (VectorStaleCopy stale in state.StaleCopies)
+        {
+            if (stale is null || string.IsNullOrEmpty(stale.Key))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"A stale-copy entry for collection '{Name}' has no key.");
+            }
+
+            if (!(stale.Tier == VectorTier.Edge ? _edge is not null : _placement.ContainsKey(stale.Tier)))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"The stale-copy entry '{stale.Key}' names the {stale.Tier} tier, which collection '{Name}' does not have; configure that tier or drop the entry.");
+            }
+        }
+
+        ImportUsage(state.Usages);
+        lock (_strays)
+        {
+            foreach (VectorStaleCopy stale in state.StaleCopies)
+            {
+                _strays.Add((stale.Key, stale.Tier));
+            }
+
+            _strayVersion++;
+        }
+    }
+
+    /// <summary>Why the saved usage state could not be restored when the collection was opened (damaged or newer file,
+    /// or entries for tiers no longer configured), or null. The collection then started with an empty usage table.</summary>
+    public string? UsageRestoreProblem { get; internal set; }
+
+    /// <summary>Grows on every change of the usage table or the stale marks.</summary>
+    internal long ChangeStamp => _usage.Version + Interlocked.Read(ref _strayVersion);
 
     /// <summary>Restores a usage table saved with <see cref="ExportUsage"/> (entries replace tracked ones with the same key).</summary>
     /// <param name="usages">The saved usage.</param>
@@ -383,6 +434,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Add((key, tier));
             }
+
+            _strayVersion++;
         }
 
         if (failed.Count > 0)
@@ -463,6 +516,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Add((key, tier));
             }
+
+            _strayVersion++;
         }
     }
 
@@ -479,6 +534,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Remove((key, tier));
             }
+
+            _strayVersion++;
         }
     }
 

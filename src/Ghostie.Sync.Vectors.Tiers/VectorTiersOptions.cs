@@ -150,6 +150,21 @@ public sealed class VectorTiersOptions
     /// this off to save the extra deletes.</summary>
     public bool RemoveStrayCopiesOnInsert { get; set; } = true;
 
+    /// <summary>How often the hosted <see cref="VectorTierMaintenanceService"/> rebalances every open collection
+    /// (default 1 hour: the seed's rules are in hours and days — critical within the last hour, context within 7 days —
+    /// so an hourly pass keeps placement at most an hour late). Null: no periodic rebalance (the host calls
+    /// <see cref="TieredVectorCollection.RebalanceAsync(CancellationToken)"/> itself).</summary>
+    public TimeSpan? RebalanceInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the hosted service saves the usage state of the collections that changed (default 1 minute: a
+    /// crash loses at most a minute of use counts and stale marks).</summary>
+    public TimeSpan UsageSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The directory of the default <see cref="FileVectorUsageStore"/> (default null:
+    /// <see cref="FileVectorUsageStore.DefaultDirectory"/>, <c>$GHOSTIE_HOME/vector-usage</c> or <c>~/.ghostie/vector-usage</c>).
+    /// Ignored when the host registers its own <see cref="IVectorUsageStore"/>.</summary>
+    public string? UsageDirectory { get; set; }
+
     /// <summary>How many records a rebalance moves per batch (default 100).</summary>
     public int MigrationBatchSize { get; set; } = 100;
 
@@ -213,6 +228,21 @@ public sealed class VectorTiersOptions
         if (EdgeSufficientScore is float s && float.IsNaN(s))
         {
             problems.Add("VectorTiersOptions.EdgeSufficientScore must be a number or null.");
+        }
+
+        if (RebalanceInterval is TimeSpan every && every < TimeSpan.FromSeconds(1))
+        {
+            problems.Add("VectorTiersOptions.RebalanceInterval must be at least 1 second, or null.");
+        }
+
+        if (UsageSaveInterval < TimeSpan.FromSeconds(1))
+        {
+            problems.Add("VectorTiersOptions.UsageSaveInterval must be at least 1 second.");
+        }
+
+        if (UsageDirectory is not null && string.IsNullOrWhiteSpace(UsageDirectory))
+        {
+            problems.Add("VectorTiersOptions.UsageDirectory must be a path, or null.");
         }
 
         if (MigrationBatchSize is < 1 or > 10_000)

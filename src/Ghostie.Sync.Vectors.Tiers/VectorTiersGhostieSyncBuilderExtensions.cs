@@ -15,7 +15,7 @@ public static class VectorTiersGhostieSyncBuilderExtensions
     /// <summary>
     /// Registers <see cref="VectorTiersOptions"/> (validated at start), <see cref="TieredVectorStore"/>, the usage store
     /// (a <see cref="FileVectorUsageStore"/> under <see cref="VectorTiersOptions.UsageDirectory"/>, unless the host
-    /// registered its own <see cref="IVectorUsageStore"/> before) and the hosted <see cref="VectorTierMaintenanceService"/>
+    /// registers its own <see cref="IVectorUsageStore"/>, before or after: the last registration is the one resolved) and the hosted <see cref="VectorTierMaintenanceService"/>
     /// (periodic usage saves and rebalances; it runs when the host runs hosted services). Tiers are
     /// added with <see cref="AddVectorTier"/> or a tier package's extension (for example <c>AddPgVectorTier</c>); at
     /// least one of critical, context or historical is needed when a collection is opened. Safe to call more than once

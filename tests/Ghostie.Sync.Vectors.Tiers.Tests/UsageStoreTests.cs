@@ -225,7 +225,7 @@ public sealed class UsageStoreTests : IDisposable
 
     private static async Task AdvanceUntilAsync(TierClock time, TimeSpan step, Func<bool> done)
     {
-        for (int i = 0; i < 200 && !done(); i++)
+        for (int i = 0; i < 500 && !done(); i++)
         {
             time.Advance(step);
             await Task.Delay(20);

@@ -18,6 +18,13 @@ public sealed record VectorPushResult(string ObjectName, long Records, long Byte
 /// example one upgraded before the others): the storage name of each copy and its model. Empty when every copy merged.</param>
 public sealed record VectorPullResult(int Devices, int Upserted, int Deleted, IReadOnlyList<SkippedVectorCopy> SkippedModels)
 {
+    /// <summary>Copies that could not be read (failed authentication, truncated, of a newer format, or holding another
+    /// collection): nothing of them was merged, and the other copies still were. Empty when every copy could be read.</summary>
+    public IReadOnlyList<DamagedVectorCopy> Damaged { get; init; } = [];
+
+    /// <summary>Whether every copy was read (none damaged). Copies of another model are not a failure: see <see cref="SkippedModels"/>.</summary>
+    public bool Success => Damaged.Count == 0;
+
     /// <summary>A pull in which every copy merged.</summary>
     /// <param name="devices">Other devices' copies read.</param>
     /// <param name="upserted">Records added or replaced locally.</param>
@@ -32,6 +39,14 @@ public sealed record VectorPullResult(int Devices, int Upserted, int Deleted, IR
 /// <param name="ObjectName">The copy's storage name.</param>
 /// <param name="Model">The model of the copy.</param>
 public sealed record SkippedVectorCopy(string ObjectName, EmbeddingModelInfo Model);
+
+/// <summary>Another device's copy of a collection that could not be read, so was not merged (as the memory sync
+/// reports a device whose objects cannot be read, and goes on with the others).</summary>
+/// <param name="ObjectName">The copy's storage name.</param>
+/// <param name="Code">Why: <see cref="GhostieErrorCode.IntegrityFailure"/> (modified, truncated, moved or swapped) or
+/// <see cref="GhostieErrorCode.UnsupportedFormat"/> (written by a newer version).</param>
+/// <param name="Message">What is wrong and what to do, naming the object (never its contents).</param>
+public sealed record DamagedVectorCopy(string ObjectName, GhostieErrorCode Code, string Message);
 
 /// <summary>
 /// Synchronizes local vector collections between the devices of a repository, as encrypted objects: each device
@@ -118,11 +133,12 @@ public sealed class LocalVectorSync
     /// <param name="collection">The local collection.</param>
     /// <param name="options">Options for the copies while they are read (index kind, device id: the local ones by default).</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <exception cref="IntegrityException">A copy was modified, truncated or moved.</exception>
     /// <remarks>A copy made with another embedding model or dimension (a device that changed model before this one)
     /// cannot be merged: it is skipped, the other copies are still merged, and the result lists it in
-    /// <see cref="VectorPullResult.SkippedModels"/>. A copy that fails authentication stops
-    /// the pull.</remarks>
+    /// <see cref="VectorPullResult.SkippedModels"/>. A copy that fails authentication (modified, truncated, moved),
+    /// is of a newer format or holds another collection is skipped and listed in <see cref="VectorPullResult.Damaged"/>
+    /// (nothing of it is merged: a copy is authenticated and read whole first); the other copies still merge, as in
+    /// the memory sync's pull. A storage failure or a cancellation ends the pull with its exception.</remarks>
     public async Task<VectorPullResult> PullAsync(LocalVectorCollection collection, LocalVectorStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -139,6 +155,7 @@ public sealed class LocalVectorSync
 
         int devices = 0, upserted = 0, deleted = 0;
         var skipped = new List<SkippedVectorCopy>();
+        var damaged = new List<DamagedVectorCopy>();
         foreach (string name in names)
         {
             Stream? source = await _backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
@@ -175,14 +192,31 @@ public sealed class LocalVectorSync
                 deleted += d;
                 devices++;
             }
+            catch (Exception e) when (Unreadable(e, name) is DamagedVectorCopy bad)
+            {
+                // The copy is read and authenticated whole before anything of it is merged: skipping it merges nothing
+                // of it, and the devices after it still sync.
+                damaged.Add(bad);
+            }
             finally
             {
                 File.Delete(plainPath);
             }
         }
 
-        return new VectorPullResult(devices, upserted, deleted, skipped);
+        return new VectorPullResult(devices, upserted, deleted, skipped) { Damaged = damaged };
     }
+
+    // A copy that cannot be read is reported, not thrown; a storage outage or a cancellation still ends the pull.
+    private static DamagedVectorCopy? Unreadable(Exception e, string name) => e switch
+    {
+        GhostieSyncException g when !g.IsTransient && g.Code is GhostieErrorCode.IntegrityFailure or GhostieErrorCode.UnsupportedFormat
+            => new DamagedVectorCopy(name, g.Code, g.Message.Contains(name, StringComparison.Ordinal) ? g.Message : $"Vector copy '{name}': {g.Message}"),
+        InvalidDataException or EndOfStreamException
+            => new DamagedVectorCopy(name, GhostieErrorCode.IntegrityFailure,
+                $"Vector copy '{name}' is authentic but not a readable vector collection ({e.GetType().Name}); it was not merged. Push again from the device that wrote it, or delete the object."),
+        _ => null,
+    };
 
     private static string TempPath() => Path.Combine(Path.GetTempPath(), "ghostie-vectors-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp");
 

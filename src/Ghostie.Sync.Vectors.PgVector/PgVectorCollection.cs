@@ -8,7 +8,7 @@ namespace Ghostie.Sync.Vectors.PgVector;
 /// <summary>One collection in PostgreSQL with pgvector (see <see cref="PgVectorStore"/>). Scores are cosine
 /// similarities for both distances. Filters become a parameterized jsonb containment test
 /// (<c>data @&gt; @filter::jsonb</c>), never SQL text.</summary>
-public sealed class PgVectorCollection : IVectorCollection
+public sealed class PgVectorCollection : IVectorCollection, IVectorCollectionLocation
 {
     private readonly PgVectorStore _store;
     private readonly string _table;
@@ -34,6 +34,11 @@ public sealed class PgVectorCollection : IVectorCollection
 
     /// <summary>The table holding the collection (without the schema).</summary>
     public string TableName { get; }
+
+    /// <summary>"PostgreSQL host:port/database "schema"."table"" (no user name or password): two tiers with the same
+    /// location share one table, which the tiered store refuses. Hosts are compared as written (lower case): one server
+    /// reached by two names is not recognised.</summary>
+    public string StorageLocation => $"{_store.Where.ToLowerInvariant()} {_table}";
 
     /// <summary>Writes the records in batches of <see cref="PgVectorOptions.BatchSize"/>, all in one transaction: on an
     /// error nothing of the call is written. A key given twice keeps its last record.</summary>

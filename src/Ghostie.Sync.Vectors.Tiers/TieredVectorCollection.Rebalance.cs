@@ -89,6 +89,7 @@ public sealed partial class TieredVectorCollection
                 lock (_strays)
                 {
                     _strays.Remove((key, tier));
+                    _strayVersion++;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -107,9 +108,18 @@ public sealed partial class TieredVectorCollection
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            Interlocked.Increment(ref _writeEpoch); // a search running now does not cache or reconcile what it read before the move
+
             // A write or delete since the plan was made may have changed a vector's home: move only what is still where the plan saw it.
             VectorMove[] current = chunk.Where(m => _usage.Get(m.Key)?.Tier == from).ToArray();
-            await MoveCoreAsync(from, to, current, moves, failures, cancellationToken).ConfigureAwait(false);
+            var elsewhere = new List<(VectorTier Found, VectorMove Move)>();
+            await MoveCoreAsync(from, to, current, moves, failures, elsewhere, cancellationToken).ConfigureAwait(false);
+
+            // Vectors the usage table placed wrongly (restored from before a rebalance): moved from where they really are.
+            foreach (var group in elsewhere.GroupBy(e => e.Found))
+            {
+                await MoveCoreAsync(group.Key, to, group.Select(e => e.Move with { From = group.Key }).ToArray(), moves, failures, null, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -117,7 +127,8 @@ public sealed partial class TieredVectorCollection
         }
     }
 
-    private async Task MoveCoreAsync(VectorTier from, VectorTier to, VectorMove[] chunk, List<VectorMove> moves, List<VectorMoveFailure> failures, CancellationToken cancellationToken)
+    private async Task MoveCoreAsync(VectorTier from, VectorTier to, VectorMove[] chunk, List<VectorMove> moves, List<VectorMoveFailure> failures,
+        List<(VectorTier Found, VectorMove Move)>? elsewhere, CancellationToken cancellationToken)
     {
         IVectorCollection source = _placement[from];
         IVectorCollection target = _placement[to];
@@ -143,10 +154,17 @@ public sealed partial class TieredVectorCollection
                     moves.Add(move);
                     unresolved.Remove(move);
                 }
+                else if (elsewhere is not null && await FindElsewhereAsync(move.Key, from, to, cancellationToken).ConfigureAwait(false) is VectorTier found)
+                {
+                    // The usage said "from" but the vector lives in another tier (usage restored from before a rebalance).
+                    _usage.Update(move.Key, u => u with { Tier = found });
+                    elsewhere.Add((found, move));
+                    unresolved.Remove(move);
+                }
                 else
                 {
                     _usage.Remove(move.Key);
-                    failures.Add(new VectorMoveFailure(move.Key, from, to, $"the vector is missing from the {from} tier (deleted outside this store?); it is no longer tracked"));
+                    failures.Add(new VectorMoveFailure(move.Key, from, to, $"the vector is missing from every tier (deleted outside this store?); it is no longer tracked"));
                     unresolved.Remove(move);
                 }
             }
@@ -192,6 +210,19 @@ public sealed partial class TieredVectorCollection
         }
     }
 
+    private async Task<VectorTier?> FindElsewhereAsync(string key, VectorTier from, VectorTier to, CancellationToken cancellationToken)
+    {
+        foreach (VectorTier tier in _placementOrder.Where(t => t != from && t != to && !IsStray(key, t)))
+        {
+            if (await _placement[tier].GetAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return tier;
+            }
+        }
+
+        return null;
+    }
+
     private async Task<(List<string> Admitted, List<string> Evicted)> RefreshEdgeAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (_edge is null || _options.Edge.Capacity <= 0)
@@ -202,6 +233,7 @@ public sealed partial class TieredVectorCollection
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            Interlocked.Increment(ref _writeEpoch);
             return await RefreshEdgeCoreAsync(now, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -247,33 +279,16 @@ public sealed partial class TieredVectorCollection
         return await ApplyEdgeAsync(records, evict, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task OfferToEdgeAsync(Dictionary<string, VectorRecord> offered, DateTimeOffset now, long epoch, CancellationToken cancellationToken)
+    // Called by a search that holds the write gate, with no write or delete since it started: its results are as new
+    // as the tiers.
+    private async Task OfferToEdgeCoreAsync(Dictionary<string, VectorRecord> offered, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Caching is a bonus: a search never waits for a write, a move or a rebalance to finish. When one is running,
-        // these results are not cached (they may be older than the tiers are about to be anyway).
-        if (!await _writeGate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        List<VectorUsage> snapshot = _usage.Snapshot();
+        var candidates = snapshot.Where(u => !u.InEdgeCache && offered.ContainsKey(u.Key));
+        (List<string> admit, List<string> evict) = EdgeCachePolicy.Decide(snapshot.Where(u => u.InEdgeCache), candidates, _options.Edge.Capacity, now, _options);
+        if (admit.Count > 0)
         {
-            return;
-        }
-
-        try
-        {
-            if (Interlocked.Read(ref _writeEpoch) != epoch)
-            {
-                return; // a write or delete ran during the search: its results may be older than the tiers now; do not cache them
-            }
-
-            List<VectorUsage> snapshot = _usage.Snapshot();
-            var candidates = snapshot.Where(u => !u.InEdgeCache && offered.ContainsKey(u.Key));
-            (List<string> admit, List<string> evict) = EdgeCachePolicy.Decide(snapshot.Where(u => u.InEdgeCache), candidates, _options.Edge.Capacity, now, _options);
-            if (admit.Count > 0)
-            {
-                await ApplyEdgeAsync(admit.ToDictionary(k => k, k => offered[k], StringComparer.Ordinal), evict, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
+            await ApplyEdgeAsync(admit.ToDictionary(k => k, k => offered[k], StringComparer.Ordinal), evict, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -47,7 +47,9 @@ public sealed partial class TieredVectorCollection
         if (_edge is not null)
         {
             (TierSearchReport report, List<VectorSearchResult> edgeResults) = await RunTierAsync(VectorTier.Edge, _edge, query, options, cancellationToken).ConfigureAwait(false);
-            edgeResults.RemoveAll(r => IsStray(r.Record.Key, VectorTier.Edge)); // a stale copy never makes the edge's answer "sufficient"
+            // Only a copy the usage table says is cached is trusted: a stale copy, or one left from before a restart whose
+            // home is not known, never makes the edge's answer "sufficient" (the remote tiers then answer for it).
+            edgeResults.RemoveAll(r => IsStray(r.Record.Key, VectorTier.Edge) || _usage.Get(r.Record.Key)?.InEdgeCache != true);
             reports.Add(report);
             found.AddRange(edgeResults.Select(r => (VectorTier.Edge, r)));
             if (_options.EdgeSufficientScore is float enough && report.Outcome == TierSearchOutcome.Answered)
@@ -88,31 +90,134 @@ public sealed partial class TieredVectorCollection
 
         // Copies known to be stale (a failed delete or edge refresh left them) are never served.
         found.RemoveAll(f => IsStray(f.Result.Record.Key, f.Tier));
-        List<(VectorTier Tier, VectorSearchResult Result)> merged = Merge(found, options);
         DateTimeOffset now = _time.GetUtcNow();
-        foreach ((_, VectorSearchResult r) in merged)
-        {
-            float score = r.Score;
-            _usage.Update(r.Record.Key, u => u.Used(now, _options.FrequencyHalfLife) with
-            {
-                Relevance = ((1 - _options.RelevanceSmoothing) * u.Relevance) + (_options.RelevanceSmoothing * score),
-            });
-        }
 
-        if (cacheOnEdge)
+        // Caching and reconciling are a bonus: a search never waits for a write, a move or a rebalance. When one is
+        // running (or ran during the search), copies outside their home tier are only left out, not marked.
+        bool gated = await _writeGate.WaitAsync(0, cancellationToken).ConfigureAwait(false);
+        try
         {
-            var offered = merged.Where(m => m.Tier != VectorTier.Edge && !m.Result.Record.Vector.IsEmpty).Select(m => m.Result.Record).ToList();
-            if (offered.Count > 0)
+            if (gated && Interlocked.Read(ref _writeEpoch) != epoch)
             {
-                await OfferToEdgeAsync(offered.ToDictionary(r => r.Key, StringComparer.Ordinal), now, epoch, cancellationToken).ConfigureAwait(false);
+                _writeGate.Release();
+                gated = false;
+            }
+
+            found = await ReconcileAsync(found, gated, now, epoch, cancellationToken).ConfigureAwait(false);
+            List<(VectorTier Tier, VectorSearchResult Result)> merged = Merge(found, options);
+            foreach ((_, VectorSearchResult r) in merged)
+            {
+                float score = r.Score;
+                _usage.Update(r.Record.Key, u => u.Used(now, _options.FrequencyHalfLife) with
+                {
+                    Relevance = ((1 - _options.RelevanceSmoothing) * u.Relevance) + (_options.RelevanceSmoothing * score),
+                });
+            }
+
+            if (cacheOnEdge && gated)
+            {
+                var offered = merged.Where(m => m.Tier != VectorTier.Edge && !m.Result.Record.Vector.IsEmpty).Select(m => m.Result.Record).ToList();
+                if (offered.Count > 0)
+                {
+                    await OfferToEdgeCoreAsync(offered.ToDictionary(r => r.Key, StringComparer.Ordinal), now, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var results = merged.Select(m => options.IncludeVectors || m.Result.Record.Vector.IsEmpty
+                ? m.Result
+                : m.Result with { Record = m.Result.Record with { Vector = ReadOnlyMemory<float>.Empty } }).ToList();
+            return new TieredSearchResult(results, reports);
+        }
+        finally
+        {
+            if (gated)
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps each vector's copy from its home tier only (the usage table's tier, plus the edge when it says the
+    /// vector is cached). A copy from another tier is a leftover (an interrupted move, a failed delete from before a
+    /// restart): it is left out, and, when the search holds the write gate, marked stale once the home tier is seen to
+    /// hold the vector (else the usage was outdated, for example restored from before a rebalance, and the tier that
+    /// answered becomes the home). A vector this process does not track yet (written before it started, usage not
+    /// restored) is tracked from now on in the fastest tier that returned it; an edge copy alone tells no home, so it
+    /// is left out and the remote tiers answer for it.
+    /// </summary>
+    private async Task<List<(VectorTier Tier, VectorSearchResult Result)>> ReconcileAsync(
+        List<(VectorTier Tier, VectorSearchResult Result)> found, bool gated, DateTimeOffset now, long epoch, CancellationToken cancellationToken)
+    {
+        var kept = new List<(VectorTier Tier, VectorSearchResult Result)>(found.Count);
+        foreach (var group in found.GroupBy(f => f.Result.Record.Key, StringComparer.Ordinal))
+        {
+            string key = group.Key;
+            VectorUsage? usage = _usage.Get(key);
+            if (usage is null)
+            {
+                VectorTier[] placed = group.Select(f => f.Tier).Where(t => t != VectorTier.Edge).Distinct().Order().ToArray();
+                if (placed.Length == 0)
+                {
+                    continue;
+                }
+
+                TrackFound(key, placed[0], now, epoch, countUse: false);
+                usage = _usage.Get(key);
+                kept.AddRange(group.Where(f => f.Tier == placed[0]));
+                if (usage is not null && gated)
+                {
+                    // Copies in slower tiers too (an interrupted move before the restart): the fastest one is kept, as a read would.
+                    foreach (VectorTier other in placed.Skip(1))
+                    {
+                        AddStrays([key], other);
+                    }
+                }
+
+                continue;
+            }
+
+            VectorTier home = usage.Tier;
+            bool homeAnswered = group.Any(f => f.Tier == home);
+            foreach ((VectorTier tier, VectorSearchResult result) in group)
+            {
+                if (tier == home || (tier == VectorTier.Edge && usage.InEdgeCache))
+                {
+                    kept.Add((tier, result));
+                }
+                else if (tier == VectorTier.Edge)
+                {
+                    if (gated)
+                    {
+                        AddStrays([key], VectorTier.Edge); // the edge is only a cache: its untracked copy is never the only one
+                    }
+                }
+                else if (gated && !homeAnswered)
+                {
+                    // Is the vector really at home? If not, the usage is outdated and this tier is where it lives.
+                    VectorRecord? atHome = await _placement[home].GetAsync(key, cancellationToken).ConfigureAwait(false);
+                    if (atHome is null)
+                    {
+                        _usage.Update(key, u => u.Tier == home ? u with { Tier = tier } : u);
+                        home = tier;
+                        homeAnswered = true;
+                        kept.Add((tier, result));
+                    }
+                    else
+                    {
+                        AddStrays([key], tier);
+                    }
+                }
+                else if (gated)
+                {
+                    AddStrays([key], tier);
+                }
             }
         }
 
-        var results = merged.Select(m => options.IncludeVectors || m.Result.Record.Vector.IsEmpty
-            ? m.Result
-            : m.Result with { Record = m.Result.Record with { Vector = ReadOnlyMemory<float>.Empty } }).ToList();
-        return new TieredSearchResult(results, reports);
+        return kept;
     }
+
 
     private static List<(VectorTier Tier, VectorSearchResult Result)> Merge(List<(VectorTier Tier, VectorSearchResult Result)> found, VectorSearchOptions options)
     {

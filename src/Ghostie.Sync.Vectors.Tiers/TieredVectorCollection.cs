@@ -39,6 +39,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     // them (a deleted memory never comes back, an outdated copy is never served); the next rebalance (or, for a key
     // being deleted, a retry of DeleteAsync) deletes them; a write of a fresh copy to that tier clears the entry.
     private readonly HashSet<(string Key, VectorTier Tier)> _strays = [];
+    private long _strayVersion;
 
     /// <summary>Creates the tiered collection over existing tier collections.</summary>
     /// <param name="name">The collection name.</param>
@@ -50,6 +51,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     /// <exception cref="GhostieSyncException">No placement tier is given (<see cref="GhostieErrorCode.NotConfigured"/>),
     /// or the options are invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     /// <exception cref="VectorModelMismatchException">A tier was opened for another model or dimension.</exception>
+    /// <exception cref="VectorTierConflictException">Two tiers are the same collection, or store their records in the same
+    /// place (<see cref="IVectorCollectionLocation"/>, for example one pgvector table).</exception>
     public TieredVectorCollection(string name, EmbeddingModelInfo model, IReadOnlyDictionary<VectorTier, IVectorCollection> tiers,
         VectorTiersOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -65,6 +68,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             model.EnsureSameAs(collection.Model, name);
         }
 
+        EnsureDistinctStorage(name, tiers);
         Name = name;
         Model = model;
         _edge = tiers.GetValueOrDefault(VectorTier.Edge);
@@ -72,6 +76,26 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         _placementOrder = VectorTierPolicy.OrderedPlacementTiers(_placement.Keys);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+    }
+
+    private static void EnsureDistinctStorage(string name, IReadOnlyDictionary<VectorTier, IVectorCollection> tiers)
+    {
+        var ordered = tiers.OrderBy(t => t.Key).ToList();
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            for (int j = i + 1; j < ordered.Count; j++)
+            {
+                IVectorCollection a = ordered[i].Value, b = ordered[j].Value;
+                string? where = ReferenceEquals(a, b) ? $"the same collection object '{a.Name}'"
+                    : a is IVectorCollectionLocation la && b is IVectorCollectionLocation lb
+                      && string.Equals(la.StorageLocation, lb.StorageLocation, StringComparison.Ordinal) ? la.StorageLocation
+                    : null;
+                if (where is not null)
+                {
+                    throw new VectorTierConflictException(name, ordered[i].Key, ordered[j].Key, where);
+                }
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -93,8 +117,58 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     /// <summary>Vectors per tier, from the usage table (the edge figure counts cached copies).</summary>
     public IReadOnlyDictionary<VectorTier, int> GetTierCounts() => _usage.Counts();
 
-    /// <summary>Every tracked vector's usage, ordered by key, for the host to persist.</summary>
+    /// <summary>Every tracked vector's usage, ordered by key. Prefer <see cref="ExportState"/>, which also keeps the
+    /// stale marks (without them, a copy a failed delete or move left behind is served again after a restart).</summary>
     public IReadOnlyList<VectorUsage> ExportUsage() => _usage.Snapshot();
+
+    /// <summary>What must survive a restart: every tracked vector's usage and the stale copies (see
+    /// <see cref="GetStaleCopies"/>). Give it back to <see cref="ImportState"/>, or let an <see cref="IVectorUsageStore"/>
+    /// keep it (<see cref="TieredVectorStore"/> and the hosted maintenance service do so).</summary>
+    public VectorUsageState ExportState() =>
+        new(_usage.Snapshot(), [.. GetStaleCopies().Select(s => new VectorStaleCopy(s.Key, s.Tier))]);
+
+    /// <summary>Restores a state saved with <see cref="ExportState"/>: usage entries replace tracked ones with the same
+    /// key, stale marks are added (their copies are hidden from now on, and the next rebalance deletes them).</summary>
+    /// <param name="state">The saved state.</param>
+    /// <exception cref="GhostieSyncException">An entry names a tier this collection does not have, or an empty key
+    /// (<see cref="GhostieErrorCode.InvalidArgument"/>); nothing is imported then.</exception>
+    public void ImportState(VectorUsageState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(state.Usages);
+        ArgumentNullException.ThrowIfNull(state.StaleCopies);
+        foreach (VectorStaleCopy stale in state.StaleCopies)
+        {
+            if (stale is null || string.IsNullOrEmpty(stale.Key))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"A stale-copy entry for collection '{Name}' has no key.");
+            }
+
+            if (!(stale.Tier == VectorTier.Edge ? _edge is not null : _placement.ContainsKey(stale.Tier)))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
+                    $"The stale-copy entry '{stale.Key}' names the {stale.Tier} tier, which collection '{Name}' does not have; configure that tier or drop the entry.");
+            }
+        }
+
+        ImportUsage(state.Usages);
+        lock (_strays)
+        {
+            foreach (VectorStaleCopy stale in state.StaleCopies)
+            {
+                _strays.Add((stale.Key, stale.Tier));
+            }
+
+            _strayVersion++;
+        }
+    }
+
+    /// <summary>Why the saved usage state could not be restored when the collection was opened (damaged or newer file,
+    /// or entries for tiers no longer configured), or null. The collection then started with an empty usage table.</summary>
+    public string? UsageRestoreProblem { get; internal set; }
+
+    /// <summary>Grows on every change of the usage table or the stale marks.</summary>
+    internal long ChangeStamp => _usage.Version + Interlocked.Read(ref _strayVersion);
 
     /// <summary>Restores a usage table saved with <see cref="ExportUsage"/> (entries replace tracked ones with the same key).</summary>
     /// <param name="usages">The saved usage.</param>
@@ -229,7 +303,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
 
         foreach (string key in known)
         {
-            _usage.Update(key, u => u with { LastUsedAt = now > u.LastUsedAt ? now : u.LastUsedAt });
+            _usage.Update(key, u => u.Used(now, _options.FrequencyHalfLife)); // writing a memory again is a use of it
         }
 
         if (_edge is not null && edgeRefresh.Count > 0)
@@ -267,6 +341,7 @@ public sealed partial class TieredVectorCollection : IVectorCollection
     public async Task<VectorRecord?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        long epoch = Interlocked.Read(ref _writeEpoch);
         VectorUsage? usage = _usage.Get(key);
         VectorRecord? found = null;
         if (_edge is not null && usage?.InEdgeCache == true && !IsStray(key, VectorTier.Edge))
@@ -304,8 +379,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         DateTimeOffset now = _time.GetUtcNow();
         if (usage is null && foundIn is VectorTier home)
         {
-            // A vector written before this process started (usage not imported): track it from now on.
-            _usage.Set(new VectorUsage(key, home, now, now, 0, 0, _options.InitialInteractionScore, _options.InitialRelevance, false).Used(now, _options.FrequencyHalfLife));
+            // A vector written before this process started (usage not restored): track it from now on.
+            TrackFound(key, home, now, epoch, countUse: true);
         }
         else
         {
@@ -359,6 +434,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Add((key, tier));
             }
+
+            _strayVersion++;
         }
 
         if (failed.Count > 0)
@@ -395,6 +472,32 @@ public sealed partial class TieredVectorCollection : IVectorCollection
         }
     }
 
+    /// <summary>Starts tracking a vector this process did not know (written before it started, usage not restored), in
+    /// the tier it was found in (a read counts as a use; a search counts its results itself). Its edge copy, if any, may be older than that tier's (an update
+    /// after the copy was cached, before the restart): it is marked stale, so it is never served and the next
+    /// rebalance deletes it; a search result or a rebalance caches a fresh copy. Nothing is tracked when a write or
+    /// delete ran since the tier was read (<paramref name="epoch"/>): that write decides.</summary>
+    private bool TrackFound(string key, VectorTier home, DateTimeOffset now, long epoch, bool countUse)
+    {
+        if (Interlocked.Read(ref _writeEpoch) != epoch)
+        {
+            return false;
+        }
+
+        var usage = new VectorUsage(key, home, now, now, 0, 0, _options.InitialInteractionScore, _options.InitialRelevance, false);
+        if (!_usage.TryAdd(countUse ? usage.Used(now, _options.FrequencyHalfLife) : usage))
+        {
+            return false;
+        }
+
+        if (_edge is not null)
+        {
+            AddStrays([key], VectorTier.Edge);
+        }
+
+        return true;
+    }
+
     private IVectorCollection TierCollection(VectorTier tier) => tier == VectorTier.Edge ? _edge! : _placement[tier];
 
     private bool IsStray(string key, VectorTier tier)
@@ -413,6 +516,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Add((key, tier));
             }
+
+            _strayVersion++;
         }
     }
 
@@ -429,6 +534,8 @@ public sealed partial class TieredVectorCollection : IVectorCollection
             {
                 _strays.Remove((key, tier));
             }
+
+            _strayVersion++;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ghostie.Sync.Vectors.Tiers.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,9 @@ public sealed record VectorTierRegistration(VectorTier Tier, Func<IServiceProvid
 
 /// <summary>
 /// Opens <see cref="TieredVectorCollection"/>s over the tiers registered in dependency injection. The same name gives
-/// the same collection object (usage tracking lives in it). The edge tier's collection is named
+/// the same collection object (usage tracking lives in it). With a usage store, opening a collection restores its
+/// saved usage and stale marks, and <see cref="SaveUsageAsync"/> saves them (the hosted
+/// <see cref="VectorTierMaintenanceService"/> does so periodically, and rebalances). The edge tier's collection is named
 /// <c>{name}-edge</c>, so it never shares a collection with a store used directly.
 /// </summary>
 public sealed class TieredVectorStore
@@ -24,6 +27,9 @@ public sealed class TieredVectorStore
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, Lazy<Task<TieredVectorCollection>>> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _savedStamps = new(StringComparer.Ordinal);
+    private readonly IVectorUsageStore? _usageStore;
+    private readonly ILogger _logger;
 
     /// <summary>Created by dependency injection.</summary>
     /// <param name="registrations">The registered tiers (the last registration of a tier wins).</param>
@@ -31,8 +37,10 @@ public sealed class TieredVectorStore
     /// <param name="services">Resolves the tier stores.</param>
     /// <param name="timeProvider">Optional clock (default: the system clock).</param>
     /// <param name="loggers">Optional logger factory.</param>
+    /// <param name="usageStore">Keeps each collection's usage state over restarts (registered by <c>AddVectorTiers()</c>:
+    /// a <see cref="FileVectorUsageStore"/>); null: usage lives in memory only.</param>
     public TieredVectorStore(IEnumerable<VectorTierRegistration> registrations, IOptions<VectorTiersOptions> options, IServiceProvider services,
-        TimeProvider? timeProvider = null, ILoggerFactory? loggers = null)
+        TimeProvider? timeProvider = null, ILoggerFactory? loggers = null, IVectorUsageStore? usageStore = null)
     {
         ArgumentNullException.ThrowIfNull(registrations);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,6 +55,73 @@ public sealed class TieredVectorStore
         _options = options.Value;
         _time = timeProvider ?? TimeProvider.System;
         _loggers = loggers ?? NullLoggerFactory.Instance;
+        _usageStore = usageStore;
+        _logger = _loggers.CreateLogger<TieredVectorStore>();
+    }
+
+    /// <summary>The usage store, or null when usage lives in memory only.</summary>
+    public IVectorUsageStore? UsageStore => _usageStore;
+
+    /// <summary>The collections opened so far (and opened successfully).</summary>
+    public IReadOnlyList<TieredVectorCollection> OpenCollections =>
+        [.. _open.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result).OrderBy(c => c.Name, StringComparer.Ordinal)];
+
+    /// <summary>Saves the usage state of every open collection that changed since its last save. A failure is logged and
+    /// retried by the next call; it never throws but for cancellation.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>How many collections were saved.</returns>
+    public async Task<int> SaveUsageAsync(CancellationToken cancellationToken = default)
+    {
+        if (_usageStore is null)
+        {
+            return 0;
+        }
+
+        int saved = 0;
+        foreach (TieredVectorCollection collection in OpenCollections)
+        {
+            long stamp = collection.ChangeStamp;
+            if (_savedStamps.TryGetValue(collection.Name, out long last) && last == stamp)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _usageStore.SaveAsync(collection.Name, collection.ExportState(), cancellationToken).ConfigureAwait(false);
+                _savedStamps[collection.Name] = stamp;
+                saved++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.UsageSaveFailed(collection.Name, e.GetType().Name);
+            }
+        }
+
+        return saved;
+    }
+
+    /// <summary>Runs <see cref="TieredVectorCollection.RebalanceAsync(CancellationToken)"/> on every open collection,
+    /// then saves their usage. A collection whose pass fails is logged and left to the next call.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The reports of the passes that ran.</returns>
+    public async Task<IReadOnlyList<VectorRebalanceReport>> RebalanceAllAsync(CancellationToken cancellationToken = default)
+    {
+        var reports = new List<VectorRebalanceReport>();
+        foreach (TieredVectorCollection collection in OpenCollections)
+        {
+            try
+            {
+                reports.Add(await collection.RebalanceAsync(cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.RebalanceFailed(collection.Name, e.GetType().Name);
+            }
+        }
+
+        await SaveUsageAsync(cancellationToken).ConfigureAwait(false);
+        return reports;
     }
 
     /// <summary>The edge collection's name for a collection name.</summary>
@@ -97,6 +172,26 @@ public sealed class TieredVectorStore
             tiers[tier] = await store.GetOrCreateCollectionAsync(tierName, model, cancellationToken).ConfigureAwait(false);
         }
 
-        return new TieredVectorCollection(name, model, tiers, _options, _time, _loggers.CreateLogger<TieredVectorCollection>());
+        var collection = new TieredVectorCollection(name, model, tiers, _options, _time, _loggers.CreateLogger<TieredVectorCollection>());
+        if (_usageStore is not null)
+        {
+            try
+            {
+                if (await _usageStore.LoadAsync(name, cancellationToken).ConfigureAwait(false) is VectorUsageState state)
+                {
+                    collection.ImportState(state);
+                }
+            }
+            catch (GhostieSyncException e)
+            {
+                // A damaged or unusable usage file never stops the host: the collection relearns placement from use.
+                collection.UsageRestoreProblem = e.Message;
+                _logger.UsageNotRestored(name, e.Message);
+            }
+
+            _savedStamps[name] = collection.ChangeStamp;
+        }
+
+        return collection;
     }
 }

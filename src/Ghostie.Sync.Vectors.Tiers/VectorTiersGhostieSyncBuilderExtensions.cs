@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Ghostie.Sync.Vectors.Tiers;
@@ -12,7 +13,10 @@ public static class VectorTiersGhostieSyncBuilderExtensions
     public static IGhostieSyncBuilder AddVectorTiers(this IGhostieSyncBuilder builder) => builder.AddVectorTiers(_ => { });
 
     /// <summary>
-    /// Registers <see cref="VectorTiersOptions"/> (validated at start) and <see cref="TieredVectorStore"/>. Tiers are
+    /// Registers <see cref="VectorTiersOptions"/> (validated at start), <see cref="TieredVectorStore"/>, the usage store
+    /// (a <see cref="FileVectorUsageStore"/> under <see cref="VectorTiersOptions.UsageDirectory"/>, unless the host
+    /// registers its own <see cref="IVectorUsageStore"/>, before or after: the last registration is the one resolved) and the hosted <see cref="VectorTierMaintenanceService"/>
+    /// (periodic usage saves and rebalances; it runs when the host runs hosted services). Tiers are
     /// added with <see cref="AddVectorTier"/> or a tier package's extension (for example <c>AddPgVectorTier</c>); at
     /// least one of critical, context or historical is needed when a collection is opened. Safe to call more than once
     /// (configurations add up).
@@ -25,7 +29,11 @@ public static class VectorTiersGhostieSyncBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddOptions<VectorTiersOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VectorTiersOptions>, VectorTiersOptionsValidator>());
+        builder.Services.TryAddSingleton<IVectorUsageStore>(sp => new FileVectorUsageStore(
+            sp.GetRequiredService<IOptions<VectorTiersOptions>>().Value.UsageDirectory ?? FileVectorUsageStore.DefaultDirectory,
+            sp.GetService<TimeProvider>()));
         builder.Services.TryAddSingleton<TieredVectorStore>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VectorTierMaintenanceService>());
         return builder;
     }
 

@@ -66,10 +66,13 @@ public sealed class VectorTiersOptions
 {
     /// <summary>The critical tier. Default rule (the seed's "last turns of the conversation, interaction score above
     /// 0.9"; a turn count is not known to a vector store, so recency is time): used within the last hour and an
-    /// interaction score of at least 0.9. Capacity 1,000; 0.75 per 1,000 vectors; 50 ms; timeout 2 s.</summary>
+    /// interaction score of at least 0.9, or used at least 3 times a day (a hot memory is critical without the host
+    /// pinning it: 30 times the seed's 0.1 a day that separates context from historical, and three times the edge's
+    /// "frequently accessed" day; 50 uses in a day give about 5 a day). Capacity 1,000; 0.75 per 1,000 vectors; 50 ms;
+    /// timeout 2 s.</summary>
     public VectorTierSettings Critical { get; set; } = new()
     {
-        Criteria = new() { MaxIdle = TimeSpan.FromHours(1), MinInteractionScore = 0.9 },
+        Criteria = new() { MaxIdle = TimeSpan.FromHours(1), MinInteractionScore = 0.9, PromoteAtAccessFrequency = 3.0 },
         Capacity = 1_000,
         CostPer1000Vectors = 0.75m,
         ExpectedLatency = TimeSpan.FromMilliseconds(50),
@@ -131,9 +134,12 @@ public sealed class VectorTiersOptions
     /// <summary>The weight of relevance in the edge cache's retention score (default 0.5; 0 makes the cache plain LRU).</summary>
     public double EdgeRelevanceBoost { get; set; } = 0.5;
 
-    /// <summary>When the edge cache alone returns the full top-k with every score at least this, the remote tiers
-    /// are not asked (default null: remote tiers are always asked, and the edge cache only answers first).</summary>
-    public float? EdgeSufficientScore { get; set; }
+    /// <summary>When the edge cache alone returns the full top-k with every score (cosine similarity) at least this, the
+    /// remote tiers are not asked (default 0.8: the seed's "cache first with fallback", in which the device cache answers
+    /// and the cloud is the fallback; results that close to the query are near-duplicates of it, so a remote tier could
+    /// add little). Null: the remote tiers are always asked too, and the edge only answers first. Set null when every
+    /// search must see every tier (for example an audit).</summary>
+    public float? EdgeSufficientScore { get; set; } = 0.8f;
 
     /// <summary>Whether results that came from a remote tier are offered to the edge cache (default true).</summary>
     public bool CacheSearchResultsOnEdge { get; set; } = true;
@@ -143,6 +149,21 @@ public sealed class VectorTiersOptions
     /// linger in another tier and answer searches with a stale vector; hosts that persist the usage table can turn
     /// this off to save the extra deletes.</summary>
     public bool RemoveStrayCopiesOnInsert { get; set; } = true;
+
+    /// <summary>How often the hosted <see cref="VectorTierMaintenanceService"/> rebalances every open collection
+    /// (default 1 hour: the seed's rules are in hours and days — critical within the last hour, context within 7 days —
+    /// so an hourly pass keeps placement at most an hour late). Null: no periodic rebalance (the host calls
+    /// <see cref="TieredVectorCollection.RebalanceAsync(CancellationToken)"/> itself).</summary>
+    public TimeSpan? RebalanceInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the hosted service saves the usage state of the collections that changed (default 1 minute: a
+    /// crash loses at most a minute of use counts and stale marks).</summary>
+    public TimeSpan UsageSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The directory of the default <see cref="FileVectorUsageStore"/> (default null:
+    /// <see cref="FileVectorUsageStore.DefaultDirectory"/>, <c>$GHOSTIE_HOME/vector-usage</c> or <c>~/.ghostie/vector-usage</c>).
+    /// Ignored when the host registers its own <see cref="IVectorUsageStore"/>.</summary>
+    public string? UsageDirectory { get; set; }
 
     /// <summary>How many records a rebalance moves per batch (default 100).</summary>
     public int MigrationBatchSize { get; set; } = 100;
@@ -207,6 +228,21 @@ public sealed class VectorTiersOptions
         if (EdgeSufficientScore is float s && float.IsNaN(s))
         {
             problems.Add("VectorTiersOptions.EdgeSufficientScore must be a number or null.");
+        }
+
+        if (RebalanceInterval is TimeSpan every && every < TimeSpan.FromSeconds(1))
+        {
+            problems.Add("VectorTiersOptions.RebalanceInterval must be at least 1 second, or null.");
+        }
+
+        if (UsageSaveInterval < TimeSpan.FromSeconds(1))
+        {
+            problems.Add("VectorTiersOptions.UsageSaveInterval must be at least 1 second.");
+        }
+
+        if (UsageDirectory is not null && string.IsNullOrWhiteSpace(UsageDirectory))
+        {
+            problems.Add("VectorTiersOptions.UsageDirectory must be a path, or null.");
         }
 
         if (MigrationBatchSize is < 1 or > 10_000)

@@ -51,10 +51,10 @@ internal static class TestData
 
     public static string Key(int i) => "k" + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static async Task<LocalVectorCollection> FillAsync(float[][] vectors, LocalVectorStoreOptions options, string name = "test", string model = "test-model")
+    public static async Task<LocalVectorCollection> FillAsync(float[][] vectors, LocalVectorStoreOptions options, string name = "test", string model = "test-model", string keyPrefix = "")
     {
         var collection = LocalVectorCollection.Create(name, new EmbeddingModelInfo(model, vectors[0].Length), options);
-        await collection.UpsertAsync(vectors.Select((v, i) => new VectorRecord(Key(i), v, new Dictionary<string, string> { ["parity"] = (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) })));
+        await collection.UpsertAsync(vectors.Select((v, i) => new VectorRecord(keyPrefix + Key(i), v, new Dictionary<string, string> { ["parity"] = (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) })));
         return collection;
     }
 }

@@ -145,7 +145,7 @@ public sealed class VectorSyncTests : IDisposable
     }
 
     [Fact]
-    public async Task Pull_TamperedObject_IntegrityFailureAndNothingMerged()
+    public async Task Pull_TamperedObject_IsReportedAndNothingOfItMerged()
     {
         var backend = new FileSystemBackend(Path.Combine(_root, "repo"));
         using MemorySyncManager laptop = await SetupAsync(backend, "laptop");
@@ -158,10 +158,47 @@ public sealed class VectorSyncTests : IDisposable
         await File.WriteAllBytesAsync(path, bytes);
         using var target = LocalVectorCollection.Create("memories", source.Model, Options(phone, LocalIndexKind.Exact));
 
-        var error = await Assert.ThrowsAnyAsync<GhostieSyncException>(() => new LocalVectorSync(backend, phone.Keys, phone.DeviceId).PullAsync(target));
+        VectorPullResult pulled = await new LocalVectorSync(backend, phone.Keys, phone.DeviceId).PullAsync(target);
 
-        Assert.Equal(GhostieErrorCode.IntegrityFailure, error.Code);
+        DamagedVectorCopy damaged = Assert.Single(pulled.Damaged);
+        Assert.Equal(pushed.ObjectName, damaged.ObjectName);
+        Assert.Equal(GhostieErrorCode.IntegrityFailure, damaged.Code);
+        Assert.Contains(pushed.ObjectName, damaged.Message, StringComparison.Ordinal);
+        Assert.False(pulled.Success);
+        Assert.Equal(0, pulled.Devices);
         Assert.Equal(0, await target.CountAsync());
+    }
+
+    [Fact]
+    public async Task Pull_OneDamagedCopyAmongSeveral_TheOthersStillMerge_AndTheCountsAreKept()
+    {
+        var backend = new FileSystemBackend(Path.Combine(_root, "repo"));
+        using MemorySyncManager phone = await SetupAsync(backend, "phone");
+        var pushed = new List<(VectorPushResult Push, int Count)>();
+        int seed = 60;
+        foreach (string device in new[] { "laptop", "tablet", "desktop" })
+        {
+            using MemorySyncManager manager = await SetupAsync(backend, device);
+            int count = 10 + pushed.Count;
+            using LocalVectorCollection copy = await TestData.FillAsync(TestData.Uniform(count, 8, seed++), Options(manager, LocalIndexKind.Exact), "memories", keyPrefix: device + "-");
+            pushed.Add((await new LocalVectorSync(backend, manager.Keys, manager.DeviceId).PushAsync(copy), count));
+        }
+
+        // The copy the pull reads first is the damaged one: it must not block the devices after it.
+        var (bad, badCount) = pushed.OrderBy(p => p.Push.ObjectName, StringComparer.Ordinal).First();
+        string path = Path.Combine(_root, "repo", bad.ObjectName);
+        byte[] bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(path, bytes);
+        using var target = LocalVectorCollection.Create("memories", new EmbeddingModelInfo("test-model", 8), Options(phone, LocalIndexKind.Exact));
+
+        VectorPullResult pulled = await new LocalVectorSync(backend, phone.Keys, phone.DeviceId).PullAsync(target);
+
+        Assert.Equal(2, pulled.Devices);
+        int good = pushed.Sum(p => p.Count) - badCount;
+        Assert.Equal(good, pulled.Upserted);
+        Assert.Equal(good, await target.CountAsync());
+        Assert.Equal(bad.ObjectName, Assert.Single(pulled.Damaged).ObjectName);
     }
 
     private static LocalVectorStoreOptions Options(MemorySyncManager device, LocalIndexKind kind, TimeProvider? clock = null)

@@ -41,4 +41,34 @@ public sealed class PgVectorTierTests(PgliteFixture pglite)
         Assert.Equal(BruteForce.Search(records, query, new VectorSearchOptions { Top = 4 }).Select(r => r.Record.Key), result.Results.Select(r => r.Record.Key));
         Assert.Equal(4, edge.Collections[name + "-edge"].Keys.Count); // results were cached on the device
     }
+
+    [Fact]
+    public async Task TwoPgVectorTiersOnOneDatabaseWithTheDefaultPrefix_AreRefusedAtOpen_NamingBothTiersAndTheTable()
+    {
+        var services = new ServiceCollection();
+        services.AddGhostieSync()
+            .AddPgVectorTier(VectorTier.Critical, o => o.ConnectionString = pglite.ConnectionString)
+            .AddPgVectorTier(VectorTier.Historical, o => o.ConnectionString = pglite.ConnectionString);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        string name = "clash-" + Guid.NewGuid().ToString("N")[..8];
+
+        var error = await Assert.ThrowsAsync<VectorTierConflictException>(() => provider.GetRequiredService<TieredVectorStore>().GetOrCreateCollectionAsync(name, TierRig.Model));
+
+        Assert.Equal(GhostieErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(VectorTier.Critical, error.FirstTier);
+        Assert.Equal(VectorTier.Historical, error.SecondTier);
+        Assert.Contains(PgVectorStore.TableNameFor("ghostie_v_", name), error.Message, StringComparison.Ordinal);
+        Assert.Contains("TablePrefix", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", error.Message, StringComparison.OrdinalIgnoreCase);
+
+        // With a prefix per tier the same database serves both.
+        var apart = new ServiceCollection();
+        apart.AddGhostieSync()
+            .AddPgVectorTier(VectorTier.Critical, o => { o.ConnectionString = pglite.ConnectionString; o.TablePrefix = "crit_"; })
+            .AddPgVectorTier(VectorTier.Historical, o => o.ConnectionString = pglite.ConnectionString);
+        await using ServiceProvider ok = apart.BuildServiceProvider();
+        TieredVectorCollection collection = await ok.GetRequiredService<TieredVectorStore>().GetOrCreateCollectionAsync(name, TierRig.Model);
+        await collection.UpsertAsync([TierRig.Record("k", 1, 0, 0, 0)]);
+        Assert.Equal(1, await collection.CountAsync());
+    }
 }

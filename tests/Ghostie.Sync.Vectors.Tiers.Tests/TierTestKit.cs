@@ -54,5 +54,9 @@ public sealed class TierRig
 
     public MemoryVectorCollection this[VectorTier tier] => Tiers[tier];
 
+    /// <summary>A new process over the same tier collections and clock (usage and stale marks start empty).</summary>
+    public TieredVectorCollection Reopen(VectorTiersOptions? options = null) =>
+        new("notes", Model, Tiers.ToDictionary(t => t.Key, t => (IVectorCollection)t.Value), options ?? Options, Time);
+
     public static VectorRecord Record(string key, params float[] vector) => new(key, vector, new Dictionary<string, string> { ["memory"] = key });
 }

@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6105, Level = LogLevel.Warning, Message = "Vector tier {Tier} of collection '{Collection}' holds {Count} vectors, over its capacity of {Capacity}")]
     public static partial void OverCapacity(this ILogger logger, VectorTier tier, string collection, int count, int capacity);
+
+    [LoggerMessage(EventId = 6107, Level = LogLevel.Warning, Message = "The saved usage of vector collection '{Collection}' was not restored; starting with an empty usage table: {Problem}")]
+    public static partial void UsageNotRestored(this ILogger logger, string collection, string problem);
+
+    [LoggerMessage(EventId = 6108, Level = LogLevel.Warning, Message = "Saving the usage of vector collection '{Collection}' failed ({ErrorType}); the next save tries again")]
+    public static partial void UsageSaveFailed(this ILogger logger, string collection, string errorType);
+
+    [LoggerMessage(EventId = 6109, Level = LogLevel.Warning, Message = "The periodic rebalance of vector collection '{Collection}' failed ({ErrorType}); the next one tries again")]
+    public static partial void RebalanceFailed(this ILogger logger, string collection, string errorType);
 }

@@ -5,6 +5,10 @@ internal sealed class UsageTable
 {
     private readonly Dictionary<string, VectorUsage> _byKey = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private long _version;
+
+    /// <summary>Grows on every change, so a saver can tell whether anything changed since it last saved.</summary>
+    public long Version => Interlocked.Read(ref _version);
 
     public VectorUsage? Get(string key)
     {
@@ -19,6 +23,17 @@ internal sealed class UsageTable
         lock (_gate)
         {
             _byKey[usage.Key] = usage;
+            _version++;
+        }
+    }
+
+    public bool TryAdd(VectorUsage usage)
+    {
+        lock (_gate)
+        {
+            bool added = _byKey.TryAdd(usage.Key, usage);
+            _version += added ? 1 : 0;
+            return added;
         }
     }
 
@@ -33,6 +48,7 @@ internal sealed class UsageTable
 
             usage = change(usage);
             _byKey[key] = usage;
+            _version++;
             return usage;
         }
     }
@@ -41,7 +57,9 @@ internal sealed class UsageTable
     {
         lock (_gate)
         {
-            return _byKey.Remove(key);
+            bool removed = _byKey.Remove(key);
+            _version += removed ? 1 : 0;
+            return removed;
         }
     }
 

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Ghostie.Sync.Backends.GitHubGist;
 
 /// <summary>
@@ -36,9 +39,15 @@ public sealed class GitHubGistBackendFactory : IStorageBackendFactory<GitHubGist
 
     /// <inheritdoc/>
     public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         cancellationToken.ThrowIfCancellationRequested();
         var options = new GitHubGistBackendOptions { RepositoryTag = BackendSettings.Optional(settings, "tag") ?? "default" };
         if (BackendSettings.Optional(settings, "api") is { } api)
@@ -61,6 +70,6 @@ public sealed class GitHubGistBackendFactory : IStorageBackendFactory<GitHubGist
                 $"{variable} (or {GitHubGistBackendOptions.FallbackTokenVariable}) to a token with the gist scope");
         }
 
-        return Task.FromResult<IStorageBackend>(new GitHubGistBackend(options));
+        return Task.FromResult<IStorageBackend>(new GitHubGistBackend(options, loggerFactory.CreateLogger<GitHubGistBackend>()));
     }
 }

@@ -321,7 +321,11 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
         string[] Setup(string device) =>
             ["sync", "setup", "--backend", "gist", "--endpoint", github.BaseUri.ToString(), "--tag", "e2e", "--device", device, "--json"];
 
-        JsonElement laptop = (await RunAsync("laptop", env, Setup("laptop"))).Expect(0).Json();
+        // With --verbose the backend's own log events reach stderr (the factory hands it the CLI's loggers).
+        CliResult laptopSetup = (await RunAsync("laptop", env, ["--verbose", .. Setup("laptop")])).Expect(0);
+        JsonElement laptop = laptopSetup.Json();
+        Assert.Contains("[Ghostie.Sync.Backends.GitHubGist.GitHubGistBackend 4104]", laptopSetup.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, laptopSetup.StdErr, StringComparison.Ordinal);
         Assert.True(laptop.GetProperty("created_repository").GetBoolean());
         Assert.Equal("gist", laptop.GetProperty("backend").GetString());
         JsonElement phone = (await RunAsync("phone", env, Setup("phone"))).Expect(0).Json();

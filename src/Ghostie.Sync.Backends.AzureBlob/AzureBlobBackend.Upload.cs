@@ -18,16 +18,60 @@ public sealed partial class AzureBlobBackend
         ObjectName.Validate(name);
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
-        using var reader = new ChunkReader(content, _blockSize);
+        long? start = content.CanSeek ? content.Position : null;
+        for (int round = 1; ; round++)
+        {
+            (bool? stored, string? why) = await UploadOnceAsync(name, content, start is { } s ? content.Length - s : null, condition, cancellationToken).ConfigureAwait(false);
+            if (stored is bool done)
+            {
+                return done;
+            }
+
+            if (start is null || round >= Math.Max(1, _retry.MaxAttempts))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"The upload of '{name}' to {DisplayName} was not committed: {why}. Nothing was written{(start is null ? " (the content cannot be read a second time)" : $" after {round} uploads")}; write it again (sync again).",
+                    isTransient: true);
+            }
+
+            AzureBlobLog.UploadRestarted(_logger, name, why!);
+            content.Position = start.Value;
+        }
+    }
+
+    /// <summary>One upload: true when stored, false when the condition failed, null (with the reason) when the upload
+    /// must be done again from the first block.</summary>
+    private async Task<(bool? Stored, string? Why)> UploadOnceAsync(string name, Stream content, long? length, WriteCondition? condition, CancellationToken cancellationToken)
+    {
+        int maxBlocks = Math.Max(1, _maxBlockCount);
+        int blockSize = _blockSize;
+        if (length is long known && known > _singlePutThreshold)
+        {
+            // The length is known: blocks large enough that the object never needs more than the service's limit.
+            long needed = (known + maxBlocks - 1) / maxBlocks;
+            if (needed > AzureBlobBackendOptions.MaxBlockSize)
+            {
+                throw TooLarge(name, known, maxBlocks);
+            }
+
+            blockSize = (int)Math.Max(blockSize, needed);
+        }
+
+        using var reader = new ChunkReader(content, blockSize);
         string? marker = condition is null ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ReadOnlyMemory<byte> chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (reader.AtEnd && chunk.Length <= _singlePutThreshold)
         {
-            return await PutBlobAsync(name, chunk, condition, marker, cancellationToken).ConfigureAwait(false);
+            return (await PutBlobAsync(name, chunk, condition, marker, cancellationToken).ConfigureAwait(false), null);
         }
 
+        // Every block upload is marked, so a commit that fails can still tell whether the blob is ours.
+        marker ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         byte[] nonce = RandomNumberGenerator.GetBytes(BlockIdNonceBytes);
         var blockIds = new List<string>();
+
+        // Of unknown length: whenever half of the blocks still allowed are used, the blocks double (up to MaxBlockSize).
+        int nextGrowth = length is null ? Math.Max(1, maxBlocks / 2) : int.MaxValue;
         while (true)
         {
             string blockId = BlockId(nonce, blockIds.Count);
@@ -38,6 +82,18 @@ public sealed partial class AzureBlobBackend
                 break;
             }
 
+            if (blockIds.Count >= maxBlocks)
+            {
+                // Only a stream of unknown length gets here, at the largest blocks; the staged blocks are never committed.
+                throw TooLarge(name, null, maxBlocks);
+            }
+
+            if (blockIds.Count >= nextGrowth)
+            {
+                reader.ChunkSize = (int)Math.Min(AzureBlobBackendOptions.MaxBlockSize, (long)reader.ChunkSize * 2);
+                nextGrowth += Math.Max(1, (maxBlocks - nextGrowth) / 2);
+            }
+
             chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -45,22 +101,32 @@ public sealed partial class AzureBlobBackend
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await PutBlockListAsync(name, blockIds, condition, marker, cancellationToken).ConfigureAwait(false);
+            return (await PutBlockListAsync(name, blockIds, condition, marker, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (GhostieSyncException e) when (condition is { } c && e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
+        catch (GhostieSyncException e) when (e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
         {
-            // A racing writer committed first, which discards every other upload's uncommitted blocks: the service
-            // may report that before evaluating our condition. If the condition no longer holds, that is the answer.
-            string? current = await GetVersionAsync(name, cancellationToken).ConfigureAwait(false);
-            bool conditionFailed = c.Header == "If-None-Match" ? current is not null : current != c.Value;
-            if (!conditionFailed)
+            // A racing writer committed the blob, which discards every other upload's uncommitted blocks (the service
+            // may say so before it evaluates our condition). Ours if it carries our marker; a failed condition is the
+            // answer; else the whole upload is done again.
+            (string? current, string? found) = await HeadAsync(name, cancellationToken).ConfigureAwait(false);
+            if (current is not null && string.Equals(found, marker, StringComparison.Ordinal))
             {
-                throw;
+                return (true, null);
             }
 
-            return false;
+            if (condition is { } c && (c.Header == "If-None-Match" ? current is not null : current != c.Value))
+            {
+                return (false, null);
+            }
+
+            return (null, "a concurrent write of the blob discarded its uncommitted blocks (400 InvalidBlockList)");
         }
     }
+
+    private GhostieSyncException TooLarge(string name, long? length, int maxBlocks) =>
+        new(GhostieErrorCode.InvalidArgument,
+            $"'{name}' is too large for {DisplayName}: " + (length is long known ? $"{known} bytes need" : "it needs")
+            + $" more than {maxBlocks} blocks (the service's limit) of at most {AzureBlobBackendOptions.MaxBlockSize} bytes (AzureBlobBackendOptions.MaxBlockSize). Nothing was committed; store it in smaller objects.");
 
     /// <summary>A block id: the upload's nonce and the block's index, 18 bytes, so every id of a blob has the same
     /// length (24 base64 characters, no padding) as the service requires.</summary>
@@ -101,27 +167,24 @@ public sealed partial class AzureBlobBackend
     }
 
     /// <summary>Whether the blob now under <paramref name="name"/> carries this upload's <paramref name="marker"/>.</summary>
-    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken)
-    {
-        if (marker is null)
-        {
-            return false;
-        }
+    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken) =>
+        marker is not null && string.Equals((await HeadAsync(name, cancellationToken).ConfigureAwait(false)).Marker, marker, StringComparison.Ordinal);
 
-        string? found = await RunAsync<string?>("HEAD", name, async ct =>
+    /// <summary>The blob's ETag and write marker ("" when it has none), or nulls when there is no such blob.</summary>
+    private Task<(string? ETag, string? Marker)> HeadAsync(string name, CancellationToken cancellationToken) =>
+        RunAsync<(string?, string?)>("HEAD", name, async ct =>
         {
             using HttpRequestMessage request = NewRequest(HttpMethod.Head, name, query: null);
             using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
             {
-                return response.Headers.NonValidated.TryGetValues(WriteMarkerHeader, out HeaderStringValues value) ? value.ToString() : "";
+                return (response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues etag) ? etag.ToString() : "",
+                    response.Headers.NonValidated.TryGetValues(WriteMarkerHeader, out HeaderStringValues value) ? value.ToString() : "");
             }
 
             HttpAttemptException failure = await FailureAsync(response, "HEAD", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? null : throw failure;
-        }, cancellationToken).ConfigureAwait(false);
-        return string.Equals(found, marker, StringComparison.Ordinal);
-    }
+            return IsBlobMissing(failure) ? (null, null) : throw failure;
+        }, cancellationToken);
 
     private Task PutBlockAsync(string name, string blockId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         RunAsync("PUT BLOCK", name, async ct =>
@@ -172,6 +235,13 @@ public sealed partial class AzureBlobBackend
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(chunkSize, InitialSize));
         private int _capacity = Math.Min(chunkSize, InitialSize);
         private bool _hasCarry;
+
+        /// <summary>The largest chunk the next reads return (it may grow between reads, never shrink).</summary>
+        public int ChunkSize
+        {
+            get => chunkSize;
+            set => chunkSize = Math.Max(chunkSize, value);
+        }
 
         /// <summary>Whether the stream ended with the last chunk read.</summary>
         public bool AtEnd { get; private set; }

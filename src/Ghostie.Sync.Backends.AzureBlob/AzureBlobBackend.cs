@@ -34,6 +34,7 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     private readonly int _blockSize;
     private readonly int _singlePutThreshold;
     private readonly int _listPageSize;
+    private readonly int _maxBlockCount;
     private readonly bool _createContainerIfMissing;
     private long _requestCount;
 
@@ -49,6 +50,7 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         _blockSize = options.BlockSize;
         _singlePutThreshold = options.SinglePutThreshold;
         _listPageSize = options.ListPageSize;
+        _maxBlockCount = options.MaxBlockCount;
         _createContainerIfMissing = options.CreateContainerIfMissing;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _containerUrl = _endpoint.ServiceUri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + _endpoint.Container;

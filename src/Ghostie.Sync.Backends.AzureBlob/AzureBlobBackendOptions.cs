@@ -67,6 +67,10 @@ public sealed class AzureBlobBackendOptions
     /// per upload. Default 8 MiB; <see cref="MinBlockSize"/> to <see cref="MaxBlockSize"/>.</summary>
     public int BlockSize { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>The most blocks one blob may be committed with: 50,000 (the service's limit). Tests lower it so the
+    /// limit can be reached without gigabytes of data.</summary>
+    internal int MaxBlockCount { get; set; } = 50_000;
+
     /// <summary>Objects up to this size are written with one Put Blob request; larger ones in blocks. Default 8 MiB;
     /// 0 to <see cref="BlockSize"/>.</summary>
     public int SinglePutThreshold { get; set; } = 8 * 1024 * 1024;

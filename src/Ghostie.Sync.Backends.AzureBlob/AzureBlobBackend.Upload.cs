@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs.Models;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 using Ghostie.Sync.Shared;
 
@@ -138,9 +139,12 @@ public sealed partial class AzureBlobBackend
         return Convert.ToBase64String(raw);
     }
 
-    /// <summary>The metadata header of a conditional write's marker: random per upload, it recognises our own write
-    /// when a retry meets a failed condition because an earlier attempt stored the blob and only its answer was lost.</summary>
-    private const string WriteMarkerHeader = "x-ms-meta-ghostiewrite";
+    /// <summary>The metadata key of a write's marker (x-ms-meta-ghostiewrite): random per upload, it recognises our own
+    /// write when a retry meets a failed condition because an earlier attempt stored the blob and only its answer was lost.</summary>
+    private const string WriteMarkerKey = "ghostiewrite";
+
+    private static Dictionary<string, string>? MarkerMetadata(string? marker) =>
+        marker is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [WriteMarkerKey] = marker };
 
     private async Task<bool> PutBlobAsync(string name, ReadOnlyMemory<byte> data, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
     {
@@ -148,22 +152,13 @@ public sealed partial class AzureBlobBackend
         bool stored = await RunAsync("PUT", name, async ct =>
         {
             attempts++;
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, query: null);
-            request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-            ApplyCondition(request, condition, marker);
-            request.Content = new ReadOnlyMemoryContent(data);
-            return await CompleteWriteAsync(request, "PUT", condition, ct).ConfigureAwait(false);
+            return await WriteAsync("PUT", condition, () => Blob(name).UploadAsync(new ReadOnlyMemoryStream(data), new BlobUploadOptions
+            {
+                Conditions = condition?.ToConditions(),
+                Metadata = MarkerMetadata(marker),
+            }, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
-    }
-
-    private static void ApplyCondition(HttpRequestMessage request, WriteCondition? condition, string? marker)
-    {
-        condition?.Apply(request);
-        if (marker is not null)
-        {
-            request.Headers.TryAddWithoutValidation(WriteMarkerHeader, marker);
-        }
     }
 
     /// <summary>Whether the blob now under <paramref name="name"/> carries this upload's <paramref name="marker"/>.</summary>
@@ -174,53 +169,102 @@ public sealed partial class AzureBlobBackend
     private Task<(string? ETag, string? Marker)> HeadAsync(string name, CancellationToken cancellationToken) =>
         RunAsync<(string?, string?)>("HEAD", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Head, name, query: null);
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            try
             {
-                return (response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues etag) ? etag.ToString() : "",
-                    response.Headers.NonValidated.TryGetValues(WriteMarkerHeader, out HeaderStringValues value) ? value.ToString() : "");
+                Response<BlobProperties> head = await Blob(name).GetPropertiesAsync(conditions: null, ct).ConfigureAwait(false);
+                return (head.Value.ETag.ToString("H"), head.Value.Metadata.TryGetValue(WriteMarkerKey, out string? found) ? found : "");
             }
-
-            HttpAttemptException failure = await FailureAsync(response, "HEAD", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? (null, null) : throw failure;
+            catch (RequestFailedException e) when (e.Status == 404 && IsBlobMissing(Failure(e, "HEAD")))
+            {
+                return (null, null);
+            }
         }, cancellationToken);
 
     private Task PutBlockAsync(string name, string blockId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         RunAsync("PUT BLOCK", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=block&blockid=" + Uri.EscapeDataString(blockId));
-            request.Content = new ReadOnlyMemoryContent(data);
-            return await CompleteWriteAsync(request, "PUT BLOCK", condition: null, ct).ConfigureAwait(false);
+            await Blob(name).StageBlockAsync(blockId, new ReadOnlyMemoryStream(data), options: null, ct).ConfigureAwait(false);
+            return true;
         }, cancellationToken);
 
     private async Task<bool> PutBlockListAsync(string name, IReadOnlyList<string> blockIds, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
     {
-        byte[] body = BlobXml.BlockList(blockIds);
         int attempts = 0;
         bool stored = await RunAsync("PUT BLOCK LIST", name, async ct =>
         {
             attempts++;
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=blocklist");
-            ApplyCondition(request, condition, marker);
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
-            return await CompleteWriteAsync(request, "PUT BLOCK LIST", condition, ct).ConfigureAwait(false);
+            return await WriteAsync("PUT BLOCK LIST", condition, () => Blob(name).CommitBlockListAsync(blockIds, new CommitBlockListOptions
+            {
+                Conditions = condition?.ToConditions(),
+                Metadata = MarkerMetadata(marker),
+            }, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Sends a write: true when stored, false when its condition did not hold, else the failure.</summary>
-    private async Task<bool> CompleteWriteAsync(HttpRequestMessage request, string operation, WriteCondition? condition, CancellationToken ct)
+    private async Task<bool> WriteAsync<T>(string operation, WriteCondition? condition, Func<Task<T>> write)
     {
-        using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
+        try
         {
+            await SdkAsync(operation, write).ConfigureAwait(false);
             return true;
         }
+        catch (HttpAttemptException failure) when (condition is { } c && c.DidNotHold(failure))
+        {
+            return false;
+        }
+    }
 
-        HttpAttemptException failure = await FailureAsync(response, operation, ct).ConfigureAwait(false);
-        return condition is { } c && c.DidNotHold(failure) ? false : throw failure;
+    /// <summary>A read-only, seekable view of a buffer the SDK can send (and rewind) without a copy.</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => data.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, data.Length);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, data.Length - _position);
+            data.Span.Slice(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => data.Length + offset,
+        };
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>

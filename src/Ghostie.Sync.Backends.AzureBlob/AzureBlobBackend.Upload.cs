@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs.Models;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 using Ghostie.Sync.Shared;
 
@@ -18,16 +19,60 @@ public sealed partial class AzureBlobBackend
         ObjectName.Validate(name);
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
-        using var reader = new ChunkReader(content, _blockSize);
+        long? start = content.CanSeek ? content.Position : null;
+        for (int round = 1; ; round++)
+        {
+            (bool? stored, string? why) = await UploadOnceAsync(name, content, start is { } s ? content.Length - s : null, condition, cancellationToken).ConfigureAwait(false);
+            if (stored is bool done)
+            {
+                return done;
+            }
+
+            if (start is null || round >= Math.Max(1, _retry.MaxAttempts))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"The upload of '{name}' to {DisplayName} was not committed: {why}. Nothing was written{(start is null ? " (the content cannot be read a second time)" : $" after {round} uploads")}; write it again (sync again).",
+                    isTransient: true);
+            }
+
+            AzureBlobLog.UploadRestarted(_logger, name, why!);
+            content.Position = start.Value;
+        }
+    }
+
+    /// <summary>One upload: true when stored, false when the condition failed, null (with the reason) when the upload
+    /// must be done again from the first block.</summary>
+    private async Task<(bool? Stored, string? Why)> UploadOnceAsync(string name, Stream content, long? length, WriteCondition? condition, CancellationToken cancellationToken)
+    {
+        int maxBlocks = Math.Max(1, _maxBlockCount);
+        int blockSize = _blockSize;
+        if (length is long known && known > _singlePutThreshold)
+        {
+            // The length is known: blocks large enough that the object never needs more than the service's limit.
+            long needed = (known + maxBlocks - 1) / maxBlocks;
+            if (needed > AzureBlobBackendOptions.MaxBlockSize)
+            {
+                throw TooLarge(name, known, maxBlocks);
+            }
+
+            blockSize = (int)Math.Max(blockSize, needed);
+        }
+
+        using var reader = new ChunkReader(content, blockSize);
         string? marker = condition is null ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ReadOnlyMemory<byte> chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (reader.AtEnd && chunk.Length <= _singlePutThreshold)
         {
-            return await PutBlobAsync(name, chunk, condition, marker, cancellationToken).ConfigureAwait(false);
+            return (await PutBlobAsync(name, chunk, condition, marker, cancellationToken).ConfigureAwait(false), null);
         }
 
+        // Every block upload is marked, so a commit that fails can still tell whether the blob is ours.
+        marker ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         byte[] nonce = RandomNumberGenerator.GetBytes(BlockIdNonceBytes);
         var blockIds = new List<string>();
+
+        // Of unknown length: whenever half of the blocks still allowed are used, the blocks double (up to MaxBlockSize).
+        int nextGrowth = length is null ? Math.Max(1, maxBlocks / 2) : int.MaxValue;
         while (true)
         {
             string blockId = BlockId(nonce, blockIds.Count);
@@ -38,6 +83,18 @@ public sealed partial class AzureBlobBackend
                 break;
             }
 
+            if (blockIds.Count >= maxBlocks)
+            {
+                // Only a stream of unknown length gets here, at the largest blocks; the staged blocks are never committed.
+                throw TooLarge(name, null, maxBlocks);
+            }
+
+            if (blockIds.Count >= nextGrowth)
+            {
+                reader.ChunkSize = (int)Math.Min(AzureBlobBackendOptions.MaxBlockSize, (long)reader.ChunkSize * 2);
+                nextGrowth += Math.Max(1, (maxBlocks - nextGrowth) / 2);
+            }
+
             chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -45,22 +102,32 @@ public sealed partial class AzureBlobBackend
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await PutBlockListAsync(name, blockIds, condition, marker, cancellationToken).ConfigureAwait(false);
+            return (await PutBlockListAsync(name, blockIds, condition, marker, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (GhostieSyncException e) when (condition is { } c && e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
+        catch (GhostieSyncException e) when (e.InnerException is HttpAttemptException { ServiceCode: "InvalidBlockList" })
         {
-            // A racing writer committed first, which discards every other upload's uncommitted blocks: the service
-            // may report that before evaluating our condition. If the condition no longer holds, that is the answer.
-            string? current = await GetVersionAsync(name, cancellationToken).ConfigureAwait(false);
-            bool conditionFailed = c.Header == "If-None-Match" ? current is not null : current != c.Value;
-            if (!conditionFailed)
+            // A racing writer committed the blob, which discards every other upload's uncommitted blocks (the service
+            // may say so before it evaluates our condition). Ours if it carries our marker; a failed condition is the
+            // answer; else the whole upload is done again.
+            (string? current, string? found) = await HeadAsync(name, cancellationToken).ConfigureAwait(false);
+            if (current is not null && string.Equals(found, marker, StringComparison.Ordinal))
             {
-                throw;
+                return (true, null);
             }
 
-            return false;
+            if (condition is { } c && (c.Header == "If-None-Match" ? current is not null : current != c.Value))
+            {
+                return (false, null);
+            }
+
+            return (null, "a concurrent write of the blob discarded its uncommitted blocks (400 InvalidBlockList)");
         }
     }
+
+    private GhostieSyncException TooLarge(string name, long? length, int maxBlocks) =>
+        new(GhostieErrorCode.InvalidArgument,
+            $"'{name}' is too large for {DisplayName}: " + (length is long known ? $"{known} bytes need" : "it needs")
+            + $" more than {maxBlocks} blocks (the service's limit) of at most {AzureBlobBackendOptions.MaxBlockSize} bytes (AzureBlobBackendOptions.MaxBlockSize). Nothing was committed; store it in smaller objects.");
 
     /// <summary>A block id: the upload's nonce and the block's index, 18 bytes, so every id of a blob has the same
     /// length (24 base64 characters, no padding) as the service requires.</summary>
@@ -72,9 +139,12 @@ public sealed partial class AzureBlobBackend
         return Convert.ToBase64String(raw);
     }
 
-    /// <summary>The metadata header of a conditional write's marker: random per upload, it recognises our own write
-    /// when a retry meets a failed condition because an earlier attempt stored the blob and only its answer was lost.</summary>
-    private const string WriteMarkerHeader = "x-ms-meta-ghostiewrite";
+    /// <summary>The metadata key of a write's marker (x-ms-meta-ghostiewrite): random per upload, it recognises our own
+    /// write when a retry meets a failed condition because an earlier attempt stored the blob and only its answer was lost.</summary>
+    private const string WriteMarkerKey = "ghostiewrite";
+
+    private static Dictionary<string, string>? MarkerMetadata(string? marker) =>
+        marker is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [WriteMarkerKey] = marker };
 
     private async Task<bool> PutBlobAsync(string name, ReadOnlyMemory<byte> data, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
     {
@@ -82,82 +152,119 @@ public sealed partial class AzureBlobBackend
         bool stored = await RunAsync("PUT", name, async ct =>
         {
             attempts++;
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, query: null);
-            request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-            ApplyCondition(request, condition, marker);
-            request.Content = new ReadOnlyMemoryContent(data);
-            return await CompleteWriteAsync(request, "PUT", condition, ct).ConfigureAwait(false);
+            return await WriteAsync("PUT", condition, () => Blob(name).UploadAsync(new ReadOnlyMemoryStream(data), new BlobUploadOptions
+            {
+                Conditions = condition?.ToConditions(),
+                Metadata = MarkerMetadata(marker),
+            }, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
     }
 
-    private static void ApplyCondition(HttpRequestMessage request, WriteCondition? condition, string? marker)
-    {
-        condition?.Apply(request);
-        if (marker is not null)
-        {
-            request.Headers.TryAddWithoutValidation(WriteMarkerHeader, marker);
-        }
-    }
-
     /// <summary>Whether the blob now under <paramref name="name"/> carries this upload's <paramref name="marker"/>.</summary>
-    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken)
-    {
-        if (marker is null)
-        {
-            return false;
-        }
+    private async Task<bool> IsOurWriteAsync(string name, string? marker, CancellationToken cancellationToken) =>
+        marker is not null && string.Equals((await HeadAsync(name, cancellationToken).ConfigureAwait(false)).Marker, marker, StringComparison.Ordinal);
 
-        string? found = await RunAsync<string?>("HEAD", name, async ct =>
+    /// <summary>The blob's ETag and write marker ("" when it has none), or nulls when there is no such blob.</summary>
+    private Task<(string? ETag, string? Marker)> HeadAsync(string name, CancellationToken cancellationToken) =>
+        RunAsync<(string?, string?)>("HEAD", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Head, name, query: null);
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            try
             {
-                return response.Headers.NonValidated.TryGetValues(WriteMarkerHeader, out HeaderStringValues value) ? value.ToString() : "";
+                Response<BlobProperties> head = await Blob(name).GetPropertiesAsync(conditions: null, ct).ConfigureAwait(false);
+                return (head.Value.ETag.ToString("H"), head.Value.Metadata.TryGetValue(WriteMarkerKey, out string? found) ? found : "");
             }
-
-            HttpAttemptException failure = await FailureAsync(response, "HEAD", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? null : throw failure;
-        }, cancellationToken).ConfigureAwait(false);
-        return string.Equals(found, marker, StringComparison.Ordinal);
-    }
+            catch (RequestFailedException e) when (e.Status == 404 && IsBlobMissing(Failure(e, "HEAD")))
+            {
+                return (null, null);
+            }
+        }, cancellationToken);
 
     private Task PutBlockAsync(string name, string blockId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         RunAsync("PUT BLOCK", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=block&blockid=" + Uri.EscapeDataString(blockId));
-            request.Content = new ReadOnlyMemoryContent(data);
-            return await CompleteWriteAsync(request, "PUT BLOCK", condition: null, ct).ConfigureAwait(false);
+            await Blob(name).StageBlockAsync(blockId, new ReadOnlyMemoryStream(data), options: null, ct).ConfigureAwait(false);
+            return true;
         }, cancellationToken);
 
     private async Task<bool> PutBlockListAsync(string name, IReadOnlyList<string> blockIds, WriteCondition? condition, string? marker, CancellationToken cancellationToken)
     {
-        byte[] body = BlobXml.BlockList(blockIds);
         int attempts = 0;
         bool stored = await RunAsync("PUT BLOCK LIST", name, async ct =>
         {
             attempts++;
-            using HttpRequestMessage request = NewRequest(HttpMethod.Put, name, "comp=blocklist");
-            ApplyCondition(request, condition, marker);
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
-            return await CompleteWriteAsync(request, "PUT BLOCK LIST", condition, ct).ConfigureAwait(false);
+            return await WriteAsync("PUT BLOCK LIST", condition, () => Blob(name).CommitBlockListAsync(blockIds, new CommitBlockListOptions
+            {
+                Conditions = condition?.ToConditions(),
+                Metadata = MarkerMetadata(marker),
+            }, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stored || (attempts > 1 && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Sends a write: true when stored, false when its condition did not hold, else the failure.</summary>
-    private async Task<bool> CompleteWriteAsync(HttpRequestMessage request, string operation, WriteCondition? condition, CancellationToken ct)
+    private async Task<bool> WriteAsync<T>(string operation, WriteCondition? condition, Func<Task<T>> write)
     {
-        using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
+        try
         {
+            await SdkAsync(operation, write).ConfigureAwait(false);
             return true;
         }
+        catch (HttpAttemptException failure) when (condition is { } c && c.DidNotHold(failure))
+        {
+            return false;
+        }
+    }
 
-        HttpAttemptException failure = await FailureAsync(response, operation, ct).ConfigureAwait(false);
-        return condition is { } c && c.DidNotHold(failure) ? false : throw failure;
+    /// <summary>A read-only, seekable view of a buffer the SDK can send (and rewind) without a copy.</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => data.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, data.Length);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, data.Length - _position);
+            data.Span.Slice(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => data.Length + offset,
+        };
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>
@@ -172,6 +279,13 @@ public sealed partial class AzureBlobBackend
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(chunkSize, InitialSize));
         private int _capacity = Math.Min(chunkSize, InitialSize);
         private bool _hasCarry;
+
+        /// <summary>The largest chunk the next reads return (it may grow between reads, never shrink).</summary>
+        public int ChunkSize
+        {
+            get => chunkSize;
+            set => chunkSize = Math.Max(chunkSize, value);
+        }
 
         /// <summary>Whether the stream ended with the last chunk read.</summary>
         public bool AtEnd { get; private set; }

@@ -1,6 +1,9 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Core;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Ghostie.Sync.Backends.AzureBlob.Internal;
 using Ghostie.Sync.Shared;
 using Microsoft.Extensions.Logging;
@@ -9,33 +12,35 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Ghostie.Sync.Backends.AzureBlob;
 
 /// <summary>
-/// A repository in an Azure Blob Storage container (or Azurite), through a thin client of the Blob service REST API
-/// (version 2021-12-02) over <see cref="HttpClient"/>: each object is a block blob named <c>[Prefix/]name</c>.
+/// A repository in an Azure Blob Storage container (or Azurite), on the Azure SDK (Azure.Storage.Blobs): each object
+/// is a block blob named <c>[Prefix/]name</c>.
 /// </summary>
 /// <remarks>
 /// Small objects are written with one Put Blob; larger ones are staged block by block (one block in memory at a
 /// time) and committed with Put Block List, so a reader sees the old object or the whole new one, and an upload that
 /// fails or is cancelled commits nothing (the service discards uncommitted blocks after a week). Conditional writes
 /// use ETags: create-only is <c>If-None-Match: *</c>, replace is <c>If-Match</c>. Transient failures (5xx, 408,
-/// timeouts, reset connections) are retried by <see cref="BackendRetry"/>; throttling hints are honoured. Errors never
-/// carry the account key, a SAS or a request URL.
+/// timeouts, reset connections) are retried by <see cref="BackendRetry"/> (the SDK's own retries are off); throttling
+/// hints are honoured. Errors never carry the account key, a SAS or a request URL.
 /// </remarks>
 public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisposable
 {
     /// <summary>The Blob service REST API version every request states.</summary>
-    public const string ApiVersion = "2021-12-02";
+    public const string ApiVersion = "2025-11-05";
 
     private readonly AzureBlobEndpoint _endpoint;
     private readonly HttpClient _http;
+    private readonly CountingHandler _counter;
+    private readonly BlobContainerClient _container;
+    private readonly TokenCredential? _token;
     private readonly BackendRetryOptions _retry;
     private readonly ILogger _logger;
-    private readonly string _containerUrl;
     private readonly string[] _secrets;
     private readonly int _blockSize;
     private readonly int _singlePutThreshold;
     private readonly int _listPageSize;
+    private readonly int _maxBlockCount;
     private readonly bool _createContainerIfMissing;
-    private long _requestCount;
 
     /// <summary>Creates the backend. Nothing is sent until the first operation.</summary>
     /// <param name="options">Endpoint, credential, container; validated here.</param>
@@ -45,19 +50,22 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     {
         ArgumentNullException.ThrowIfNull(options);
         _endpoint = AzureBlobEndpoint.Resolve(options);
+        _token = options.Credential;
         _retry = options.Retry;
         _blockSize = options.BlockSize;
         _singlePutThreshold = options.SinglePutThreshold;
         _listPageSize = options.ListPageSize;
+        _maxBlockCount = options.MaxBlockCount;
         _createContainerIfMissing = options.CreateContainerIfMissing;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _containerUrl = _endpoint.ServiceUri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + _endpoint.Container;
         _secrets = Secrets(_endpoint, options);
-        _http = options.HttpMessageHandler is { } handler
-            ? new HttpClient(handler, disposeHandler: false)
-            : new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }, disposeHandler: true);
+        _counter = options.HttpMessageHandler is { } handler
+            ? new CountingHandler(handler, disposeInner: false)
+            : new CountingHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }, disposeInner: true);
+
         // Each attempt has its own timeout (BackendRetryOptions.AttemptTimeout); large downloads must not be cut off.
-        _http.Timeout = Timeout.InfiniteTimeSpan;
+        _http = new HttpClient(_counter, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _container = CreateContainerClient(_endpoint, _token, _http);
         DisplayName = $"Azure container '{_endpoint.Container}' at {_endpoint.DisplayEndpoint}"
             + (_endpoint.BlobPrefix.Length > 0 ? $" (prefix '{_endpoint.BlobPrefix.TrimEnd('/')}')" : "");
     }
@@ -69,7 +77,7 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
     public string Container => _endpoint.Container;
 
     /// <summary>HTTP requests sent so far, retries included (for comparisons and diagnostics).</summary>
-    public long RequestCount => Interlocked.Read(ref _requestCount);
+    public long RequestCount => _counter.Count;
 
     /// <inheritdoc />
     public async Task PutAsync(string name, Stream content, CancellationToken cancellationToken = default) =>
@@ -99,98 +107,112 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
 
     /// <inheritdoc />
     /// <returns>The blob's ETag (quoted, as the service sends it), or null when there is no such blob.</returns>
-    public Task<string?> GetVersionAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<string?> GetVersionAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         cancellationToken.ThrowIfCancellationRequested();
-        return RunAsync("HEAD", name, async ct =>
-        {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Head, name, query: null);
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
-            {
-                return response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues etag) ? etag.ToString() : null;
-            }
-
-            HttpAttemptException failure = await FailureAsync(response, "HEAD", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? null : throw failure;
-        }, cancellationToken);
+        return (await HeadAsync(name, cancellationToken).ConfigureAwait(false)).ETag;
     }
 
     /// <inheritdoc />
-    /// <remarks>The stream reads the response as it arrives. If the connection breaks midway, the rest is requested
-    /// again from that offset (under the same ETag, so a blob replaced meanwhile is never spliced), up to
-    /// <see cref="BackendRetryOptions.MaxAttempts"/> times.</remarks>
+    /// <remarks>The stream reads the response as it arrives. If the connection breaks midway, the SDK requests the rest
+    /// again from that offset (under the same ETag, so a blob replaced meanwhile is never spliced: that read fails with
+    /// a transient <see cref="GhostieErrorCode.BackendUnavailable"/>), up to 5 times.</remarks>
     public Task<Stream?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         cancellationToken.ThrowIfCancellationRequested();
         return RunAsync<Stream?>("GET", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Get, name, query: null);
-            HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            Response<BlobDownloadStreamingResult> answer;
+            try
             {
-                try
-                {
-                    Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                    string? etag = response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues value) ? value.ToString() : null;
-                    return new ResumableReadStream(body, response, response.Content.Headers.ContentLength,
-                        etag is null ? null : (offset, token) => ResumeGetAsync(name, offset, etag, token),
-                        _retry.MaxAttempts);
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
+                answer = await Blob(name).DownloadStreamingAsync(new BlobDownloadOptions(), ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status == 404 && IsBlobMissing(Failure(e, "GET")))
+            {
+                return null;
             }
 
-            HttpAttemptException failure = await FailureAsync(response, "GET", ct).ConfigureAwait(false);
-            return IsBlobMissing(failure) ? null : throw failure;
+            // The SDK's download stream resumes a broken connection itself: a ranged Get Blob from the offset reached,
+            // If-Match the first answer's ETag (up to 5 times). Its failures become typed errors here.
+            return new DownloadStream(this, name, answer.Value.Content, answer.GetRawResponse());
         }, cancellationToken);
     }
 
-    /// <summary>The rest of a download whose connection broke: a ranged Get Blob from <paramref name="offset"/>, only if
-    /// the blob still has the ETag it had when the download began.</summary>
-    private Task<(Stream Body, IDisposable? Owner)> ResumeGetAsync(string name, long offset, string etag, CancellationToken cancellationToken) =>
-        RunAsync("GET (resumed)", name, async ct =>
+    /// <summary>The SDK's download stream, with its failures as typed errors: a blob replaced or deleted while the
+    /// download was resumed is a transient <see cref="GhostieErrorCode.BackendUnavailable"/>, never a spliced object.</summary>
+    private sealed class DownloadStream(AzureBlobBackend backend, string name, Stream inner, IDisposable owner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Get, name, query: null);
-            request.Headers.TryAddWithoutValidation("Range", "bytes=" + offset.ToString(CultureInfo.InvariantCulture) + "-");
-            request.Headers.TryAddWithoutValidation("If-Match", etag);
-            HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.StatusCode == System.Net.HttpStatusCode.PartialContent)
-            {
-                // Belt and braces: a service that ignored If-Match would answer with another ETag.
-                if (!response.Headers.NonValidated.TryGetValues("ETag", out HeaderStringValues answered) || answered.ToString() != etag)
-                {
-                    response.Dispose();
-                    throw Changed(name, "it was replaced meanwhile");
-                }
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
 
-                try
-                {
-                    return ((Stream)await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), (IDisposable?)response);
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (Exception e) when (e is RequestFailedException or AggregateException or IOException or HttpRequestException)
+            {
+                throw backend.Broken(name, e);
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RequestFailedException or AggregateException or IOException or HttpRequestException)
+            {
+                throw backend.Broken(name, e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                owner.Dispose();
             }
 
-            if (response.IsSuccessStatusCode)
-            {
-                response.Dispose();
-                throw Changed(name, "the service ignored the range");
-            }
+            base.Dispose(disposing);
+        }
+    }
 
-            HttpAttemptException failure = await FailureAsync(response, "GET (resumed)", ct).ConfigureAwait(false);
-            throw failure.Status == System.Net.HttpStatusCode.PreconditionFailed || IsBlobMissing(failure)
-                ? Changed(name, "it was replaced or deleted meanwhile")
-                : failure;
-        }, cancellationToken);
+    private GhostieSyncException Broken(string name, Exception e) => e switch
+    {
+        RequestFailedException { Status: 412 or 404 } => Changed(name, "it was replaced or deleted meanwhile"),
+        RequestFailedException { Status: not 0 } failed => Map(Failure(failed, "GET (resumed)"), $"Azure GET (resumed) '{name}' in container '{_endpoint.Container}'"),
+        _ => Changed(name, "the connection kept breaking"),
+    };
 
     private GhostieSyncException Changed(string name, string why) =>
         new(GhostieErrorCode.BackendUnavailable,
@@ -209,10 +231,19 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         do
         {
             string? pageMarker = marker;
-            BlobXml.ListPage page = await RunAsync("LIST", prefix.Length == 0 ? null : prefix, ct => ListPageAsync(fullPrefix, pageMarker, ct),
-                cancellationToken).ConfigureAwait(false);
-            foreach (string blobName in page.Names)
+            Page<BlobItem> page = await RunAsync("LIST", prefix.Length == 0 ? null : prefix, async ct =>
             {
+                await foreach (Page<BlobItem> first in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = fullPrefix.Length == 0 ? null : fullPrefix }, ct)
+                    .AsPages(pageMarker, _listPageSize).WithCancellation(ct).ConfigureAwait(false))
+                {
+                    return first;
+                }
+
+                return Page<BlobItem>.FromValues([], null, null!);
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (BlobItem item in page.Values)
+            {
+                string blobName = item.Name;
                 cancellationToken.ThrowIfCancellationRequested();
                 if (blobName.StartsWith(fullPrefix, StringComparison.Ordinal))
                 {
@@ -224,7 +255,7 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
                 }
             }
 
-            marker = page.NextMarker;
+            marker = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
         }
         while (marker is not null);
     }
@@ -241,14 +272,17 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         bool mayHaveDeleted = false;
         return RunAsync("DELETE", name, async ct =>
         {
-            using HttpRequestMessage request = NewRequest(HttpMethod.Delete, name, query: null);
-            request.Headers.TryAddWithoutValidation("x-ms-delete-snapshots", "include");
-            HttpResponseMessage response;
             try
             {
-                response = await SendAsync(request, ct).ConfigureAwait(false);
+                await SdkAsync("DELETE", () => Blob(name).DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, ct)).ConfigureAwait(false);
+                return true;
             }
             catch (HttpRequestException e) when (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError))
+            {
+                mayHaveDeleted = true;
+                throw;
+            }
+            catch (IOException)
             {
                 mayHaveDeleted = true;
                 throw;
@@ -258,22 +292,14 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
                 mayHaveDeleted = true; // the attempt timed out: the request may have been carried out
                 throw;
             }
-
-            using (response)
+            catch (HttpAttemptException failure) when (IsBlobMissing(failure))
             {
-                if (response.IsSuccessStatusCode)
-                {
-                    return true;
-                }
-
-                HttpAttemptException failure = await FailureAsync(response, "DELETE", ct).ConfigureAwait(false);
-                if (IsBlobMissing(failure))
-                {
-                    return mayHaveDeleted;
-                }
-
+                return mayHaveDeleted;
+            }
+            catch (HttpAttemptException failure)
+            {
                 mayHaveDeleted |= (int)failure.Status >= 500;
-                throw failure;
+                throw;
             }
         }, cancellationToken);
     }
@@ -288,15 +314,15 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         cancellationToken.ThrowIfCancellationRequested();
         bool created = await RunAsync("CREATE CONTAINER", null, async ct =>
         {
-            using HttpRequestMessage request = NewContainerRequest(HttpMethod.Put, "restype=container");
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            try
             {
+                await _container.CreateAsync(PublicAccessType.None, metadata: null, cancellationToken: ct).ConfigureAwait(false);
                 return true;
             }
-
-            HttpAttemptException failure = await FailureAsync(response, "CREATE CONTAINER", ct).ConfigureAwait(false);
-            return failure.ServiceCode == "ContainerAlreadyExists" ? false : throw failure;
+            catch (RequestFailedException e) when (e.ErrorCode == "ContainerAlreadyExists")
+            {
+                return false;
+            }
         }, cancellationToken, mayCreateContainer: false).ConfigureAwait(false);
         if (created)
         {
@@ -315,45 +341,18 @@ public sealed partial class AzureBlobBackend : IConditionalStorageBackend, IDisp
         cancellationToken.ThrowIfCancellationRequested();
         return RunAsync("DELETE CONTAINER", null, async ct =>
         {
-            using HttpRequestMessage request = NewContainerRequest(HttpMethod.Delete, "restype=container");
-            using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            try
             {
+                await _container.DeleteAsync(conditions: null, ct).ConfigureAwait(false);
                 return true;
             }
-
-            HttpAttemptException failure = await FailureAsync(response, "DELETE CONTAINER", ct).ConfigureAwait(false);
-            return failure.ServiceCode == "ContainerNotFound" ? false : throw failure;
+            catch (RequestFailedException e) when (e.ErrorCode == "ContainerNotFound")
+            {
+                return false;
+            }
         }, cancellationToken, mayCreateContainer: false);
     }
 
     /// <summary>Releases the HTTP client (and the handler, when the backend created it).</summary>
     public void Dispose() => _http.Dispose();
-
-    private async Task<BlobXml.ListPage> ListPageAsync(string fullPrefix, string? marker, CancellationToken ct)
-    {
-        string query = "restype=container&comp=list&maxresults=" + _listPageSize.ToString(CultureInfo.InvariantCulture);
-        if (fullPrefix.Length > 0)
-        {
-            query += "&prefix=" + Uri.EscapeDataString(fullPrefix);
-        }
-
-        if (marker is not null)
-        {
-            query += "&marker=" + Uri.EscapeDataString(marker);
-        }
-
-        using HttpRequestMessage request = NewContainerRequest(HttpMethod.Get, query);
-        using HttpResponseMessage response = await SendAsync(request, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw await FailureAsync(response, "LIST", ct).ConfigureAwait(false);
-        }
-
-        await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        return await BlobXml.ReadListPageAsync(body, ct).ConfigureAwait(false);
-    }
-
-    private static bool IsBlobMissing(HttpAttemptException failure) =>
-        failure.Status == System.Net.HttpStatusCode.NotFound && failure.ServiceCode is null or "BlobNotFound";
 }

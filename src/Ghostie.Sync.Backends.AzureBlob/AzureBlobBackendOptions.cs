@@ -44,6 +44,12 @@ public sealed class AzureBlobBackendOptions
     /// (<c>sp=rwdl</c>; an account SAS also needs the container and object resource types, <c>srt=co</c>).</summary>
     public string? SasToken { get; set; }
 
+    /// <summary>A Microsoft Entra ID credential (any <see cref="Azure.Core.TokenCredential"/>, for example Azure.Identity's
+    /// <c>DefaultAzureCredential</c> or <c>ManagedIdentityCredential</c>) for OAuth authorization; the identity needs a
+    /// data role on the container (Storage Blob Data Contributor). Needs an https <see cref="ServiceUri"/>. Set this,
+    /// <see cref="AccountKey"/> or <see cref="SasToken"/>, one of them.</summary>
+    public Azure.Core.TokenCredential? Credential { get; set; }
+
     /// <summary>An Azure Storage connection string (<c>DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net</c>,
     /// <c>BlobEndpoint=...;SharedAccessSignature=...</c>, or <c>UseDevelopmentStorage=true</c>). Its values fill the
     /// options left unset. Secret when it holds a key or SAS.</summary>
@@ -66,6 +72,10 @@ public sealed class AzureBlobBackendOptions
     /// <summary>The size of the blocks a large object is staged in (Put Block), in bytes. One block is held in memory
     /// per upload. Default 8 MiB; <see cref="MinBlockSize"/> to <see cref="MaxBlockSize"/>.</summary>
     public int BlockSize { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>The most blocks one blob may be committed with: 50,000 (the service's limit). Tests lower it so the
+    /// limit can be reached without gigabytes of data.</summary>
+    internal int MaxBlockCount { get; set; } = 50_000;
 
     /// <summary>Objects up to this size are written with one Put Blob request; larger ones in blocks. Default 8 MiB;
     /// 0 to <see cref="BlockSize"/>.</summary>

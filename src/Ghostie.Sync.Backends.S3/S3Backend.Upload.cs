@@ -28,6 +28,45 @@ public partial class S3Backend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
+        long? start = content.CanSeek ? content.Position : null;
+        for (int round = 1; ; round++)
+        {
+            (Outcome outcome, string? why) = await UploadOnceAsync(name, content, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+            if (outcome != Outcome.Restart)
+            {
+                return outcome == Outcome.Stored;
+            }
+
+            // AWS: "On a 409 failure you should re-initiate the multipart upload with CreateMultipartUpload and
+            // re-upload each part." That needs the bytes again: only a seekable stream can give them.
+            if (start is null || round >= Math.Max(1, Options.Retry.MaxAttempts))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"The upload of '{name}' to {DisplayName} was not completed: {why}. Nothing was written{(start is null ? " (the content cannot be read a second time)" : $" after {round} uploads")}; write it again (sync again).",
+                    isTransient: true);
+            }
+
+            Log.MultipartRestarted(Logger, DisplayName, name, why!);
+            content.Position = start.Value;
+        }
+    }
+
+    /// <summary>How one upload ended.</summary>
+    private enum Outcome
+    {
+        /// <summary>The object is ours.</summary>
+        Stored,
+
+        /// <summary>The write's condition did not hold; nothing was written.</summary>
+        ConditionFailed,
+
+        /// <summary>The multipart upload was given up (a conflicting concurrent write, or its upload id is gone) while the
+        /// condition may still hold: it must be started again from CreateMultipartUpload.</summary>
+        Restart,
+    }
+
+    private async Task<(Outcome Outcome, string? Why)> UploadOnceAsync(string name, Stream content, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
+    {
         int threshold = Options.MultipartThresholdBytes;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(threshold, 1, InitialBufferBytes));
         try
@@ -43,7 +82,7 @@ public partial class S3Backend
                 int read = await content.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, threshold) - filled), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+                    return (await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false) ? Outcome.Stored : Outcome.ConditionFailed, null);
                 }
 
                 filled += read;
@@ -53,7 +92,7 @@ public partial class S3Backend
             byte[] one = new byte[1];
             if (await content.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0)
             {
-                return await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+                return (await PutSingleAsync(name, buffer, filled, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false) ? Outcome.Stored : Outcome.ConditionFailed, null);
             }
 
             int capacity = Math.Max(threshold, Options.PartSizeBytes);
@@ -160,12 +199,14 @@ public partial class S3Backend
         e.StatusCode == HttpStatusCode.PreconditionFailed
         || (ifMatch && e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is not "NoSuchBucket");
 
-    private async Task<bool> PutMultipartAsync(string name, Stream content, byte[] buffer, int filled, byte carry,
+    private async Task<(Outcome Outcome, string? Why)> PutMultipartAsync(string name, Stream content, byte[] buffer, int filled, byte carry,
         string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
     {
         string key = KeyPrefix + name;
         int partSize = Options.PartSizeBytes;
-        string? marker = ifNoneMatch is not null || ifMatch is not null ? NewWriteMarker() : null;
+
+        // Every multipart upload is marked, so a completion whose upload id is gone can tell whether it became the object.
+        string marker = NewWriteMarker();
         InitiateMultipartUploadResponse started = await RunAsync("S3 start multipart " + name, ct =>
         {
             var request = new InitiateMultipartUploadRequest
@@ -174,11 +215,7 @@ public partial class S3Backend
                 Key = key,
                 ContentType = "application/octet-stream",
             };
-            if (marker is not null)
-            {
-                request.Metadata.Add(WriteMarkerKey, marker);
-            }
-
+            request.Metadata.Add(WriteMarkerKey, marker);
             return Client.InitiateMultipartUploadAsync(request, ct);
         }, cancellationToken).ConfigureAwait(false);
         string uploadId = started.UploadId;
@@ -231,7 +268,8 @@ public partial class S3Backend
             }
 
             int completions = 0;
-            bool completed = await RunAsync("S3 complete multipart " + name, async ct =>
+            string? given = null;
+            Outcome outcome = await RunAsync("S3 complete multipart " + name, async ct =>
             {
                 completions++;
                 try
@@ -245,31 +283,41 @@ public partial class S3Backend
                         IfNoneMatch = ifNoneMatch,
                         IfMatch = ifMatch,
                     }, ct).ConfigureAwait(false);
-                    return true;
+                    return Outcome.Stored;
                 }
                 catch (AmazonS3Exception e) when ((ifNoneMatch is not null || ifMatch is not null) && IsConditionFailure(e, ifMatch is not null))
                 {
-                    return false;
+                    return Outcome.ConditionFailed;
                 }
-                catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchUpload" && completions > 1)
+                catch (AmazonS3Exception e) when (e.ErrorCode is "ConditionalRequestConflict" or "NoSuchUpload")
                 {
-                    // A retried completion whose first attempt succeeded: the upload is gone because it became the object.
-                    return true;
+                    // Not retried: after a 409 the upload must be started again (AWS), and a NoSuchUpload may be our
+                    // own completion whose answer was lost, or an upload that vanished. The marker decides below.
+                    given = e.ErrorCode == "NoSuchUpload"
+                        ? "its multipart upload was gone at completion (NoSuchUpload)"
+                        : "a concurrent conditional write conflicted with its completion (409 ConditionalRequestConflict)";
+                    return Outcome.Restart;
                 }
             }, cancellationToken).ConfigureAwait(false);
-            if (!completed && completions > 1)
+            if (outcome == Outcome.ConditionFailed && completions > 1
+                && await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false))
             {
                 // As for a single PUT: the first completion may have made the object and lost only its answer.
-                completed = await IsOurWriteAsync(name, marker, cancellationToken).ConfigureAwait(false);
+                outcome = Outcome.Stored;
             }
 
-            finished = completed;
-            if (completed)
+            if (outcome == Outcome.Restart)
+            {
+                outcome = await AfterGivenUpCompletionAsync(name, marker, ifNoneMatch, ifMatch, cancellationToken).ConfigureAwait(false);
+            }
+
+            finished = outcome == Outcome.Stored; // a stored upload became the object: nothing to abort
+            if (outcome == Outcome.Stored)
             {
                 Log.MultipartCompleted(Logger, DisplayName, name, parts.Count);
             }
 
-            return completed;
+            return (outcome, given);
         }
         finally
         {
@@ -278,6 +326,42 @@ public partial class S3Backend
                 await AbortQuietlyAsync(name, key, uploadId).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>After a completion that was given up: the object is ours if it carries our marker (a completion whose
+    /// answer was lost); else, when the write's condition no longer holds (another writer's object stands, or the
+    /// object to replace changed), the answer is that the condition failed; otherwise the upload must start again.</summary>
+    private async Task<Outcome> AfterGivenUpCompletionAsync(string name, string marker, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
+    {
+        string key = KeyPrefix + name;
+        (string ETag, string Marker)? found = await RunAsync("S3 HEAD " + name, async ct =>
+        {
+            try
+            {
+                GetObjectMetadataResponse head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, ct).ConfigureAwait(false);
+                return ((string ETag, string Marker)?)(head.ETag ?? "", head.Metadata[WriteMarkerKey] ?? "");
+            }
+            catch (AmazonS3Exception e) when (IsMissingObject(e))
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (found is { } current && string.Equals(current.Marker, marker, StringComparison.Ordinal))
+        {
+            return Outcome.Stored;
+        }
+
+        if (ifNoneMatch is not null && found is not null)
+        {
+            return Outcome.ConditionFailed;
+        }
+
+        if (ifMatch is not null && (found is null || !string.Equals(found.Value.ETag, ifMatch, StringComparison.Ordinal)))
+        {
+            return Outcome.ConditionFailed;
+        }
+
+        return Outcome.Restart;
     }
 
     private async Task<PartETag> UploadPartAsync(string name, string key, string uploadId, int number, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -332,17 +416,19 @@ public partial class S3Backend
     }
 
     /// <summary>Checks once whether the endpoint honours conditional writes: a create-only PUT of a fresh probe object
-    /// must fail with 412 the second time, and a PUT with a wrong If-Match must fail with 412. The probe object's name
-    /// is not an object name, so listings never show it, even if deleting it fails.</summary>
+    /// must fail with 412 the second time, a PUT with a wrong If-Match must fail with 412 and one with the object's
+    /// ETag must succeed, and a create-only completion of a multipart upload on the existing object must fail with 412
+    /// (an endpoint may honour conditions on PUT and ignore them on CompleteMultipartUpload, which large objects use).
+    /// The probe object's name is not an object name, so listings never show it, even if deleting it fails.</summary>
     private protected async Task<bool> ProbeConditionalWritesAsync(CancellationToken cancellationToken)
     {
         string key = KeyPrefix + ".ghostie-probe/" + Guid.NewGuid().ToString("N");
-        async Task<bool> PutProbeAsync(string? ifNoneMatch, string? ifMatch) =>
+        async Task<(bool Stored, string? ETag)> PutProbeAsync(string? ifNoneMatch, string? ifMatch) =>
             await RunAsync("S3 conditional-write probe", async ct =>
             {
                 try
                 {
-                    await Client.PutObjectAsync(new PutObjectRequest
+                    PutObjectResponse put = await Client.PutObjectAsync(new PutObjectRequest
                     {
                         BucketName = Bucket,
                         Key = key,
@@ -351,28 +437,31 @@ public partial class S3Backend
                         IfNoneMatch = ifNoneMatch,
                         IfMatch = ifMatch,
                     }, ct).ConfigureAwait(false);
-                    return true;
+                    return (true, put.ETag);
                 }
                 catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
                 {
-                    return false;
+                    return (false, (string?)null);
                 }
                 catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
                 {
                     // The store rejects the header outright: treat as "not honoured" (the write did not happen).
-                    return true;
+                    return (true, (string?)null);
                 }
             }, cancellationToken).ConfigureAwait(false);
 
         try
         {
-            if (!await PutProbeAsync("*", null).ConfigureAwait(false))
+            (bool created, string? etag) = await PutProbeAsync("*", null).ConfigureAwait(false);
+            if (!created || string.IsNullOrEmpty(etag))
             {
-                return false; // cannot happen with a fresh random key, unless the store answers 412 to everything
+                return false; // a fresh random key refused, or no ETag to replace with: nothing to build on
             }
 
-            return !await PutProbeAsync("*", null).ConfigureAwait(false)
-                && !await PutProbeAsync(null, "\"00000000000000000000000000000000\"").ConfigureAwait(false);
+            return !(await PutProbeAsync("*", null).ConfigureAwait(false)).Stored
+                && !(await PutProbeAsync(null, "\"00000000000000000000000000000000\"").ConfigureAwait(false)).Stored
+                && (await PutProbeAsync(null, etag).ConfigureAwait(false)).Stored
+                && await ProbeConditionalCompletionAsync(key, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -386,6 +475,61 @@ public partial class S3Backend
             catch (Exception e) when (e is GhostieSyncException or OperationCanceledException)
             {
                 // Harmless: a one-byte object listings skip. Permission errors already surfaced through the PUTs.
+            }
+        }
+    }
+
+    /// <summary>Part of the probe: a one-part multipart upload onto the existing probe object, completed with
+    /// If-None-Match: *, must be refused with 412. Whatever the answer, nothing is left open (aborted, bounded).</summary>
+    private async Task<bool> ProbeConditionalCompletionAsync(string key, CancellationToken cancellationToken)
+    {
+        InitiateMultipartUploadResponse started = await RunAsync("S3 conditional-write probe (start multipart)", ct =>
+            Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key }, ct), cancellationToken).ConfigureAwait(false);
+        bool completed = false;
+        try
+        {
+            UploadPartResponse part = await RunAsync("S3 conditional-write probe (part)", ct =>
+                Client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = Bucket,
+                    Key = key,
+                    UploadId = started.UploadId,
+                    PartNumber = 1,
+                    PartSize = 1,
+                    InputStream = new MemoryStream([0x68], writable: false),
+                    UseChunkEncoding = false,
+                }, ct), cancellationToken).ConfigureAwait(false);
+            return await RunAsync("S3 conditional-write probe (complete multipart)", async ct =>
+            {
+                try
+                {
+                    await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+                    {
+                        BucketName = Bucket,
+                        Key = key,
+                        UploadId = started.UploadId,
+                        PartETags = [new PartETag(1, part.ETag)],
+                        IfNoneMatch = "*",
+                    }, ct).ConfigureAwait(false);
+                    completed = true; // the condition was ignored: the probe object was overwritten
+                    return false;
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+                {
+                    return true;
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.BadRequest)
+                {
+                    return false;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!completed)
+            {
+                // A refused completion leaves the upload open, and so does a failed one.
+                await AbortQuietlyAsync("(probe)", key, started.UploadId).ConfigureAwait(false);
             }
         }
     }

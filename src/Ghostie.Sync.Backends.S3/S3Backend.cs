@@ -248,6 +248,22 @@ public partial class S3Backend : IStorageBackend, IDisposable
                 }
             }
 
+            if (page.IsTruncated == true && string.IsNullOrEmpty(page.NextContinuationToken))
+            {
+                // Stopping would hide the rest of the listing (a sync would miss other devices' objects); asking
+                // again without a token would loop over the first page.
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"{DisplayName} answered a listing of '{KeyPrefix + prefix}' with a truncated page (IsTruncated) but no continuation token, so the rest cannot be listed. The endpoint does not implement ListObjectsV2 correctly; check ServiceUrl, or use another S3-compatible store.",
+                    isTransient: false);
+            }
+
+            if (page.IsTruncated == true && string.Equals(page.NextContinuationToken, token, StringComparison.Ordinal))
+            {
+                throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
+                    $"{DisplayName} answered a listing of '{KeyPrefix + prefix}' with the same continuation token it was given, so the listing would never end. The endpoint does not implement ListObjectsV2 correctly; check ServiceUrl, or use another S3-compatible store.",
+                    isTransient: false);
+            }
+
             continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (continuation is not null);

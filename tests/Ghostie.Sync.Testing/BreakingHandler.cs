@@ -17,7 +17,8 @@ public sealed class BreakingHandler(long breakAfter, int breaks, Func<Task>? onB
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Headers.TryGetValues("Range", out IEnumerable<string>? range))
+        // Azure's SDK states the range as x-ms-range.
+        if (request.Headers.TryGetValues("Range", out IEnumerable<string>? range) || request.Headers.TryGetValues("x-ms-range", out range))
         {
             Ranges.Enqueue(string.Join(",", range));
         }

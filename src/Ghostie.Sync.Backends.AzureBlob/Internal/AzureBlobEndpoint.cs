@@ -98,7 +98,19 @@ internal sealed class AzureBlobEndpoint
         }
 
         byte[]? key = null;
-        if (accountKey is not null)
+        if (options.Credential is not null)
+        {
+            if (accountKey is not null || sas is not null)
+            {
+                throw Invalid("AzureBlobBackendOptions.Credential (a token credential) is set together with an account key or SAS token: set one of them.");
+            }
+
+            if (serviceUri.Scheme != Uri.UriSchemeHttps)
+            {
+                throw Invalid("AzureBlobBackendOptions.Credential needs an https ServiceUri: tokens are never sent over plain http.");
+            }
+        }
+        else if (accountKey is not null)
         {
             key = DecodeKey(accountKey);
             if (accountName is null)
@@ -116,7 +128,7 @@ internal sealed class AzureBlobEndpoint
         }
         else
         {
-            throw Invalid($"No Azure credential is set: set AzureBlobBackendOptions.AccountKey (Shared Key), SasToken, or ConnectionString (or the environment variables {AzureBlobBackendOptions.ConnectionStringVariable}, {AzureBlobBackendOptions.AccountKeyVariable} or {AzureBlobBackendOptions.SasTokenVariable}, read by LoadFromEnvironment).");
+            throw Invalid($"No Azure credential is set: set AzureBlobBackendOptions.AccountKey (Shared Key), SasToken, Credential (a token credential), or ConnectionString (or the environment variables {AzureBlobBackendOptions.ConnectionStringVariable}, {AzureBlobBackendOptions.AccountKeyVariable} or {AzureBlobBackendOptions.SasTokenVariable}, read by LoadFromEnvironment).");
         }
 
         string container = options.Container ?? "";

@@ -10,4 +10,7 @@ internal static partial class AzureBlobLog
 
     [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Azure {Operation} failed: HTTP {Status} {ServiceCode}")]
     public static partial void RequestFailed(ILogger logger, string operation, int status, string? serviceCode);
+
+    [LoggerMessage(EventId = 4203, Level = LogLevel.Information, Message = "Azure upload of '{Name}' starts again: {Reason}")]
+    public static partial void UploadRestarted(ILogger logger, string name, string reason);
 }

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Debug, Message = "{Backend}: uploaded '{Name}' in {Parts} parts")]
     public static partial void MultipartCompleted(ILogger logger, string backend, string name, int parts);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Information, Message = "{Backend}: starting the multipart upload of '{Name}' again: {Reason}")]
+    public static partial void MultipartRestarted(ILogger logger, string backend, string name, string reason);
 }

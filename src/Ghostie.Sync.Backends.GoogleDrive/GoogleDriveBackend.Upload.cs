@@ -178,7 +178,7 @@ public sealed partial class GoogleDriveBackend
                     : $"bytes {offset.ToString(CultureInfo.InvariantCulture)}-{(offset + length - 1).ToString(CultureInfo.InvariantCulture)}/{totalText}");
                 return new HttpRequestMessage(HttpMethod.Put, session) { Content = body };
             }, ct).ConfigureAwait(false);
-            return await ReadProgressAsync(response, "UPLOAD chunk", ct).ConfigureAwait(false);
+            return await ReadProgressAsync(name, response, "UPLOAD chunk", ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 
@@ -190,6 +190,13 @@ public sealed partial class GoogleDriveBackend
             body.Headers.TryAddWithoutValidation("Content-Range", "bytes */" + totalText);
             return new HttpRequestMessage(HttpMethod.Put, session) { Content = body };
         }, cancellationToken).ConfigureAwait(false);
+        return await ReadProgressAsync(name, response, "UPLOAD status", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>200/201: complete. 308 Resume Incomplete: the Range header says how many bytes Google holds (none when
+    /// absent). 404: the session expired.</summary>
+    private async Task<(long Received, bool Complete)> ReadProgressAsync(string name, HttpResponseMessage response, string operation, CancellationToken cancellationToken)
+    {
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
@@ -200,13 +207,6 @@ public sealed partial class GoogleDriveBackend
                 $"The upload session of '{name}' in {DisplayName} expired before the upload finished; nothing was written. Try again.", isTransient: true);
         }
 
-        return await ReadProgressAsync(response, "UPLOAD status", cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>200/201: complete. 308 Resume Incomplete: the Range header says how many bytes Google holds (none when
-    /// absent).</summary>
-    private async Task<(long Received, bool Complete)> ReadProgressAsync(HttpResponseMessage response, string operation, CancellationToken cancellationToken)
-    {
         if (response.IsSuccessStatusCode)
         {
             response.Dispose();

@@ -92,14 +92,18 @@ public sealed partial class GoogleDriveBackend
 
             bool final = exhausted && lookahead < 0;
             long? total = final ? bufferStart + filled : null;
-            (long received, bool complete) = await SendChunkAsync(name, session, buffer, bufferStart, filled, total, cancellationToken).ConfigureAwait(false);
+
+            // The first read may hold more than one chunk (ResumableThreshold above ChunkSize): a non-final send is a whole
+            // number of chunks, the rest stays in the buffer.
+            int send = final ? filled : filled - (filled % chunk);
+            (long received, bool complete) = await SendChunkAsync(name, session, buffer, bufferStart, send, total, cancellationToken).ConfigureAwait(false);
             if (complete)
             {
                 return;
             }
 
             int confirmed = checked((int)(received - bufferStart));
-            if (confirmed < 0 || confirmed > filled)
+            if (confirmed < 0 || confirmed > send)
             {
                 throw new GhostieSyncException(GhostieErrorCode.BackendUnavailable,
                     $"Google Drive reported {received} bytes received for the upload of '{name}' to {DisplayName}, which does not match what was sent; try again.", isTransient: true);

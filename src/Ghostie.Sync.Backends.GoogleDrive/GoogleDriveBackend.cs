@@ -33,6 +33,7 @@ public sealed partial class GoogleDriveBackend : IStorageBackend, IDisposable
     /// <summary>The appProperties key of the write marker.</summary>
     internal const string WriteIdProperty = "ghostieWrite";
 
+    private const string FolderMimeType = "application/vnd.google-apps.folder";
     private const string FileFields = "id,name,createdTime,size,version,appProperties";
     private const string ListFields = "nextPageToken,files(" + FileFields + ")";
     private readonly GoogleDriveBackendOptions _options;
@@ -251,7 +252,7 @@ public sealed partial class GoogleDriveBackend : IStorageBackend, IDisposable
             HttpAttemptException failure = await FailureAsync(response, "GET folder", ct).ConfigureAwait(false);
             return IsNotFound(failure) ? null : throw failure;
         }, cancellationToken).ConfigureAwait(false);
-        if (found is null || found.Trashed || found.MimeType != "application/vnd.google-apps.folder")
+        if (found is null || found.Trashed || found.MimeType != FolderMimeType)
         {
             throw new GhostieSyncException(GhostieErrorCode.StorageNotFound,
                 found is null
@@ -266,7 +267,8 @@ public sealed partial class GoogleDriveBackend : IStorageBackend, IDisposable
     /// Google rejects restarts the listing from the first page, as files.list asks.</summary>
     private async Task<List<DriveFile>> ListFilesAsync(string? name, CancellationToken cancellationToken)
     {
-        string query = $"{Quote(_parent)} in parents and trashed = false" + (name is null ? "" : " and name = " + Quote(name));
+        // Folders are never objects (a chosen folder may hold subfolders of the person's).
+        string query = $"{Quote(_parent)} in parents and trashed = false and mimeType != '{FolderMimeType}'" + (name is null ? "" : " and name = " + Quote(name));
         return await ListQueryAsync(query, name, cancellationToken).ConfigureAwait(false);
     }
 

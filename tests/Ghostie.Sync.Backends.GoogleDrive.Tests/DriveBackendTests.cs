@@ -104,6 +104,17 @@ public sealed class DriveBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AThresholdAboveTheChunkSize_StillSendsOnly256KiBMultiples()
+    {
+        using GoogleDriveBackend backend = Chunked(configure: o => o.ResumableThreshold = 300_000);
+        byte[] data = RandomBytes(700_000, 11);
+
+        await backend.PutAsync("p/threshold", new MemoryStream(data));
+
+        Assert.Equal(data, await backend.ReadAllAsync("p/threshold"));
+    }
+
+    [Fact]
     public async Task AnOverwrite_ReplacesTheContentOfTheSameFile_ByMultipartAndByResumable()
     {
         using GoogleDriveBackend backend = Chunked();

@@ -410,6 +410,22 @@ public sealed class DropboxDoubleRuleTests : IAsyncLifetime
         Assert.NotEqual(header, DropboxContentHash.Of(body));
     }
 
+    [Fact]
+    public async Task EmptyFiles_DoNotArmTheCorruptionFaults_ForLaterRequests()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync("/empty", [])).Status);
+        Assert.Equal(HttpStatusCode.OK, (await ContentAsync("files/download", "{\"path\":\"/empty\"}")).Status);
+
+        Answer upload = await UploadAsync("/after", [1, 2, 3]);
+        Assert.Equal(DropboxContentHash.Of([1, 2, 3]), upload.Json.GetProperty("content_hash").GetString());
+        Assert.Equal(new byte[] { 1, 2, 3 }, _double.ReadFile("/after"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_double.ContentUri, "2/files/download"));
+        request.Headers.TryAddWithoutValidation("Dropbox-API-Arg", "{\"path\":\"/after\"}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using HttpResponseMessage served = await _http.SendAsync(request);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await served.Content.ReadAsByteArrayAsync());
+    }
+
     // --- Listing (list_folder, list_folder/continue, cursor, has_more, reset) ---
 
     [Fact]

@@ -125,12 +125,29 @@ public sealed partial class DropboxDouble
         return (blob, size, hash.Finish(), tooLarge);
     }
 
+    /// <summary>Consumes one armed fault, if any (a counter never goes below zero).</summary>
+    private static bool TakeOne(ref int counter)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref counter);
+            if (current <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref counter, current - 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
     /// <summary>When a commit is to be damaged: flips the first byte of the stored content and rehashes it.</summary>
     private (string Hash, long Size) MaybeCorrupt(string blob, string hash, long size)
     {
-        if (size == 0 || Interlocked.Decrement(ref _corruptCommits) < 0)
+        if (size == 0 || !TakeOne(ref _corruptCommits))
         {
-            Interlocked.Increment(ref _corruptCommits);
             return (hash, size);
         }
 
@@ -577,17 +594,8 @@ public sealed partial class DropboxDouble
 
         reply.Response.AddHeader("Dropbox-API-Result", Encoding.ASCII.GetString(Json(w => WriteMetadata(w, node, withTag: false), headerSafe: true)));
         reply.ContentType = "application/octet-stream";
-        bool breakIt = Interlocked.Decrement(ref _breakDownloads) >= 0;
-        if (!breakIt)
-        {
-            Interlocked.Increment(ref _breakDownloads);
-        }
-
-        bool corrupt = node.Size > 0 && Interlocked.Decrement(ref _corruptDownloads) >= 0;
-        if (!corrupt)
-        {
-            Interlocked.Increment(ref _corruptDownloads);
-        }
+        bool breakIt = TakeOne(ref _breakDownloads);
+        bool corrupt = node.Size > 0 && TakeOne(ref _corruptDownloads);
 
         long length = node.Size == 0 ? 0 : end - start + 1;
         long breakAfter = Interlocked.Read(ref _breakAfter);

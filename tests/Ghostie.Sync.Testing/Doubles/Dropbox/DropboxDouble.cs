@@ -324,7 +324,7 @@ public sealed partial class DropboxDouble : IAsyncDisposable
                 return;
             }
 
-            if (Interlocked.Decrement(ref _dropResponses) >= 0)
+            if (TakeOne(ref _dropResponses))
             {
                 // Carried out, never answered: the headers promise a body that never comes, then the connection is cut.
                 response.StatusCode = 200;
@@ -334,7 +334,6 @@ public sealed partial class DropboxDouble : IAsyncDisposable
                 return;
             }
 
-            Interlocked.Increment(ref _dropResponses);
             await reply.SendAsync().ConfigureAwait(false);
             response.Close();
         }

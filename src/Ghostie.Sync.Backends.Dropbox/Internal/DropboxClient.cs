@@ -120,6 +120,13 @@ internal sealed class DropboxClient : IDisposable
                     if (status is >= 200 and < 300)
                     {
                         (T value, keep) = await onSuccess(response, ct).ConfigureAwait(false);
+                        if (!keep)
+                        {
+                            // The whole answer must arrive: a connection cut after the headers is a failed attempt (the call
+                            // may have been carried out; every caller copes with its repetition).
+                            await (await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false)).CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+                        }
+
                         return value;
                     }
 

@@ -535,7 +535,7 @@ public sealed partial class DropboxDouble : IAsyncDisposable
         return _injected.TryDequeue(out Injected? taken) ? taken : null;
     }
 
-    private static async Task<JsonDocument> ReadArgumentAsync(HttpListenerRequest request, string route, RouteInfo info)
+    private async Task<JsonDocument> ReadArgumentAsync(HttpListenerRequest request, string route, RouteInfo info)
     {
         string prefix = $"Error in call to API function \"{route}\": ";
         if (!info.Content)
@@ -566,6 +566,7 @@ public sealed partial class DropboxDouble : IAsyncDisposable
             throw new BadInput(prefix + "Must provide HTTP header \"Dropbox-API-Arg\" or URL parameter \"arg\".");
         }
 
+        ContentArgs.Enqueue(header);
         if (header.Any(c => c >= 0x7F))
         {
             throw new BadInput(prefix + "HTTP header \"Dropbox-API-Arg\": could not decode input as JSON (non-ASCII characters must be escaped as \\uXXXX).");

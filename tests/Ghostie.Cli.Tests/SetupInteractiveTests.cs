@@ -28,7 +28,7 @@ public sealed class SetupInteractiveTests : IDisposable
     {
         const string weak = "abc";
         TerminalResult run = (await _sandbox.RunOnTerminalAsync("laptop", ["sync", "setup"],
-            ("Backend (folder, s3, azure, gist, postgres): [folder]", Enter),
+            ("Backend (folder, s3, azure, gist, postgres, dropbox): [folder]", Enter),
             ("Repository folder", _sandbox.Repository + Enter),
             ("This device's id", "laptop" + Enter),
             ("The name other devices show for it: [laptop]", "Work laptop" + Enter),

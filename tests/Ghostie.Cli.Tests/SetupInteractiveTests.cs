@@ -120,8 +120,8 @@ public sealed class SetupInteractiveTests : IDisposable
         await File.WriteAllTextAsync(file, "not a folder");
 
         (await _sandbox.RunOnTerminalAsync("laptop", ["sync", "setup"],
-            ("Backend", "dropbox" + Enter),
-            ("'dropbox' is not a backend", ""),
+            ("Backend", "ftp" + Enter),
+            ("'ftp' is not a backend", ""),
             ("Backend", "folder" + Enter),
             ("Repository folder", file + Enter),
             ("is a file, not a folder", ""),

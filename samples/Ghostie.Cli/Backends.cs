@@ -1,5 +1,6 @@
 using Ghostie.Sync;
 using Ghostie.Sync.Backends.AzureBlob;
+using Ghostie.Sync.Backends.Dropbox;
 using Ghostie.Sync.Backends.FileSystem;
 using Ghostie.Sync.Backends.GitHubGist;
 using Ghostie.Sync.Backends.GoogleDrive;
@@ -25,13 +26,14 @@ internal static class Backends
     public const string Gist = GitHubGistBackendFactory.BackendName;
     public const string Postgres = PostgresBackendFactory.BackendName;
     public const string Drive = GoogleDriveBackendFactory.BackendName;
+    public const string Dropbox = DropboxBackendFactory.BackendName;
 
     /// <summary>The variable the postgres backend reads its connection string from unless setup names another.</summary>
     public const string PostgresConnectionVariable = PostgresBackendFactory.ConnectionVariable;
 
     /// <summary>Every backend this version can build, by name.</summary>
     private static readonly StorageBackendFactories Factories = new(
-        [new FileSystemBackendFactory(), new S3BackendFactory(), new AzureBlobBackendFactory(), new GitHubGistBackendFactory(), new PostgresBackendFactory(), new GoogleDriveBackendFactory()]);
+        [new FileSystemBackendFactory(), new S3BackendFactory(), new AzureBlobBackendFactory(), new GitHubGistBackendFactory(), new PostgresBackendFactory(), new GoogleDriveBackendFactory(), new DropboxBackendFactory()]);
 
     /// <summary>The backend types this version accepts.</summary>
     public static readonly string[] Available = [.. Factories.Names];

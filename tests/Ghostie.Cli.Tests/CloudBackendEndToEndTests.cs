@@ -304,7 +304,7 @@ public sealed class CloudBackendEndToEndTests : IClassFixture<CloudServersFixtur
     [Theory]
     [InlineData("s3", "--bucket")]
     [InlineData("azure", "--container")]
-    [InlineData("dropbox", "Use one of")]
+    [InlineData("ftp", "Use one of")]
     public async Task Setup_WithMissingOrUnknownBackendOptions_IsAUsageError(string backend, string expected)
     {
         CliResult result = await RunAsync("laptop", new Dictionary<string, string?>(), "sync", "setup", "--backend", backend, "--device", "laptop");

@@ -71,8 +71,8 @@ public sealed class ExitCodeTests : IDisposable
     [Fact]
     public async Task Setup_UnknownBackend_ExitsOneListingTheAvailableOnes()
     {
-        CliResult result = (await _sandbox.RunWithPassphraseAsync("new", Sandbox.Passphrase, "sync", "setup", "--backend", "dropbox", "--path", _sandbox.Repository)).Expect(1);
-        Assert.Contains("'dropbox' is not known", result.StdErr, StringComparison.Ordinal);
+        CliResult result = (await _sandbox.RunWithPassphraseAsync("new", Sandbox.Passphrase, "sync", "setup", "--backend", "ftp", "--path", _sandbox.Repository)).Expect(1);
+        Assert.Contains("'ftp' is not known", result.StdErr, StringComparison.Ordinal);
         Assert.Contains("folder, s3, azure, gist", result.StdErr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_sandbox.Repository), "nothing is created for an unknown backend");
     }

@@ -28,7 +28,7 @@ public sealed class SetupInteractiveTests : IDisposable
     {
         const string weak = "abc";
         TerminalResult run = (await _sandbox.RunOnTerminalAsync("laptop", ["sync", "setup"],
-            ("Backend (folder, s3, azure, gist, postgres, drive): [folder]", Enter),
+            ("Backend (folder, s3, azure, gist, postgres, drive, dropbox): [folder]", Enter),
             ("Repository folder", _sandbox.Repository + Enter),
             ("This device's id", "laptop" + Enter),
             ("The name other devices show for it: [laptop]", "Work laptop" + Enter),
@@ -120,8 +120,8 @@ public sealed class SetupInteractiveTests : IDisposable
         await File.WriteAllTextAsync(file, "not a folder");
 
         (await _sandbox.RunOnTerminalAsync("laptop", ["sync", "setup"],
-            ("Backend", "dropbox" + Enter),
-            ("'dropbox' is not a backend", ""),
+            ("Backend", "ftp" + Enter),
+            ("'ftp' is not a backend", ""),
             ("Backend", "folder" + Enter),
             ("Repository folder", file + Enter),
             ("is a file, not a folder", ""),

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Ghostie.Sync.Backends.AzureBlob;
 
 /// <summary>
@@ -52,9 +55,15 @@ public sealed class AzureBlobBackendFactory : IStorageBackendFactory<AzureBlobBa
 
     /// <inheritdoc/>
     public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         cancellationToken.ThrowIfCancellationRequested();
         var options = new AzureBlobBackendOptions
         {
@@ -92,6 +101,6 @@ public sealed class AzureBlobBackendFactory : IStorageBackendFactory<AzureBlobBa
                 $"{keyVariable} (the account key) or {sasVariable} (a SAS token)");
         }
 
-        return Task.FromResult<IStorageBackend>(new AzureBlobBackend(options));
+        return Task.FromResult<IStorageBackend>(new AzureBlobBackend(options, loggerFactory.CreateLogger<AzureBlobBackend>()));
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -61,10 +63,16 @@ public sealed class S3BackendFactory : IStorageBackendFactory<S3BackendOptions>
     }
 
     /// <inheritdoc/>
-    public async Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         var options = new S3BackendOptions
         {
             Bucket = BackendSettings.Required(settings, "bucket", BackendName),
@@ -106,7 +114,7 @@ public sealed class S3BackendFactory : IStorageBackendFactory<S3BackendOptions>
 
         try
         {
-            return await S3Backend.CreateAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await S3Backend.CreateAsync(options, loggerFactory.CreateLogger<S3Backend>(), cancellationToken).ConfigureAwait(false);
         }
         catch (GhostieSyncException e) when (id is null && options.Profile is null && e.Code == GhostieErrorCode.NotConfigured
             && e.InnerException is Amazon.Runtime.AmazonClientException client && client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))

@@ -6,7 +6,7 @@ namespace Ghostie.Sync.Handoff.Importers;
 /// <summary>Choosing one conversation of an export that holds many.</summary>
 internal static class ExportSelection
 {
-    internal static JsonElement Choose(JsonElement root, string source, string? wanted, string what, Func<JsonElement, (string Id, string Title, DateTimeOffset? Updated)> describe)
+    public static JsonElement Choose(JsonElement root, string source, string? wanted, string what, Func<JsonElement, (string Id, string Title, DateTimeOffset? Updated)> describe)
     {
         List<JsonElement> all = root.ValueKind == JsonValueKind.Array ? root.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.Object).ToList() : [root];
         if (all.Count == 0)

@@ -562,6 +562,109 @@ function readSyncState(repo, keys) {
   return { devices, memories };
 }
 
+/** docs/handoff.md "The package, field by field": the schema versions this reader knows, and the fields each added. */
+const PACKAGE_SCHEMA = 3;
+/** Version-3 agent fields, and what a version-1 or 2 package reads them as. */
+const AGENT_V3_DEFAULTS = { kind: '', status: '', permission_mode: null, working_directory: null, todos: [], project_instructions: [] };
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Strict base64 (RFC 4648 section 4, padded) of little-endian float32 values. */
+function float32s(text, name, what) {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw integrity(name, `${what} is not base64`);
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) throw integrity(name, `${what} holds ${bytes.length} bytes, not a multiple of 4`);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+}
+
+/**
+ * The package JSON of schema version 1, 2 or 3, read as version 3 (docs/handoff.md): version-3 agent fields and
+ * resumption_point.last_user_turn at their documented defaults when absent, checkpoint pointers and embedding vectors
+ * checked. Returns the package, the decoded vectors (entry order) and the lowest version the writer rule gives.
+ */
+function readPackageJson(json, name) {
+  const pkg = parseJson(json, name, 'package JSON');
+  if (!isObject(pkg)) throw integrity(name, 'package JSON is not an object');
+  const v = pkg.schema_version;
+  if (!Number.isInteger(v) || v < 0) throw integrity(name, 'package schema_version is not a non-negative integer');
+  if (v > PACKAGE_SCHEMA) throw unsupported(name, `unsupported package schema_version ${v}; this version reads up to ${PACKAGE_SCHEMA}`);
+  if (v < 1) throw unsupported(name, `package schema_version ${v} is older than 1 and no migration is known`);
+  if (!Array.isArray(pkg.agents ?? [])) throw integrity(name, 'package agents is not an array');
+  pkg.agents = (pkg.agents ?? []).map((agent) => {
+    if (!isObject(agent) || typeof agent.id !== 'string') throw integrity(name, 'an agent without an id');
+    const a = { ...agent };
+    for (const [k, d] of Object.entries(AGENT_V3_DEFAULTS)) if (a[k] === undefined || a[k] === null) a[k] = Array.isArray(d) ? [] : d;
+    if (!Array.isArray(a.todos) || !Array.isArray(a.project_instructions)) throw integrity(name, `agent '${a.id}': todos and project_instructions are arrays`);
+    a.checkpoint ??= null;
+    const c = a.checkpoint;
+    if (c !== null) {
+      const problem = !isObject(c) ? 'its checkpoint is not an object'
+        : typeof c.store !== 'string' || c.store.length === 0 ? 'its checkpoint store is empty'
+          : !Number.isInteger(c.sequence) || c.sequence < 1 ? `its checkpoint sequence is ${c.sequence} (must be 1 or more)`
+            : typeof c.state_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.state_sha256) ? 'its checkpoint state_sha256 is not 64 lowercase hex digits'
+              : null;
+      if (problem) throw integrity(name, `agent '${a.id}': ${problem}`);
+    }
+    return a;
+  });
+  const rp = pkg.reconstruction?.resumption_point;
+  if (isObject(rp)) rp.last_user_turn ??= null;
+  const vectors = [];
+  if (pkg.embeddings != null) {
+    const set = pkg.embeddings;
+    if (!isObject(set) || !Array.isArray(set.entries ?? [])) throw integrity(name, 'package embeddings is not an embedding set');
+    for (const e of set.entries ?? []) {
+      const vector = float32s(e?.vector, name, `embedding '${e?.id}' vector`);
+      if (vector.length !== set.dimensions) throw integrity(name, `embedding '${e.id}' has ${vector.length} dimensions, the set declares ${set.dimensions}`);
+      vectors.push(vector);
+    }
+  }
+  // The writer's rule: 3 for state a version-2 reader would drop, else 2 for a checkpoint pointer, else 1.
+  const needed = pkg.agents.some((a) => a.permission_mode !== null || a.todos.length > 0 || a.project_instructions.length > 0) ? 3
+    : pkg.agents.some((a) => a.checkpoint !== null) ? 2 : 1;
+  return { package: pkg, vectors, schema_version_needed: needed };
+}
+
+/** Self-test of the package JSON reader: the committed v1 and v2 packages, crafted v3 ones and the refusals. */
+function selfTestPackageJson(ok, refuses) {
+  const j = (o) => Buffer.from(JSON.stringify(o), 'utf8');
+  const vec = (...xs) => { const b = Buffer.alloc(4 * xs.length); xs.forEach((x, i) => b.writeFloatLE(x, i * 4)); return b.toString('base64'); };
+  const agent = (extra = {}) => ({ id: 'main', name: 'Main', ...extra });
+  const pkg = (v, agents, extra = {}) => ({ schema_version: v, package_id: '00'.repeat(12), agents, reconstruction: { resumption_point: { turn: 1 } }, ...extra });
+  const pointer = { store: 'redis', sequence: 1, state_sha256: 'ab'.repeat(32), created_at: '2026-11-21T07:30:00+00:00' };
+
+  // The packages the library committed as versions 1 and 2 (skipped when the tests are not beside this script).
+  const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'Ghostie.Sync.Handoff.Tests', 'Fixtures');
+  for (const v of [1, 2]) {
+    const file = path.join(fixtures, `package-v${v}.json`);
+    if (!fs.existsSync(file)) { console.log(`note ${file} not found: committed packages not read`); continue; }
+    const r = readPackageJson(fs.readFileSync(file), file);
+    const a = r.package.agents[0];
+    ok(`package json: committed v${v} package reads as version ${v}`, r.package.schema_version === v && r.schema_version_needed === v, `${r.package.schema_version} ${r.schema_version_needed}`);
+    ok(`package json: committed v${v} agents read the v3 fields at their defaults`, a.kind === '' && a.status === '' && a.permission_mode === null
+      && a.working_directory === null && a.todos.length === 0 && a.project_instructions.length === 0 && (v === 2 ? a.checkpoint !== null : a.checkpoint === null));
+    ok(`package json: committed v${v} last_user_turn reads as null`, r.package.reconstruction.resumption_point.last_user_turn === null);
+    ok(`package json: committed v${v} vectors decode to the set's dimensions`, r.vectors.length > 0 && r.vectors.every((x) => x.length === r.package.embeddings.dimensions));
+  }
+
+  const v3 = readPackageJson(j(pkg(3, [agent({ kind: 'main', status: 'active', permission_mode: 'plan', todos: [{ content: 'x', status: 'pending', active_form: null }] })],
+    { embeddings: { model: 'm', dimensions: 3, entries: [{ id: 'e', vector: vec(0.5, -2, 3.4028234663852886e38) }] } })), 'kat');
+  ok('package json: v3 fields read as written', v3.package.agents[0].permission_mode === 'plan' && v3.package.agents[0].todos[0].content === 'x' && v3.schema_version_needed === 3);
+  ok('package json: vector decoded from little-endian float32', JSON.stringify(v3.vectors) === JSON.stringify([[0.5, -2, 3.4028234663852886e38]]), JSON.stringify(v3.vectors));
+  ok('package json: a pointer alone needs version 2', readPackageJson(j(pkg(3, [agent({ checkpoint: pointer })])), 'kat').schema_version_needed === 2);
+  ok('package json: project instructions need version 3', readPackageJson(j(pkg(2, [agent({ project_instructions: [{ path: 'CLAUDE.md', text: 't' }] })])), 'kat').schema_version_needed === 3);
+  refuses('package json: schema_version 4 is unsupported', 'unsupported', () => readPackageJson(j(pkg(4, [])), 'kat'));
+  refuses('package json: schema_version 0 (no migration) is unsupported', 'unsupported', () => readPackageJson(j(pkg(0, [])), 'kat'));
+  refuses('package json: schema_version "3" is integrity', 'integrity', () => readPackageJson(j(pkg('3', [])), 'kat'));
+  refuses('package json: no schema_version is integrity', 'integrity', () => readPackageJson(j({ package_id: 'x' }), 'kat'));
+  refuses('package json: checkpoint sequence 0', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, sequence: 0 } })])), 'kat'));
+  refuses('package json: checkpoint store empty', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, store: '' } })])), 'kat'));
+  refuses('package json: checkpoint state_sha256 uppercase', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, state_sha256: 'AB'.repeat(32) } })])), 'kat'));
+  refuses('package json: vector of other dimensions', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 2, entries: [{ id: 'e', vector: vec(1, 2, 3) }] } })), 'kat'));
+  refuses('package json: vector of 6 bytes', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 1, entries: [{ id: 'e', vector: 'AAAAAAAA' }] } })), 'kat'));
+  refuses('package json: vector not base64', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 1, entries: [{ id: 'e', vector: 'AA-A' }] } })), 'kat'));
+}
+
 function readHandoff(repo, keys, name) {
   const m = DEVICE_OBJECT_RE.exec(name);
   const pt = openEnvelope(keys, name, repo.read(name), KIND.handoff).plaintext;
@@ -577,13 +680,16 @@ function readHandoff(repo, keys, name) {
   if (derivedName(keys.NK, '', 'handoff-recipient', tagInput) !== m[2]) throw integrity(name, 'recipient tag is not the derived tag of target_device_id');
   const json = brotli(pt.subarray(5 + L), name, manifest.json_bytes + 1);
   if (json.length !== manifest.json_bytes) throw integrity(name, `package JSON of ${json.length} bytes, the manifest says ${manifest.json_bytes}`);
-  const pkg = parseJson(json, name, 'package JSON');
-  if (pkg.schema_version > 1) throw unsupported(name, `unsupported package schema_version ${pkg.schema_version}`);
+  const read = readPackageJson(json, name);
+  const pkg = read.package;
   if (pkg.package_id !== m[3]) throw integrity(name, 'package JSON package_id differs from the name');
+  if (manifest.schema_version !== pkg.schema_version) throw integrity(name, `manifest schema_version ${manifest.schema_version}, the package JSON's is ${pkg.schema_version}`);
+  if (manifest.agents !== pkg.agents.length) throw integrity(name, `manifest counts ${manifest.agents} agents, the package has ${pkg.agents.length}`);
+  if (manifest.embeddings !== read.vectors.length) throw integrity(name, `manifest counts ${manifest.embeddings} embeddings, the package has ${read.vectors.length}`);
   // The listing path: the manifest read from the first chunk alone must be the same authentic manifest.
   const first = openFirstChunk(keys, name, repo.readPrefix(name, 48 + 65536 + 16), repo.size(name), KIND.handoff);
   if (!first.subarray(0, 5 + L).equals(pt.subarray(0, 5 + L))) throw integrity(name, 'first-chunk manifest differs');
-  return { manifest, package: pkg };
+  return { manifest, ...read };
 }
 
 function dump(root, opts, all, write) {
@@ -978,6 +1084,8 @@ function selfTest() {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+
+  selfTestPackageJson(ok, refuses);
 
   console.log(`${count - failures}/${count} checks passed`);
   return failures === 0 ? 0 : 1;

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Ghostie.Sync.Backends.Dropbox;
 
 /// <summary>
@@ -48,8 +51,14 @@ public sealed class DropboxBackendFactory : IStorageBackendFactory<DropboxBacken
 
     /// <inheritdoc/>
     public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(secrets);
         cancellationToken.ThrowIfCancellationRequested();
@@ -79,6 +88,6 @@ public sealed class DropboxBackendFactory : IStorageBackendFactory<DropboxBacken
                 $"{variable} to an access token of a Dropbox app with App folder access (scopes files.metadata.read, files.content.read, files.content.write)");
         }
 
-        return Task.FromResult<IStorageBackend>(new DropboxBackend(options));
+        return Task.FromResult<IStorageBackend>(new DropboxBackend(options, loggerFactory.CreateLogger<DropboxBackend>()));
     }
 }

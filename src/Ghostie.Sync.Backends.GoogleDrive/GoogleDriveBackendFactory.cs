@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Ghostie.Sync.Backends.GoogleDrive;
 
 /// <summary>
@@ -42,8 +45,14 @@ public sealed class GoogleDriveBackendFactory : IStorageBackendFactory<GoogleDri
 
     /// <inheritdoc/>
     public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, bool createStore = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(settings, secrets, NullLoggerFactory.Instance, createStore, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IStorageBackend> CreateAsync(IReadOnlyDictionary<string, string> settings, IBackendSecretSource secrets, ILoggerFactory loggerFactory,
+        bool createStore = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(secrets);
         cancellationToken.ThrowIfCancellationRequested();
         var options = new GoogleDriveBackendOptions { FolderId = BackendSettings.Optional(settings, "folder") };
@@ -67,6 +76,6 @@ public sealed class GoogleDriveBackendFactory : IStorageBackendFactory<GoogleDri
                 $"{variable} to an OAuth access token with the drive.appdata scope, or run '{GoogleDriveCredentialException.SetupCommand}'");
         }
 
-        return Task.FromResult<IStorageBackend>(new GoogleDriveBackend(options));
+        return Task.FromResult<IStorageBackend>(new GoogleDriveBackend(options, loggerFactory.CreateLogger<GoogleDriveBackend>()));
     }
 }

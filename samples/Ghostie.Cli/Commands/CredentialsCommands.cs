@@ -115,7 +115,7 @@ internal static class CredentialsCommands
         public string? GetSecret(BackendSecret secret) => Values.GetValueOrDefault(secret.Name);
 
         public string? AskSecret(BackendSecret secret, string prompt, bool echo) =>
-            Console.IsInputRedirected ? null : Prompt.Secret("New " + char.ToLowerInvariant(prompt[0]) + prompt[1..], echo);
+            Console.IsInputRedirected ? null : Prompt.Secret("New credential. " + prompt, echo);
 
         public void KeepSecret(BackendSecret secret, string value)
         {

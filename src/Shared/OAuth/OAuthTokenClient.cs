@@ -53,14 +53,12 @@ internal sealed class OAuthTokenClient : IDisposable
 {
     private const int MaxBodyBytes = 64 * 1024;
     private readonly HttpClient _http;
-    private readonly bool _ownsHttp;
 
     public OAuthTokenClient(OAuthProvider provider, string clientId, string? clientSecret, HttpMessageHandler? handler)
     {
         Provider = provider;
         ClientId = clientId;
         ClientSecret = clientSecret;
-        _ownsHttp = true;
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = TimeSpan.FromSeconds(60);
     }
@@ -209,11 +207,5 @@ internal sealed class OAuthTokenClient : IDisposable
         return clean.Length <= max ? clean : clean[..max];
     }
 
-    public void Dispose()
-    {
-        if (_ownsHttp)
-        {
-            _http.Dispose();
-        }
-    }
+    public void Dispose() => _http.Dispose();
 }

@@ -245,6 +245,41 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DriveSetup_OnATerminalWithoutOptions_AsksTheClientIdAndFolder_ThenAuthorizesInTheBrowser()
+    {
+        File.Delete(_opened);
+        using var played = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        Task browser = Task.Run(async () =>
+        {
+            while (!File.Exists(_opened))
+            {
+                await Task.Delay(50, played.Token);
+            }
+
+            await OAuthDouble.PlayBrowserAsync(new Uri(File.ReadAllText(_opened)));
+        }, played.Token);
+
+        const string Enter = "\r";
+        TerminalResult run = (await GhostieCli.RunOnTerminalAsync(
+            ["--home", _sandbox.Home("laptop"), "sync", "setup", "--endpoint", _drive.BaseUri.ToString(), "--auth-url", _google.AuthorizationEndpoint.ToString(),
+                "--token-url", _google.TokenEndpoint.ToString()],
+            _sandbox.Root, Environment(browser: true),
+            ("Backend (", "drive" + Enter),
+            ("Google OAuth client id", DriveClientId + Enter),
+            ("Drive folder id (empty for the hidden app data folder):", Enter),
+            ("This device's id", "laptop" + Enter),
+            ("The name other devices show for it:", Enter),
+            ("Write this setup? [Y/n]", Enter))).Expect(0);
+        await browser;
+
+        Assert.Contains("Opening your browser to authorize ghostie with Google", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Created repository", run.Output, StringComparison.Ordinal);
+        string refresh = Assert.Single(_google.RefreshTokens);
+        Assert.DoesNotContain(refresh, run.Output, StringComparison.Ordinal);
+        Assert.Equal(refresh, new DeviceSecretStore(_sandbox.Home("laptop")).TryGet("drive.refresh_token"));
+    }
+
+    [Fact]
     public async Task DropboxSetup_WithABrowser_OnTheRegisteredPort_AsksOfflineAccess_AndASecondDeviceJoinsWithThePasteFlow()
     {
         (CliResult setup, Uri opened) = await RunWithBrowserAsync(DropboxSetup("laptop"));

@@ -26,6 +26,8 @@ internal sealed record RenameDeviceDocument(string PreviousDeviceId, string Devi
 
 internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
+internal sealed record CredentialsRotatedDocument(string Backend, string Storage, IReadOnlyList<string> Replaced);
+
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
     int CloudMemories, int PendingPush, int Conflicts, string CurrentEpoch, IReadOnlyList<DeviceDocument> KnownDevices);
 
@@ -85,6 +87,7 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(ForgetDocument))]
+[JsonSerializable(typeof(CredentialsRotatedDocument))]
 [JsonSerializable(typeof(ConflictListDocument))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(ResolveDocument))]

@@ -35,6 +35,13 @@ internal sealed class VectorDataCollection<TKey, TRecord> : VectorStoreCollectio
                 $"Collection '{name}': Ghostie records the embedding model of every collection, and none is known. Set GhostieVectorStoreOptions.ModelName, or configure an embedding generator whose metadata names its model (DefaultModelId).");
         _embeddingModel = new EmbeddingModelInfo(modelName, _vector.Dimensions);
         _embeddingModel.Validate();
+
+        // A generator of another model than the one recorded would fill the collection with vectors nobody can compare.
+        if (_vector.EmbeddingGenerator?.GetService(typeof(EmbeddingGeneratorMetadata)) is EmbeddingGeneratorMetadata { DefaultModelId: string generatorModel } generatorMetadata
+            && !string.Equals(generatorModel, modelName, StringComparison.Ordinal))
+        {
+            throw new VectorModelMismatchException(name, _embeddingModel, generatorModel, generatorMetadata.DefaultModelDimensions ?? _vector.Dimensions, "generator");
+        }
         _metadata = new VectorStoreCollectionMetadata
         {
             VectorStoreSystemName = GhostieVectorStore.SystemName,
@@ -117,18 +124,32 @@ internal sealed class VectorDataCollection<TKey, TRecord> : VectorStoreCollectio
             return;
         }
 
+        for (int i = 0; i < batch.Length; i++)
+        {
+            ArgumentNullException.ThrowIfNull(batch[i], nameof(records) + "[" + i + "]");
+            if (_generatesEmbeddings && _vector.GetValueAsObject(batch[i]) is null)
+            {
+                throw new ArgumentException(
+                    $"records[{i}] of collection '{Name}' has no input for its embedding (property '{_vector.ModelName}' is null); nothing of the batch was written.", nameof(records));
+            }
+        }
+
         IVectorCollection collection = await OpenAsync(create: false, "UpsertAsync", cancellationToken).ConfigureAwait(false);
         IReadOnlyList<Embedding>? generated = null;
         if (_generatesEmbeddings)
         {
             // One call to the generator for the whole batch, as connectors do; the source values are the property's.
             generated = await _vector.GenerateEmbeddingsAsync(batch.Select(r => _vector.GetValueAsObject(r)!), cancellationToken).ConfigureAwait(false);
+            if (generated.Count != batch.Length)
+            {
+                throw new InvalidOperationException(
+                    $"The embedding generator of property '{_vector.ModelName}' returned {generated.Count} embeddings for {batch.Length} inputs; nothing of the batch was written.");
+            }
         }
 
         var converted = new VectorRecord[batch.Length];
         for (int i = 0; i < batch.Length; i++)
         {
-            ArgumentNullException.ThrowIfNull(batch[i], nameof(records) + "[" + i + "]");
             converted[i] = ToVectorRecord(batch[i], generated?[i]);
         }
 

@@ -26,7 +26,8 @@ internal static class VectorDataValues
         byte b => b.ToString(CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
         double d => d.ToString("R", CultureInfo.InvariantCulture),
-        decimal m => m.ToString(CultureInfo.InvariantCulture),
+        // G29 drops trailing zeros: 1.0m and 1.00m are equal, so they must be the same text for filters.
+        decimal m => m.ToString("G29", CultureInfo.InvariantCulture),
         Guid g => g.ToString("D"),
         DateTime t => t.ToString("O", CultureInfo.InvariantCulture),
         DateTimeOffset t => t.ToString("O", CultureInfo.InvariantCulture),

@@ -185,16 +185,18 @@ internal sealed class VectorDataCollection<TKey, TRecord> : VectorStoreCollectio
         };
 
         IReadOnlyDictionary<string, string>? filter = null;
+        bool matchesNothing = false;
         if (options.Filter is not null)
         {
-            filter = VectorDataFilter.Translate(options.Filter, _model, out bool matchesNothing);
-            if (matchesNothing)
-            {
-                yield break;
-            }
+            filter = VectorDataFilter.Translate(options.Filter, _model, out matchesNothing);
         }
 
         IVectorCollection collection = await OpenAsync(create: false, "SearchAsync", cancellationToken).ConfigureAwait(false);
+        if (matchesNothing)
+        {
+            yield break;
+        }
+
         var search = new VectorSearchOptions
         {
             Top = checked(top + options.Skip),

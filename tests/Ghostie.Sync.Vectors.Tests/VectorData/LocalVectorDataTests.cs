@@ -99,6 +99,24 @@ public sealed class GhostieVectorStoreTests
         [VectorStoreVector(4)] public ReadOnlyMemory<float> V { get; set; }
     }
 
+    private sealed class NullableVector
+    {
+        [VectorStoreKey] public string Id { get; set; } = "";
+        [VectorStoreVector(4)] public ReadOnlyMemory<float>? V { get; set; }
+    }
+
+    private sealed class ArrayVector
+    {
+        [VectorStoreKey] public string Id { get; set; } = "";
+        [VectorStoreVector(4)] public float[]? V { get; set; }
+    }
+
+    private sealed class EmbeddingVector
+    {
+        [VectorStoreKey] public string Id { get; set; } = "";
+        [VectorStoreVector(4)] public Microsoft.Extensions.AI.Embedding<float>? V { get; set; }
+    }
+
     private static GhostieVectorStore Store(string? model = "m") => new(new LocalVectorStore(new LocalVectorStoreOptions()), new GhostieVectorStoreOptions { ModelName = model });
 
     [Fact]
@@ -210,5 +228,31 @@ public sealed class GhostieVectorStoreTests
 
         Assert.Contains("records[1]", error.Message, StringComparison.Ordinal);
         Assert.Null(await collection.GetAsync(good));
+    }
+
+    [Fact]
+    public async Task VectorPropertyTypes_NullableMemoryArrayAndEmbedding_RoundTrip()
+    {
+        float[] v = [0.6f, 0.8f, 0, 0];
+        GhostieVectorStore store = Store();
+        var retrieve = new RecordRetrievalOptions { IncludeVectors = true };
+
+        var nullable = store.GetCollection<string, NullableVector>("nullable");
+        await nullable.EnsureCollectionExistsAsync();
+        await nullable.UpsertAsync(new NullableVector { Id = "a", V = v });
+        Assert.Equal(v, (await nullable.GetAsync("a", retrieve))!.V!.Value.ToArray());
+        Assert.Null((await nullable.GetAsync("a"))!.V);
+        await Assert.ThrowsAsync<ArgumentException>(() => nullable.UpsertAsync(new NullableVector { Id = "b" }));
+
+        var array = store.GetCollection<string, ArrayVector>("array");
+        await array.EnsureCollectionExistsAsync();
+        await array.UpsertAsync(new ArrayVector { Id = "a", V = v });
+        Assert.Equal(v, (await array.GetAsync("a", retrieve))!.V);
+
+        var embedding = store.GetCollection<string, EmbeddingVector>("embedding");
+        await embedding.EnsureCollectionExistsAsync();
+        await embedding.UpsertAsync(new EmbeddingVector { Id = "a", V = new(v) });
+        VectorSearchResult<EmbeddingVector> hit = await embedding.SearchAsync(new Microsoft.Extensions.AI.Embedding<float>(v), 1, new VectorSearchOptions<EmbeddingVector> { IncludeVectors = true }).SingleAsync();
+        Assert.Equal(v, hit.Record.V!.Vector.ToArray());
     }
 }

@@ -87,9 +87,27 @@ internal sealed class SyncEngine : IDisposable
         _gate.Dispose();
     }
 
-    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeviceInfo>> ListDevicesAsync(CancellationToken cancellationToken) =>
+        SharedAsync(() => new DeviceRegistry(_sync, _objects).ListAsync(cancellationToken), cancellationToken);
+
+    public Task<DeviceInfo> RemoveDeviceAsync(string deviceId, bool revoked, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var registry = new DeviceRegistry(_sync, _objects);
+        registry.RefuseThisDevice(deviceId);
+        return ExclusiveAsync("device removal", async () =>
+        {
+            DeviceInfo? removed = null;
+            // After the pull (so its last head is applied and its history stays valid up to there), before the push
+            // (which publishes the removal in this device's head and deletes what no remaining device needs).
+            await RunCoreAsync(push: true, pull: true, progress, cancellationToken, beforePush: () => removed = registry.MarkRemoved(deviceId, revoked)).ConfigureAwait(false);
+            return removed!;
+        }, cancellationToken);
+    }
+
+    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken, Action? beforePush = null)
     {
         SyncStateDocument state = _sync.State;
+        DeviceRegistry.ThrowIfThisDeviceRemoved(_sync);
         _sync.Reads = _sync.Writes = 0;
         int uploaded = 0, downloaded = 0;
         using (SyncProfile.Time("clean-temporary"))
@@ -112,7 +130,14 @@ internal sealed class SyncEngine : IDisposable
             pulling.Dispose();
             newConflicts += conflicts;
             state.LastPull = _sync.Now;
+            if (DeviceRegistry.IsThisDeviceRemoved(_sync))
+            {
+                _sync.SaveState(); // remembered: later pushes are refused without reading anything
+                DeviceRegistry.ThrowIfThisDeviceRemoved(_sync);
+            }
         }
+
+        beforePush?.Invoke();
 
         state.LastSync = _sync.Now;
         bool saved = false;

@@ -308,6 +308,14 @@ internal sealed class SyncStateDocument
     /// <summary>The removals this device's last head carried (by prefix): a removal not in it yet makes the next push write a head.</summary>
     [JsonPropertyName("pushed_removed")] public HashSet<string> PushedRemoved { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The re-key epoch (<see cref="Crypto.RepositoryKeys.RekeyEpoch"/>) this device's own packs were last rewritten
+    /// under: while it differs from the repository's, the next push rewrites them (docs/security.md, "Revoking a device").</summary>
+    [JsonPropertyName("repacked_for")] public uint RepackedFor { get; set; }
+
+    /// <summary>Devices this device revoked, by prefix, with the re-key epoch made for it: a revocation run again after
+    /// a crash goes on after the re-key instead of re-keying twice.</summary>
+    [JsonPropertyName("revocations")] public Dictionary<string, uint> Revocations { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>A copy of everything but the records, holding <paramref name="records"/> instead.</summary>
     public SyncStateDocument WithRecords(Dictionary<string, RecordState> records)
     {

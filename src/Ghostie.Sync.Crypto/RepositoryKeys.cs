@@ -24,7 +24,7 @@ public sealed partial class RepositoryKeys : IDisposable
 
     private readonly IStorageBackend _backend;
     private readonly RepositoryKeyOptions _options;
-    private readonly KeyRing _ring;
+    private KeyRing _ring; // replaced by RekeyAsync
     private string? _currentKeyFileId;
     private IReadOnlyList<SkippedKeyFile> _skipped = [];
 
@@ -41,7 +41,7 @@ public sealed partial class RepositoryKeys : IDisposable
     public string RepositoryId => Convert.ToHexStringLower(_ring.RepositoryId);
 
     /// <summary>Seals and opens objects of this repository.</summary>
-    public ObjectCipher Cipher { get; }
+    public ObjectCipher Cipher { get; private set; }
 
     /// <summary>The epoch new objects are sealed under.</summary>
     public uint CurrentEpoch => _ring.CurrentEpoch;

@@ -33,6 +33,17 @@ internal sealed record StatusDocument(string Backend, string DeviceId, string Re
 
 internal sealed record DeviceDocument(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
 
+internal sealed record DeviceEntryDocument(string DeviceId, string DeviceName, string Prefix, bool IsThisDevice, DateTimeOffset? LastSeen, long Sequence,
+    bool HasHead, string Status, string? RemovedBy, DateTimeOffset? RemovedAt)
+{
+    public static DeviceEntryDocument From(DeviceInfo device) => new(device.DeviceId, device.DeviceName, device.Prefix, device.IsThisDevice, device.LastSeen,
+        device.Sequence, device.HasHead, device.Status.ToString().ToLowerInvariant(), device.RemovedBy, device.RemovedAt);
+}
+
+internal sealed record DeviceListDocument(IReadOnlyList<DeviceEntryDocument> Devices);
+
+internal sealed record DeviceRemovedDocument(DeviceEntryDocument Device);
+
 internal sealed record ConflictListDocument(IReadOnlyList<ConflictDocument> Conflicts);
 
 internal sealed record ConflictDocument(string Id, DateTimeOffset DetectedAt, ConflictVersionDocument Current, IReadOnlyList<ConflictVersionDocument> Others)
@@ -83,6 +94,8 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(KeyRotatedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(RenameDeviceDocument))]
+[JsonSerializable(typeof(DeviceListDocument))]
+[JsonSerializable(typeof(DeviceRemovedDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]

@@ -308,10 +308,15 @@ public sealed partial class RepositoryKeys : IDisposable
             {
                 readable.Add((name, KeyFileFormat.Parse(data, name)));
             }
-            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException)
+            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException or KeyFileParametersException)
             {
                 // Another key file may still open; this one is reported, and is the error only if none can be read.
-                string reason = ex is IntegrityException integrity ? integrity.Reason : ex.Message;
+                string reason = ex switch
+                {
+                    IntegrityException integrity => integrity.Reason,
+                    KeyFileParametersException parameters => parameters.Reason,
+                    _ => ex.Message,
+                };
                 Log.KeyFileSkipped(options.Logger, IdOf(name), reason);
                 skipped.Add(new SkippedKeyFile(IdOf(name), name, reason));
                 firstProblem ??= ex;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Independent decryptor for Ghostie.Sync repositories (object envelopes v1 and v2), written from
-// docs/format.md and docs/sync-protocol.md only. Node 20, built-in modules only (crypto, zlib, fs).
+// docs/format.md and docs/sync-protocol.md only. Node 20, built-in modules only (crypto, zlib, fs), plus @noble/hashes
+// (tests/interop/package.json) for the Argon2id of key files v2.
 // Usage: see usage() below or tests/interop/README.md.
 
 import crypto from 'node:crypto';
@@ -251,42 +252,75 @@ function sealEnvelope(keys, { version, suite, kind, shift, epoch, salt, counter 
 
 const MAGIC_KEYFILE = ascii('GHSK');
 
+// Argon2id (key file v2, format.md "Key file") from @noble/hashes, pure JavaScript and independent of the libsodium
+// the library uses; installed from tests/interop/package.json by scripts/test.sh. Without it only v1 (PBKDF2) key
+// files can be opened.
+let nobleArgon2id = null;
+try { ({ argon2id: nobleArgon2id } = await import('@noble/hashes/argon2.js')); } catch { /* reported when a v2 key file needs it */ }
+
+// Reader bounds of a v2 key file, checked when parsing, before anything is derived.
+const ARGON2_BOUNDS = { m: [8, 1_048_576], t: [1, 64], work: 4_194_304 };
+
 function parseKeyFile(buf, name) {
   if (buf.length < 13) throw integrity(name, `too short for a key file (${buf.length} bytes)`);
   if (!buf.subarray(0, 4).equals(MAGIC_KEYFILE)) throw integrity(name, 'bad magic (not a key file)');
   if (buf[4] === 0) throw integrity(name, 'key file version 00');
-  if (buf[4] > 1) throw unsupported(name, `unsupported format v${buf[4]}; this version reads up to v1`);
-  if (buf[5] !== 1) throw unsupported(name, `unknown KDF id ${buf[5]}`);
+  if (buf[4] > 2) throw unsupported(name, `unsupported format v${buf[4]}; this version reads up to v2`);
+  const v2 = buf[4] === 2;
+  if (buf[5] !== (v2 ? 2 : 1)) throw unsupported(name, `unknown KDF id ${buf[5]} in a v${buf[4]} key file`);
   if (buf[6] !== 0 || buf[7] !== 0) throw integrity(name, 'reserved bytes are not zero');
-  const iterations = buf.readUInt32BE(8);
-  if (iterations < 1000 || iterations > 100_000_000) throw integrity(name, `iterations ${iterations} outside 1,000..100,000,000`);
-  const S = buf[12];
+  const P = v2 ? 21 : 13; // the salt's offset
+  if (buf.length < P) throw integrity(name, `too short for a key file v2 (${buf.length} bytes)`);
+  let kdf;
+  if (v2) {
+    const m = buf.readUInt32BE(8); const t = buf.readUInt32BE(12); const p = buf.readUInt32BE(16);
+    if (m < ARGON2_BOUNDS.m[0] || m > ARGON2_BOUNDS.m[1]) throw integrity(name, `Argon2id memory m = ${m} KiB outside ${ARGON2_BOUNDS.m.join('..')}`);
+    if (t < ARGON2_BOUNDS.t[0] || t > ARGON2_BOUNDS.t[1]) throw integrity(name, `Argon2id passes t = ${t} outside ${ARGON2_BOUNDS.t.join('..')}`);
+    if (m * t > ARGON2_BOUNDS.work) throw integrity(name, `Argon2id m * t = ${m * t} above ${ARGON2_BOUNDS.work}`);
+    if (p !== 1) throw integrity(name, `Argon2id parallelism p = ${p}; only 1 is accepted`);
+    kdf = { name: 'argon2id', m, t, p };
+  } else {
+    const iterations = buf.readUInt32BE(8);
+    if (iterations < 1000 || iterations > 100_000_000) throw integrity(name, `iterations ${iterations} outside 1,000..100,000,000`);
+    kdf = { name: 'pbkdf2', iterations };
+  }
+  const S = buf[P - 1];
   if (S < 16 || S > 64) throw integrity(name, `salt length ${S} outside 16..64`);
-  if (buf.length < 109 + S) throw integrity(name, `too short (${buf.length} bytes) for salt length ${S}`);
-  const ML = buf.readUInt32BE(105 + S);
-  if (buf.length !== 109 + S + ML) throw integrity(name, `metadata length ${ML} disagrees with the file size ${buf.length}`);
+  if (v2 && S !== 16) throw integrity(name, `salt length ${S} in a key file v2 (always 16)`);
+  const r = P + S; const fixed = r + 92; // through the wrap tag
+  if (buf.length < fixed + 4) throw integrity(name, `too short (${buf.length} bytes) for salt length ${S}`);
+  const ML = buf.readUInt32BE(fixed);
+  if (buf.length !== fixed + 4 + ML) throw integrity(name, `metadata length ${ML} disagrees with the file size ${buf.length}`);
   return {
-    iterations,
-    salt: buf.subarray(13, 13 + S),
-    R: buf.subarray(13 + S, 29 + S),
-    check: buf.subarray(29 + S, 45 + S),
-    nonce: buf.subarray(45 + S, 57 + S),
-    wrapped: buf.subarray(57 + S, 89 + S),
-    tag: buf.subarray(89 + S, 105 + S),
-    ad: buf.subarray(0, 45 + S),
-    metadata: buf.subarray(109 + S),
+    kdf,
+    iterations: v2 ? kdf.t : kdf.iterations,
+    salt: buf.subarray(P, r),
+    R: buf.subarray(r, r + 16),
+    check: buf.subarray(r + 16, r + 32),
+    nonce: buf.subarray(r + 32, r + 44),
+    wrapped: buf.subarray(r + 44, r + 76),
+    tag: buf.subarray(r + 76, r + 92),
+    ad: buf.subarray(0, r + 32),
+    metadata: buf.subarray(fixed + 4),
   };
 }
 
-function passphraseKeys(passphrase, salt, iterations) {
+/** D, wrap and check; kdf is a PBKDF2 iteration count (v1) or { name: 'argon2id', m, t, p } (v2). */
+function passphraseKeys(passphrase, salt, kdf) {
   const pw = Buffer.from(passphrase.normalize('NFC'), 'utf8');
-  const D = crypto.pbkdf2Sync(pw, salt, iterations, 32, 'sha256');
+  let D;
+  if (typeof kdf === 'object' && kdf.name === 'argon2id') {
+    if (!nobleArgon2id) throw new ReadError('usage', 'keys/', 'an Argon2id key file needs @noble/hashes (npm ci --prefix tests/interop)');
+    D = Buffer.from(nobleArgon2id(pw, salt, { t: kdf.t, m: kdf.m, p: kdf.p, dkLen: 32, version: 0x13 }));
+  } else {
+    D = crypto.pbkdf2Sync(pw, salt, typeof kdf === 'object' ? kdf.iterations : kdf, 32, 'sha256');
+  }
   return { D, wrap: hkdfExpand(D, 'ghostie/v1/keyfile/wrap', 32), check: hkdfExpand(D, 'ghostie/v1/keyfile/check', 16) };
 }
 
 /** Unwraps M, or returns 'wrong' (check value differs); throws integrity when the check matched but the tag failed. */
 function unwrapKeyFile(kf, passphrase, name) {
-  const { wrap, check } = passphraseKeys(passphrase, kf.salt, kf.iterations);
+  const { wrap, check } = passphraseKeys(passphrase, kf.salt, kf.kdf);
   if (!crypto.timingSafeEqual(check, kf.check)) return 'wrong';
   const d = crypto.createDecipheriv('aes-256-gcm', wrap, kf.nonce, { authTagLength: 16 });
   d.setAAD(kf.ad);
@@ -701,7 +735,7 @@ function dump(root, opts, all, write) {
       try { kf = parseKeyFile(repo.read(name), name); } catch { write({ type: 'key_file', name, parsed: false }); continue; }
       if (!kf.R.equals(keys.R)) { write({ type: 'key_file', name, other_repository: true }); continue; }
       const meta = parseKeyMetadata(openEnvelope(keys, name, kf.metadata, KIND.keyMeta).plaintext, name);
-      write({ type: 'key_file', name, iterations: kf.iterations, ...meta });
+      write({ type: 'key_file', name, kdf: kf.kdf.name, iterations: kf.iterations, ...(kf.kdf.m ? { memory_kib: kf.kdf.m } : {}), ...meta });
     }
     const current = currentEpoch(keys.epochs);
     for (const e of keys.epochs.values()) {
@@ -903,6 +937,38 @@ function selfTest() {
   eqHex('NFC: composed café gives D', nfc.D, KAT.nfcD);
   eqHex('NFC: check', nfc.check, KAT.nfcCheck);
 
+  // Key file v2 (Argon2id): format.md "Test vectors, key file v2 (Argon2id)".
+  const a2kdf = { name: 'argon2id', m: 256, t: 2, p: 1 };
+  if (!nobleArgon2id) ok('@noble/hashes is installed (npm ci --prefix tests/interop), for the Argon2id vector', false);
+  else {
+    const a2 = passphraseKeys(KAT.passphrase, range(0xc0, 16), a2kdf);
+    eqHex('Argon2id key file D', a2.D, '4a20815560ddec13e0665331b9032b180ef8fa0f22001df55ebd9ff7e60af4b3');
+    eqHex('Argon2id key file wrap', a2.wrap, 'd338734cb0ced8f34faca21838540811df015b36e1c188f7e1cf33bd59bcbaf9');
+    eqHex('Argon2id key file check', a2.check, 'cac40ab9d50acf8b35e09c2f99c02ec8');
+    const a2Head = Buffer.concat([ascii('GHSK'), Buffer.from([2, 2, 0, 0]), u32(256), u32(2), u32(1), Buffer.from([16]), range(0xc0, 16), KAT.R, a2.check]);
+    const a2Cipher = crypto.createCipheriv('aes-256-gcm', a2.wrap, range(0xe0, 12), { authTagLength: 16 });
+    a2Cipher.setAAD(a2Head);
+    const a2Wrapped = Buffer.concat([a2Cipher.update(KAT.M), a2Cipher.final()]);
+    const a2File = Buffer.concat([a2Head, range(0xe0, 12), a2Wrapped, a2Cipher.getAuthTag(), u32(meta.length), meta]);
+    eqHex('Argon2id key file keys/00112233aabbccdd (v2)', a2File, '4748534b0202000000000100000000020000000110c0c1c2c3c4c5c6c7c8c9cacbcccdcecf'
+      + '000102030405060708090a0b0c0d0e0fcac40ab9d50acf8b35e09c2f99c02ec8e0e1e2e3e4e5e6e7e8e9eaeb'
+      + '3bb734841e98af5b6d1759558d6d0112602a7b919d9565275841291d7d1d9a0a8056f758b73fb664e11b11657349fc830000004d'
+      + '4748534f0101011000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f'
+      + 'fdc07feb3748df1a38dd0a663988303755d32d0f257118bf4b7730d1a4d1f23e43');
+    if (fs.existsSync(docPath)) {
+      const doc = fs.readFileSync(docPath, 'utf8').replace(/\s+/g, '');
+      ok('Argon2id key file vector is written in format.md', doc.includes(a2File.toString('hex')) && doc.includes(a2.D.toString('hex')));
+    }
+    const a2kf = parseKeyFile(a2File, KAT.keyFileName);
+    ok('Argon2id key file unwraps M', Buffer.from(unwrapKeyFile(a2kf, KAT.passphrase, KAT.keyFileName)).equals(KAT.M));
+    ok('Argon2id key file: wrong passphrase', unwrapKeyFile(a2kf, `${KAT.passphrase}!`, KAT.keyFileName) === 'wrong');
+    for (const [off, val, what] of [[8, 104_857_600, 'memory 100 GiB'], [8, 7, 'memory 7 KiB'], [12, 0xffffffff, '2^32-1 passes'], [12, 0, '0 passes'], [16, 4, 'parallelism 4']]) {
+      refuses(`Argon2id key file: ${what} refused before deriving`, 'integrity', () => parseKeyFile(Buffer.concat([a2File.subarray(0, off), u32(val), a2File.subarray(off + 4)]), KAT.keyFileName));
+    }
+    refuses('Argon2id key file: 1 GiB times 5 passes', 'integrity', () => parseKeyFile(Buffer.concat([a2File.subarray(0, 8), u32(1_048_576), u32(5), a2File.subarray(16)]), KAT.keyFileName));
+    refuses('Argon2id key file: KDF id 1 in a v2 key file', 'unsupported', () => parseKeyFile(Buffer.concat([a2File.subarray(0, 5), Buffer.from([1]), a2File.subarray(6)]), KAT.keyFileName));
+  }
+
   // Format v3: buckets, the short, empty, epoch and key file vectors.
   for (const [n, t] of [[0, 1024], [30, 1024], [1016, 1024], [1017, 1088], [2500, 2560], [65536, 67584]]) ok(`v3 bucket of a ${n}-byte payload is ${t}`, bucket(n + 8) === t);
   const v3Cases = [
@@ -1000,8 +1066,8 @@ function selfTest() {
   refuses('epoch record of 44 bytes', 'integrity', () => parseEpochRecord(epochRecord.subarray(0, 44), recordName, KAT.epoch));
   const kfBuf = hex(KAT.keyFile);
   refuses('key file: reserved byte set', 'integrity', () => parseKeyFile(mutate(kfBuf, 7, () => 1), KAT.keyFileName));
-  refuses('key file: version 2', 'unsupported', () => parseKeyFile(mutate(kfBuf, 4, () => 2), KAT.keyFileName));
-  refuses('key file: KDF id 2', 'unsupported', () => parseKeyFile(mutate(kfBuf, 5, () => 2), KAT.keyFileName));
+  refuses('key file: version 3', 'unsupported', () => parseKeyFile(mutate(kfBuf, 4, () => 3), KAT.keyFileName));
+  refuses('key file: KDF id 2 in a v1 key file', 'unsupported', () => parseKeyFile(mutate(kfBuf, 5, () => 2), KAT.keyFileName));
   refuses('key file: 999 iterations', 'integrity', () => parseKeyFile(Buffer.concat([kfBuf.subarray(0, 8), u32(999), kfBuf.subarray(12)]), KAT.keyFileName));
   refuses('key file: salt length 15', 'integrity', () => parseKeyFile(mutate(kfBuf, 12, () => 15), KAT.keyFileName));
   refuses('key file: one byte appended', 'integrity', () => parseKeyFile(Buffer.concat([kfBuf, Buffer.from([0])]), KAT.keyFileName));

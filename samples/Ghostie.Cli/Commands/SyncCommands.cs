@@ -72,10 +72,11 @@ internal static class SyncCommands
         {
             Description = "Set up even though another Ghostie home writes to the repository under this device id (refused otherwise, exit code 12). Only for this same device set up again after its old home is gone for good: a home still using the id can no longer push or pull (it must run 'ghostie sync rename-device').",
         };
+        Option<string> kdf = KeyCommands.KdfOption("the repository's first key file, when setup creates the repository (joining writes no key file)");
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak, takeOver,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak, takeOver, kdf,
             clientId, folderOption, noBrowser, redirectPort, authUrl, tokenUrl, contentEndpoint,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
@@ -99,6 +100,7 @@ internal static class SyncCommands
                     createValue, deviceValue, nameValue);
             }
 
+            context.KeyDerivation = KeyCommands.Profile(parse.GetValue(kdf));
             return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), parse.GetValue(takeOver), prompter, parse.GetValue(noBrowser), cancellationToken);
         });
         return command;

@@ -66,9 +66,17 @@ internal sealed record MalformedFileDocument(string Path, string Problem);
 
 internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 
-internal sealed record KeyFileDocument(string Id, string Label, DateTimeOffset CreatedAt, int Iterations, bool UnlockedThisSession)
+/// <summary>One key file. <c>kdf</c> is "argon2id" or "pbkdf2"; <c>iterations</c> is PBKDF2's count or Argon2id's passes;
+/// <c>memory_kib</c> and <c>parallelism</c> are Argon2id's (null for PBKDF2).</summary>
+internal sealed record KeyFileDocument(string Id, string Label, DateTimeOffset CreatedAt, int Iterations, bool UnlockedThisSession, string Kdf,
+    [property: System.Text.Json.Serialization.JsonPropertyName("memory_kib")] int? MemoryKiB, int? Parallelism)
 {
-    public static KeyFileDocument From(Ghostie.Sync.Crypto.KeyFileInfo info) => new(info.Id, info.Label, info.CreatedAt, info.Iterations, info.IsCurrent);
+    public static KeyFileDocument From(Ghostie.Sync.Crypto.KeyFileInfo info)
+    {
+        bool argon2 = info.Kdf == Ghostie.Sync.Crypto.KeyDerivationFunction.Argon2id;
+        return new(info.Id, info.Label, info.CreatedAt, info.Iterations, info.IsCurrent, argon2 ? "argon2id" : "pbkdf2",
+            argon2 ? info.MemoryKiB : null, argon2 ? info.Parallelism : null);
+    }
 }
 
 internal sealed record KeyListDocument(IReadOnlyList<KeyFileDocument> KeyFiles, string CurrentEpoch, int Epochs);

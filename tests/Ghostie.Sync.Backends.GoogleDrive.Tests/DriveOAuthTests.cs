@@ -215,4 +215,24 @@ public sealed class DriveOAuthTests : IAsyncLifetime
         Assert.Equal(["authorization_code", "refresh_token"], _google.TokenRequests);
         Assert.False(factory.HasCredentialInEnvironment(settings, _ => null));
     }
+
+    [Fact]
+    public async Task Factory_ARefreshTokenWithABrokenTokenUrlOrNoClientId_IsNotConfigured_NamingTheSetting()
+    {
+        var variables = new Dictionary<string, string> { ["GHOSTIE_DRIVE_REFRESH_TOKEN"] = "1//refresh-SECRET" };
+        var factory = new GoogleDriveBackendFactory();
+
+        GhostieSyncException broken = await Assert.ThrowsAsync<GhostieSyncException>(() => factory.CreateAsync(
+            new Dictionary<string, string> { ["client_id"] = ClientId, ["token_url"] = "not a url" }, new EnvironmentSecretSource(variables.GetValueOrDefault)));
+        Assert.Equal(GhostieErrorCode.NotConfigured, broken.Code);
+        Assert.Contains("token_url", broken.Message, StringComparison.Ordinal);
+
+        if (System.Environment.GetEnvironmentVariable(GoogleDriveOAuthOptions.ClientIdVariable) is null)
+        {
+            GhostieSyncException noClient = await Assert.ThrowsAsync<GhostieSyncException>(() => factory.CreateAsync(
+                new Dictionary<string, string>(), new EnvironmentSecretSource(variables.GetValueOrDefault)));
+            Assert.Contains("GHOSTIE_DRIVE_CLIENT_ID", noClient.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("refresh-SECRET", noClient.ToString(), StringComparison.Ordinal);
+        }
+    }
 }

@@ -235,4 +235,21 @@ public sealed class DriveOAuthTests : IAsyncLifetime
             Assert.DoesNotContain("refresh-SECRET", noClient.ToString(), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task AccessToken_RefusedByDriveBeforeItsExpiry_IsRefreshedOnce_AndTheRequestSucceeds()
+    {
+        string refresh = await AuthorizeAsync();
+        GoogleDriveBackendOptions options = TestOptions.For(_drive);
+        options.AccessToken = null;
+        options.AccessTokenProvider = GoogleDriveAuthorization.CreateAccessTokenProvider(OAuth(), refresh);
+        using var backend = new GoogleDriveBackend(options);
+        await backend.PutAsync("h/one", new MemoryStream([1]));
+
+        // Google may end an access token early (a password change, a session revoked): Drive answers 401 and the
+        // provider is asked for a new one, not the cached one.
+        _drive.RevokeToken(_google.IssuedAccessTokens.Last());
+        Assert.Equal(new byte[] { 1 }, await backend.ReadAllAsync("h/one"));
+        Assert.Equal(2, _google.TokenRequests.Count(g => g == "refresh_token"));
+    }
 }

@@ -102,6 +102,7 @@ public sealed class DropboxBackendFactory : IStorageBackendFactory<DropboxBacken
 
         return Task.FromResult<IStorageBackend>(new DropboxBackend(options, loggerFactory.CreateLogger<DropboxBackend>()));
     }
+
     /// <inheritdoc/>
     public bool HasCredentialInEnvironment(IReadOnlyDictionary<string, string> settings, Func<string, string?> environment)
     {
@@ -137,12 +138,12 @@ public sealed class DropboxBackendFactory : IStorageBackendFactory<DropboxBacken
 
         if (BackendSettings.Optional(settings, "auth_url") is { } auth)
         {
-            oauth.AuthorizationEndpoint = new Uri(auth);
+            oauth.AuthorizationEndpoint = AbsoluteUri(auth, "auth_url");
         }
 
         if (BackendSettings.Optional(settings, "token_url") is { } tokenUrl)
         {
-            oauth.TokenEndpoint = new Uri(tokenUrl);
+            oauth.TokenEndpoint = AbsoluteUri(tokenUrl, "token_url");
         }
 
         return oauth;
@@ -150,4 +151,10 @@ public sealed class DropboxBackendFactory : IStorageBackendFactory<DropboxBacken
 
     private static BackendSecret RefreshSecret(IReadOnlyDictionary<string, string> settings) =>
         new(RefreshTokenSecret, BackendSettings.Optional(settings, "refresh_token_env") ?? DropboxOAuthOptions.RefreshTokenVariable);
+
+    private static Uri AbsoluteUri(string value, string setting) =>
+        Uri.TryCreate(value, UriKind.Absolute, out Uri? uri)
+            ? uri
+            : throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                $"The dropbox setting {setting} '{value}' is not an absolute URL. Run 'ghostie sync setup --backend dropbox' again, or correct it in sync/config.json.");
 }

@@ -94,6 +94,7 @@ public sealed class GoogleDriveBackendFactory : IStorageBackendFactory<GoogleDri
 
         return Task.FromResult<IStorageBackend>(new GoogleDriveBackend(options, loggerFactory.CreateLogger<GoogleDriveBackend>()));
     }
+
     /// <inheritdoc/>
     public bool HasCredentialInEnvironment(IReadOnlyDictionary<string, string> settings, Func<string, string?> environment)
     {
@@ -133,12 +134,12 @@ public sealed class GoogleDriveBackendFactory : IStorageBackendFactory<GoogleDri
         };
         if (BackendSettings.Optional(settings, "auth_url") is { } auth)
         {
-            oauth.AuthorizationEndpoint = new Uri(auth);
+            oauth.AuthorizationEndpoint = AbsoluteUri(auth, "auth_url");
         }
 
         if (BackendSettings.Optional(settings, "token_url") is { } tokenUrl)
         {
-            oauth.TokenEndpoint = new Uri(tokenUrl);
+            oauth.TokenEndpoint = AbsoluteUri(tokenUrl, "token_url");
         }
 
         return oauth;
@@ -146,4 +147,10 @@ public sealed class GoogleDriveBackendFactory : IStorageBackendFactory<GoogleDri
 
     private static BackendSecret RefreshSecret(IReadOnlyDictionary<string, string> settings) =>
         new(RefreshTokenSecret, BackendSettings.Optional(settings, "refresh_token_env") ?? GoogleDriveOAuthOptions.RefreshTokenVariable);
+
+    private static Uri AbsoluteUri(string value, string setting) =>
+        Uri.TryCreate(value, UriKind.Absolute, out Uri? uri)
+            ? uri
+            : throw new GhostieSyncException(GhostieErrorCode.NotConfigured,
+                $"The drive setting {setting} '{value}' is not an absolute URL. Run 'ghostie sync setup --backend drive' again, or correct it in sync/config.json.");
 }

@@ -273,6 +273,7 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         await browser;
 
         Assert.Contains("Opening your browser to authorize ghostie with Google", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Credentials: as typed or authorized, kept encrypted on this device", run.Output, StringComparison.Ordinal);
         Assert.Contains("Created repository", run.Output, StringComparison.Ordinal);
         string refresh = Assert.Single(_google.RefreshTokens);
         Assert.DoesNotContain(refresh, run.Output, StringComparison.Ordinal);

@@ -215,4 +215,41 @@ public sealed class DriveOAuthTests : IAsyncLifetime
         Assert.Equal(["authorization_code", "refresh_token"], _google.TokenRequests);
         Assert.False(factory.HasCredentialInEnvironment(settings, _ => null));
     }
+
+    [Fact]
+    public async Task Factory_ARefreshTokenWithABrokenTokenUrlOrNoClientId_IsNotConfigured_NamingTheSetting()
+    {
+        var variables = new Dictionary<string, string> { ["GHOSTIE_DRIVE_REFRESH_TOKEN"] = "1//refresh-SECRET" };
+        var factory = new GoogleDriveBackendFactory();
+
+        GhostieSyncException broken = await Assert.ThrowsAsync<GhostieSyncException>(() => factory.CreateAsync(
+            new Dictionary<string, string> { ["client_id"] = ClientId, ["token_url"] = "not a url" }, new EnvironmentSecretSource(variables.GetValueOrDefault)));
+        Assert.Equal(GhostieErrorCode.NotConfigured, broken.Code);
+        Assert.Contains("token_url", broken.Message, StringComparison.Ordinal);
+
+        if (System.Environment.GetEnvironmentVariable(GoogleDriveOAuthOptions.ClientIdVariable) is null)
+        {
+            GhostieSyncException noClient = await Assert.ThrowsAsync<GhostieSyncException>(() => factory.CreateAsync(
+                new Dictionary<string, string>(), new EnvironmentSecretSource(variables.GetValueOrDefault)));
+            Assert.Contains("GHOSTIE_DRIVE_CLIENT_ID", noClient.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("refresh-SECRET", noClient.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AccessToken_RefusedByDriveBeforeItsExpiry_IsRefreshedOnce_AndTheRequestSucceeds()
+    {
+        string refresh = await AuthorizeAsync();
+        GoogleDriveBackendOptions options = TestOptions.For(_drive);
+        options.AccessToken = null;
+        options.AccessTokenProvider = GoogleDriveAuthorization.CreateAccessTokenProvider(OAuth(), refresh);
+        using var backend = new GoogleDriveBackend(options);
+        await backend.PutAsync("h/one", new MemoryStream([1]));
+
+        // Google may end an access token early (a password change, a session revoked): Drive answers 401 and the
+        // provider is asked for a new one, not the cached one.
+        _drive.RevokeToken(_google.IssuedAccessTokens.Last());
+        Assert.Equal(new byte[] { 1 }, await backend.ReadAllAsync("h/one"));
+        Assert.Equal(2, _google.TokenRequests.Count(g => g == "refresh_token"));
+    }
 }

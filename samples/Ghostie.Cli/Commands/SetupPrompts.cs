@@ -95,7 +95,7 @@ internal static class SetupPrompts
         prompter.Say($"  Device:      {deviceId}{(deviceName != deviceId ? $" (\"{deviceName}\")" : "")}");
         if (typedCredentials.Count > 0)
         {
-            prompter.Say("  Credentials: as typed, kept encrypted on this device (never in sync/config.json)");
+            prompter.Say("  Credentials: as typed or authorized, kept encrypted on this device (never in sync/config.json)");
         }
 
         prompter.Say($"  Key:         the unlocked key is cached on this device ({Path.Combine(home.Root, "keys", "master.key")}, 0600)");

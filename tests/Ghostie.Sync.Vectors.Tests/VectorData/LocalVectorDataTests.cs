@@ -117,6 +117,13 @@ public sealed class GhostieVectorStoreTests
         [VectorStoreVector(4)] public Microsoft.Extensions.AI.Embedding<float>? V { get; set; }
     }
 
+    private sealed class OwnVectors
+    {
+        [VectorStoreKey] public string Id { get; set; } = "";
+        [VectorStoreData] public string Text { get; set; } = "";
+        [VectorStoreVector(384)] public ReadOnlyMemory<float> Embedding { get; set; }
+    }
+
     private static GhostieVectorStore Store(string? model = "m") => new(new LocalVectorStore(new LocalVectorStoreOptions()), new GhostieVectorStoreOptions { ModelName = model });
 
     [Fact]
@@ -254,5 +261,33 @@ public sealed class GhostieVectorStoreTests
         await embedding.UpsertAsync(new EmbeddingVector { Id = "a", V = new(v) });
         VectorSearchResult<EmbeddingVector> hit = await embedding.SearchAsync(new Microsoft.Extensions.AI.Embedding<float>(v), 1, new VectorSearchOptions<EmbeddingVector> { IncludeVectors = true }).SingleAsync();
         Assert.Equal(v, hit.Record.V!.Vector.ToArray());
+    }
+
+    [Fact]
+    public async Task Search_ByText_WithAGeneratorAndOwnVectors_EmbedsOnlyTheQuery()
+    {
+        using var generator = new HashedNGramEmbeddingGenerator();
+        using var store = new GhostieVectorStore(new LocalVectorStore(new LocalVectorStoreOptions()), new GhostieVectorStoreOptions { EmbeddingGenerator = generator });
+        var collection = store.GetCollection<string, OwnVectors>("own");
+        await collection.EnsureCollectionExistsAsync();
+        await collection.UpsertAsync(
+        [
+            new OwnVectors { Id = "tea", Text = "Alice likes green tea", Embedding = generator.Embed("Alice likes green tea") },
+            new OwnVectors { Id = "k8s", Text = "rotate the kubernetes credentials", Embedding = generator.Embed("rotate the kubernetes credentials") },
+        ]);
+
+        VectorSearchResult<OwnVectors> best = await collection.SearchAsync("which tea does alice like", 1).SingleAsync();
+
+        Assert.Equal("tea", best.Record.Id);
+        Assert.Equal(generator.Embed("Alice likes green tea"), (await collection.GetAsync("tea", new RecordRetrievalOptions { IncludeVectors = true }))!.Embedding.ToArray());
+    }
+
+    [Fact]
+    public async Task Search_ByText_WithoutAGenerator_IsNotSupported()
+    {
+        var collection = Store().GetCollection<string, MemoryNote>("plain");
+        await collection.EnsureCollectionExistsAsync();
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync("text", 1).ToListAsync().AsTask());
     }
 }

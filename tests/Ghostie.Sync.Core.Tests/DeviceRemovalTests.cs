@@ -147,6 +147,7 @@ public sealed class DeviceRemovalTests : IDisposable
         Assert.Null(a.Manager.Memories.Get(sneaked.Id));
         Assert.Null(b.Manager.Memories.Get(sneaked.Id));
         Assert.True((await a.SyncAsync()).Success); // reported once, not downloaded again
+        Assert.False((await a.Manager.CheckAsync()).RemoteChanged); // nor does the scheduler's check see a change
 
         // Its way back: a new id. Its change arrives under it.
         await c.Manager.RenameDeviceAsync("c2");

@@ -332,8 +332,20 @@ internal static class Backends
         string? passphrase = DeviceKeyCache.ForHome(home.Root).Exists
             ? Passphrase.FromEnvironment()
             : Passphrase.Require(newRepository: false, storage.DisplayName);
-        MemorySyncManager manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
-            context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), cancellationToken).ConfigureAwait(false);
+        MemorySyncManager manager;
+        try
+        {
+            manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, passphrase,
+                context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RepositoryRekeyedException) when (passphrase is null)
+        {
+            // Re-keyed since this device cached its key (a device was revoked): the new passphrase opens it, and is cached.
+            context.Warn("The repository was re-keyed (a device was revoked) since this device cached its key: give the repository's new passphrase.");
+            manager = await MemorySyncManager.OpenAsync(storage, new GhostieSyncOptions { Home = home.Root }, Passphrase.Require(newRepository: false, storage.DisplayName),
+                context.KeyOptions(), context.Loggers.CreateLogger<MemorySyncManager>(), cancellationToken).ConfigureAwait(false);
+        }
+
         WarnSkippedKeyFiles(context, manager.Keys.SkippedKeyFiles);
         await Commands.HandoffCommands.SendQueuedAsync(context, manager, storage, cancellationToken).ConfigureAwait(false); // the repository is reachable: what was queued offline goes now
         return (manager, storage);

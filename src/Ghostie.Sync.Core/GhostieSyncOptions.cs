@@ -28,6 +28,16 @@ public sealed class GhostieSyncOptions
     /// </summary>
     public ITextScrubber? PushScrubber { get; set; }
 
+    /// <summary>
+    /// Scheduled key rotation: a push that uploads changes first starts a new key epoch
+    /// (<see cref="Crypto.RepositoryKeys.RotateEpochAsync"/>) when the current one is older than this (by
+    /// <see cref="TimeProvider"/>), so new data moves to a fresh data key without anyone remembering to rotate. Older
+    /// objects stay readable. Default 30 days; <see cref="TimeSpan.Zero"/> turns it off; otherwise at least one hour.
+    /// Rotation does not replace the master key: to shut out a lost device, revoke it
+    /// (<see cref="MemorySyncManager.RevokeDeviceAsync"/>).
+    /// </summary>
+    public TimeSpan EpochRotationInterval { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests inject a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

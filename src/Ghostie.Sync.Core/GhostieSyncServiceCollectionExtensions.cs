@@ -66,6 +66,8 @@ public static class GhostieSyncServiceCollectionExtensions
             .Validate(o => o.PackTargetBytes >= 64 * 1024, "GhostieSyncOptions.PackTargetBytes must be at least 65,536.")
             .Validate(o => o.CompactAfterPacks >= 2, "GhostieSyncOptions.CompactAfterPacks must be at least 2.")
             .Validate(o => o.TimeProvider is not null, "GhostieSyncOptions.TimeProvider must be set.")
+            .Validate(o => o.EpochRotationInterval == TimeSpan.Zero || o.EpochRotationInterval >= TimeSpan.FromHours(1),
+                "GhostieSyncOptions.EpochRotationInterval must be TimeSpan.Zero (off) or at least one hour.")
             .ValidateOnStart();
         services.TryAddSingleton<GhostieSyncClient>();
         services.TryAddSingleton<StorageBackendFactories>();

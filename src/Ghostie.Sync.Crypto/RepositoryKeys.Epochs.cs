@@ -69,6 +69,13 @@ public sealed partial class RepositoryKeys
                 CryptographicOperations.ZeroMemory(record);
             }
         }
+
+        if (_ring.Epochs.Count == 0)
+        {
+            // Every repository has an epoch from its creation on (after a re-key, in the key ring): none means epochs/ was
+            // deleted or has not arrived. Going on would seal new objects under no data key, or under a stale one.
+            throw new IntegrityException(EpochPrefix, $"the repository in {_backend.DisplayName} has no key epoch this key opens (every repository has one from its creation; after a re-key, in '{KeyRingName}'): epochs/ was deleted, or has not been delivered yet by a file-sync tool. Restore it or wait for it");
+        }
     }
 
     /// <summary>

@@ -46,6 +46,9 @@ public sealed partial class RepositoryKeys : IDisposable
     /// <summary>The epoch new objects are sealed under.</summary>
     public uint CurrentEpoch => _ring.CurrentEpoch;
 
+    /// <summary>When the current epoch was created (its creator's clock); null while no epoch is loaded.</summary>
+    public DateTimeOffset? CurrentEpochCreatedAt => _ring.Epochs.Count == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_ring.CurrentEpochCreatedUnixMs);
+
     /// <summary>Every key epoch loaded, in ascending order.</summary>
     public IReadOnlyList<uint> Epochs => _ring.Epochs.Order().ToArray();
 

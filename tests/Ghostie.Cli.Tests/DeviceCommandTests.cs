@@ -59,4 +59,36 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Equal("NotFound", unknown.Json().GetProperty("error").GetProperty("code").GetString());
         Assert.Contains("'tablet'", unknown.Json().GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Revoke_ShutsTheLostDeviceOut_OthersContinueWithTheNewPassphrase()
+    {
+        const string newPassphrase = "quartz meadow lantern 9 after the theft";
+        await ThreeDevicesAsync();
+
+        CliResult revoked = (await GhostieCli.RunAsync(["--home", _sandbox.Home("laptop"), "device", "revoke", "phone", "--json"], _sandbox.Root, new Dictionary<string, string?>
+        {
+            ["GHOSTIE_HOME"] = Path.Combine(_sandbox.Root, "default-home"),
+            ["GHOSTIE_PASSPHRASE"] = null,
+            ["GHOSTIE_NEW_PASSPHRASE"] = newPassphrase,
+        })).Expect(0);
+        (await _sandbox.RunAsync("laptop", "memory", "add", "after the revocation")).Expect(0);
+        (await _sandbox.RunAsync("laptop", "sync", "push")).Expect(0);
+
+        Assert.Equal("revoked", revoked.Json().GetProperty("device").GetProperty("status").GetString());
+        Assert.True(revoked.Json().GetProperty("rekeyed").GetBoolean());
+
+        // The desktop's cached key is stale: the new passphrase opens the repository and is cached again.
+        (await _sandbox.RunWithPassphraseAsync("desktop", newPassphrase, "sync", "pull")).Expect(0);
+        Assert.Contains("after the revocation", (await _sandbox.RunAsync("desktop", "memory", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+
+        // The phone, with its cached key and the old passphrase, opens nothing.
+        CliResult phone = (await _sandbox.RunWithPassphraseAsync("phone", Sandbox.Passphrase, "sync", "pull", "--json")).Expect(2);
+        Assert.Equal("WrongPassphrase", phone.Json().GetProperty("error").GetProperty("code").GetString());
+        Assert.DoesNotContain("after the revocation", (await _sandbox.RunAsync("phone", "memory", "list")).StdOut, StringComparison.Ordinal);
+        foreach (CliResult result in new[] { revoked, phone })
+        {
+            Assert.DoesNotContain(newPassphrase, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        }
+    }
 }

@@ -142,4 +142,19 @@ public sealed class RekeyTests : IDisposable
         using RepositoryKeys again = await RepositoryKeys.UnlockAsync(backend, NewPassphrase, TestSupport.FastOptions());
         Assert.Equal(result.KeyFileId, Assert.Single(await again.ListKeyFilesAsync()).Id);
     }
+
+    [Fact]
+    public async Task Unlock_KeyRingDeletedAfterARekey_IsRefused_RatherThanSealingUnderNoEpoch()
+    {
+        var backend = new InMemoryStorageBackend();
+        using (RepositoryKeys keys = await TestSupport.NewRepositoryAsync(backend))
+        {
+            await keys.RekeyAsync(NewPassphrase);
+        }
+
+        Assert.True(await backend.DeleteAsync(RepositoryKeys.KeyRingName));
+
+        var ex = await Assert.ThrowsAsync<IntegrityException>(() => RepositoryKeys.UnlockAsync(backend, NewPassphrase, TestSupport.FastOptions()));
+        Assert.Equal("epochs/", ex.ObjectName);
+    }
 }

@@ -13,6 +13,7 @@ internal static class DeviceCommands
         device.Aliases.Add("devices");
         device.Subcommands.Add(List(app));
         device.Subcommands.Add(Remove(app));
+        device.Subcommands.Add(Revoke(app));
         return device;
     }
 
@@ -59,6 +60,30 @@ internal static class DeviceCommands
             context.Report(new DeviceRemovedDocument(DeviceEntryDocument.From(removed)), CliJson.Output.DeviceRemovedDocument,
                 $"Removed device '{removed.DeviceId}' from the repository; every device honours it from its next sync.");
             context.Hint($"If '{removed.DeviceId}' syncs again it stops with exit code 12 until it is given a new id ('ghostie sync rename-device'). A lost or stolen device still holds the key: see docs/security.md.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Revoke(CliApplication app)
+    {
+        var id = new Argument<string>("id") { Description = "The lost or stolen device, as 'ghostie device list' shows it (case-sensitive)." };
+        var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Accept a new passphrase rated weak (empty or only spaces is always refused)." };
+        var command = new Command("revoke",
+            $"Revoke a lost or stolen device: remove it, give the repository a new master key under a new passphrase (from {KeyCommands.NewPassphraseVariable}, else asked twice; it becomes the only passphrase) and a new key epoch it cannot derive, and move live data to it. Run it again if it is interrupted.")
+        {
+            id, allowWeak,
+        };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            string given = parse.GetValue(id)!.Trim();
+            string passphrase = Passphrase.ChooseNew(KeyCommands.NewPassphraseVariable, "the repository after revoking '" + given + "'", "nothing was revoked", parse.GetValue(allowWeak), context.Warn);
+            using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
+            DeviceRevocation revocation = await manager.RevokeDeviceAsync(given, passphrase, cancellationToken: cancellationToken).ConfigureAwait(false);
+            string epoch = KeyCommands.Epoch(revocation.Epoch);
+            context.Report(new DeviceRevokedDocument(DeviceEntryDocument.From(revocation.Device), epoch, revocation.Rekeyed, revocation.Reencrypted), CliJson.Output.DeviceRevokedDocument,
+                $"Revoked device '{revocation.Device.DeviceId}': the repository has a new master key and key epoch {epoch}, which it cannot open; the new passphrase is now the only one (every other passphrase and recovery key was removed). {revocation.Reencrypted} object(s) re-encrypted; this device's packs were rewritten.");
+            context.Hint("On each other device, run any sync command with the new passphrase (GHOSTIE_PASSPHRASE or the prompt) once. Also revoke the lost device's access to the storage itself (its cloud credentials): see docs/security.md.");
             return ExitCodes.Success;
         });
         return command;

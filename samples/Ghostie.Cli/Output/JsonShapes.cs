@@ -44,6 +44,8 @@ internal sealed record DeviceListDocument(IReadOnlyList<DeviceEntryDocument> Dev
 
 internal sealed record DeviceRemovedDocument(DeviceEntryDocument Device);
 
+internal sealed record DeviceRevokedDocument(DeviceEntryDocument Device, string CurrentEpoch, bool Rekeyed, int Reencrypted);
+
 internal sealed record ConflictListDocument(IReadOnlyList<ConflictDocument> Conflicts);
 
 internal sealed record ConflictDocument(string Id, DateTimeOffset DetectedAt, ConflictVersionDocument Current, IReadOnlyList<ConflictVersionDocument> Others)
@@ -104,6 +106,7 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(RenameDeviceDocument))]
 [JsonSerializable(typeof(DeviceListDocument))]
 [JsonSerializable(typeof(DeviceRemovedDocument))]
+[JsonSerializable(typeof(DeviceRevokedDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]

@@ -21,6 +21,12 @@ internal sealed class PullApply
     public static bool NothingNew(RemoteDeviceState? device, List<string> names) =>
         device?.Head is not null && names.Contains(device.Head) && names.All(n => n == device.Head || device.Leftovers.Contains(n));
 
+    /// <summary><see cref="NothingNew(RemoteDeviceState?, List{string})"/>, and for a removed device: every name listed was
+    /// read once already (what it writes after its removal is ignored, never downloaded again).</summary>
+    public static bool NothingNew(SyncStateDocument state, string prefix, RemoteDeviceState? device, List<string> names) =>
+        NothingNew(device, names)
+        || (device is not null && state.Removed.ContainsKey(prefix) && names.All(n => n == device.Head || device.Leftovers.Contains(n)));
+
     public async Task<(int Applied, int NewConflicts)> PullAsync(Dictionary<string, List<string>> heads, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         int applied = 0, newConflicts = 0;
@@ -37,7 +43,7 @@ internal sealed class PullApply
                 State.Devices[prefix] = device;
             }
 
-            if (NothingNew(device, names) || (State.Removed.ContainsKey(prefix) && names.All(n => n == device.Head || device.Leftovers.Contains(n))))
+            if (NothingNew(State, prefix, device, names))
             {
                 continue; // no download at all (a removed device's heads written after its removal are read once)
             }

@@ -36,6 +36,11 @@ internal sealed class PushCommit
             return (0, false);
         }
 
+        if (outbox.Count > 0)
+        {
+            await RotateIfDueAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // Phase 1.
         var referenced = new HashSet<string>(State.OwnPacks.Select(p => p.Name).Concat(State.Retired.Select(r => r.Name)), StringComparer.Ordinal);
         await _objects.DeleteUnreferencedPacksAsync(referenced, cancellationToken).ConfigureAwait(false);
@@ -221,6 +226,30 @@ internal sealed class PushCommit
         List<PackRef> compacted = await _objects.UploadPacksAsync(newest.Values.SelectMany(v => v).Select(e => (e, (byte[]?)null)), null, cancellationToken).ConfigureAwait(false);
         SyncLog.Compacted(_sync.Logger, packs.Count, newest.Values.Sum(v => v.Count));
         return (compacted, packs.Select(p => new RetiredPack { Name = p.Name, RetiredAtSeq = seq }).ToList());
+    }
+
+    /// <summary>
+    /// Scheduled rotation (<see cref="GhostieSyncOptions.EpochRotationInterval"/>): a new key epoch before new data is
+    /// sealed, once the current one is older than the interval. Two devices due at once both rotate, which is harmless
+    /// (every device agrees on the current epoch); the next one due rotates again only an interval later.
+    /// </summary>
+    private async Task RotateIfDueAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan interval = _sync.Options.EpochRotationInterval;
+        if (interval <= TimeSpan.Zero || _sync.Keys.CurrentEpochCreatedAt is not { } created || _sync.Now - created < interval)
+        {
+            return;
+        }
+
+        await _sync.Keys.RefreshAsync(cancellationToken).ConfigureAwait(false); // another device may have rotated already
+        if (_sync.Keys.CurrentEpochCreatedAt is { } latest && _sync.Now - latest < interval)
+        {
+            return;
+        }
+
+        _sync.Writes++;
+        uint epoch = await _sync.Keys.RotateEpochAsync(cancellationToken).ConfigureAwait(false);
+        SyncLog.EpochRotated(_sync.Logger, epoch, (long)(_sync.Now - created).TotalDays);
     }
 
     /// <summary>Whether this device's live packs predate the repository's latest re-key.</summary>

@@ -59,7 +59,7 @@ internal sealed class SyncChecker
         foreach ((string prefix, List<string> names) in heads)
         {
             RemoteDeviceState? device = State.Devices.GetValueOrDefault(prefix);
-            if (prefix == _sync.Prefix || PullApply.NothingNew(device, names))
+            if (prefix == _sync.Prefix || PullApply.NothingNew(State, prefix, device, names))
             {
                 continue; // the same test as the pull's: nothing new from this device
             }

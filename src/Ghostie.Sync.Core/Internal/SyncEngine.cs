@@ -110,7 +110,12 @@ internal sealed class SyncEngine : IDisposable
     {
         var registry = new DeviceRegistry(_sync, _objects);
         registry.RefuseThisDevice(deviceId);
-        ArgumentException.ThrowIfNullOrEmpty(newPassphrase);
+        ArgumentNullException.ThrowIfNull(newPassphrase);
+        if (newPassphrase.Length == 0)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, "The new passphrase is empty; give a non-empty one. Nothing was revoked.");
+        }
+
         return ExclusiveAsync("revocation", async () =>
         {
             // 1. The revocation is published (under the old key: the lost device may read that it was revoked, nothing else).

@@ -34,4 +34,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Device renamed; {Count} unpushed version(s) made again under the new id")]
     public static partial void Renamed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Key epoch {Epoch:x8} started by the scheduled rotation (the previous one was {AgeDays} days old)")]
+    public static partial void EpochRotated(ILogger logger, uint epoch, long ageDays);
 }

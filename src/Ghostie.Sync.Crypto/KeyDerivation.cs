@@ -16,7 +16,7 @@ public enum KeyDerivationFunction
 /// </summary>
 public enum KeyDerivationProfile
 {
-    /// <summary>Argon2id with 65,536 KiB (64 MiB) of memory, 10 passes, parallelism 1: about half a second on a laptop. The default.</summary>
+    /// <summary>Argon2id with 65,536 KiB (64 MiB) of memory, 10 passes, parallelism 1, aimed at about half a second on a laptop (measured: docs/performance.md, "Passphrase unlock"). The default.</summary>
     Argon2id = 0,
 
     /// <summary>Argon2id with 32,768 KiB (32 MiB) of memory, 4 passes, parallelism 1: for phones, about a fifth of the default's work.</summary>

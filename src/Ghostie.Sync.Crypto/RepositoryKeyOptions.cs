@@ -16,7 +16,7 @@ public sealed class RepositoryKeyOptions
     /// <summary>Argon2id memory of the default profile: 65,536 KiB (64 MiB).</summary>
     public const int DefaultArgon2MemoryKiB = 65_536;
 
-    /// <summary>Argon2id passes of the default profile: 10 (about half a second on a laptop; docs/security.md).</summary>
+    /// <summary>Argon2id passes of the default profile: 10 (aimed at about half a second on a laptop; measured in docs/performance.md).</summary>
     public const int DefaultArgon2Passes = 10;
 
     /// <summary>Argon2id memory of the phone profile (<see cref="KeyDerivationProfile.Argon2idPhone"/>): 32,768 KiB (32 MiB).</summary>

@@ -121,6 +121,7 @@ public sealed partial class RepositoryKeys : IDisposable
     /// <exception cref="WrongPassphraseException">The passphrase opens no key file.</exception>
     /// <exception cref="IntegrityException">The passphrase matches a key file whose wrapped key, or an epoch object, was tampered with.</exception>
     /// <exception cref="UnsupportedFormatException">Every key file the passphrase could open is of a newer format.</exception>
+    /// <exception cref="KeyFileParametersException">No key file can be read, and the first asks for key derivation parameters out of bounds (docs/format.md, "Key file").</exception>
     /// <exception cref="MixedRepositoriesException">The key files carry different repository ids (two repositories in one place).</exception>
     /// <exception cref="GhostieSyncException">The backend holds no repository (<see cref="GhostieErrorCode.RepositoryNotInitialized"/>).</exception>
     /// <remarks>Files at key-file names that cannot be read are skipped (logged, and listed in <see cref="SkippedKeyFiles"/>).</remarks>

@@ -277,6 +277,23 @@ public class KeyDerivationTests
         Assert.Equal(byPbkdf2.RepositoryId, byArgon2.RepositoryId);
     }
 
+    [Fact]
+    public async Task AddPassphrase_WithOptionsOutsideWriterBounds_IsRefused_NothingWritten()
+    {
+        // Unlock only reads key files, so it takes any options; writing a key file with them must not.
+        var backend = new InMemoryStorageBackend();
+        using (await NewRepositoryAsync(backend))
+        {
+        }
+
+        using RepositoryKeys keys = await RepositoryKeys.UnlockAsync(backend, Passphrase, new RepositoryKeyOptions { Argon2MemoryKiB = 1_024 });
+        var ex = await Assert.ThrowsAsync<GhostieSyncException>(() => keys.AddPassphraseAsync("another passphrase", "second"));
+
+        Assert.Equal(GhostieErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains("Argon2MemoryKiB is 1,024", ex.Message, StringComparison.Ordinal);
+        Assert.Single(await backend.ListAsync(RepositoryKeys.KeyFilePrefix).ToListAsync());
+    }
+
     /// <summary>A repository written by the version before Argon2id (default options: PBKDF2, 600,000 iterations),
     /// committed as files: it must keep opening.</summary>
     [Fact]

@@ -138,11 +138,10 @@ public static class HomeArchive
                         memories++;
                         versions += entries.Count;
                         conflicts += RecordState.Conflicted(known) ? 1 : 0;
-                    }
-
-                    if (memories % 256 == 0)
-                    {
-                        progress?.Report(new HomeArchiveProgress("export", memories, ids.Count, stream.Position));
+                        if (memories % 256 == 0)
+                        {
+                            progress?.Report(new HomeArchiveProgress("export", memories, ids.Count, stream.Position));
+                        }
                     }
                 }
 
@@ -311,7 +310,12 @@ public static class HomeArchive
                 switch (frame.Type)
                 {
                     case ArchiveFormat.FrameManifest:
-                        Parse(reader, frame, ArchiveJson.Default.ArchiveManifest);
+                        ArchiveManifest manifest = Parse(reader, frame, ArchiveJson.Default.ArchiveManifest);
+                        if (import is not null)
+                        {
+                            import.Manifest = manifest;
+                        }
+
                         break;
                     case ArchiveFormat.FrameMemory:
                         files.NoOpenFile(frame.Index);
@@ -502,12 +506,20 @@ public static class HomeArchive
 
         public long Total { get; }
 
+        /// <summary>The archive's manifest (its first frame).</summary>
+        public ArchiveManifest? Manifest { get; set; }
+
+        /// <summary>Every device id in the archive's versions (origins and vectors).</summary>
+        private readonly SortedSet<string> _devices = new(StringComparer.Ordinal);
+
         public void Merge(ArchiveMemory memory)
         {
             _memories++;
             foreach (PackEntry entry in memory.Versions)
             {
                 _versions++;
+                _devices.Add(entry.Origin);
+                _devices.UnionWith(entry.VersionVector.Keys);
                 List<VersionInfo> known = _sync.State.Records.TryGetValue(entry.Id, out RecordState? record) ? record.Versions : [];
                 if (known.FirstOrDefault(v => Vectors.Includes(v.VersionVector, entry.VersionVector) && Vectors.Includes(entry.VersionVector, v.VersionVector)) is { } same
                     && same.Hash != entry.Hash)
@@ -545,7 +557,18 @@ public static class HomeArchive
             _sync.SaveState();
         }
 
-        public void Finish() => Flush();
+        /// <summary>Saves what was merged. An archive of another repository brings versions of devices that have no
+        /// head in this one: they are recorded as relayed (and listed in this device's head), so that no device of this
+        /// repository reports their history as missing.</summary>
+        public void Finish()
+        {
+            if (Manifest is not null && !string.Equals(Manifest.RepositoryId, _sync.Keys.RepositoryId, StringComparison.Ordinal))
+            {
+                _sync.State.AddRelayed(_devices.Where(d => d != _sync.DeviceId));
+            }
+
+            Flush();
+        }
 
         public string StagingDirectory => _sync.Home.SyncPath;
 

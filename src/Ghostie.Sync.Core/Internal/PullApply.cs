@@ -160,6 +160,10 @@ internal sealed class PullApply
         device.Acks = new Dictionary<string, long>(head.Acks, StringComparer.Ordinal);
         device.AwaitsAckOf = head.Retired.Count > 0 ? head.Retired.Max(r => r.RetiredAtSeq) : 0;
         device.LastSeen = head.WrittenAt;
+        if (head.Relayed is { Count: > 0 } relayed)
+        {
+            _sync.State.AddRelayed(relayed); // versions of these devices reached this repository through an archive's import
+        }
         _sync.Clock = Hlc.Observe(_sync.Clock, new Hlc(head.HlcWallMs, head.HlcCounter));
     }
 }

@@ -138,6 +138,7 @@ internal sealed class PushCommit
             HlcWallMs = clock.WallMs,
             HlcCounter = clock.Counter,
             WrittenAt = _sync.Now,
+            Relayed = State.Relayed,
         };
     }
 

@@ -379,6 +379,31 @@ public sealed class HomeArchiveTests : IDisposable
         Assert.Equal(Versions(a.Manager), Versions(fresh.Manager));
     }
 
+    [Fact]
+    public async Task ExportThenImport_TwentyThousandMemories_KeepsEveryOne()
+    {
+        await using var source = new Cluster();
+        Device a = await source.AddDeviceAsync("alpha");
+        for (int i = 0; i < 20_000; i++)
+        {
+            a.Add($"memory {i} " + Awkward[i % Awkward.Length]);
+        }
+
+        string archive = Path.Combine(_folder, "large.archive");
+        var reports = new List<HomeArchiveProgress>();
+        HomeArchiveExportResult exported = await HomeArchive.ExportAsync(a.Manager, archive, Encrypted(), new SynchronousProgress(reports.Add)); // commits the 20,000 files first
+        await using var target = new Cluster();
+        Device b = await target.AddDeviceAsync("beta");
+        HomeArchiveImportResult imported = await HomeArchive.ImportAsync(b.Manager, archive, ArchivePassphrase, push: false);
+
+        Assert.Equal(20_000, exported.Memories);
+        Assert.Equal(20_000, imported.Merged);
+        Assert.Equal(20_000, (await b.Manager.GetStatusAsync()).PendingPush);
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+        Assert.Equal(Versions(a.Manager), Versions(b.Manager));
+        Assert.Equal(20_000 / 256, reports.Count(r => r.Memories < 20_000));
+    }
+
     private static void AssertNothingImported(Device device)
     {
         Assert.Empty(Directory.GetFiles(device.Home.MemoriesPath));

@@ -145,7 +145,7 @@ public static class HomeArchive
                     }
                 }
 
-                files = WriteFiles(sync.Home, writer, cancellationToken);
+                files = WriteFiles(sync.Home, writer, problems, cancellationToken);
                 writer.WriteEnd(memories, versions, files);
                 bytes = stream.Position;
                 progress?.Report(new HomeArchiveProgress("export", memories, ids.Count, bytes));
@@ -225,7 +225,7 @@ public static class HomeArchive
 
     /// <summary>The files under the home's <c>handoff/</c> and <c>vectors/</c> (temporary files of atomic writes
     /// excepted), in chunks of at most 1 MiB, in ordinal order of their paths.</summary>
-    private static long WriteFiles(GhostieHome home, ArchiveWriter writer, CancellationToken cancellationToken)
+    private static long WriteFiles(GhostieHome home, ArchiveWriter writer, List<SyncProblem> problems, CancellationToken cancellationToken)
     {
         var paths = new List<string>();
         foreach (string folder in ArchiveFormat.FileFolders)
@@ -239,9 +239,19 @@ public static class HomeArchive
             foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
             {
                 string relative = Path.GetRelativePath(home.Root, file).Replace(Path.DirectorySeparatorChar, '/');
-                if (!Path.GetFileName(file).StartsWith('.') && ArchiveFormat.IsValidFilePath(relative))
+                if (Path.GetFileName(file).StartsWith('.'))
+                {
+                    continue; // a temporary file of an atomic write
+                }
+
+                if (ArchiveFormat.IsValidFilePath(relative))
                 {
                     paths.Add(relative);
+                }
+                else
+                {
+                    problems.Add(new SyncProblem(GhostieErrorCode.InvalidArgument, relative,
+                        $"{relative} was left out of the archive: its name has a character an archive does not carry (a control character, '\\' or ':'). Rename it and export again if it matters."));
                 }
             }
         }

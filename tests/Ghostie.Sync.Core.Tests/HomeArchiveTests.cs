@@ -404,6 +404,41 @@ public sealed class HomeArchiveTests : IDisposable
         Assert.Equal(20_000 / 256, reports.Count(r => r.Memories < 20_000));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Archive_IsReadByTheReaderWrittenFromFormatMd_WithEveryMemoryVersionAndFile(bool plain)
+    {
+        (Cluster source, Device a, _) = await PopulatedAsync(count: 60);
+        await using var _s = source;
+        string archive = Path.Combine(_folder, "interop.archive");
+        await HomeArchive.ExportAsync(a.Manager, archive, plain ? new HomeArchiveExportOptions { Plain = true } : Encrypted());
+
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(ServerProcess.RepositoryRoot, "tests", "interop", "read_archive.py"));
+        start.ArgumentList.Add(archive);
+        start.Environment["GHOSTIE_ARCHIVE_PASSPHRASE"] = plain ? null : ArchivePassphrase;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+
+        using JsonDocument read = JsonDocument.Parse(await stdout);
+        Assert.Equal(!plain, read.RootElement.GetProperty("encrypted").GetBoolean());
+        Assert.Equal("alpha", read.RootElement.GetProperty("manifest").GetProperty("device_id").GetString());
+        var versions = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (JsonProperty memory in read.RootElement.GetProperty("memories").EnumerateObject())
+        {
+            versions[memory.Name] = string.Join(" | ", memory.Value.EnumerateArray().Select(v =>
+                $"{string.Join(",", v.GetProperty("vv").EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => p.Name + "=" + p.Value.GetInt64()))} t{v.GetProperty("t").GetInt64()}.{v.GetProperty("c").GetInt32()} o{v.GetProperty("o").GetString()} d{(v.GetProperty("d").GetBoolean() ? "True" : "False")} {v.GetProperty("h").GetString()}"));
+        }
+
+        Assert.Equal(Versions(a.Manager), versions);
+        Assert.Equal(
+            Files(a.Home).ToDictionary(f => f.Key.Replace(Path.DirectorySeparatorChar, '/'), f => f.Value.ToLowerInvariant()),
+            read.RootElement.GetProperty("files").EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString()!));
+    }
+
     private static void AssertNothingImported(Device device)
     {
         Assert.Empty(Directory.GetFiles(device.Home.MemoriesPath));

@@ -115,15 +115,18 @@ public sealed class ArchiveCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Export_WithoutAPassphraseOrPlain_IsRefused_AndWritesNothing()
+    public async Task Export_WithoutAPassphraseOrPlain_OrOverAnExistingFile_IsRefused_AndWritesNothing()
     {
         await _sandbox.SetupAsync("laptop");
         string archive = Path.Combine(_sandbox.Root, "none.ghostie");
 
         CliResult refused = (await RunAsync("laptop", null, "export", archive)).Expect(1);
+        File.WriteAllText(archive, "someone's file");
+        CliResult exists = (await RunAsync("laptop", ArchivePassphrase, "export", archive)).Expect(1);
 
         Assert.Contains("GHOSTIE_ARCHIVE_PASSPHRASE", refused.StdErr, StringComparison.Ordinal);
-        Assert.False(File.Exists(archive));
+        Assert.Contains("--force", exists.StdErr, StringComparison.Ordinal);
+        Assert.Equal("someone's file", File.ReadAllText(archive));
     }
 
     [Fact]

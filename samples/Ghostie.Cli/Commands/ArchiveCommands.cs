@@ -27,6 +27,12 @@ internal static class ArchiveCommands
             string path = parse.GetValue(file)!;
             bool isPlain = parse.GetValue(plain);
             var options = new HomeArchiveExportOptions { Plain = isPlain, Overwrite = parse.GetValue(force) };
+            if (!options.Overwrite && (File.Exists(path) || Directory.Exists(path)))
+            {
+                // Before the passphrase is asked for: nothing typed in vain.
+                throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"{Path.GetFullPath(path)} already exists. Choose another file, or give --force to replace it.");
+            }
+
             if (isPlain)
             {
                 context.Warn($"--plain: {path} will hold every memory, conflict, handoff package and vector in the clear. Anyone who can read the file can read all of it; keep it safe and delete it when done.");

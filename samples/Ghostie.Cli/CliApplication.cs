@@ -34,6 +34,8 @@ internal sealed class CliApplication
         Root.Subcommands.Add(DeviceCommands.Create(this));
         Root.Subcommands.Add(McpCommand.Create(this));
         Root.Subcommands.Add(GraphCommands.Create(this));
+        Root.Subcommands.Add(ArchiveCommands.Export(this));
+        Root.Subcommands.Add(ArchiveCommands.Import(this));
         Root.Subcommands.Add(CompletionCommand.Create());
         foreach (Option option in Root.Options)
         {

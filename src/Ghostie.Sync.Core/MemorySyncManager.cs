@@ -47,6 +47,9 @@ public sealed partial class MemorySyncManager : IDisposable
     /// <summary>The local memory files.</summary>
     public LocalMemoryStore Memories => _store;
 
+    /// <summary>The engine behind the public operations (HomeArchive runs its export and import through it).</summary>
+    internal SyncEngine Engine => _engine;
+
     /// <summary>The repository's keys (owned by this manager when it opened them).</summary>
     public RepositoryKeys Keys => _sync.Keys;
 

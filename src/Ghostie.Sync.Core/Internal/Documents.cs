@@ -234,6 +234,12 @@ internal sealed class HeadDocument
     [JsonPropertyName("hlc_c")] public int HlcCounter { get; init; }
     [JsonPropertyName("written_at")] public DateTimeOffset WrittenAt { get; init; }
 
+    /// <summary>Device ids whose versions this device relays from a home archive of another repository (they have no
+    /// head here, by design); omitted when none. Readers add them to their own set (see <see cref="SyncStateDocument.Relayed"/>).</summary>
+    [JsonPropertyName("relayed")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Relayed { get; init; }
+
     /// <summary>The devices the writer knows were removed from the repository (grow-only: every device repeats them).
     /// Older readers ignore the property.</summary>
     [JsonPropertyName("removed")] public List<RemovedDevice> Removed { get; init; } = [];
@@ -300,6 +306,25 @@ internal sealed class SyncStateDocument
     [JsonPropertyName("last_push")] public DateTimeOffset? LastPush { get; set; }
     [JsonPropertyName("last_pull")] public DateTimeOffset? LastPull { get; set; }
     [JsonPropertyName("devices")] public Dictionary<string, RemoteDeviceState> Devices { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Device ids known only through versions imported from a home archive of another repository (here or by a
+    /// device whose head lists them): their versions are relayed by the devices of this repository, so their having no
+    /// head is not a missing history. Null when none.</summary>
+    [JsonPropertyName("relayed")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Relayed { get; set; }
+
+    /// <summary>Adds <paramref name="devices"/> to <see cref="Relayed"/> (sorted, each once).</summary>
+    public void AddRelayed(IEnumerable<string> devices)
+    {
+        var all = new SortedSet<string>(Relayed ?? [], StringComparer.Ordinal);
+        int before = all.Count;
+        all.UnionWith(devices);
+        if (all.Count != before)
+        {
+            Relayed = [.. all];
+        }
+    }
+
     [JsonPropertyName("records")] public Dictionary<string, RecordState> Records { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Devices removed from the repository, by device prefix (from this device's removals and every head applied).</summary>

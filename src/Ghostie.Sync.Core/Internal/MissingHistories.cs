@@ -103,9 +103,9 @@ internal sealed class MissingHistories
 
         foreach ((string device, (int count, _)) in included)
         {
-            if (device == _sync.DeviceId)
+            if (device == _sync.DeviceId || _sync.State.Relayed?.Contains(device) == true)
             {
-                continue;
+                continue; // a relayed device's versions came from an archive of another repository: it has no head here
             }
 
             string prefix = _sync.PrefixOf(device);

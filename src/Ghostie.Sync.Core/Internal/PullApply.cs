@@ -181,6 +181,10 @@ internal sealed class PullApply
         {
             State.Removed.TryAdd(removal.Prefix, removal); // grow-only: the first record of a removal is kept
         }
+        if (head.Relayed is { Count: > 0 } relayed)
+        {
+            _sync.State.AddRelayed(relayed); // versions of these devices reached this repository through an archive's import
+        }
         _sync.Clock = Hlc.Observe(_sync.Clock, new Hlc(head.HlcWallMs, head.HlcCounter));
     }
 }

@@ -155,6 +155,7 @@ internal sealed class PushCommit
             HlcCounter = clock.Counter,
             WrittenAt = _sync.Now,
             Removed = State.Removed.Values.OrderBy(r => r.Prefix, StringComparer.Ordinal).ToList(),
+            Relayed = State.Relayed,
         };
     }
 

@@ -42,6 +42,17 @@ internal sealed class SyncEngine : IDisposable
 
     public SyncContext Context => _sync;
 
+    /// <summary>Merges versions into the state and the home (HomeArchive's import).</summary>
+    public VersionApplier Applier => _applier;
+
+    /// <summary>Commits local changes (HomeArchive's export and import commit them first).</summary>
+    public LocalChanges Changes => _changes;
+
+    /// <summary>Runs <paramref name="work"/> as a change of the home, as every operation of the manager is (see
+    /// <see cref="ExclusiveAsync{T}"/>): for work outside this class, such as an archive's export and import.</summary>
+    public Task<T> RunExclusiveAsync<T>(string operation, Func<Task<T>> work, CancellationToken cancellationToken) =>
+        ExclusiveAsync(operation, work, cancellationToken);
+
     public Task<SyncResult> RunAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         ExclusiveAsync(push && !pull ? "push" : pull && !push ? "pull" : "sync", () => RunCoreAsync(push, pull, progress, cancellationToken), cancellationToken);
 

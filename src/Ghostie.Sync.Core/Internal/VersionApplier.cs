@@ -61,8 +61,13 @@ internal sealed class VersionApplier
     /// supersedes are dropped, a version already included is ignored, and concurrent ones are kept side by side.
     /// The winner goes to <c>memories/</c>, the others to <c>sync/conflicts/</c>.
     /// </summary>
+    /// <param name="entry">The version.</param>
+    /// <param name="local">A version this device just committed (its file already shows it).</param>
+    /// <param name="writeFiles">Whether to write the memory and conflict files.</param>
+    /// <param name="unpushed">A version of another origin that this device relays (an archive's import): its files
+    /// are written as a pulled version's are, but the repository does not hold it until this device pushes it.</param>
     /// <returns>1 when this made the memory newly conflicted, else 0.</returns>
-    public int Apply(PackEntry entry, bool local, bool writeFiles)
+    public int Apply(PackEntry entry, bool local, bool writeFiles, bool unpushed = false)
     {
         if (!MemoryRecord.IsValidId(entry.Id) || (!entry.Deleted && (entry.Record is null || entry.Record.Id != entry.Id)))
         {
@@ -70,7 +75,7 @@ internal sealed class VersionApplier
             return 0;
         }
 
-        if (MergeIntoState(entry, local) is not (RecordState record, List<VersionInfo> before, List<VersionInfo> after))
+        if (MergeIntoState(entry, local || unpushed) is not (RecordState record, List<VersionInfo> before, List<VersionInfo> after))
         {
             return 0; // already have it, or something newer
         }

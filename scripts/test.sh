@@ -22,18 +22,25 @@ if [ "${GHOSTIE_TEST_PACKAGES_ONLY:-}" = 1 ]; then
   exit $?
 fi
 
-# The independent decryptor (tests/interop/decrypt.py) runs on Debian's python3 with python3-cryptography.
+# The independent decryptor (tests/interop/decrypt.py) runs on Debian's python3 with python3-cryptography, and
+# python3-argon2 (argon2-cffi) for Argon2id key files.
 PYTHON=/usr/bin/python3
-if ! "$PYTHON" -c 'import cryptography' 2>/dev/null; then
-  log "installing python3-cryptography (needed by the interop tests)"
+if ! "$PYTHON" -c 'import cryptography, argon2.low_level' 2>/dev/null; then
+  log "installing python3-cryptography and python3-argon2 (needed by the interop tests)"
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-cryptography) >&2 \
-      || log "could not install python3-cryptography; the interop tests will fail"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-cryptography python3-argon2) >&2 \
+      || log "could not install python3-cryptography and python3-argon2; the interop tests will fail"
   else
-    log "not root: install python3-cryptography yourself (sudo apt-get install python3-cryptography)"
+    log "not root: install them yourself (sudo apt-get install python3-cryptography python3-argon2)"
   fi
 fi
 export GHOSTIE_INTEROP_PYTHON="$PYTHON"
+
+# The Node decryptor (tests/interop/decrypt.mjs) takes Argon2id from @noble/hashes, pinned in tests/interop/package-lock.json.
+if [ ! -d tests/interop/node_modules/@noble/hashes ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+  log "installing the Node decryptor's packages (@noble/hashes) into tests/interop/node_modules"
+  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error >&2 || log "npm ci failed in tests/interop; the Node interop tests will fail"
+fi
 
 # Redis 7 (Debian's redis-server): the agent-state tests start their own servers with it on 127.0.0.1.
 if ! command -v redis-server >/dev/null 2>&1; then

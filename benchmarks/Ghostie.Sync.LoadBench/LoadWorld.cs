@@ -436,7 +436,7 @@ public sealed class LoadWorld : IAsyncDisposable
     {
         user.Backend = new PostgresBackend(new PostgresBackendOptions { ConnectionString = user.ConnectionString, Repository = user.Repository });
         user.Keys = await RepositoryKeys.InitializeAsync(user.Backend, user.Passphrase, "primary",
-            new RepositoryKeyOptions { Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true });
+            new RepositoryKeyOptions { Kdf = KeyDerivationFunction.Pbkdf2HmacSha256, Pbkdf2Iterations = 1_000, AllowWeakKdfForTesting = true });
         user.Writer = Device(user, "writer");
         user.Reader = Device(user, "reader");
         user.States = RedisAgentStateStore.Create(_redis, user.Keys, new RedisAgentStateOptions { LocalPath = null });

@@ -35,6 +35,9 @@ internal static class Backends
     private static readonly StorageBackendFactories Factories = new(
         [new FileSystemBackendFactory(), new S3BackendFactory(), new AzureBlobBackendFactory(), new GitHubGistBackendFactory(), new PostgresBackendFactory(), new GoogleDriveBackendFactory(), new DropboxBackendFactory()]);
 
+    /// <summary>The factory of a backend type, or null when this version has none.</summary>
+    public static IStorageBackendFactory? FindFactory(string backend) => Factories.Find(backend);
+
     /// <summary>The backend types this version accepts.</summary>
     public static readonly string[] Available = [.. Factories.Names];
 
@@ -180,12 +183,66 @@ internal static class Backends
                 settings["repository"] = repository;
                 settings["connection_env"] = o.SecretEnv ?? PostgresConnectionVariable;
                 break;
+            case Drive:
+            case Dropbox:
+                OAuthSettings(o, settings, Set);
+                break;
             default:
                 EnsureAvailable(o.Backend);
                 break;
         }
 
         return settings;
+    }
+
+    /// <summary>The settings of the OAuth backends (drive, dropbox): the folder, the API hosts, the client id (saved: it is
+    /// public), the OAuth endpoints when not the provider's, and the variables tokens are read from.</summary>
+    private static void OAuthSettings(BackendSetupOptions o, Dictionary<string, string> settings, Action<string, string?> set)
+    {
+        bool drive = o.Backend == Drive;
+        foreach ((string option, string? value) in new[] { ("--auth-url", o.AuthUrl), ("--token-url", o.TokenUrl), ("--content-endpoint", o.ContentEndpoint) })
+        {
+            if (value is not null && (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out Uri? uri) || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
+                || uri.UserInfo.Length > 0))
+            {
+                throw Usage($"{option} must be an absolute https:// URL (plain http only on 127.0.0.1, for a test double), without credentials.");
+            }
+        }
+
+        if (o.Folder is { } folder)
+        {
+            if (drive && !System.Text.RegularExpressions.Regex.IsMatch(folder.Trim(), "^[A-Za-z0-9_-]{1,200}$"))
+            {
+                throw Usage($"--folder '{folder}' is not a Drive folder id: give the id from the folder's address, https://drive.google.com/drive/folders/ID.");
+            }
+
+            set("folder", drive ? folder : folder.Trim().Trim('/'));
+        }
+
+        set("api", o.Endpoint);
+        set(drive ? "client_id" : "app_key", o.ClientId ?? Environment.GetEnvironmentVariable(drive ? GoogleDriveOAuthOptions.ClientIdVariable : DropboxOAuthOptions.AppKeyVariable));
+        set("auth_url", o.AuthUrl);
+        set("token_url", o.TokenUrl);
+        if (drive)
+        {
+            settings["token_env"] = GoogleDriveBackendOptions.AccessTokenVariable;
+            settings["refresh_token_env"] = GoogleDriveOAuthOptions.RefreshTokenVariable;
+            return;
+        }
+
+        set("content", o.ContentEndpoint);
+        if (o.RedirectPort is { } port)
+        {
+            if (port is < 1024 or > 65535)
+            {
+                throw Usage($"--redirect-port {port} is not a port for the loopback redirect; use 1024 to 65535, the port of the redirect URI registered for the Dropbox app.");
+            }
+
+            settings["redirect_port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        settings["token_env"] = DropboxBackendOptions.AccessTokenVariable;
+        settings["refresh_token_env"] = DropboxOAuthOptions.RefreshTokenVariable;
     }
 
     /// <summary>
@@ -326,19 +383,38 @@ internal sealed record BackendSetupOptions(
 {
     /// <summary>postgres: the repository's name in the database (default "default").</summary>
     public string? Repository { get; init; }
+
+    /// <summary>drive, dropbox: the OAuth client id (Google) or app key (Dropbox).</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>drive: a folder id (scope drive.file); dropbox: a folder inside the app folder.</summary>
+    public string? Folder { get; init; }
+
+    /// <summary>drive, dropbox: the authorization endpoint, when not the provider's (a test double).</summary>
+    public string? AuthUrl { get; init; }
+
+    /// <summary>drive, dropbox: the token endpoint, when not the provider's (a test double).</summary>
+    public string? TokenUrl { get; init; }
+
+    /// <summary>dropbox: the content host, when not Dropbox's.</summary>
+    public string? ContentEndpoint { get; init; }
+
+    /// <summary>dropbox: the port of the registered loopback redirect URI.</summary>
+    public int? RedirectPort { get; init; }
 }
 
 /// <summary>
 /// Credentials for the backend factories, as the CLI finds them: the environment variable the saved settings name, then
-/// this device's encrypted credential store, then (during setup only) what was typed earlier in this setup, then a prompt
-/// on the terminal. A typed credential is collected for the store, which keeps it only once setup succeeded.
+/// (during setup or a rotation) what was typed or authorized earlier in this command, then this device's encrypted
+/// credential store, then a prompt on the terminal. A typed credential is collected for the store, which keeps it only
+/// once the command succeeded; it comes before the stored one, so a new authorization replaces a revoked one.
 /// </summary>
 internal sealed class CliSecretSource(DeviceSecretStore store, Dictionary<string, string>? prompted) : IBackendSecretSource
 {
     public string? GetSecret(BackendSecret secret) =>
         (secret.EnvironmentVariable is { Length: > 0 } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null)
-        ?? store.TryGet(secret.Name)
-        ?? prompted?.GetValueOrDefault(secret.Name);
+        ?? prompted?.GetValueOrDefault(secret.Name)
+        ?? store.TryGet(secret.Name);
 
     public string? AskSecret(BackendSecret secret, string prompt, bool echo) =>
         prompted is not null && !Console.IsInputRedirected ? Prompt.Secret(prompt, echo) : null;

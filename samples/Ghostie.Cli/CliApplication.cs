@@ -31,6 +31,7 @@ internal sealed class CliApplication
         Root.Subcommands.Add(MemoryCommands.Create(this));
         Root.Subcommands.Add(HandoffCommands.Create(this));
         Root.Subcommands.Add(KeyCommands.Create(this));
+        Root.Subcommands.Add(DeviceCommands.Create(this));
         Root.Subcommands.Add(McpCommand.Create(this));
         Root.Subcommands.Add(GraphCommands.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create());

@@ -27,8 +27,15 @@ internal sealed class CliContext
     /// <summary>Where the library's log events go: stderr with <c>--verbose</c> (<see cref="VerboseLog"/>), else nowhere.</summary>
     public ILoggerFactory Loggers { get; }
 
-    /// <summary>Key options whose events (unlock, key files, epochs) go to <see cref="Loggers"/>; defaults otherwise.</summary>
-    public RepositoryKeyOptions KeyOptions() => new() { Logger = Loggers.CreateLogger<RepositoryKeys>() };
+    /// <summary>The key derivation of key files this command writes (<c>--kdf</c>); the library's default (Argon2id) when null.</summary>
+    public KeyDerivationProfile? KeyDerivation { get; set; }
+
+    /// <summary>Key options whose events (unlock, key files, epochs) go to <see cref="Loggers"/>, with <see cref="KeyDerivation"/>; defaults otherwise.</summary>
+    public RepositoryKeyOptions KeyOptions()
+    {
+        var options = new RepositoryKeyOptions { Logger = Loggers.CreateLogger<RepositoryKeys>() };
+        return KeyDerivation is { } profile ? options.UseProfile(profile) : options;
+    }
 
     private readonly List<IDisposable> _owned = [];
 

@@ -43,7 +43,8 @@ internal static class ExitCodes
               foreign-owned folder)
           11  access denied: the storage refused the credentials (wrong, expired or without the permissions needed)
           12  device id in use: another Ghostie home writes to the repository under this device id ('sync setup'
-              with another --device; a home that finds itself sharing one: 'ghostie sync rename-device <new-id>')
+              with another --device; a home that finds itself sharing one: 'ghostie sync rename-device <new-id>'),
+              or this device was removed or revoked by another ('ghostie device remove'; the same way back)
           130 interrupted (Ctrl+C)
 
         Environment: GHOSTIE_HOME (default home, else ~/.ghostie), GHOSTIE_PASSPHRASE (the repository passphrase;
@@ -65,7 +66,7 @@ internal static class ExitCodes
         GhostieErrorCode.InvalidArgument or GhostieErrorCode.NotFound or GhostieErrorCode.LastKeyFile => Usage,
         GhostieErrorCode.MalformedLocalFile => CompletedWithProblems,
         GhostieErrorCode.Busy => Busy,
-        GhostieErrorCode.DeviceIdInUse => DeviceIdInUse,
+        GhostieErrorCode.DeviceIdInUse or GhostieErrorCode.DeviceRemoved => DeviceIdInUse,
 
         // This device's own disk (full, read-only, not writable): not the repository's fault, so not 5 or 6.
         GhostieErrorCode.LocalStorageFailure => OtherError,

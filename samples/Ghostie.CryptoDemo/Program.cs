@@ -12,7 +12,7 @@ var storage = new InMemoryStorageBackend();
 
 try
 {
-    Step("1. Create a repository (random master key, wrapped under the passphrase with PBKDF2-HMAC-SHA256, 600,000 iterations)");
+    Step("1. Create a repository (random master key, wrapped under the passphrase with Argon2id, 64 MiB, 10 passes)");
     using RepositoryKeys keys = await RepositoryKeys.InitializeAsync(storage, passphrase, "primary");
     Console.WriteLine($"   repository id {keys.RepositoryId}, key epoch {keys.CurrentEpoch:x8}");
 
@@ -37,7 +37,7 @@ try
         Console.WriteLine($"   unlocked with the recovery key; memory reads back: {opened.AsSpan().SequenceEqual(memory)}");
         foreach (KeyFileInfo k in await viaRecovery.ListKeyFilesAsync())
         {
-            Console.WriteLine($"   key file {k.Id}  {k.Label,-22} {k.Iterations:N0} iterations{(k.IsCurrent ? "  (used now)" : "")}");
+            Console.WriteLine($"   key file {k.Id}  {k.Label,-22} {k.KdfDescription}{(k.IsCurrent ? "  (used now)" : "")}");
         }
     }
 

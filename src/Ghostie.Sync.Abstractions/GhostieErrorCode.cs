@@ -62,4 +62,8 @@ public enum GhostieErrorCode
     /// <summary>Another installation (another Ghostie home) writes to the repository under this device id: two homes
     /// must not share one. Setup refuses such an id; a home that finds itself sharing one is given a new id.</summary>
     DeviceIdInUse = 18,
+
+    /// <summary>The device was removed from the repository (or revoked as lost) by another device: it can no longer push
+    /// or pull under its id. Its local memories are untouched; give the home a new device id to sync again.</summary>
+    DeviceRemoved = 19,
 }

@@ -16,7 +16,9 @@ public sealed class DropboxBackendOptions
     /// an exception message. Set this or <see cref="AccessTokenProvider"/>, not both.</summary>
     public string? AccessToken { get; set; }
 
-    /// <summary>Returns the access token to use. Called with <c>false</c> for the current token, and with <c>true</c> after
+    /// <summary>Returns the access token to use. Called with <c>false</c> before every request for the current token (cached by
+    /// the provider, which refreshes it first when it is about to expire, as
+    /// <see cref="DropboxAuthorization.CreateAccessTokenProvider"/> does), and with <c>true</c> after
     /// Dropbox answered 401 expired_access_token or invalid_access_token: refresh and return a new one. A second 401 with the
     /// new token is a <see cref="DropboxCredentialException"/>. Set this or <see cref="AccessToken"/>, not both.</summary>
     public Func<bool, CancellationToken, ValueTask<string>>? AccessTokenProvider { get; set; }

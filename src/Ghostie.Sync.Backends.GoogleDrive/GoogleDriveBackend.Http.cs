@@ -11,9 +11,10 @@ public sealed partial class GoogleDriveBackend
 {
     private const int MaxErrorBodyBytes = 16 * 1024;
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
-    private string? _token;
+    private string? _token;  // the last refreshed token, so concurrent 401s share one refresh
 
-    /// <summary>The access token for the next request: the fixed one, or the provider's (asked once, then cached).</summary>
+    /// <summary>The access token for the next request: the fixed one, or the provider's, asked before every request (a
+    /// provider caches its token and refreshes it when it is due, see <see cref="GoogleDriveAuthorization"/>).</summary>
     private async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
     {
         if (_options.AccessTokenProvider is null)
@@ -21,20 +22,7 @@ public sealed partial class GoogleDriveBackend
             return _options.AccessToken!.Trim();
         }
 
-        if (Volatile.Read(ref _token) is string cached)
-        {
-            return cached;
-        }
-
-        await _tokenLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return _token ??= Checked(await _options.AccessTokenProvider(false, cancellationToken).ConfigureAwait(false));
-        }
-        finally
-        {
-            _tokenLock.Release();
-        }
+        return Checked(await _options.AccessTokenProvider(false, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Asks the provider for a new token after <paramref name="refused"/> was refused; requests that were refused
@@ -51,7 +39,7 @@ public sealed partial class GoogleDriveBackend
         {
             if (_token is string current && current != refused)
             {
-                return current;
+                return current;  // another request refreshed it meanwhile
             }
 
             Log.RefreshingToken(_logger);

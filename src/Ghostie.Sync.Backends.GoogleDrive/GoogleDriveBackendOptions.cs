@@ -20,8 +20,9 @@ public sealed class GoogleDriveBackendOptions
     /// Never logged, never part of an exception message.</summary>
     public string? AccessToken { get; set; }
 
-    /// <summary>Returns an access token. Called with <c>false</c> for the first request; with <c>true</c> after Google refused
-    /// the token the provider returned last (HTTP 401): refresh and return a new one. A 401 on the refreshed token is a
+    /// <summary>Returns an access token. Called with <c>false</c> before every request (return the current token, cached, and
+    /// refresh it first when it is about to expire, as <see cref="GoogleDriveAuthorization.CreateAccessTokenProvider"/> does);
+    /// with <c>true</c> after Google refused the token (HTTP 401): refresh and return a new one. A 401 on the refreshed token is a
     /// <see cref="GoogleDriveCredentialException"/>. Exactly one of this and <see cref="AccessToken"/> is set.</summary>
     public Func<bool, CancellationToken, ValueTask<string>>? AccessTokenProvider { get; set; }
 

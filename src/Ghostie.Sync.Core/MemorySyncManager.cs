@@ -14,13 +14,15 @@ namespace Ghostie.Sync;
 /// <c>sync/outbox.jsonl</c>), so nothing written locally is lost even if the push fails. One instance per home;
 /// a second process on the same home gets a <see cref="GhostieErrorCode.Busy"/> error.
 /// </remarks>
-public sealed class MemorySyncManager : IDisposable
+public sealed partial class MemorySyncManager : IDisposable
 {
     // The work is done by internal types, one per concern (see docs/architecture.md): SyncEngine runs each operation
     // under the gate and the home's lock; LocalChanges commits, Outbox and SyncStateStore persist, PushCommit and
     // PullApply talk to the repository through RepositoryObjects, VersionApplier merges, ConflictResolver resolves.
     private readonly SyncContext _sync;
     private readonly SyncEngine _engine;
+
+    private SyncEngine Engine => _engine;
     private readonly bool _ownsKeys;
     private readonly LocalMemoryStore _store;
 

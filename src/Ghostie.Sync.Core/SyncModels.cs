@@ -72,7 +72,41 @@ public sealed record SyncStatus
 /// <param name="DeviceName">Its display name.</param>
 /// <param name="IsThisDevice">Whether it is the device asking.</param>
 /// <param name="LastSeen">When its newest head was written (its clock), or null.</param>
-public sealed record DeviceInfo(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
+public sealed record DeviceInfo(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen)
+{
+    /// <summary>Its device prefix: the opaque folder of its heads and packs (<c>h/&lt;prefix&gt;/</c>, <c>p/&lt;prefix&gt;/</c>).
+    /// Empty where not filled in (<see cref="SyncStatus.KnownDevices"/>).</summary>
+    public string Prefix { get; init; } = "";
+
+    /// <summary>The sequence of its newest head known here (0: none).</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>Whether the repository holds a head of it (as of the listing that made this list).</summary>
+    public bool HasHead { get; init; }
+
+    /// <summary>Whether it is active, removed or revoked.</summary>
+    public DeviceStatus Status { get; init; }
+
+    /// <summary>The device that removed or revoked it; null while it is active.</summary>
+    public string? RemovedBy { get; init; }
+
+    /// <summary>When it was removed or revoked (the remover's clock); null while it is active.</summary>
+    public DateTimeOffset? RemovedAt { get; init; }
+}
+
+/// <summary>Whether a device still takes part in the repository (see <see cref="MemorySyncManager.RemoveDeviceAsync"/>).</summary>
+public enum DeviceStatus
+{
+    /// <summary>It syncs as usual.</summary>
+    Active = 0,
+
+    /// <summary>Removed (retired or dead): it no longer holds back the deletion of retired packs, and what it writes
+    /// after its removal is not applied. Its history up to its removal stays.</summary>
+    Removed = 1,
+
+    /// <summary>Removed as lost or stolen, and the repository re-keyed so that it can read nothing written since.</summary>
+    Revoked = 2,
+}
 
 /// <summary>Progress of a long operation.</summary>
 /// <param name="Stage">What is happening ("scan", "upload", "download", "apply").</param>

@@ -5,9 +5,24 @@ namespace Ghostie.Sync.Crypto;
 /// <param name="ObjectName">Its storage name (<c>keys/&lt;id&gt;</c>).</param>
 /// <param name="Label">The label given when it was added (for example "primary" or "printed recovery key").</param>
 /// <param name="CreatedAt">When it was written.</param>
-/// <param name="Iterations">Its PBKDF2-HMAC-SHA256 iteration count.</param>
+/// <param name="Iterations">Its PBKDF2-HMAC-SHA256 iteration count, or its Argon2id passes (t) when <see cref="Kdf"/> is Argon2id.</param>
 /// <param name="IsCurrent">Whether this session was unlocked with it.</param>
-public sealed record KeyFileInfo(string Id, string ObjectName, string Label, DateTimeOffset CreatedAt, int Iterations, bool IsCurrent);
+public sealed record KeyFileInfo(string Id, string ObjectName, string Label, DateTimeOffset CreatedAt, int Iterations, bool IsCurrent)
+{
+    /// <summary>Its key derivation function. Default (for a record made without it) PBKDF2-HMAC-SHA256.</summary>
+    public KeyDerivationFunction Kdf { get; init; } = KeyDerivationFunction.Pbkdf2HmacSha256;
+
+    /// <summary>Its Argon2id memory m in KiB; 0 for PBKDF2.</summary>
+    public int MemoryKiB { get; init; }
+
+    /// <summary>Its Argon2id parallelism p (always 1); 0 for PBKDF2.</summary>
+    public int Parallelism { get; init; }
+
+    /// <summary>Its parameters in one line, for people: "Argon2id m=65,536 KiB t=10 p=1" or "PBKDF2-HMAC-SHA256 600,000 iterations".</summary>
+    public string KdfDescription => Kdf == KeyDerivationFunction.Argon2id
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Argon2id m={MemoryKiB:N0} KiB t={Iterations} p={Parallelism}")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PBKDF2-HMAC-SHA256 {Iterations:N0} iterations");
+}
 
 /// <summary>Progress of <see cref="RepositoryKeys.ReencryptAsync"/>.</summary>
 /// <param name="Processed">Objects looked at so far.</param>

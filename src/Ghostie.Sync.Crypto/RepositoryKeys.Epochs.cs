@@ -27,9 +27,16 @@ public sealed partial class RepositoryKeys
     /// <summary>Loads key epochs created by other devices since this instance was unlocked.</summary>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <exception cref="IntegrityException">An epoch object fails authentication (names it).</exception>
+    /// <exception cref="RepositoryRekeyedException">The repository was re-keyed: this instance's master key no longer opens its key ring.</exception>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        foreach (string name in await ListAsync(_backend, EpochPrefix, cancellationToken).ConfigureAwait(false))
+        List<string> names = await ListAsync(_backend, EpochPrefix, cancellationToken).ConfigureAwait(false);
+        if (names.Contains(KeyRingName))
+        {
+            await LoadKeyRingAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (string name in names)
         {
             if (!TryParseEpochName(name, out uint epoch) || _ring.HasEpoch(epoch))
             {

@@ -25,8 +25,9 @@ public sealed partial class RepositoryKeys
     /// <summary>
     /// Replaces the passphrase of one key file (by default the one this session was unlocked with). The new key
     /// file is written first and the old one deleted after, so a crash in between leaves both passphrases working,
-    /// never neither. New key files use the current <see cref="RepositoryKeyOptions.Pbkdf2Iterations"/>, so this is
-    /// also how an old key file's iteration count is raised. No data is re-encrypted.
+    /// never neither. The new key file uses the key derivation of this instance's options (<see cref="RepositoryKeyOptions.Kdf"/>
+    /// and its parameters; Argon2id by default), so this is also how an old PBKDF2 key file is upgraded to Argon2id, or
+    /// its parameters raised. No data is re-encrypted.
     /// </summary>
     /// <param name="newPassphrase">The new passphrase.</param>
     /// <param name="keyFileId">The key file to replace; the current one when null.</param>
@@ -125,11 +126,13 @@ public sealed partial class RepositoryKeys
         byte[] metadata = Cipher.Open(parsed.SealedMetadata, ObjectKind.KeyFileMetadata, name);
         (string label, long created) = KeyFileFormat.DecodeMetadata(metadata, name);
         string id = IdOf(name);
-        return new KeyFileInfo(id, name, label, DateTimeOffset.FromUnixTimeMilliseconds(created), parsed.Iterations, id == _currentKeyFileId);
+        return Info(id, name, label, created, parsed.Kdf, id == _currentKeyFileId);
     }
 
     private async Task<KeyFileInfo> WriteKeyFileAsync(string passphrase, string label, CancellationToken cancellationToken)
     {
+        // Unlock does not validate its options (it only reads key files); a key file written with them must be sound.
+        _options.Validate();
         string name;
         do
         {
@@ -139,12 +142,21 @@ public sealed partial class RepositoryKeys
 
         long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         byte[] metadata = Cipher.SealCoreRandom(KeyFileFormat.EncodeMetadata(label, created), ObjectKind.KeyFileMetadata, name, epoch: 0);
-        byte[] salt = RandomNumberGenerator.GetBytes(_options.SaltLength);
+        KdfParameters kdf = _options.NewKeyFileKdf();
+        byte[] salt = RandomNumberGenerator.GetBytes(_options.NewKeyFileSaltLength());
         byte[] nonce = RandomNumberGenerator.GetBytes(EnvelopeFormat.NonceSize);
-        byte[] file = KeyFileFormat.Create(_ring.MasterKey, _ring.RepositoryId, passphrase, _options.Pbkdf2Iterations, salt, nonce, metadata);
+        byte[] file = KeyFileFormat.Create(_ring.MasterKey, _ring.RepositoryId, passphrase, kdf, salt, nonce, metadata);
         await WriteAllAsync(_backend, name, file, cancellationToken).ConfigureAwait(false);
-        return new KeyFileInfo(IdOf(name), name, label, DateTimeOffset.FromUnixTimeMilliseconds(created), _options.Pbkdf2Iterations, IsCurrent: false);
+        return Info(IdOf(name), name, label, created, kdf, isCurrent: false);
     }
+
+    private static KeyFileInfo Info(string id, string name, string label, long createdUnixMs, KdfParameters kdf, bool isCurrent) =>
+        new(id, name, label, DateTimeOffset.FromUnixTimeMilliseconds(createdUnixMs), kdf.Iterations, isCurrent)
+        {
+            Kdf = kdf.Function,
+            MemoryKiB = kdf.MemoryKiB,
+            Parallelism = kdf.Parallelism,
+        };
 
     private static GhostieSyncException KeyFileNotFound(string keyFileId) =>
         new(GhostieErrorCode.NotFound, $"There is no key file '{keyFileId}' in this repository; list them to see their ids.");

@@ -24,7 +24,7 @@ public sealed partial class RepositoryKeys : IDisposable
 
     private readonly IStorageBackend _backend;
     private readonly RepositoryKeyOptions _options;
-    private readonly KeyRing _ring;
+    private KeyRing _ring; // replaced by RekeyAsync
     private string? _currentKeyFileId;
     private IReadOnlyList<SkippedKeyFile> _skipped = [];
 
@@ -41,7 +41,7 @@ public sealed partial class RepositoryKeys : IDisposable
     public string RepositoryId => Convert.ToHexStringLower(_ring.RepositoryId);
 
     /// <summary>Seals and opens objects of this repository.</summary>
-    public ObjectCipher Cipher { get; }
+    public ObjectCipher Cipher { get; private set; }
 
     /// <summary>The epoch new objects are sealed under.</summary>
     public uint CurrentEpoch => _ring.CurrentEpoch;
@@ -308,10 +308,15 @@ public sealed partial class RepositoryKeys : IDisposable
             {
                 readable.Add((name, KeyFileFormat.Parse(data, name)));
             }
-            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException)
+            catch (GhostieSyncException ex) when (ex is IntegrityException or UnsupportedFormatException or KeyFileParametersException)
             {
                 // Another key file may still open; this one is reported, and is the error only if none can be read.
-                string reason = ex is IntegrityException integrity ? integrity.Reason : ex.Message;
+                string reason = ex switch
+                {
+                    IntegrityException integrity => integrity.Reason,
+                    KeyFileParametersException parameters => parameters.Reason,
+                    _ => ex.Message,
+                };
                 Log.KeyFileSkipped(options.Logger, IdOf(name), reason);
                 skipped.Add(new SkippedKeyFile(IdOf(name), name, reason));
                 firstProblem ??= ex;

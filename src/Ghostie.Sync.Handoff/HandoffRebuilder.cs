@@ -5,124 +5,6 @@ using Ghostie.Sync.Handoff.Internal;
 
 namespace Ghostie.Sync.Handoff;
 
-/// <summary>How the receiving device rebuilds a conversation.</summary>
-public sealed class HandoffResumeOptions
-{
-    /// <summary>Where the project lives on this device; null (a phone) rewrites project paths to project-relative ones.</summary>
-    public string? WorkspaceRoot { get; set; }
-
-    /// <summary>This device's home folder, for paths under the sender's home (default: this user's).</summary>
-    public string? HomeDirectory { get; set; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-
-    /// <summary>Explicit rewrites, sender's prefix to this device's, applied first (longest prefix first).</summary>
-    public IDictionary<string, string> PathMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-
-    /// <summary>"posix" or "windows": how this device writes paths (default: this operating system's).</summary>
-    public string? PathStyle { get; set; }
-
-    /// <summary>Counts tokens against the profile's context window (default <see cref="TiktokenTokenCounter.O200kBase"/>: real o200k_base tokens).</summary>
-    public ITokenCounter TokenCounter { get; set; } = TiktokenTokenCounter.O200kBase;
-
-    /// <summary>Keep the package in the repository after resuming (default false: it is consumed).</summary>
-    public bool KeepPackage { get; set; }
-}
-
-/// <summary>A section of the rebuilt context.</summary>
-/// <param name="Name">The section (see <see cref="ContextSections"/>).</param>
-/// <param name="Text">Its text, header included.</param>
-/// <param name="Tokens">Its tokens.</param>
-/// <param name="Included">Items included.</param>
-/// <param name="Omitted">Items left out for the budget.</param>
-/// <param name="Budget">The most tokens the section could take: its share of the profile's budget
-/// (<see cref="ContextSections.Shares"/>) plus what the sections before it left unused.</param>
-public sealed record RebuiltSection(string Name, string Text, int Tokens, int Included, int Omitted, int Budget = 0);
-
-/// <summary>An agent kept out of memory until it is needed: its state is held compressed and loads on demand.</summary>
-public sealed class DeferredAgent
-{
-    private readonly byte[] _compressed;
-    private readonly int _length;
-
-    internal DeferredAgent(AgentState agent, byte[] compressed, int length)
-    {
-        Id = agent.Id;
-        Name = agent.Name;
-        Priority = agent.Priority;
-        _compressed = compressed;
-        _length = length;
-    }
-
-    /// <summary>The agent's id.</summary>
-    public string Id { get; }
-
-    /// <summary>Its name.</summary>
-    public string Name { get; }
-
-    /// <summary>Its priority.</summary>
-    public int Priority { get; }
-
-    /// <summary>The bytes it holds while deferred.</summary>
-    public long HeldBytes => _compressed.Length;
-
-    /// <summary>Loads the agent's complete state.</summary>
-    public AgentState Load()
-    {
-        byte[] json = new byte[_length];
-        if (!BrotliDecoder.TryDecompress(_compressed, json, out int written) || written != _length)
-        {
-            throw new InvalidOperationException("A deferred agent's state could not be decompressed.");
-        }
-
-        return JsonSerializer.Deserialize(json, HandoffJson.Stored.AgentState)!;
-    }
-}
-
-/// <summary>A conversation rebuilt on the receiving device, within its profile.</summary>
-public sealed record RebuiltConversation
-{
-    /// <summary>The package it came from.</summary>
-    public required string PackageId { get; init; }
-
-    /// <summary>The conversation.</summary>
-    public required ConversationMetadata Conversation { get; init; }
-
-    /// <summary>The profile it was rebuilt within.</summary>
-    public required DeviceProfile Profile { get; init; }
-
-    /// <summary>The context to give the model: sections in priority order, within <see cref="DeviceProfile.ContextTokens"/>.</summary>
-    public required string Context { get; init; }
-
-    /// <summary>The tokens of <see cref="Context"/>.</summary>
-    public int ContextTokens { get; init; }
-
-    /// <summary>The sections, in order.</summary>
-    public IReadOnlyList<RebuiltSection> Sections { get; init; } = [];
-
-    /// <summary>Agents restored and active, by activation order (at most <see cref="DeviceProfile.MaxAgents"/>).</summary>
-    public IReadOnlyList<AgentState> ActiveAgents { get; init; } = [];
-
-    /// <summary>Agents that did not fit: held compressed, loaded on demand.</summary>
-    public IReadOnlyList<DeferredAgent> DeferredAgents { get; init; } = [];
-
-    /// <summary>Agents that could not even be held within the memory budget (ids), lowest priority first to go.</summary>
-    public IReadOnlyList<string> DroppedAgents { get; init; } = [];
-
-    /// <summary>The on-device vector cache: the most similar embeddings, at most <see cref="DeviceProfile.VectorCacheEntries"/>.</summary>
-    public IReadOnlyList<EmbeddingEntry> VectorCache { get; init; } = [];
-
-    /// <summary>Embeddings of the package left out of the cache.</summary>
-    public int VectorsLeftOut { get; init; }
-
-    /// <summary>The active files, paths rewritten for this device.</summary>
-    public IReadOnlyList<RewrittenFile> ActiveFiles { get; init; } = [];
-
-    /// <summary>Where to carry on.</summary>
-    public ResumptionPoint ResumptionPoint { get; init; } = new();
-
-    /// <summary>The estimated memory of everything rebuilt, in bytes; never above <see cref="DeviceProfile.MemoryBudgetBytes"/>.</summary>
-    public long EstimatedMemoryBytes { get; init; }
-}
-
 /// <summary>
 /// Rebuilds a package within a device profile: the context by the package's priorities until the token budget is
 /// spent, agents by activation order while the agent count and the memory budget allow (the rest deferred), and the
@@ -131,10 +13,10 @@ public sealed record RebuiltConversation
 public static class HandoffRebuilder
 {
     /// <summary>The fixed memory a rebuild is assumed to take for its structures and buffers (2 MB).</summary>
-    public const long BaseMemoryBytes = 2_000_000;
+    internal const long BaseMemoryBytes = 2_000_000;
 
     /// <summary>The estimated memory of one cached vector besides its floats: id, source, similarity, object headers.</summary>
-    public const long VectorOverheadBytes = 128;
+    internal const long VectorOverheadBytes = 128;
 
     /// <summary>Rebuilds <paramref name="package"/> within <paramref name="profile"/>.</summary>
     /// <param name="package">The package.</param>

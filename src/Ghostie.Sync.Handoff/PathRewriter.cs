@@ -1,19 +1,12 @@
 namespace Ghostie.Sync.Handoff;
 
-/// <summary>A file of the conversation with its path rewritten for the receiving device.</summary>
-/// <param name="OriginalPath">The path on the sending device.</param>
-/// <param name="Path">The path on this device: under the workspace or home folder, relative to the project, or unchanged.</param>
-/// <param name="Status">"created", "edited", "read" or "mentioned".</param>
-/// <param name="Mapped">Whether a rule applied (false: the path was outside every mapped folder and is shown unchanged).</param>
-public sealed record RewrittenFile(string OriginalPath, string Path, string Status, bool Mapped);
-
 /// <summary>
 /// Rewrites the sending device's paths for the receiving one, in this order: explicit mappings (longest prefix
 /// first); the project root to <see cref="HandoffResumeOptions.WorkspaceRoot"/>, or to a project-relative path when
 /// this device has no workspace (a phone); the sender's home folder to this device's; a relative path joined to the
 /// workspace. Windows and POSIX paths convert both ways; Windows prefixes compare case-insensitively.
 /// </summary>
-public sealed class PathRewriter
+internal sealed class PathRewriter
 {
     private readonly List<(string From, string To)> _mappings = [];
     private readonly string? _projectRoot;

@@ -5,7 +5,7 @@ namespace Ghostie.Sync.Vectors.Local;
 /// is set, saved as one index file per collection (<c>&lt;name&gt;.gvx</c>) by <see cref="SaveAsync(CancellationToken)"/> and
 /// loaded from it on first use. Thread-safe.
 /// </summary>
-public sealed class LocalVectorStore : IVectorStore, IDisposable
+public sealed class LocalVectorStore : IVectorStore, IVectorCollectionCatalog, IDisposable
 {
     private readonly LocalVectorStoreOptions _options;
     private readonly Dictionary<string, LocalVectorCollection> _collections = new(StringComparer.Ordinal);
@@ -125,6 +125,55 @@ public sealed class LocalVectorStore : IVectorStore, IDisposable
             }
 
             return existed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The collections open in memory and, with a folder, those with an index file there, in ordinal order.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async IAsyncEnumerable<string> ListCollectionNamesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            names.UnionWith(_collections.Keys);
+            if (_options.Directory is not null && System.IO.Directory.Exists(_options.Directory))
+            {
+                foreach (string path in System.IO.Directory.EnumerateFiles(_options.Directory, "*" + LocalVectorCollection.FileExtension))
+                {
+                    string name = Path.GetFileNameWithoutExtension(path);
+                    if (VectorCollectionName.IsValid(name))
+                    {
+                        names.Add(name);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        foreach (string name in names)
+        {
+            yield return name;
+        }
+    }
+
+    /// <summary>Whether collection <paramref name="name"/> is open in memory or has an index file.</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        VectorCollectionName.EnsureValid(name);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _collections.ContainsKey(name) || PathOf(name) is string path && File.Exists(path);
         }
         finally
         {

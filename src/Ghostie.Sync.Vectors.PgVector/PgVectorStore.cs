@@ -11,7 +11,7 @@ namespace Ghostie.Sync.Vectors.PgVector;
 /// (<c>{prefix}collections</c>), so opening it for another model is a clear error. Opt-in remote tier: the server
 /// stores and sees every embedding in the clear, and embeddings can be inverted back to text (docs/vector-tiers.md).
 /// </summary>
-public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
+public sealed class PgVectorStore : IVectorStore, IVectorCollectionCatalog, IAsyncDisposable
 {
     private readonly PgVectorOptions _options;
     private readonly NpgsqlDataSource _source;
@@ -176,6 +176,44 @@ public sealed class PgVectorStore : IVectorStore, IAsyncDisposable
 
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return table is not null;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The names of the collections recorded in the metadata table, in ordinal order.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async IAsyncEnumerable<string> ListCollectionNamesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await EnsureSetUpAsync(cancellationToken).ConfigureAwait(false);
+        List<string> names = await RunAsync("Listing pgvector collections", async (connection, ct) =>
+        {
+            var found = new List<string>();
+            await using var select = new NpgsqlCommand($"SELECT name FROM {MetadataTable} ORDER BY name COLLATE \"C\"", connection);
+            await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                found.Add(reader.GetString(0));
+            }
+
+            return found;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (string name in names)
+        {
+            yield return name;
+        }
+    }
+
+    /// <summary>Whether the metadata table records collection <paramref name="name"/>.</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        VectorCollectionName.EnsureValid(name);
+        await EnsureSetUpAsync(cancellationToken).ConfigureAwait(false);
+        return await RunAsync($"Looking up pgvector collection '{name}'", async (connection, ct) =>
+        {
+            await using var select = new NpgsqlCommand($"SELECT 1 FROM {MetadataTable} WHERE name = @name", connection);
+            select.Parameters.AddWithValue("name", name);
+            return await select.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
         }, cancellationToken).ConfigureAwait(false);
     }
 

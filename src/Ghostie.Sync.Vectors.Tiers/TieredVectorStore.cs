@@ -19,7 +19,7 @@ public sealed record VectorTierRegistration(VectorTier Tier, Func<IServiceProvid
 /// <see cref="VectorTierMaintenanceService"/> does so periodically, and rebalances). The edge tier's collection is named
 /// <c>{name}-edge</c>, so it never shares a collection with a store used directly.
 /// </summary>
-public sealed class TieredVectorStore
+public sealed class TieredVectorStore : IVectorStore, IVectorCollectionCatalog
 {
     private readonly IReadOnlyDictionary<VectorTier, VectorTierRegistration> _registrations;
     private readonly IServiceProvider _services;
@@ -159,6 +159,106 @@ public sealed class TieredVectorStore
 
         collection.Model.EnsureSameAs(model, name);
         return collection;
+    }
+
+    /// <inheritdoc />
+    async Task<IVectorCollection> IVectorStore.GetOrCreateCollectionAsync(string name, EmbeddingModelInfo model, CancellationToken cancellationToken) =>
+        await GetOrCreateCollectionAsync(name, model, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The collection names held by the placement tiers (critical, context, historical), in ordinal order.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="NotSupportedException">A placement tier's store cannot list its collections (it is no
+    /// <see cref="IVectorCollectionCatalog"/>).</exception>
+    public async IAsyncEnumerable<string> ListCollectionNamesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        bool hasEdge = _registrations.ContainsKey(VectorTier.Edge);
+        foreach ((VectorTier tier, IVectorCollectionCatalog catalog) in Catalogs("ListCollectionNamesAsync", includeEdge: false))
+        {
+            await foreach (string name in catalog.ListCollectionNamesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A store that serves both the edge and a placement tier holds the edge copies too.
+                if (!(hasEdge && name.EndsWith("-edge", StringComparison.Ordinal)))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        foreach (string name in names)
+        {
+            yield return name;
+        }
+    }
+
+    /// <summary>Whether any placement tier holds the collection <paramref name="name"/>.</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="NotSupportedException">A placement tier's store cannot test its collections (it is no
+    /// <see cref="IVectorCollectionCatalog"/>).</exception>
+    public async Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        VectorCollectionName.EnsureValid(name);
+        foreach ((VectorTier tier, IVectorCollectionCatalog catalog) in Catalogs("CollectionExistsAsync", includeEdge: false))
+        {
+            if (await catalog.CollectionExistsAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Deletes the collection <paramref name="name"/> from every tier (the edge's <c>{name}-edge</c> too), forgets
+    /// the open collection and empties its saved usage; returns whether any placement tier held it. Every tier's store
+    /// must be able to delete (checked before anything is deleted).</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <exception cref="NotSupportedException">A tier's store cannot delete collections (it is no <see cref="IVectorCollectionCatalog"/>).</exception>
+    public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        VectorCollectionName.EnsureValid(name);
+        List<(VectorTier Tier, IVectorCollectionCatalog Catalog)> catalogs = Catalogs("DeleteCollectionAsync", includeEdge: true);
+        _open.TryRemove(name, out _);
+        _savedStamps.TryRemove(name, out _);
+        bool existed = false;
+        foreach ((VectorTier tier, IVectorCollectionCatalog catalog) in catalogs)
+        {
+            bool deleted = await catalog.DeleteCollectionAsync(tier == VectorTier.Edge ? EdgeCollectionName(name) : name, cancellationToken).ConfigureAwait(false);
+            existed |= deleted && tier != VectorTier.Edge;
+        }
+
+        if (_usageStore is not null)
+        {
+            // The usage of deleted records must not come back with a new collection of the same name.
+            await _usageStore.SaveAsync(name, new VectorUsageState([], []), cancellationToken).ConfigureAwait(false);
+        }
+
+        return existed;
+    }
+
+    private List<(VectorTier Tier, IVectorCollectionCatalog Catalog)> Catalogs(string operation, bool includeEdge)
+    {
+        var catalogs = new List<(VectorTier, IVectorCollectionCatalog)>();
+        foreach ((VectorTier tier, VectorTierRegistration registration) in _registrations.OrderBy(r => r.Key))
+        {
+            if (tier == VectorTier.Edge && !includeEdge)
+            {
+                continue;
+            }
+
+            IVectorStore store = registration.Factory(_services);
+            catalogs.Add((tier, store as IVectorCollectionCatalog ?? throw new NotSupportedException(
+                $"{operation} on the tiered store needs every {(includeEdge ? "" : "placement ")}tier's store to list, test and delete collections; the {tier} tier's {store.GetType().Name} does not implement IVectorCollectionCatalog.")));
+        }
+
+        if (catalogs.Count == 0 && !includeEdge)
+        {
+            throw new GhostieSyncException(GhostieErrorCode.NotConfigured, "No placement tier is registered: add a critical, context or historical tier (AddVectorTier, AddPgVectorTier).");
+        }
+
+        return catalogs;
     }
 
     private async Task<TieredVectorCollection> OpenAsync(string name, EmbeddingModelInfo model, CancellationToken cancellationToken)

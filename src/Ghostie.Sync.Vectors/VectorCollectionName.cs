@@ -12,12 +12,17 @@ public static class VectorCollectionName
     /// <exception cref="GhostieSyncException">The name is invalid (<see cref="GhostieErrorCode.InvalidArgument"/>).</exception>
     public static void EnsureValid(string name)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > MaxLength || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-'))
+        if (!IsValid(name))
         {
             throw new GhostieSyncException(GhostieErrorCode.InvalidArgument,
                 $"The collection name '{Truncate(name)}' is not valid: use 1 to {MaxLength} characters of a-z, 0-9, '_' and '-'.");
         }
     }
+
+    /// <summary>Whether <paramref name="name"/> follows the rule.</summary>
+    /// <param name="name">The name.</param>
+    public static bool IsValid(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxLength && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');
 
     private static string Truncate(string? name) => name is null ? "" : name.Length <= 70 ? name : name[..70] + "...";
 }

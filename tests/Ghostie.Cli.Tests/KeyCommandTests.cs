@@ -36,7 +36,8 @@ public sealed class KeyCommandTests : IDisposable
         Assert.Contains("shown only now", added.StdErr, StringComparison.Ordinal);
         List<JsonElement> files = KeyFiles((await RunAsync("laptop", null, null, "key", "list", "--json")).Expect(0));
         Assert.Equal(["primary", "printed recovery key"], files.Select(f => f.GetProperty("label").GetString()).Order(StringComparer.Ordinal));
-        Assert.All(files, f => Assert.Equal(600_000, f.GetProperty("iterations").GetInt32()));
+        Assert.All(files, f => Assert.Equal(("argon2id", 10, 65_536, 1),
+            (f.GetProperty("kdf").GetString(), f.GetProperty("iterations").GetInt32(), f.GetProperty("memory_kib").GetInt32(), f.GetProperty("parallelism").GetInt32())));
 
         // A new device joins with the recovery key alone.
         (await SetupAsync("phone", recoveryKey)).Expect(0);
@@ -46,6 +47,56 @@ public sealed class KeyCommandTests : IDisposable
         {
             Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(needle) < 0, $"{file} holds the recovery key in plaintext");
         }
+    }
+
+    [Fact]
+    public async Task SetupWithKdfPbkdf2_WritesAPbkdf2KeyFile_AndKeyChangeUpgradesItToArgon2id()
+    {
+        (await RunAsync("laptop", Sandbox.Passphrase, null, "sync", "setup", "--backend", "folder", "--path", _sandbox.Repository, "--device", "laptop", "--kdf", "pbkdf2")).Expect(0);
+        JsonElement before = KeyFiles((await RunAsync("laptop", null, null, "key", "list", "--json")).Expect(0)).Single();
+        Assert.Equal(("pbkdf2", 600_000, JsonValueKind.Null), (before.GetProperty("kdf").GetString(), before.GetProperty("iterations").GetInt32(), before.GetProperty("memory_kib").ValueKind));
+        Assert.Contains("PBKDF2-HMAC-SHA256 600,000 iterations", (await RunAsync("laptop", null, null, "key", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+
+        // No --kdf: the replacement is Argon2id (the default), which is how old key files are upgraded.
+        (await RunAsync("laptop", null, "an upgraded passphrase 51", "key", "change")).Expect(0);
+
+        JsonElement after = KeyFiles((await RunAsync("laptop", null, null, "key", "list", "--json")).Expect(0)).Single();
+        Assert.Equal(("argon2id", 10, 65_536, 1), (after.GetProperty("kdf").GetString(), after.GetProperty("iterations").GetInt32(),
+            after.GetProperty("memory_kib").GetInt32(), after.GetProperty("parallelism").GetInt32()));
+        Assert.Contains("Argon2id m=65,536 KiB t=10 p=1", (await RunAsync("laptop", null, null, "key", "list")).Expect(0).StdOut, StringComparison.Ordinal);
+        (await SetupAsync("tablet", "an upgraded passphrase 51")).Expect(0);
+    }
+
+    [Theory]
+    [InlineData("argon2id-phone", "argon2id", 4, 32_768)]
+    [InlineData("pbkdf2", "pbkdf2", 600_000, null)]
+    public async Task KeyChangeAndAdd_WithKdf_WriteThatKeyDerivation(string kdf, string expectedKdf, int iterations, int? memoryKiB)
+    {
+        await _sandbox.SetupAsync("laptop");
+
+        JsonElement changed = (await RunAsync("laptop", null, "a changed passphrase 64", "key", "change", "--kdf", kdf, "--json")).Expect(0).Json().GetProperty("key_file");
+        JsonElement added = (await RunAsync("laptop", null, "an added passphrase 83", "key", "add", "--label", "second", "--kdf", kdf, "--json")).Expect(0).Json().GetProperty("key_file");
+
+        foreach (JsonElement file in new[] { changed, added })
+        {
+            Assert.Equal((expectedKdf, iterations), (file.GetProperty("kdf").GetString(), file.GetProperty("iterations").GetInt32()));
+            Assert.Equal(memoryKiB, file.GetProperty("memory_kib").ValueKind == JsonValueKind.Null ? null : file.GetProperty("memory_kib").GetInt32());
+        }
+
+        (await SetupAsync("phone", "an added passphrase 83")).Expect(0);
+    }
+
+    [Fact]
+    public async Task Kdf_UnknownName_IsRefused_NothingChanged()
+    {
+        await _sandbox.SetupAsync("laptop");
+        string before = KeyFiles((await RunAsync("laptop", null, null, "key", "list", "--json")).Expect(0)).Single().GetProperty("id").GetString()!;
+
+        CliResult refused = await RunAsync("laptop", null, "a changed passphrase 64", "key", "change", "--kdf", "scrypt");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("argon2id", refused.StdErr, StringComparison.Ordinal);
+        Assert.Equal(before, KeyFiles((await RunAsync("laptop", null, null, "key", "list", "--json")).Expect(0)).Single().GetProperty("id").GetString());
     }
 
     [Fact]

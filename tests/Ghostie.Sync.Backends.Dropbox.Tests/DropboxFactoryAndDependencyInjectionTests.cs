@@ -162,3 +162,27 @@ public sealed class DropboxFactoryAndDependencyInjectionTests(DropboxDoubleFixtu
         return Assert.Single((await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries).Value;
     }
 }
+
+/// <summary>The factory's logger overload: what <c>ghostie --verbose</c> relies on.</summary>
+public sealed class DropboxFactoryLoggingTests(DropboxDoubleFixture fixture) : IClassFixture<DropboxDoubleFixture>
+{
+    [Fact]
+    public async Task Factory_WithALoggerFactory_GivesTheBackendItsLogger()
+    {
+        var factory = new DropboxBackendFactory();
+        var loggers = new RecordingLoggerFactory();
+        var variables = new Dictionary<string, string> { ["GHOSTIE_DROPBOX_ACCESS_TOKEN"] = DropboxDoubleFixture.Token };
+        IStorageBackend backend = await ((IStorageBackendFactory)factory).CreateAsync(factory.GetSettings(TestOptions.For(fixture.Server)),
+            new EnvironmentSecretSource(variables.GetValueOrDefault), loggers, createStore: true);
+        using (backend as IDisposable)
+        {
+            // A 429 with retry_after 0 is retried at once, and the backend logs the throttling (event 1).
+            fixture.Server.InjectRateLimit(1, "too_many_requests", 0);
+            await StorageReads.ListAllAsync(backend, "");
+        }
+
+        RecordedLog logged = Assert.Single(loggers.Events, e => e.EventId == 1);
+        Assert.Equal(typeof(DropboxBackend).FullName, logged.Category);
+        Assert.DoesNotContain(DropboxDoubleFixture.Token, logged.Message, StringComparison.Ordinal);
+    }
+}

@@ -117,3 +117,37 @@ public sealed class DriveFactoryAndRegistrationTests : IAsyncLifetime
         return Assert.Single((await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries).Value;
     }
 }
+
+/// <summary>The factory's logger overload: what <c>ghostie --verbose</c> relies on.</summary>
+public sealed class DriveFactoryLoggingTests : IAsyncLifetime
+{
+    private DriveDouble _drive = null!;
+
+    public Task InitializeAsync()
+    {
+        _drive = new DriveDouble(TestOptions.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _drive.DisposeAsync();
+
+    [Fact]
+    public async Task Factory_WithALoggerFactory_GivesTheBackendItsLogger()
+    {
+        var factory = new GoogleDriveBackendFactory();
+        var loggers = new RecordingLoggerFactory();
+        var variables = new Dictionary<string, string> { ["GHOSTIE_DRIVE_ACCESS_TOKEN"] = TestOptions.Token };
+        IStorageBackend backend = await ((IStorageBackendFactory)factory).CreateAsync(factory.GetSettings(TestOptions.For(_drive)),
+            new EnvironmentSecretSource(variables.GetValueOrDefault), loggers);
+        using (backend as IDisposable)
+        {
+            // A rate limit with Retry-After 0 is retried at once, and the backend logs the refused attempt (event 4601).
+            _drive.InjectRateLimit(1, 403, "userRateLimitExceeded", retryAfterSeconds: 0);
+            await StorageReads.ListAllAsync(backend, "keys/");
+        }
+
+        RecordedLog logged = Assert.Single(loggers.Events, e => e.EventId == 4601);
+        Assert.Equal(typeof(GoogleDriveBackend).FullName, logged.Category);
+        Assert.DoesNotContain(TestOptions.Token, logged.Message, StringComparison.Ordinal);
+    }
+}

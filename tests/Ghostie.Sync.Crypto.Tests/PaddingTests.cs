@@ -140,9 +140,10 @@ public class PaddingTests
         using RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, Passphrase, "a", FastOptions());
         KeyFileInfo longer = await keys.AddPassphraseAsync("another passphrase", new string('x', 900));
 
+        // v2 (Argon2id, 16-byte salt): 133 bytes before the 1,088-byte metadata envelope (docs/format.md, "Key file").
         string first = RepositoryKeys.KeyFilePrefix + keys.CurrentKeyFileId;
-        Assert.Equal(1229, backend.GetRaw(first)!.Length);
-        Assert.Equal(1229, backend.GetRaw(longer.ObjectName)!.Length);
+        Assert.Equal(1221, backend.GetRaw(first)!.Length);
+        Assert.Equal(1221, backend.GetRaw(longer.ObjectName)!.Length);
         Assert.Equal(new string('x', 900), (await keys.ListKeyFilesAsync()).Single(k => k.Id == longer.Id).Label);
     }
 

@@ -185,8 +185,8 @@ public class RepositoryKeysTests
     }
 
     [Theory]
-    [InlineData(4, 2, "unsupported format v2; this version reads up to v1")]
-    [InlineData(5, 7, "unsupported key derivation function id 7; this version knows 1 (PBKDF2-HMAC-SHA256)")]
+    [InlineData(4, 3, "unsupported format v3; this version reads up to v2")]
+    [InlineData(5, 7, "unsupported key derivation function id 7 in a v2 key file; v2 holds 2 (Argon2id)")]
     public async Task Unlock_NewerKeyFile_SaysUnsupported(int offset, byte value, string expected)
     {
         var backend = new InMemoryStorageBackend();
@@ -286,10 +286,13 @@ public class RepositoryKeysTests
     public async Task ChangePassphrase_RaisesIterationsToCurrentOptions()
     {
         var backend = new InMemoryStorageBackend();
-        using RepositoryKeys keys = await NewRepositoryAsync(backend);
+        RepositoryKeyOptions pbkdf2 = FastOptions();
+        pbkdf2.Kdf = KeyDerivationFunction.Pbkdf2HmacSha256;
+        using RepositoryKeys keys = await NewRepositoryAsync(backend, pbkdf2);
         Assert.Equal(1_000, (await keys.ListKeyFilesAsync()).Single().Iterations);
 
-        using RepositoryKeys stronger = await RepositoryKeys.UnlockAsync(backend, Passphrase, new RepositoryKeyOptions { AllowWeakKdfForTesting = true, Pbkdf2Iterations = 2_000 });
+        using RepositoryKeys stronger = await RepositoryKeys.UnlockAsync(backend, Passphrase,
+            new RepositoryKeyOptions { AllowWeakKdfForTesting = true, Kdf = KeyDerivationFunction.Pbkdf2HmacSha256, Pbkdf2Iterations = 2_000 });
         await stronger.ChangePassphraseAsync(Passphrase);
 
         Assert.Equal(2_000, (await stronger.ListKeyFilesAsync()).Single().Iterations);
@@ -515,7 +518,7 @@ public class RepositoryKeysTests
     public async Task Options_DefaultIterations_Are600000_AndStoredInTheKeyFile()
     {
         var backend = new InMemoryStorageBackend();
-        using RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, Passphrase);
+        using RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, Passphrase, options: new RepositoryKeyOptions().UseProfile(KeyDerivationProfile.Pbkdf2));
 
         Assert.Equal(600_000, (await keys.ListKeyFilesAsync()).Single().Iterations);
         string keyFile = (await backend.ListAsync(RepositoryKeys.KeyFilePrefix).ToListAsync()).Single();

@@ -258,33 +258,48 @@ public sealed class SecurityReviewTests : IDisposable
     /// passphrase without the passphrase; docs/security.md says so. Everything else is an integrity error naming the
     /// file, and no message carries the passphrase.
     /// </summary>
+    /// <summary>Every damage of <see cref="Unlock_EveryMalformedKeyFileShape_GivesTheRightKindOfError"/>, on a v1 (PBKDF2) and a v2 (Argon2id) key file.</summary>
+    public static TheoryData<KeyDerivationFunction, string, string, string> MalformedKeyFileShapes()
+    {
+        var data = new TheoryData<KeyDerivationFunction, string, string, string>();
+        foreach (KeyDerivationFunction kdf in new[] { KeyDerivationFunction.Pbkdf2HmacSha256, KeyDerivationFunction.Argon2id })
+        {
+            data.Add(kdf, "magic", "integrity", "integrity");
+            data.Add(kdf, "iterations-out-of-range", "integrity", "integrity");
+            data.Add(kdf, "salt-length", "integrity", "integrity");
+            data.Add(kdf, "truncated", "integrity", "integrity");
+            data.Add(kdf, "extended", "integrity", "integrity");
+            data.Add(kdf, "metadata-length", "integrity", "integrity");
+            data.Add(kdf, "repository-id", "integrity", "wrong");
+            data.Add(kdf, "nonce", "integrity", "wrong");
+            data.Add(kdf, "wrapped-key", "integrity", "wrong");
+            data.Add(kdf, "tag", "integrity", "wrong");
+            data.Add(kdf, "salt", "wrong", "wrong");
+            data.Add(kdf, "check", "wrong", "wrong");
+            data.Add(kdf, "iterations-in-range", "wrong", "wrong");
+            data.Add(kdf, "version", "unsupported", "unsupported");
+            data.Add(kdf, "kdf", "unsupported", "unsupported");
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData("magic", "integrity", "integrity")]
-    [InlineData("iterations-out-of-range", "integrity", "integrity")]
-    [InlineData("salt-length", "integrity", "integrity")]
-    [InlineData("truncated", "integrity", "integrity")]
-    [InlineData("extended", "integrity", "integrity")]
-    [InlineData("metadata-length", "integrity", "integrity")]
-    [InlineData("repository-id", "integrity", "wrong")]
-    [InlineData("nonce", "integrity", "wrong")]
-    [InlineData("wrapped-key", "integrity", "wrong")]
-    [InlineData("tag", "integrity", "wrong")]
-    [InlineData("salt", "wrong", "wrong")]
-    [InlineData("check", "wrong", "wrong")]
-    [InlineData("iterations-in-range", "wrong", "wrong")]
-    [InlineData("version", "unsupported", "unsupported")]
-    [InlineData("kdf", "unsupported", "unsupported")]
-    public async Task Unlock_EveryMalformedKeyFileShape_GivesTheRightKindOfError(string damage, string withRightPassphrase, string withWrongPassphrase)
+    [MemberData(nameof(MalformedKeyFileShapes))]
+    public async Task Unlock_EveryMalformedKeyFileShape_GivesTheRightKindOfError(KeyDerivationFunction kdf, string damage, string withRightPassphrase, string withWrongPassphrase)
     {
         var backend = new InMemoryStorageBackend();
         string name;
-        using (RepositoryKeys keys = await NewRepositoryAsync(backend))
+        RepositoryKeyOptions options = FastOptions();
+        options.Kdf = kdf;
+        using (RepositoryKeys keys = await NewRepositoryAsync(backend, options))
         {
             name = RepositoryKeys.KeyFilePrefix + keys.CurrentKeyFileId;
         }
 
         byte[] file = backend.GetRaw(name)!;
-        int s = file[12], repo = 13 + s, check = repo + 16, nonce = check + 16, wrapped = nonce + 12, tag = wrapped + 32, metadataLength = tag + 16;
+        int prefix = kdf == KeyDerivationFunction.Argon2id ? 21 : 13; // v2 has two more u32 parameters before the salt length
+        int s = file[prefix - 1], repo = prefix + s, check = repo + 16, nonce = check + 16, wrapped = nonce + 12, tag = wrapped + 32, metadataLength = tag + 16;
         byte[] damaged = damage switch
         {
             "truncated" => file[..(file.Length / 2)],
@@ -294,12 +309,12 @@ public sealed class SecurityReviewTests : IDisposable
         switch (damage)
         {
             case "magic": damaged[0] ^= 1; break;
-            case "version": damaged[4] = 2; break;
-            case "kdf": damaged[5] = 2; break;
-            case "iterations-out-of-range": damaged[8] = damaged[9] = damaged[10] = damaged[11] = 0; break;
-            case "iterations-in-range": damaged[11] ^= 1; break;
-            case "salt-length": damaged[12] = 200; break;
-            case "salt": damaged[13] ^= 1; break;
+            case "version": damaged[4] = 3; break;
+            case "kdf": damaged[5] = 7; break;
+            case "iterations-out-of-range": damaged[8] = damaged[9] = damaged[10] = damaged[11] = 0; break; // v2: memory 0 KiB
+            case "iterations-in-range": damaged[11] ^= 1; break; // v2: memory 65 KiB
+            case "salt-length": damaged[prefix - 1] = 200; break;
+            case "salt": damaged[prefix] ^= 1; break;
             case "repository-id": damaged[repo] ^= 1; break;
             case "check": damaged[check] ^= 1; break;
             case "nonce": damaged[nonce] ^= 1; break;
@@ -315,6 +330,7 @@ public sealed class SecurityReviewTests : IDisposable
             string kind = ex switch
             {
                 IntegrityException integrity when integrity.ObjectName == name => "integrity",
+                KeyFileParametersException parameters when parameters.ObjectName == name => "integrity",
                 WrongPassphraseException => "wrong",
                 UnsupportedFormatException => "unsupported",
                 _ => ex.GetType().Name + ": " + ex.Message,
@@ -323,7 +339,7 @@ public sealed class SecurityReviewTests : IDisposable
             Assert.DoesNotContain(passphrase, ex.ToString(), StringComparison.Ordinal);
             if (kind == "unsupported" && damage == "version")
             {
-                Assert.Contains("unsupported format v2; this version reads up to v1", ex.Message);
+                Assert.Contains("unsupported format v3; this version reads up to v2", ex.Message);
             }
         }
     }

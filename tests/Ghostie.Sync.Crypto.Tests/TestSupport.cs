@@ -47,10 +47,13 @@ internal static class TestSupport
 
     public const string Passphrase = "correct horse battery staple";
 
-    /// <summary>Weak KDF so the suite stays fast; one test proves the real default separately.</summary>
+    /// <summary>Weak KDF (Argon2id, 64 KiB, 1 pass; 1,000 iterations for PBKDF2) so the suite stays fast; tests prove the real defaults separately.</summary>
     public static RepositoryKeyOptions FastOptions(ILogger? logger = null, TimeProvider? time = null) => new()
     {
         AllowWeakKdfForTesting = true,
+        Kdf = KeyDerivationFunction.Argon2id,
+        Argon2MemoryKiB = 64,
+        Argon2Passes = 1,
         Pbkdf2Iterations = 1_000,
         Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
         TimeProvider = time ?? new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),

@@ -129,6 +129,81 @@ public sealed class NodeInteropTests : IDisposable
         Assert.Contains(Path.GetFileName(pack), stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task NodeDecryptor_ReadsCurrentSchemaPackages_FieldByField()
+    {
+        // Packages of each schema version the library writes today: 3 (an agent with a permission mode, todos and project
+        // instructions), 2 (only a checkpoint pointer) and 1 (neither). decrypt.mjs reads them from docs/format.md and
+        // docs/handoff.md alone; what it reads must be what the library reads back.
+        string root = Path.Combine(_dir.Path, "repo");
+        var backend = new FileSystemBackend(root);
+        RepositoryKeys keys = await RepositoryKeys.InitializeAsync(backend, Passphrase, "primary", TestKeys.FastOptions(_time));
+        HandoffPackage full = Fixtures.Full(HandoffService.NewPackageId());
+        HandoffPackage v2 = Fixtures.WithoutVersion3(Fixtures.Full(HandoffService.NewPackageId(), target: null));
+        HandoffPackage v1 = v2 with { PackageId = HandoffService.NewPackageId(), Agents = [.. v2.Agents.Select(a => a with { Checkpoint = null })] };
+        var fetched = new Dictionary<string, (HandoffCreateResult Stored, HandoffPackage Read)>();
+        using (var service = new HandoffService(backend, keys, "phone", new HandoffOptions { TimeProvider = _time }, deviceName: "Phone"))
+        {
+            foreach (HandoffPackage package in new[] { full, v2, v1 })
+            {
+                HandoffCreateResult stored = await service.StoreAsync(package);
+                fetched[stored.ObjectName] = (stored, await service.FetchAsync(stored.PackageId));
+            }
+        }
+
+        Assert.Equal([3, 2, 1], fetched.Values.Select(f => f.Read.SchemaVersion));
+
+        (int code, string stdout, string stderr) = await InteropDecryptor.RunNodeAsync(["--repo", root, "--dump-all"], Passphrase);
+        Assert.True(code == 0, $"decrypt.mjs --dump-all exit {code}: {stderr}");
+        Dictionary<string, JsonElement> handoffs = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.GetProperty("type").GetString() == "handoff")
+            .ToDictionary(h => h.GetProperty("name").GetString()!);
+        Assert.Equal(fetched.Keys.Order(StringComparer.Ordinal), handoffs.Keys.Order(StringComparer.Ordinal));
+
+        foreach ((string name, (HandoffCreateResult stored, HandoffPackage read)) in fetched)
+        {
+            JsonElement line = handoffs[name], node = line.GetProperty("package");
+            Assert.Equal(read.SchemaVersion, node.GetProperty("schema_version").GetInt32());
+            Assert.Equal(read.SchemaVersion, line.GetProperty("manifest").GetProperty("schema_version").GetInt32());
+            // The decryptor works out the lowest version that expresses the package from the document's rule.
+            Assert.Equal(read.SchemaVersion, line.GetProperty("schema_version_needed").GetInt32());
+            Assert.Equal(stored.PackageId, node.GetProperty("package_id").GetString());
+
+            // The whole package, as the library reads it and writes it again, is what the decryptor read.
+            using JsonDocument library = JsonDocument.Parse(HandoffSerializer.Default.Serialize(read));
+            Assert.True(JsonElement.DeepEquals(library.RootElement, node), $"{name}: decrypt.mjs read\n{node}\nthe library read\n{library.RootElement}");
+
+            // Field by field, the state added with versions 2 and 3.
+            AgentState agent = Assert.Single(read.Agents);
+            JsonElement a = Assert.Single(node.GetProperty("agents").EnumerateArray());
+            Assert.Equal(agent.Kind, a.GetProperty("kind").GetString());
+            Assert.Equal(agent.Status, a.GetProperty("status").GetString());
+            Assert.Equal(agent.PermissionMode, a.GetProperty("permission_mode").GetString());
+            Assert.Equal(agent.WorkingDirectory, a.GetProperty("working_directory").GetString());
+            Assert.Equal(agent.Todos.Select(t => (t.Content, t.Status, t.ActiveForm)),
+                a.GetProperty("todos").EnumerateArray().Select(t => (t.GetProperty("content").GetString()!, t.GetProperty("status").GetString()!, t.GetProperty("active_form").GetString())));
+            Assert.Equal(agent.ProjectInstructions.Select(p => (p.Path, p.Text, p.Truncated)),
+                a.GetProperty("project_instructions").EnumerateArray().Select(p => (p.GetProperty("path").GetString()!, p.GetProperty("text").GetString()!, p.GetProperty("truncated").GetBoolean())));
+            if (agent.Checkpoint is { } pointer)
+            {
+                JsonElement c = a.GetProperty("checkpoint");
+                Assert.Equal((pointer.Store, pointer.Sequence, pointer.StateSha256, pointer.CreatedAt),
+                    (c.GetProperty("store").GetString()!, c.GetProperty("sequence").GetInt64(), c.GetProperty("state_sha256").GetString()!, c.GetProperty("created_at").GetDateTimeOffset()));
+            }
+            else
+            {
+                Assert.Equal(JsonValueKind.Null, a.GetProperty("checkpoint").ValueKind);
+            }
+
+            Assert.Equal(read.Reconstruction.ResumptionPoint.LastUserTurn, node.GetProperty("reconstruction").GetProperty("resumption_point").GetProperty("last_user_turn").GetInt32());
+
+            // The vectors, decoded by the decryptor from base64 little-endian float32: exactly the library's.
+            float[][] vectors = [.. line.GetProperty("vectors").EnumerateArray().Select(v => v.EnumerateArray().Select(x => (float)x.GetDouble()).ToArray())];
+            Assert.Equal(read.Embeddings!.Entries.Select(e => e.Vector), vectors);
+        }
+    }
+
     private MemorySyncManager NewDevice(FileSystemBackend backend, RepositoryKeys keys, string id, string name)
     {
         var options = new GhostieSyncOptions { Home = Path.Combine(_dir.Path, id), TimeProvider = _time };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Independent decryptor for Ghostie.Sync repositories (object envelopes v1 and v2), written from
-// docs/format.md and docs/sync-protocol.md only. Node 20, built-in modules only (crypto, zlib, fs).
+// docs/format.md and docs/sync-protocol.md only. Node 20, built-in modules only (crypto, zlib, fs), plus @noble/hashes
+// (tests/interop/package.json) for the Argon2id of key files v2.
 // Usage: see usage() below or tests/interop/README.md.
 
 import crypto from 'node:crypto';
@@ -251,42 +252,75 @@ function sealEnvelope(keys, { version, suite, kind, shift, epoch, salt, counter 
 
 const MAGIC_KEYFILE = ascii('GHSK');
 
+// Argon2id (key file v2, format.md "Key file") from @noble/hashes, pure JavaScript and independent of the libsodium
+// the library uses; installed from tests/interop/package.json by scripts/test.sh. Without it only v1 (PBKDF2) key
+// files can be opened.
+let nobleArgon2id = null;
+try { ({ argon2id: nobleArgon2id } = await import('@noble/hashes/argon2.js')); } catch { /* reported when a v2 key file needs it */ }
+
+// Reader bounds of a v2 key file, checked when parsing, before anything is derived.
+const ARGON2_BOUNDS = { m: [8, 1_048_576], t: [1, 64], work: 4_194_304 };
+
 function parseKeyFile(buf, name) {
   if (buf.length < 13) throw integrity(name, `too short for a key file (${buf.length} bytes)`);
   if (!buf.subarray(0, 4).equals(MAGIC_KEYFILE)) throw integrity(name, 'bad magic (not a key file)');
   if (buf[4] === 0) throw integrity(name, 'key file version 00');
-  if (buf[4] > 1) throw unsupported(name, `unsupported format v${buf[4]}; this version reads up to v1`);
-  if (buf[5] !== 1) throw unsupported(name, `unknown KDF id ${buf[5]}`);
+  if (buf[4] > 2) throw unsupported(name, `unsupported format v${buf[4]}; this version reads up to v2`);
+  const v2 = buf[4] === 2;
+  if (buf[5] !== (v2 ? 2 : 1)) throw unsupported(name, `unknown KDF id ${buf[5]} in a v${buf[4]} key file`);
   if (buf[6] !== 0 || buf[7] !== 0) throw integrity(name, 'reserved bytes are not zero');
-  const iterations = buf.readUInt32BE(8);
-  if (iterations < 1000 || iterations > 100_000_000) throw integrity(name, `iterations ${iterations} outside 1,000..100,000,000`);
-  const S = buf[12];
+  const P = v2 ? 21 : 13; // the salt's offset
+  if (buf.length < P) throw integrity(name, `too short for a key file v2 (${buf.length} bytes)`);
+  let kdf;
+  if (v2) {
+    const m = buf.readUInt32BE(8); const t = buf.readUInt32BE(12); const p = buf.readUInt32BE(16);
+    if (m < ARGON2_BOUNDS.m[0] || m > ARGON2_BOUNDS.m[1]) throw integrity(name, `Argon2id memory m = ${m} KiB outside ${ARGON2_BOUNDS.m.join('..')}`);
+    if (t < ARGON2_BOUNDS.t[0] || t > ARGON2_BOUNDS.t[1]) throw integrity(name, `Argon2id passes t = ${t} outside ${ARGON2_BOUNDS.t.join('..')}`);
+    if (m * t > ARGON2_BOUNDS.work) throw integrity(name, `Argon2id m * t = ${m * t} above ${ARGON2_BOUNDS.work}`);
+    if (p !== 1) throw integrity(name, `Argon2id parallelism p = ${p}; only 1 is accepted`);
+    kdf = { name: 'argon2id', m, t, p };
+  } else {
+    const iterations = buf.readUInt32BE(8);
+    if (iterations < 1000 || iterations > 100_000_000) throw integrity(name, `iterations ${iterations} outside 1,000..100,000,000`);
+    kdf = { name: 'pbkdf2', iterations };
+  }
+  const S = buf[P - 1];
   if (S < 16 || S > 64) throw integrity(name, `salt length ${S} outside 16..64`);
-  if (buf.length < 109 + S) throw integrity(name, `too short (${buf.length} bytes) for salt length ${S}`);
-  const ML = buf.readUInt32BE(105 + S);
-  if (buf.length !== 109 + S + ML) throw integrity(name, `metadata length ${ML} disagrees with the file size ${buf.length}`);
+  if (v2 && S !== 16) throw integrity(name, `salt length ${S} in a key file v2 (always 16)`);
+  const r = P + S; const fixed = r + 92; // through the wrap tag
+  if (buf.length < fixed + 4) throw integrity(name, `too short (${buf.length} bytes) for salt length ${S}`);
+  const ML = buf.readUInt32BE(fixed);
+  if (buf.length !== fixed + 4 + ML) throw integrity(name, `metadata length ${ML} disagrees with the file size ${buf.length}`);
   return {
-    iterations,
-    salt: buf.subarray(13, 13 + S),
-    R: buf.subarray(13 + S, 29 + S),
-    check: buf.subarray(29 + S, 45 + S),
-    nonce: buf.subarray(45 + S, 57 + S),
-    wrapped: buf.subarray(57 + S, 89 + S),
-    tag: buf.subarray(89 + S, 105 + S),
-    ad: buf.subarray(0, 45 + S),
-    metadata: buf.subarray(109 + S),
+    kdf,
+    iterations: v2 ? kdf.t : kdf.iterations,
+    salt: buf.subarray(P, r),
+    R: buf.subarray(r, r + 16),
+    check: buf.subarray(r + 16, r + 32),
+    nonce: buf.subarray(r + 32, r + 44),
+    wrapped: buf.subarray(r + 44, r + 76),
+    tag: buf.subarray(r + 76, r + 92),
+    ad: buf.subarray(0, r + 32),
+    metadata: buf.subarray(fixed + 4),
   };
 }
 
-function passphraseKeys(passphrase, salt, iterations) {
+/** D, wrap and check; kdf is a PBKDF2 iteration count (v1) or { name: 'argon2id', m, t, p } (v2). */
+function passphraseKeys(passphrase, salt, kdf) {
   const pw = Buffer.from(passphrase.normalize('NFC'), 'utf8');
-  const D = crypto.pbkdf2Sync(pw, salt, iterations, 32, 'sha256');
+  let D;
+  if (typeof kdf === 'object' && kdf.name === 'argon2id') {
+    if (!nobleArgon2id) throw new ReadError('usage', 'keys/', 'an Argon2id key file needs @noble/hashes (npm ci --prefix tests/interop)');
+    D = Buffer.from(nobleArgon2id(pw, salt, { t: kdf.t, m: kdf.m, p: kdf.p, dkLen: 32, version: 0x13 }));
+  } else {
+    D = crypto.pbkdf2Sync(pw, salt, typeof kdf === 'object' ? kdf.iterations : kdf, 32, 'sha256');
+  }
   return { D, wrap: hkdfExpand(D, 'ghostie/v1/keyfile/wrap', 32), check: hkdfExpand(D, 'ghostie/v1/keyfile/check', 16) };
 }
 
 /** Unwraps M, or returns 'wrong' (check value differs); throws integrity when the check matched but the tag failed. */
 function unwrapKeyFile(kf, passphrase, name) {
-  const { wrap, check } = passphraseKeys(passphrase, kf.salt, kf.iterations);
+  const { wrap, check } = passphraseKeys(passphrase, kf.salt, kf.kdf);
   if (!crypto.timingSafeEqual(check, kf.check)) return 'wrong';
   const d = crypto.createDecipheriv('aes-256-gcm', wrap, kf.nonce, { authTagLength: 16 });
   d.setAAD(kf.ad);
@@ -562,6 +596,109 @@ function readSyncState(repo, keys) {
   return { devices, memories };
 }
 
+/** docs/handoff.md "The package, field by field": the schema versions this reader knows, and the fields each added. */
+const PACKAGE_SCHEMA = 3;
+/** Version-3 agent fields, and what a version-1 or 2 package reads them as. */
+const AGENT_V3_DEFAULTS = { kind: '', status: '', permission_mode: null, working_directory: null, todos: [], project_instructions: [] };
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Strict base64 (RFC 4648 section 4, padded) of little-endian float32 values. */
+function float32s(text, name, what) {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw integrity(name, `${what} is not base64`);
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) throw integrity(name, `${what} holds ${bytes.length} bytes, not a multiple of 4`);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+}
+
+/**
+ * The package JSON of schema version 1, 2 or 3, read as version 3 (docs/handoff.md): version-3 agent fields and
+ * resumption_point.last_user_turn at their documented defaults when absent, checkpoint pointers and embedding vectors
+ * checked. Returns the package, the decoded vectors (entry order) and the lowest version the writer rule gives.
+ */
+function readPackageJson(json, name) {
+  const pkg = parseJson(json, name, 'package JSON');
+  if (!isObject(pkg)) throw integrity(name, 'package JSON is not an object');
+  const v = pkg.schema_version;
+  if (!Number.isInteger(v) || v < 0) throw integrity(name, 'package schema_version is not a non-negative integer');
+  if (v > PACKAGE_SCHEMA) throw unsupported(name, `unsupported package schema_version ${v}; this version reads up to ${PACKAGE_SCHEMA}`);
+  if (v < 1) throw unsupported(name, `package schema_version ${v} is older than 1 and no migration is known`);
+  if (!Array.isArray(pkg.agents ?? [])) throw integrity(name, 'package agents is not an array');
+  pkg.agents = (pkg.agents ?? []).map((agent) => {
+    if (!isObject(agent) || typeof agent.id !== 'string') throw integrity(name, 'an agent without an id');
+    const a = { ...agent };
+    for (const [k, d] of Object.entries(AGENT_V3_DEFAULTS)) if (a[k] === undefined || a[k] === null) a[k] = Array.isArray(d) ? [] : d;
+    if (!Array.isArray(a.todos) || !Array.isArray(a.project_instructions)) throw integrity(name, `agent '${a.id}': todos and project_instructions are arrays`);
+    a.checkpoint ??= null;
+    const c = a.checkpoint;
+    if (c !== null) {
+      const problem = !isObject(c) ? 'its checkpoint is not an object'
+        : typeof c.store !== 'string' || c.store.length === 0 ? 'its checkpoint store is empty'
+          : !Number.isInteger(c.sequence) || c.sequence < 1 ? `its checkpoint sequence is ${c.sequence} (must be 1 or more)`
+            : typeof c.state_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.state_sha256) ? 'its checkpoint state_sha256 is not 64 lowercase hex digits'
+              : null;
+      if (problem) throw integrity(name, `agent '${a.id}': ${problem}`);
+    }
+    return a;
+  });
+  const rp = pkg.reconstruction?.resumption_point;
+  if (isObject(rp)) rp.last_user_turn ??= null;
+  const vectors = [];
+  if (pkg.embeddings != null) {
+    const set = pkg.embeddings;
+    if (!isObject(set) || !Array.isArray(set.entries ?? [])) throw integrity(name, 'package embeddings is not an embedding set');
+    for (const e of set.entries ?? []) {
+      const vector = float32s(e?.vector, name, `embedding '${e?.id}' vector`);
+      if (vector.length !== set.dimensions) throw integrity(name, `embedding '${e.id}' has ${vector.length} dimensions, the set declares ${set.dimensions}`);
+      vectors.push(vector);
+    }
+  }
+  // The writer's rule: 3 for state a version-2 reader would drop, else 2 for a checkpoint pointer, else 1.
+  const needed = pkg.agents.some((a) => a.permission_mode !== null || a.todos.length > 0 || a.project_instructions.length > 0) ? 3
+    : pkg.agents.some((a) => a.checkpoint !== null) ? 2 : 1;
+  return { package: pkg, vectors, schema_version_needed: needed };
+}
+
+/** Self-test of the package JSON reader: the committed v1 and v2 packages, crafted v3 ones and the refusals. */
+function selfTestPackageJson(ok, refuses) {
+  const j = (o) => Buffer.from(JSON.stringify(o), 'utf8');
+  const vec = (...xs) => { const b = Buffer.alloc(4 * xs.length); xs.forEach((x, i) => b.writeFloatLE(x, i * 4)); return b.toString('base64'); };
+  const agent = (extra = {}) => ({ id: 'main', name: 'Main', ...extra });
+  const pkg = (v, agents, extra = {}) => ({ schema_version: v, package_id: '00'.repeat(12), agents, reconstruction: { resumption_point: { turn: 1 } }, ...extra });
+  const pointer = { store: 'redis', sequence: 1, state_sha256: 'ab'.repeat(32), created_at: '2026-11-21T07:30:00+00:00' };
+
+  // The packages the library committed as versions 1 and 2 (skipped when the tests are not beside this script).
+  const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'Ghostie.Sync.Handoff.Tests', 'Fixtures');
+  for (const v of [1, 2]) {
+    const file = path.join(fixtures, `package-v${v}.json`);
+    if (!fs.existsSync(file)) { console.log(`note ${file} not found: committed packages not read`); continue; }
+    const r = readPackageJson(fs.readFileSync(file), file);
+    const a = r.package.agents[0];
+    ok(`package json: committed v${v} package reads as version ${v}`, r.package.schema_version === v && r.schema_version_needed === v, `${r.package.schema_version} ${r.schema_version_needed}`);
+    ok(`package json: committed v${v} agents read the v3 fields at their defaults`, a.kind === '' && a.status === '' && a.permission_mode === null
+      && a.working_directory === null && a.todos.length === 0 && a.project_instructions.length === 0 && (v === 2 ? a.checkpoint !== null : a.checkpoint === null));
+    ok(`package json: committed v${v} last_user_turn reads as null`, r.package.reconstruction.resumption_point.last_user_turn === null);
+    ok(`package json: committed v${v} vectors decode to the set's dimensions`, r.vectors.length > 0 && r.vectors.every((x) => x.length === r.package.embeddings.dimensions));
+  }
+
+  const v3 = readPackageJson(j(pkg(3, [agent({ kind: 'main', status: 'active', permission_mode: 'plan', todos: [{ content: 'x', status: 'pending', active_form: null }] })],
+    { embeddings: { model: 'm', dimensions: 3, entries: [{ id: 'e', vector: vec(0.5, -2, 3.4028234663852886e38) }] } })), 'kat');
+  ok('package json: v3 fields read as written', v3.package.agents[0].permission_mode === 'plan' && v3.package.agents[0].todos[0].content === 'x' && v3.schema_version_needed === 3);
+  ok('package json: vector decoded from little-endian float32', JSON.stringify(v3.vectors) === JSON.stringify([[0.5, -2, 3.4028234663852886e38]]), JSON.stringify(v3.vectors));
+  ok('package json: a pointer alone needs version 2', readPackageJson(j(pkg(3, [agent({ checkpoint: pointer })])), 'kat').schema_version_needed === 2);
+  ok('package json: project instructions need version 3', readPackageJson(j(pkg(2, [agent({ project_instructions: [{ path: 'CLAUDE.md', text: 't' }] })])), 'kat').schema_version_needed === 3);
+  refuses('package json: schema_version 4 is unsupported', 'unsupported', () => readPackageJson(j(pkg(4, [])), 'kat'));
+  refuses('package json: schema_version 0 (no migration) is unsupported', 'unsupported', () => readPackageJson(j(pkg(0, [])), 'kat'));
+  refuses('package json: schema_version "3" is integrity', 'integrity', () => readPackageJson(j(pkg('3', [])), 'kat'));
+  refuses('package json: no schema_version is integrity', 'integrity', () => readPackageJson(j({ package_id: 'x' }), 'kat'));
+  refuses('package json: checkpoint sequence 0', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, sequence: 0 } })])), 'kat'));
+  refuses('package json: checkpoint store empty', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, store: '' } })])), 'kat'));
+  refuses('package json: checkpoint state_sha256 uppercase', 'integrity', () => readPackageJson(j(pkg(2, [agent({ checkpoint: { ...pointer, state_sha256: 'AB'.repeat(32) } })])), 'kat'));
+  refuses('package json: vector of other dimensions', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 2, entries: [{ id: 'e', vector: vec(1, 2, 3) }] } })), 'kat'));
+  refuses('package json: vector of 6 bytes', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 1, entries: [{ id: 'e', vector: 'AAAAAAAA' }] } })), 'kat'));
+  refuses('package json: vector not base64', 'integrity', () => readPackageJson(j(pkg(1, [], { embeddings: { model: 'm', dimensions: 1, entries: [{ id: 'e', vector: 'AA-A' }] } })), 'kat'));
+}
+
 function readHandoff(repo, keys, name) {
   const m = DEVICE_OBJECT_RE.exec(name);
   const pt = openEnvelope(keys, name, repo.read(name), KIND.handoff).plaintext;
@@ -577,13 +714,16 @@ function readHandoff(repo, keys, name) {
   if (derivedName(keys.NK, '', 'handoff-recipient', tagInput) !== m[2]) throw integrity(name, 'recipient tag is not the derived tag of target_device_id');
   const json = brotli(pt.subarray(5 + L), name, manifest.json_bytes + 1);
   if (json.length !== manifest.json_bytes) throw integrity(name, `package JSON of ${json.length} bytes, the manifest says ${manifest.json_bytes}`);
-  const pkg = parseJson(json, name, 'package JSON');
-  if (pkg.schema_version > 1) throw unsupported(name, `unsupported package schema_version ${pkg.schema_version}`);
+  const read = readPackageJson(json, name);
+  const pkg = read.package;
   if (pkg.package_id !== m[3]) throw integrity(name, 'package JSON package_id differs from the name');
+  if (manifest.schema_version !== pkg.schema_version) throw integrity(name, `manifest schema_version ${manifest.schema_version}, the package JSON's is ${pkg.schema_version}`);
+  if (manifest.agents !== pkg.agents.length) throw integrity(name, `manifest counts ${manifest.agents} agents, the package has ${pkg.agents.length}`);
+  if (manifest.embeddings !== read.vectors.length) throw integrity(name, `manifest counts ${manifest.embeddings} embeddings, the package has ${read.vectors.length}`);
   // The listing path: the manifest read from the first chunk alone must be the same authentic manifest.
   const first = openFirstChunk(keys, name, repo.readPrefix(name, 48 + 65536 + 16), repo.size(name), KIND.handoff);
   if (!first.subarray(0, 5 + L).equals(pt.subarray(0, 5 + L))) throw integrity(name, 'first-chunk manifest differs');
-  return { manifest, package: pkg };
+  return { manifest, ...read };
 }
 
 function dump(root, opts, all, write) {
@@ -595,7 +735,7 @@ function dump(root, opts, all, write) {
       try { kf = parseKeyFile(repo.read(name), name); } catch { write({ type: 'key_file', name, parsed: false }); continue; }
       if (!kf.R.equals(keys.R)) { write({ type: 'key_file', name, other_repository: true }); continue; }
       const meta = parseKeyMetadata(openEnvelope(keys, name, kf.metadata, KIND.keyMeta).plaintext, name);
-      write({ type: 'key_file', name, iterations: kf.iterations, ...meta });
+      write({ type: 'key_file', name, kdf: kf.kdf.name, iterations: kf.iterations, ...(kf.kdf.m ? { memory_kib: kf.kdf.m } : {}), ...meta });
     }
     const current = currentEpoch(keys.epochs);
     for (const e of keys.epochs.values()) {
@@ -797,6 +937,38 @@ function selfTest() {
   eqHex('NFC: composed café gives D', nfc.D, KAT.nfcD);
   eqHex('NFC: check', nfc.check, KAT.nfcCheck);
 
+  // Key file v2 (Argon2id): format.md "Test vectors, key file v2 (Argon2id)".
+  const a2kdf = { name: 'argon2id', m: 256, t: 2, p: 1 };
+  if (!nobleArgon2id) ok('@noble/hashes is installed (npm ci --prefix tests/interop), for the Argon2id vector', false);
+  else {
+    const a2 = passphraseKeys(KAT.passphrase, range(0xc0, 16), a2kdf);
+    eqHex('Argon2id key file D', a2.D, '4a20815560ddec13e0665331b9032b180ef8fa0f22001df55ebd9ff7e60af4b3');
+    eqHex('Argon2id key file wrap', a2.wrap, 'd338734cb0ced8f34faca21838540811df015b36e1c188f7e1cf33bd59bcbaf9');
+    eqHex('Argon2id key file check', a2.check, 'cac40ab9d50acf8b35e09c2f99c02ec8');
+    const a2Head = Buffer.concat([ascii('GHSK'), Buffer.from([2, 2, 0, 0]), u32(256), u32(2), u32(1), Buffer.from([16]), range(0xc0, 16), KAT.R, a2.check]);
+    const a2Cipher = crypto.createCipheriv('aes-256-gcm', a2.wrap, range(0xe0, 12), { authTagLength: 16 });
+    a2Cipher.setAAD(a2Head);
+    const a2Wrapped = Buffer.concat([a2Cipher.update(KAT.M), a2Cipher.final()]);
+    const a2File = Buffer.concat([a2Head, range(0xe0, 12), a2Wrapped, a2Cipher.getAuthTag(), u32(meta.length), meta]);
+    eqHex('Argon2id key file keys/00112233aabbccdd (v2)', a2File, '4748534b0202000000000100000000020000000110c0c1c2c3c4c5c6c7c8c9cacbcccdcecf'
+      + '000102030405060708090a0b0c0d0e0fcac40ab9d50acf8b35e09c2f99c02ec8e0e1e2e3e4e5e6e7e8e9eaeb'
+      + '3bb734841e98af5b6d1759558d6d0112602a7b919d9565275841291d7d1d9a0a8056f758b73fb664e11b11657349fc830000004d'
+      + '4748534f0101011000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f'
+      + 'fdc07feb3748df1a38dd0a663988303755d32d0f257118bf4b7730d1a4d1f23e43');
+    if (fs.existsSync(docPath)) {
+      const doc = fs.readFileSync(docPath, 'utf8').replace(/\s+/g, '');
+      ok('Argon2id key file vector is written in format.md', doc.includes(a2File.toString('hex')) && doc.includes(a2.D.toString('hex')));
+    }
+    const a2kf = parseKeyFile(a2File, KAT.keyFileName);
+    ok('Argon2id key file unwraps M', Buffer.from(unwrapKeyFile(a2kf, KAT.passphrase, KAT.keyFileName)).equals(KAT.M));
+    ok('Argon2id key file: wrong passphrase', unwrapKeyFile(a2kf, `${KAT.passphrase}!`, KAT.keyFileName) === 'wrong');
+    for (const [off, val, what] of [[8, 104_857_600, 'memory 100 GiB'], [8, 7, 'memory 7 KiB'], [12, 0xffffffff, '2^32-1 passes'], [12, 0, '0 passes'], [16, 4, 'parallelism 4']]) {
+      refuses(`Argon2id key file: ${what} refused before deriving`, 'integrity', () => parseKeyFile(Buffer.concat([a2File.subarray(0, off), u32(val), a2File.subarray(off + 4)]), KAT.keyFileName));
+    }
+    refuses('Argon2id key file: 1 GiB times 5 passes', 'integrity', () => parseKeyFile(Buffer.concat([a2File.subarray(0, 8), u32(1_048_576), u32(5), a2File.subarray(16)]), KAT.keyFileName));
+    refuses('Argon2id key file: KDF id 1 in a v2 key file', 'unsupported', () => parseKeyFile(Buffer.concat([a2File.subarray(0, 5), Buffer.from([1]), a2File.subarray(6)]), KAT.keyFileName));
+  }
+
   // Format v3: buckets, the short, empty, epoch and key file vectors.
   for (const [n, t] of [[0, 1024], [30, 1024], [1016, 1024], [1017, 1088], [2500, 2560], [65536, 67584]]) ok(`v3 bucket of a ${n}-byte payload is ${t}`, bucket(n + 8) === t);
   const v3Cases = [
@@ -894,8 +1066,8 @@ function selfTest() {
   refuses('epoch record of 44 bytes', 'integrity', () => parseEpochRecord(epochRecord.subarray(0, 44), recordName, KAT.epoch));
   const kfBuf = hex(KAT.keyFile);
   refuses('key file: reserved byte set', 'integrity', () => parseKeyFile(mutate(kfBuf, 7, () => 1), KAT.keyFileName));
-  refuses('key file: version 2', 'unsupported', () => parseKeyFile(mutate(kfBuf, 4, () => 2), KAT.keyFileName));
-  refuses('key file: KDF id 2', 'unsupported', () => parseKeyFile(mutate(kfBuf, 5, () => 2), KAT.keyFileName));
+  refuses('key file: version 3', 'unsupported', () => parseKeyFile(mutate(kfBuf, 4, () => 3), KAT.keyFileName));
+  refuses('key file: KDF id 2 in a v1 key file', 'unsupported', () => parseKeyFile(mutate(kfBuf, 5, () => 2), KAT.keyFileName));
   refuses('key file: 999 iterations', 'integrity', () => parseKeyFile(Buffer.concat([kfBuf.subarray(0, 8), u32(999), kfBuf.subarray(12)]), KAT.keyFileName));
   refuses('key file: salt length 15', 'integrity', () => parseKeyFile(mutate(kfBuf, 12, () => 15), KAT.keyFileName));
   refuses('key file: one byte appended', 'integrity', () => parseKeyFile(Buffer.concat([kfBuf, Buffer.from([0])]), KAT.keyFileName));
@@ -978,6 +1150,8 @@ function selfTest() {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+
+  selfTestPackageJson(ok, refuses);
 
   console.log(`${count - failures}/${count} checks passed`);
   return failures === 0 ? 0 : 1;

@@ -2,8 +2,10 @@
 """Independent decryptor for the Ghostie.Sync repository format (object envelopes v1, v2 and v3).
 
 Written from docs/format.md alone (no look at the C# sources or tests); v2 support added later
-from the v2 sections of the same document, v3 (padding) from its "Padding (envelope v3)" section.
-Standard library + the `cryptography` package only.
+from the v2 sections of the same document, v3 (padding) from its "Padding (envelope v3)" section,
+key file v2 (Argon2id) from its "Key file" section and "Test vectors, key file v2 (Argon2id)".
+Standard library + the `cryptography` package + `argon2-cffi` (Debian's python3-argon2, for Argon2id
+key files only) only.
 
 Usage:
   decrypt.py --repo DIR --object NAME --kind N [--out FILE]
@@ -32,6 +34,11 @@ import unicodedata
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+try:  # Argon2id (key file v2) from argon2-cffi, an implementation independent of libsodium's
+    from argon2.low_level import Type as Argon2Type, hash_secret_raw as argon2_raw
+except ImportError:  # pragma: no cover - only v1 (PBKDF2) key files can be opened then
+    argon2_raw = None
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -96,6 +103,14 @@ def hkdf(ikm, salt, info, length):
 @functools.lru_cache(maxsize=64)
 def pbkdf2(password, salt, iterations, length):
     return hashlib.pbkdf2_hmac("sha256", password, salt, iterations, length)
+
+
+def argon2id(password, salt, t, m, p, length):
+    """RFC 9106 Argon2id, version 0x13, no secret, no associated data; m in KiB."""
+    if argon2_raw is None:
+        raise GhostieError("keys/", "an Argon2id key file needs argon2-cffi (apt-get install python3-argon2)")
+    return argon2_raw(password, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=length,
+                      type=Argon2Type.ID, version=19)
 
 
 def u16(n):
@@ -400,6 +415,12 @@ def current_epoch(epochs):
 
 MAGIC_KEYFILE = b"GHSK"
 KDF_PBKDF2 = 1
+KDF_ARGON2ID = 2
+KEYFILE_VERSION = 2
+# Reader bounds of a v2 key file, checked before deriving (format.md "Key file").
+ARGON2_M_RANGE = (8, 1_048_576)
+ARGON2_T_RANGE = (1, 64)
+ARGON2_MAX_WORK = 4_194_304
 KEYFILE_NAME_RE = re.compile(r"^keys/[0-9a-f]{16}$")
 
 
@@ -408,16 +429,25 @@ def passphrase_bytes(passphrase):
 
 
 def keyfile_secrets(passphrase, salt, iterations):
-    """Returns (D, wrap, check)."""
-    d = pbkdf2(passphrase_bytes(passphrase), salt, iterations, 32)
+    """Returns (D, wrap, check). iterations: a PBKDF2 count (v1), or ("argon2id", m, t, p) (v2)."""
+    if isinstance(iterations, tuple):
+        _, m, t, p = iterations
+        d = argon2id(passphrase_bytes(passphrase), salt, t, m, p, 32)
+    else:
+        d = pbkdf2(passphrase_bytes(passphrase), salt, iterations, 32)
     return d, hkdf_expand(d, WRAP_INFO, 32), hkdf_expand(d, CHECK_INFO, 16)
 
 
 def build_keyfile(name, passphrase, iterations, salt, repo_id, master, wrap_nonce,
                   label, created_ms, meta_salt, meta_shift=16, meta_version=1):
+    """iterations: a PBKDF2 count (a v1 key file) or ("argon2id", m, t, p) (a v2 key file)."""
     _, wrap, check = keyfile_secrets(passphrase, salt, iterations)
-    head = (MAGIC_KEYFILE + bytes([1, KDF_PBKDF2]) + b"\x00\x00" + u32(iterations)
-            + bytes([len(salt)]) + salt + repo_id + check)
+    if isinstance(iterations, tuple):
+        _, m, t, p = iterations
+        params = bytes([2, KDF_ARGON2ID]) + b"\x00\x00" + u32(m) + u32(t) + u32(p)
+    else:
+        params = bytes([1, KDF_PBKDF2]) + b"\x00\x00" + u32(iterations)
+    head = MAGIC_KEYFILE + params + bytes([len(salt)]) + salt + repo_id + check
     wrapped = AESGCM(wrap).encrypt(wrap_nonce, master, head)  # ciphertext(32) || tag(16)
     lb = label.encode("utf-8")
     meta_plain = i64(created_ms) + u16(len(lb)) + lb
@@ -431,45 +461,67 @@ def build_keyfile(name, passphrase, iterations, salt, repo_id, master, wrap_nonc
 
 
 def parse_keyfile(data, name):
-    """Structure only (no passphrase). Raises IntegrityError or Unsupported: a "parse problem"."""
+    """Structure only (no passphrase). Raises IntegrityError or Unsupported: a "parse problem".
+    v1: PBKDF2 (iterations at 8); v2: Argon2id (m, t, p at 8, 12, 16), every field within its
+    reader bound before anything is derived."""
     if len(data) < 5:
         raise IntegrityError(name, "truncated key file")
     if data[0:4] != MAGIC_KEYFILE:
         raise IntegrityError(name, "not a key file (bad magic %s)" % data[0:4].hex())
-    if data[4] > 1:
-        raise Unsupported(name, "unsupported format v%d; this version reads up to v1" % data[4])
-    if data[4] != 1:
+    if data[4] > KEYFILE_VERSION:
+        raise Unsupported(name, "unsupported format v%d; this version reads up to v%d" % (data[4], KEYFILE_VERSION))
+    if data[4] == 0:
         raise IntegrityError(name, "malformed key file: format version %d" % data[4])
+    version = data[4]
     if len(data) < 6:
         raise IntegrityError(name, "truncated key file")
-    if data[5] != KDF_PBKDF2:
-        raise Unsupported(name, "unsupported KDF id %d" % data[5])
-    if len(data) < 13:
+    if data[5] != (KDF_ARGON2ID if version == 2 else KDF_PBKDF2):
+        raise Unsupported(name, "unsupported KDF id %d in a v%d key file" % (data[5], version))
+    p0 = 21 if version == 2 else 13  # offset of the salt
+    if len(data) < p0:
         raise IntegrityError(name, "truncated key file")
     if data[6:8] != b"\x00\x00":
         raise IntegrityError(name, "malformed key file: reserved bytes are %s" % data[6:8].hex())
-    iterations = struct.unpack(">I", data[8:12])[0]
-    if not 1000 <= iterations <= 100_000_000:
-        raise IntegrityError(name, "malformed key file: %d iterations outside 1,000..100,000,000" % iterations)
-    s = data[12]
+    if version == 2:
+        m, t, p = struct.unpack(">III", data[8:20])
+        if not ARGON2_M_RANGE[0] <= m <= ARGON2_M_RANGE[1]:
+            raise IntegrityError(name, "key file parameters: Argon2id memory m = %d KiB outside %d..%d"
+                                 % ((m,) + ARGON2_M_RANGE))
+        if not ARGON2_T_RANGE[0] <= t <= ARGON2_T_RANGE[1]:
+            raise IntegrityError(name, "key file parameters: Argon2id passes t = %d outside %d..%d"
+                                 % ((t,) + ARGON2_T_RANGE))
+        if m * t > ARGON2_MAX_WORK:
+            raise IntegrityError(name, "key file parameters: Argon2id m * t = %d above %d" % (m * t, ARGON2_MAX_WORK))
+        if p != 1:
+            raise IntegrityError(name, "key file parameters: Argon2id parallelism p = %d, only 1 is accepted" % p)
+        kdf = ("argon2id", m, t, p)
+    else:
+        kdf = struct.unpack(">I", data[8:12])[0]
+        if not 1000 <= kdf <= 100_000_000:
+            raise IntegrityError(name, "malformed key file: %d iterations outside 1,000..100,000,000" % kdf)
+    s = data[p0 - 1]
     if not 16 <= s <= 64:
         raise IntegrityError(name, "malformed key file: salt length %d outside 16..64" % s)
-    if len(data) < 109 + s:
+    if version == 2 and s != 16:
+        raise IntegrityError(name, "malformed key file: salt length %d in a v2 key file (always 16)" % s)
+    fixed = p0 + s + 16 + 16 + 12 + 32 + 16  # through the wrap tag
+    if len(data) < fixed + 4:
         raise IntegrityError(name, "truncated key file")
-    meta_len = struct.unpack(">I", data[105 + s:109 + s])[0]
-    if len(data) != 109 + s + meta_len:
+    meta_len = struct.unpack(">I", data[fixed:fixed + 4])[0]
+    if len(data) != fixed + 4 + meta_len:
         raise IntegrityError(name, "malformed key file: %d bytes, metadata length says %d"
-                             % (len(data), 109 + s + meta_len))
+                             % (len(data), fixed + 4 + meta_len))
+    r = p0 + s
     return {
-        "iterations": iterations,
-        "salt": data[13:13 + s],
-        "repo_id": data[13 + s:29 + s],
-        "check": data[29 + s:45 + s],
-        "ad": data[0:45 + s],
-        "nonce": data[45 + s:57 + s],
-        "wrapped": data[57 + s:89 + s],
-        "tag": data[89 + s:105 + s],
-        "meta": data[109 + s:],
+        "iterations": kdf,
+        "salt": data[p0:r],
+        "repo_id": data[r:r + 16],
+        "check": data[r + 16:r + 32],
+        "ad": data[0:r + 32],
+        "nonce": data[r + 32:r + 44],
+        "wrapped": data[r + 44:r + 76],
+        "tag": data[r + 76:r + 92],
+        "meta": data[fixed + 4:],
     }
 
 
@@ -740,6 +792,23 @@ V_LONG_HEADER = "4748534f0101100a01020304a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b
 V_KEY_D = "1bfc73bc415e0dcb3eb245e6119fc13f5ded1a810cef42caa0fac6b3bbebef48"
 V_KEY_WRAP = "2005f5bb907442c46afa394ee8b57f4a9ed49eb3afc9317081892942f93a7108"
 V_KEY_CHECK = "50d59bebc53c0ef38785bed715d96b16"
+
+# Key file v2 (Argon2id), format.md "Test vectors, key file v2 (Argon2id)".
+V_A2_PARAMS = ("argon2id", 256, 2, 1)   # m KiB, t, p
+V_A2_SALT = rng(0xc0, 0xcf)
+V_A2_D = "4a20815560ddec13e0665331b9032b180ef8fa0f22001df55ebd9ff7e60af4b3"
+V_A2_WRAP = "d338734cb0ced8f34faca21838540811df015b36e1c188f7e1cf33bd59bcbaf9"
+V_A2_CHECK = "cac40ab9d50acf8b35e09c2f99c02ec8"
+V_A2_KEYFILE = (
+    "4748534b0202000000000100000000020000000110c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "000102030405060708090a0b0c0d0e0f"
+    "cac40ab9d50acf8b35e09c2f99c02ec8"
+    "e0e1e2e3e4e5e6e7e8e9eaeb"
+    "3bb734841e98af5b6d1759558d6d0112602a7b919d9565275841291d7d1d9a0a"
+    "8056f758b73fb664e11b11657349fc83"
+    "0000004d"
+    "4748534f0101011000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
+    "fdc07feb3748df1a38dd0a663988303755d32d0f257118bf4b7730d1a4d1f23e43")
 V_NORM_ITER = 1000
 # Format v2 vectors (session salt a0..bf = V_SALT).
 V_SK1 = "b260c9c30a1514d451f45bacb9da6daa042ed782f9a25634de0dbeaf4f3069e7"
@@ -1144,10 +1213,10 @@ def self_test():
              lambda: unlock_keyfile(flip(kf_bytes, 13 + s), V_KEY_NAME, V_PASSPHRASE))
     c.raises("key file: metadata bound to the key file name", IntegrityError,
              lambda: unlock_keyfile(kf_bytes, "keys/00112233aabbccde", V_PASSPHRASE))
-    c.raises("key file: KDF id 2 is unsupported", Unsupported,
+    c.raises("key file: KDF id 2 in a v1 key file is unsupported", Unsupported,
              lambda: parse_keyfile(kf_bytes[:5] + b"\x02" + kf_bytes[6:], V_KEY_NAME))
-    c.raises("key file: version 2 is unsupported", Unsupported,
-             lambda: parse_keyfile(kf_bytes[:4] + b"\x02" + kf_bytes[5:], V_KEY_NAME))
+    c.raises("key file: version 3 is unsupported", Unsupported,
+             lambda: parse_keyfile(kf_bytes[:4] + b"\x03" + kf_bytes[5:], V_KEY_NAME))
     c.raises("key file: version 00 is an integrity error", IntegrityError,
              lambda: parse_keyfile(kf_bytes[:4] + b"\x00" + kf_bytes[5:], V_KEY_NAME))
     for rb in (b"\x00\x01", b"\x80\x00"):
@@ -1162,6 +1231,38 @@ def self_test():
              lambda: parse_keyfile(kf_bytes + b"\x00", V_KEY_NAME))
     c.raises("key file: missing last byte is malformed", IntegrityError,
              lambda: parse_keyfile(kf_bytes[:-1], V_KEY_NAME))
+
+    # Key file v2 (Argon2id).
+    if argon2_raw is None:
+        c.check("argon2-cffi is installed (python3-argon2), for the Argon2id vector", False)
+    else:
+        a2d, a2wrap, a2check = keyfile_secrets(V_PASSPHRASE, V_A2_SALT, V_A2_PARAMS)
+        c.equal("Argon2id key file intermediate D", a2d, V_A2_D)
+        c.equal("Argon2id key file intermediate wrap", a2wrap, V_A2_WRAP)
+        c.equal("Argon2id key file intermediate check", a2check, V_A2_CHECK)
+        c.equal("build Argon2id key file keys/00112233aabbccdd (v2)",
+                build_keyfile(V_KEY_NAME, V_PASSPHRASE, V_A2_PARAMS, V_A2_SALT, V_R, V_M, V_WRAP_NONCE,
+                              V_LABEL, V_LABEL_CREATED, V_META_SALT), V_A2_KEYFILE)
+        a2 = bytes.fromhex(V_A2_KEYFILE)
+        try:
+            c.check("unlock the Argon2id key file and open its metadata",
+                    unlock_keyfile(a2, V_KEY_NAME, V_PASSPHRASE) == (V_R, V_M, V_LABEL_CREATED, V_LABEL))
+        except GhostieError as e:
+            c.check("unlock the Argon2id key file and open its metadata", False, str(e))
+        c.raises("Argon2id key file: wrong passphrase detected by check value", WrongPassphrase,
+                 lambda: unlock_keyfile(a2, V_KEY_NAME, V_PASSPHRASE + "!"))
+        c.raises("Argon2id key file: damaged wrapped key is an integrity error", IntegrityError,
+                 lambda: unlock_keyfile(flip(a2, 81), V_KEY_NAME, V_PASSPHRASE))
+        for off, val, what in ((8, 104_857_600, "memory 100 GiB"), (8, 7, "memory 7 KiB"),
+                               (12, 0xFFFFFFFF, "2^32-1 passes"), (12, 0, "0 passes"), (16, 4, "parallelism 4")):
+            c.raises("Argon2id key file: %s is refused before deriving" % what, IntegrityError,
+                     lambda off=off, val=val: parse_keyfile(a2[:off] + u32(val) + a2[off + 4:], V_KEY_NAME))
+        c.raises("Argon2id key file: 1 GiB times 5 passes is refused", IntegrityError,
+                 lambda: parse_keyfile(a2[:8] + u32(1_048_576) + u32(5) + a2[16:], V_KEY_NAME))
+        c.raises("Argon2id key file: salt length 32 is malformed", IntegrityError,
+                 lambda: parse_keyfile(a2[:20] + b"\x20" + a2[21:], V_KEY_NAME))
+        c.raises("Argon2id key file: KDF id 1 in a v2 key file is unsupported", Unsupported,
+                 lambda: parse_keyfile(a2[:5] + b"\x01" + a2[6:], V_KEY_NAME))
 
     # Normalization vector (1,000 iterations).
     for form, pw in (("NFD cafe+U+0301", V_NORM_NFD), ("NFC caf+U+00E9", V_NORM_NFC)):
@@ -1183,7 +1284,7 @@ def self_test():
         return flip(kf(name), 57 + s)
 
     n1, n2, n3 = "keys/0000000000000001", "keys/00000000000000a0", "keys/ffffffffffffffff"
-    v2 = kf(n1)[:4] + b"\x02" + kf(n1)[5:]           # parse problem: unsupported
+    v2 = kf(n1)[:4] + b"\x03" + kf(n1)[5:]           # parse problem: unsupported (v3 does not exist)
     badmagic = b"XXXX" + kf(n1)[4:]                   # parse problem: integrity
     epoch_file = {V_EPOCH_NAME: bytes.fromhex(V_EPOCH_OBJ)}
 
@@ -1317,7 +1418,7 @@ def self_test():
                  V_NAME, 0x10, 3)
         cli_case("only key file has reserved bytes 0001", dict(epoch_file, **{
             n1: kf(n1)[:6] + b"\x00\x01" + kf(n1)[8:], V_NAME: s1}), V_NAME, 0x10, 3)
-        cli_case("only key file is version 2", dict(epoch_file, **{n1: v2, V_NAME: s1}), V_NAME, 0x10, 4)
+        cli_case("only key file is version 3 (none exists)", dict(epoch_file, **{n1: v2, V_NAME: s1}), V_NAME, 0x10, 4)
         cli_case("unparsable + wrong-passphrase key files", dict(epoch_file, **{
             n1: v2, n2: kf(n2, "other"), V_NAME: s1}), V_NAME, 0x10, 2)
         cli_case("damaged key file skipped", dict(epoch_file, **{n1: damaged(n1), n2: kf(n2), V_NAME: s1}),

@@ -41,7 +41,7 @@ internal static class KeyCommands
 
             foreach (KeyFileInfo file in files.OrderBy(f => f.CreatedAt))
             {
-                context.Line($"{file.Id}  {file.Label}  created {SyncCommands.Time(file.CreatedAt)}, PBKDF2 {file.Iterations:N0} iterations{(file.IsCurrent ? "  (unlocked this session)" : "")}");
+                context.Line($"{file.Id}  {file.Label}  created {SyncCommands.Time(file.CreatedAt)}, {file.KdfDescription}{(file.IsCurrent ? "  (unlocked this session)" : "")}");
             }
 
             context.Hint($"{files.Count} key file(s); key epoch {Epoch(manager.Keys.CurrentEpoch)} is current ({manager.Keys.Epochs.Count} in all).");
@@ -55,9 +55,11 @@ internal static class KeyCommands
         var label = new Option<string>("--label") { Description = "A label to tell it apart, for example \"printed recovery key\" (stored encrypted).", Required = true };
         var generate = new Option<bool>("--generate") { Description = "Generate a random recovery key (160 bits) and print it once, instead of asking for a passphrase. Write it down; it is shown only now." };
         var allowWeak = AllowWeakOption();
-        var command = new Command("add", $"Add a passphrase that also unlocks the repository (from {NewPassphraseVariable}, else asked twice on the terminal), or generate a recovery key.") { label, generate, allowWeak };
+        Option<string> kdf = KdfOption("the new key file");
+        var command = new Command("add", $"Add a passphrase that also unlocks the repository (from {NewPassphraseVariable}, else asked twice on the terminal), or generate a recovery key.") { label, generate, allowWeak, kdf };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
+            context.KeyDerivation = Profile(parse.GetValue(kdf));
             string labelValue = ValidLabel(parse.GetValue(label)!);
             bool generated = parse.GetValue(generate);
             string passphrase = generated ? RecoveryKey() : NewPassphrase(context, $"the key file '{labelValue}'", "nothing was added", parse.GetValue(allowWeak));
@@ -87,9 +89,11 @@ internal static class KeyCommands
     {
         var id = new Argument<string>("id") { Description = "The key file to change (see 'ghostie key list'); may be left out when the repository has only one.", Arity = ArgumentArity.ZeroOrOne };
         var allowWeak = AllowWeakOption();
-        var command = new Command("change", $"Replace the passphrase of one key file (the new one from {NewPassphraseVariable}, else asked twice). The new key file is written before the old one is deleted.") { id, allowWeak };
+        Option<string> kdf = KdfOption("the new key file (an old PBKDF2 key file is upgraded to Argon2id unless pbkdf2 is given)");
+        var command = new Command("change", $"Replace the passphrase of one key file (the new one from {NewPassphraseVariable}, else asked twice). The new key file is written before the old one is deleted.") { id, allowWeak, kdf };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
+            context.KeyDerivation = Profile(parse.GetValue(kdf));
             string? given = parse.GetValue(id);
             using MemorySyncManager manager = await Backends.OpenAsync(context, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<KeyFileInfo> files = await manager.Keys.ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
@@ -188,6 +192,31 @@ internal static class KeyCommands
         CryptographicOperations.ZeroMemory(bytes);
         return string.Join('-', Enumerable.Range(0, 8).Select(g => new string(chars, g * 4, 4)));
     }
+
+    /// <summary>The names <c>--kdf</c> takes, in the order the help shows them.</summary>
+    internal static readonly string[] KdfNames = ["argon2id", "argon2id-phone", "pbkdf2"];
+
+    /// <summary><c>--kdf argon2id|argon2id-phone|pbkdf2</c> (default argon2id), for commands that write a key file.</summary>
+    internal static Option<string> KdfOption(string what)
+    {
+        var option = new Option<string>("--kdf")
+        {
+            Description = $"The key derivation of {what}: argon2id (default; 64 MiB, 10 passes), argon2id-phone (32 MiB, 4 passes, for phones) or pbkdf2 (PBKDF2-HMAC-SHA256, 600,000 iterations, where FIPS-approved algorithms are required). See docs/security.md.",
+            HelpName = "kdf",
+            DefaultValueFactory = _ => "argon2id",
+        };
+        option.AcceptOnlyFromAmong(KdfNames);
+        return option;
+    }
+
+    /// <summary>The profile a <c>--kdf</c> name stands for.</summary>
+    internal static KeyDerivationProfile Profile(string? name) => name switch
+    {
+        null or "argon2id" => KeyDerivationProfile.Argon2id,
+        "argon2id-phone" => KeyDerivationProfile.Argon2idPhone,
+        "pbkdf2" => KeyDerivationProfile.Pbkdf2,
+        _ => throw new GhostieSyncException(GhostieErrorCode.InvalidArgument, $"--kdf '{name}' is not known; use argon2id, argon2id-phone or pbkdf2."),
+    };
 
     private static Option<bool> AllowWeakOption() => new(Passphrase.AllowWeakOption)
     {

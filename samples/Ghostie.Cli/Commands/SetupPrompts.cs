@@ -145,6 +145,17 @@ internal static class SetupPrompts
                 return (o with { Repository = repository, SecretEnv = secretEnv == Backends.PostgresConnectionVariable ? null : secretEnv }, create);
             }
 
+            case Backends.Drive:
+            case Backends.Dropbox:
+            {
+                bool drive = o.Backend == Backends.Drive;
+                string variable = drive ? Ghostie.Sync.Backends.GoogleDrive.GoogleDriveOAuthOptions.ClientIdVariable : Ghostie.Sync.Backends.Dropbox.DropboxOAuthOptions.AppKeyVariable;
+                string? clientId = o.ClientId ?? Optional(prompter.Ask(drive ? "Google OAuth client id (a \"Desktop app\" client; none is shipped):" : "Dropbox app key (an App folder app; none is shipped):",
+                    Environment.GetEnvironmentVariable(variable) ?? ""));
+                string? folder = o.Folder ?? Optional(prompter.Ask(drive ? "Drive folder id (empty for the hidden app data folder):" : "Folder inside the app folder (empty for the app folder itself):", ""));
+                return (o with { ClientId = clientId, Folder = folder }, create);
+            }
+
             default:
             {
                 string tag = o.Tag ?? prompter.Ask("Tag naming this repository's gists:", "default");

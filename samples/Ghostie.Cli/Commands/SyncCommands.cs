@@ -21,6 +21,7 @@ internal static class SyncCommands
         sync.Subcommands.Add(Forget(app));
         sync.Subcommands.Add(RenameDevice(app));
         sync.Subcommands.Add(ConflictCommands.Create(app));
+        sync.Subcommands.Add(CredentialsCommands.Create(app));
         return sync;
     }
 
@@ -53,6 +54,17 @@ internal static class SyncCommands
             HelpName = "var",
         };
         var repository = new Option<string>("--repository") { Description = "postgres: the repository's name in the database (a-z, 0-9, '-', '_'; default: default). The first role to use a name owns it.", HelpName = "name" };
+        var clientId = new Option<string>("--client-id")
+        {
+            Description = "drive: the Google OAuth client id of a \"Desktop app\" client (default $GHOSTIE_DRIVE_CLIENT_ID); dropbox: the app key (default $GHOSTIE_DROPBOX_APP_KEY). None is shipped; see docs/backends/oauth.md.",
+            HelpName = "id",
+        };
+        var folderOption = new Option<string>("--folder") { Description = "drive: a Drive folder id to keep the repository in (scope drive.file) instead of the app data folder; dropbox: a folder inside the app folder.", HelpName = "folder" };
+        var noBrowser = new Option<bool>("--no-browser") { Description = "drive, dropbox: authorize without opening a browser here: open the address shown on any device and paste back the code (or, for Google, the address it ends on)." };
+        var redirectPort = new Option<int?>("--redirect-port") { Description = "dropbox: the port of the loopback redirect URI registered for the app (default 53682).", HelpName = "port" };
+        var authUrl = new Option<string>("--auth-url") { Description = "drive, dropbox: the OAuth authorization endpoint, when not the provider's (a test double).", HelpName = "url" };
+        var tokenUrl = new Option<string>("--token-url") { Description = "drive, dropbox: the OAuth token endpoint, when not the provider's (a test double).", HelpName = "url" };
+        var contentEndpoint = new Option<string>("--content-endpoint") { Description = "dropbox: the content host, when not https://content.dropboxapi.com/ (a test double).", HelpName = "url" };
         var device = new Option<string>("--device") { Description = "This device's id (letters, digits, '-', '_', '.'). Default: the machine name, lowercased.", HelpName = "id" };
         var deviceName = new Option<string>("--device-name") { Description = "A display name other devices see. Default: the device id.", HelpName = "name" };
         var allowWeak = new Option<bool>(Passphrase.AllowWeakOption) { Description = "Create the repository even with a passphrase rated weak (empty or only spaces is always refused)." };
@@ -60,16 +72,22 @@ internal static class SyncCommands
         {
             Description = "Set up even though another Ghostie home writes to the repository under this device id (refused otherwise, exit code 12). Only for this same device set up again after its old home is gone for good: a home still using the id can no longer push or pull (it must run 'ghostie sync rename-device').",
         };
+        Option<string> kdf = KeyCommands.KdfOption("the repository's first key file, when setup creates the repository (joining writes no key file)");
         var command = new Command("setup",
             "Join the repository in the given storage, or create it there if it holds none. The passphrase comes from GHOSTIE_PASSPHRASE, else a prompt; the unlocked key is cached on this device (0600). Credentials come from environment variables, else a prompt; a prompted credential is kept encrypted on this device, never in sync/config.json.")
         {
-            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak, takeOver,
+            backend, path, bucket, container, account, endpoint, prefix, region, pathStyle, profile, tag, create, accessKeyEnv, secretEnv, repository, device, deviceName, allowWeak, takeOver, kdf,
+            clientId, folderOption, noBrowser, redirectPort, authUrl, tokenUrl, contentEndpoint,
         };
         app.SetAction(command, (context, parse, cancellationToken) =>
         {
             var options = new BackendSetupOptions(parse.GetValue(backend)!, parse.GetValue(path), parse.GetValue(bucket), parse.GetValue(container), parse.GetValue(account),
                 parse.GetValue(endpoint), parse.GetValue(prefix), parse.GetValue(region), parse.GetValue(pathStyle), parse.GetValue(profile), parse.GetValue(tag),
-                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv)) { Repository = parse.GetValue(repository) };
+                parse.GetValue(accessKeyEnv), parse.GetValue(secretEnv))
+            {
+                Repository = parse.GetValue(repository), ClientId = parse.GetValue(clientId), Folder = parse.GetValue(folderOption), AuthUrl = parse.GetValue(authUrl),
+                TokenUrl = parse.GetValue(tokenUrl), ContentEndpoint = parse.GetValue(contentEndpoint), RedirectPort = parse.GetValue(redirectPort),
+            };
             (bool createValue, string? deviceValue, string? nameValue) = (parse.GetValue(create), parse.GetValue(device), parse.GetValue(deviceName));
 
             // A person at a terminal who left out where the repository is gets asked (docs/cli.md, "Interactive setup");
@@ -82,13 +100,14 @@ internal static class SyncCommands
                     createValue, deviceValue, nameValue);
             }
 
-            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), parse.GetValue(takeOver), prompter, cancellationToken);
+            context.KeyDerivation = KeyCommands.Profile(parse.GetValue(kdf));
+            return SetupAsync(context, options, createValue, deviceValue, nameValue, parse.GetValue(allowWeak), parse.GetValue(takeOver), prompter, parse.GetValue(noBrowser), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> SetupAsync(CliContext context, BackendSetupOptions options, bool create, string? device, string? deviceName, bool allowWeak,
-        bool takeOver, IPrompter? prompter, CancellationToken cancellationToken)
+        bool takeOver, IPrompter? prompter, bool noBrowser, CancellationToken cancellationToken)
     {
         Backends.EnsureAvailable(options.Backend);
         Dictionary<string, string> settings = Backends.SettingsFromSetup(options);
@@ -116,6 +135,9 @@ internal static class SyncCommands
         try
         {
             bool joining = false;
+            // drive, dropbox: authorize this device first (OAuth, PKCE), unless a token is set in the environment; the
+            // refresh token joins the prompted credentials, kept only if setup succeeds.
+            await BackendAuthorizations.AuthorizeIfNeededAsync(options.Backend, settings, home, prompted, noBrowser, context, cancellationToken).ConfigureAwait(false);
             if (!(folder && !Directory.Exists(folderPath)))
             {
                 try
@@ -135,8 +157,13 @@ internal static class SyncCommands
                 catch (GhostieSyncException e) when (!create && e.Code == GhostieErrorCode.StorageNotFound && !folder && options.Backend != Backends.Postgres)
                 {
                     // The library's message speaks of its options (CreateContainerIfMissing, ServiceUrl); the user has setup's.
-                    string option = options.Backend == Backends.Azure ? "--create-container" : "--create-bucket";
-                    string check = options.Backend == Backends.Azure ? "--container and --endpoint or --account" : "--bucket, --endpoint and --region";
+                    string option = options.Backend switch { Backends.Azure => "--create-container", Backends.Dropbox or Backends.Drive => "--create", _ => "--create-bucket" };
+                    string check = options.Backend switch
+                    {
+                        Backends.Azure => "--container and --endpoint or --account",
+                        Backends.Dropbox or Backends.Drive => "--folder",
+                        _ => "--bucket, --endpoint and --region",
+                    };
                     throw new GhostieSyncException(GhostieErrorCode.StorageNotFound,
                         $"{Backends.Describe(options.Backend, settings)} does not exist. Add {option} to create it, or check {check}.", innerException: e);
                 }

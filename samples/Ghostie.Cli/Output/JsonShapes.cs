@@ -26,10 +26,23 @@ internal sealed record RenameDeviceDocument(string PreviousDeviceId, string Devi
 
 internal sealed record ForgetDocument(bool Forgotten, string Path, bool CredentialsForgotten);
 
+internal sealed record CredentialsRotatedDocument(string Backend, string Storage, IReadOnlyList<string> Replaced);
+
 internal sealed record StatusDocument(string Backend, string DeviceId, string RepositoryId, DateTimeOffset? LastSync, int LocalMemories,
     int CloudMemories, int PendingPush, int Conflicts, string CurrentEpoch, IReadOnlyList<DeviceDocument> KnownDevices);
 
 internal sealed record DeviceDocument(string DeviceId, string DeviceName, bool IsThisDevice, DateTimeOffset? LastSeen);
+
+internal sealed record DeviceEntryDocument(string DeviceId, string DeviceName, string Prefix, bool IsThisDevice, DateTimeOffset? LastSeen, long Sequence,
+    bool HasHead, string Status, string? RemovedBy, DateTimeOffset? RemovedAt)
+{
+    public static DeviceEntryDocument From(DeviceInfo device) => new(device.DeviceId, device.DeviceName, device.Prefix, device.IsThisDevice, device.LastSeen,
+        device.Sequence, device.HasHead, device.Status.ToString().ToLowerInvariant(), device.RemovedBy, device.RemovedAt);
+}
+
+internal sealed record DeviceListDocument(IReadOnlyList<DeviceEntryDocument> Devices);
+
+internal sealed record DeviceRemovedDocument(DeviceEntryDocument Device);
 
 internal sealed record ConflictListDocument(IReadOnlyList<ConflictDocument> Conflicts);
 
@@ -53,9 +66,17 @@ internal sealed record MalformedFileDocument(string Path, string Problem);
 
 internal sealed record MemoryRemovedDocument(string Id, bool Deleted);
 
-internal sealed record KeyFileDocument(string Id, string Label, DateTimeOffset CreatedAt, int Iterations, bool UnlockedThisSession)
+/// <summary>One key file. <c>kdf</c> is "argon2id" or "pbkdf2"; <c>iterations</c> is PBKDF2's count or Argon2id's passes;
+/// <c>memory_kib</c> and <c>parallelism</c> are Argon2id's (null for PBKDF2).</summary>
+internal sealed record KeyFileDocument(string Id, string Label, DateTimeOffset CreatedAt, int Iterations, bool UnlockedThisSession, string Kdf,
+    [property: System.Text.Json.Serialization.JsonPropertyName("memory_kib")] int? MemoryKiB, int? Parallelism)
 {
-    public static KeyFileDocument From(Ghostie.Sync.Crypto.KeyFileInfo info) => new(info.Id, info.Label, info.CreatedAt, info.Iterations, info.IsCurrent);
+    public static KeyFileDocument From(Ghostie.Sync.Crypto.KeyFileInfo info)
+    {
+        bool argon2 = info.Kdf == Ghostie.Sync.Crypto.KeyDerivationFunction.Argon2id;
+        return new(info.Id, info.Label, info.CreatedAt, info.Iterations, info.IsCurrent, argon2 ? "argon2id" : "pbkdf2",
+            argon2 ? info.MemoryKiB : null, argon2 ? info.Parallelism : null);
+    }
 }
 
 internal sealed record KeyListDocument(IReadOnlyList<KeyFileDocument> KeyFiles, string CurrentEpoch, int Epochs);
@@ -81,10 +102,13 @@ internal sealed record MemorySearchHit(string Id, float Score, string Category, 
 [JsonSerializable(typeof(KeyRotatedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(RenameDeviceDocument))]
+[JsonSerializable(typeof(DeviceListDocument))]
+[JsonSerializable(typeof(DeviceRemovedDocument))]
 [JsonSerializable(typeof(SetupDocument))]
 [JsonSerializable(typeof(TransferDocument))]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(ForgetDocument))]
+[JsonSerializable(typeof(CredentialsRotatedDocument))]
 [JsonSerializable(typeof(ConflictListDocument))]
 [JsonSerializable(typeof(ConflictDocument))]
 [JsonSerializable(typeof(ResolveDocument))]

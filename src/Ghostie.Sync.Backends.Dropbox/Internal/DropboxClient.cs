@@ -154,23 +154,10 @@ internal sealed class DropboxClient : IDisposable
         }
     }
 
-    private async Task<string> CurrentTokenAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _token) is string token)
-        {
-            return token;
-        }
-
-        await _tokenLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return _token ??= await _tokens(false, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _tokenLock.Release();
-        }
-    }
+    /// <summary>The provider's token, asked before every request: a provider caches its token and refreshes it when it is
+    /// due (<see cref="DropboxAuthorization"/>); a fixed token is returned as it is.</summary>
+    private async Task<string> CurrentTokenAsync(CancellationToken cancellationToken) =>
+        await _tokens(false, cancellationToken).ConfigureAwait(false);
 
     /// <summary>A new token after <paramref name="refused"/> was refused; several requests failing at once refresh once.</summary>
     private async Task<string> RefreshedTokenAsync(string refused, CancellationToken cancellationToken)

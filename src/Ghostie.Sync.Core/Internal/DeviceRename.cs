@@ -26,6 +26,10 @@ internal sealed class DeviceRename
 
         _changes.Commit(null, save: false); // every local change is an outbox version first
         List<(PackEntry Newest, VersionVector Baseline)> remint = UnpushedVersions();
+        if (State.Removed.ContainsKey(_sync.Prefix))
+        {
+            remint.AddRange(PushedSinceRemoval(remint));
+        }
         SwitchIdentity(newDeviceId, newDeviceName ?? newDeviceId, newPrefix);
         List<PackEntry> entries = Remint(remint);
         _sync.SaveState();
@@ -64,6 +68,38 @@ internal sealed class DeviceRename
         }
 
         return remint;
+    }
+
+    /// <summary>
+    /// For a home that was removed from the repository: the memories whose winner is a version of this device, made
+    /// again under the new id. Other devices ignore what it pushed after its removal (and it cannot tell which versions
+    /// those were), so each is made again on top of itself: where others hold it already, the new version has the same
+    /// content and simply supersedes it; where they do not, it reaches them.
+    /// </summary>
+    private IEnumerable<(PackEntry Newest, VersionVector Baseline)> PushedSinceRemoval(List<(PackEntry Newest, VersionVector Baseline)> unpushed)
+    {
+        var done = new HashSet<string>(unpushed.Select(u => u.Newest.Id), StringComparer.Ordinal);
+        foreach ((string id, RecordState record) in State.Records)
+        {
+            if (done.Contains(id) || record.Versions.Count == 0 || record.Winner.Origin != _sync.DeviceId)
+            {
+                continue;
+            }
+
+            VersionInfo winner = record.Winner;
+            MemoryRecord? content = null;
+            if (!winner.Deleted)
+            {
+                content = LocalMemoryStore.Read(_sync.Home.MemoryPath(id)).Record is { } file ? file with { SyncMetadata = null } : null;
+                if (content is null || LocalMemoryStore.ContentHash(content) != winner.Hash)
+                {
+                    continue; // the file was edited since: the commit above made that edit a version of its own
+                }
+            }
+
+            var entry = new PackEntry { Id = id, VersionVector = winner.VersionVector, WallMs = winner.WallMs, Counter = winner.Counter, Origin = winner.Origin, Deleted = winner.Deleted, Hash = winner.Hash, Record = content };
+            yield return (entry, winner.Vector);
+        }
     }
 
     private void SwitchIdentity(string newDeviceId, string newDeviceName, string newPrefix)

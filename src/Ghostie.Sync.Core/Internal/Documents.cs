@@ -233,6 +233,28 @@ internal sealed class HeadDocument
     [JsonPropertyName("hlc_t")] public long HlcWallMs { get; init; }
     [JsonPropertyName("hlc_c")] public int HlcCounter { get; init; }
     [JsonPropertyName("written_at")] public DateTimeOffset WrittenAt { get; init; }
+
+    /// <summary>The devices the writer knows were removed from the repository (grow-only: every device repeats them).
+    /// Older readers ignore the property.</summary>
+    [JsonPropertyName("removed")] public List<RemovedDevice> Removed { get; init; } = [];
+}
+
+/// <summary>A device removed from the repository (docs/sync-protocol.md, "Removing a device"): it no longer holds
+/// back the deletion of retired packs, is not reported when its head is gone, and heads it writes after
+/// <see cref="Seq"/> are not applied.</summary>
+internal sealed class RemovedDevice
+{
+    [JsonPropertyName("prefix")] public required string Prefix { get; init; }
+    [JsonPropertyName("device_id")] public string DeviceId { get; init; } = "";
+    [JsonPropertyName("device_name")] public string DeviceName { get; init; } = "";
+
+    /// <summary>The sequence of its last head the remover had applied: its history up to there stays valid.</summary>
+    [JsonPropertyName("seq")] public long Seq { get; init; }
+    [JsonPropertyName("removed_at")] public DateTimeOffset RemovedAt { get; init; }
+    [JsonPropertyName("removed_by")] public string RemovedBy { get; init; } = "";
+
+    /// <summary>Removed because it was lost or stolen: the repository was re-keyed so it can read nothing new.</summary>
+    [JsonPropertyName("revoked")] public bool Revoked { get; init; }
 }
 
 internal sealed class RemoteDeviceState
@@ -279,6 +301,20 @@ internal sealed class SyncStateDocument
     [JsonPropertyName("last_pull")] public DateTimeOffset? LastPull { get; set; }
     [JsonPropertyName("devices")] public Dictionary<string, RemoteDeviceState> Devices { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("records")] public Dictionary<string, RecordState> Records { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Devices removed from the repository, by device prefix (from this device's removals and every head applied).</summary>
+    [JsonPropertyName("removed")] public Dictionary<string, RemovedDevice> Removed { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The removals this device's last head carried (by prefix): a removal not in it yet makes the next push write a head.</summary>
+    [JsonPropertyName("pushed_removed")] public HashSet<string> PushedRemoved { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The re-key epoch (<see cref="Crypto.RepositoryKeys.RekeyEpoch"/>) this device's own packs were last rewritten
+    /// under: while it differs from the repository's, the next push rewrites them (docs/security.md, "Revoking a device").</summary>
+    [JsonPropertyName("repacked_for")] public uint RepackedFor { get; set; }
+
+    /// <summary>Devices this device revoked, by prefix, with the re-key epoch made for it: a revocation run again after
+    /// a crash goes on after the re-key instead of re-keying twice.</summary>
+    [JsonPropertyName("revocations")] public Dictionary<string, uint> Revocations { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>A copy of everything but the records, holding <paramref name="records"/> instead.</summary>
     public SyncStateDocument WithRecords(Dictionary<string, RecordState> records)

@@ -65,7 +65,16 @@ internal static class HomeSetup
         var home = new GhostieHome(options.Home);
         SyncConfiguration configuration = home.ReadConfiguration();
         DeviceKeyCache cache = DeviceKeyCache.ForHome(home.Root);
-        RepositoryKeys? keys = await cache.TryOpenAsync(backend, keyOptions, cancellationToken).ConfigureAwait(false);
+        RepositoryKeys? keys;
+        try
+        {
+            keys = await cache.TryOpenAsync(backend, keyOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RepositoryRekeyedException) when (passphrase is not null)
+        {
+            keys = null; // the repository was re-keyed (a device revoked): the current passphrase opens it, and is cached below
+        }
+
         if (keys is null)
         {
             if (passphrase is null)

@@ -50,7 +50,9 @@ internal sealed class MissingHistories
         return evidence;
     }
 
-    private bool IsMissing(Dictionary<string, List<string>> heads, string prefix) => prefix != _sync.Prefix && !heads.ContainsKey(prefix);
+    /// <summary>A removed device's head may go (its objects can be deleted once nothing needs them): never reported.</summary>
+    private bool IsMissing(Dictionary<string, List<string>> heads, string prefix) =>
+        prefix != _sync.Prefix && !heads.ContainsKey(prefix) && !_sync.State.Removed.ContainsKey(prefix);
 
     private void NoteAppliedAndAcknowledged(Dictionary<string, List<string>> heads)
     {

@@ -37,9 +37,9 @@ internal sealed class PullApply
                 State.Devices[prefix] = device;
             }
 
-            if (NothingNew(device, names))
+            if (NothingNew(device, names) || (State.Removed.ContainsKey(prefix) && names.All(n => n == device.Head || device.Leftovers.Contains(n))))
             {
-                continue; // no download at all
+                continue; // no download at all (a removed device's heads written after its removal are read once)
             }
 
             (int n, int c) = await PullOrReportAsync(prefix, device, names, progress, cancellationToken).ConfigureAwait(false);
@@ -84,6 +84,17 @@ internal sealed class PullApply
         (HeadDocument? best, string? bestName) = await _objects.ReadNewestHeadAsync(names, device.Head, cancellationToken).ConfigureAwait(false);
         if (best is null || bestName is null || !IsNewer(device, names, best, bestName))
         {
+            return (0, 0);
+        }
+
+        if (State.Removed.TryGetValue(_sync.PrefixOf(best.DeviceId), out RemovedDevice? removed) && best.Seq > removed.Seq)
+        {
+            // A removed device that wrote again (it was offline when it was removed, or its home was restored): what it
+            // wrote since is not applied, so a device everyone gave up on cannot slip changes back in. Read once.
+            device.Leftovers.UnionWith(names.Where(n => n != device.Head));
+            _sync.Problem(GhostieErrorCode.DeviceRemoved, $"device '{best.DeviceId}'",
+                $"Device '{best.DeviceId}' was removed from the repository by '{removed.RemovedBy}' at {removed.RemovedAt:u}, but has written again since (head '{bestName}', sequence {best.Seq}, after {removed.Seq}). Nothing it wrote after its removal was applied here. " +
+                "That device must be given a new device id (ghostie sync rename-device) to sync again; its unpushed changes are kept there and come back under the new id.");
             return (0, 0);
         }
 
@@ -160,6 +171,10 @@ internal sealed class PullApply
         device.Acks = new Dictionary<string, long>(head.Acks, StringComparer.Ordinal);
         device.AwaitsAckOf = head.Retired.Count > 0 ? head.Retired.Max(r => r.RetiredAtSeq) : 0;
         device.LastSeen = head.WrittenAt;
+        foreach (RemovedDevice removal in head.Removed)
+        {
+            State.Removed.TryAdd(removal.Prefix, removal); // grow-only: the first record of a removal is kept
+        }
         _sync.Clock = Hlc.Observe(_sync.Clock, new Hlc(head.HlcWallMs, head.HlcCounter));
     }
 }

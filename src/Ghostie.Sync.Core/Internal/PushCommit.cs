@@ -24,6 +24,12 @@ internal sealed class PushCommit
     public async Task<(int Uploaded, bool Saved)> PushAsync(List<string> own, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         List<OutboxLine> outbox = _sync.Outbox.Read(State.OutboxPushed);
+        uint rekeyEpoch = _sync.Keys.RekeyEpoch;
+        if (rekeyEpoch != 0 && State.RepackedFor != rekeyEpoch && State.OwnPacks.Count == 0)
+        {
+            State.RepackedFor = rekeyEpoch; // nothing of ours was written under the old master key
+        }
+
         Dictionary<string, long> acks = State.Devices.Where(d => d.Value.Seq > 0).ToDictionary(d => d.Key, d => d.Value.Seq, StringComparer.Ordinal);
         if (!HasSomethingToSay(outbox, own, acks))
         {
@@ -65,17 +71,20 @@ internal sealed class PushCommit
     {
         // Acknowledgements matter only to a device waiting to delete retired packs; writing a head for every change of
         // acknowledgements would make devices answer each other's heads forever.
-        bool acksAwaited = State.Devices.Any(d => d.Value.AwaitsAckOf > 0 && State.PushedAcks.GetValueOrDefault(d.Key) < d.Value.AwaitsAckOf);
+        bool acksAwaited = State.Devices.Any(d => d.Value.AwaitsAckOf > 0 && !State.Removed.ContainsKey(d.Key) && State.PushedAcks.GetValueOrDefault(d.Key) < d.Value.AwaitsAckOf);
         bool retirable = State.Retired.Any(IsAcknowledgedByAll);
+        bool repack = MustRepack;
+        // A removal this device made (or learnt) and has not published yet: every device must honour it.
+        bool removalUnpublished = State.Removed.Keys.Any(p => !State.PushedRemoved.Contains(p));
         // A head that is gone takes this device's history away from every other device: written again even when
         // there is nothing new (its packs are still listed in the state).
         bool headMissing = State.OwnHead is not null && !own.Contains(State.OwnHead);
-        if (outbox.Count == 0 && !acksAwaited && !retirable && !headMissing && State.OwnSeq > 0)
+        if (outbox.Count == 0 && !acksAwaited && !retirable && !headMissing && !removalUnpublished && !repack && State.OwnSeq > 0)
         {
             return false; // nothing to say: no write at all
         }
 
-        if (outbox.Count == 0 && State.OwnSeq == 0 && acks.Count == 0)
+        if (outbox.Count == 0 && State.OwnSeq == 0 && acks.Count == 0 && !removalUnpublished)
         {
             return false; // a device with nothing to push and nothing seen announces itself with its first change
         }
@@ -113,7 +122,9 @@ internal sealed class PushCommit
 
         packs.AddRange(await _objects.UploadPacksAsync(outbox.Select(Pushed), Uploaded, cancellationToken).ConfigureAwait(false));
         progress?.Report(new SyncProgress("upload", done, outbox.Count));
-        if (packs.Count > _sync.Options.CompactAfterPacks)
+        // After a re-key (a device revoked), every live pack is rewritten once under the new epoch, which the revoked
+        // device cannot open; the old packs are retired and deleted once every remaining device has acknowledged.
+        if (packs.Count > _sync.Options.CompactAfterPacks || (MustRepack && packs.Count > 0))
         {
             (packs, List<RetiredPack> newlyRetired) = await CompactAsync(packs, seq, cancellationToken).ConfigureAwait(false);
             retired.AddRange(newlyRetired);
@@ -138,6 +149,7 @@ internal sealed class PushCommit
             HlcWallMs = clock.WallMs,
             HlcCounter = clock.Counter,
             WrittenAt = _sync.Now,
+            Removed = State.Removed.Values.OrderBy(r => r.Prefix, StringComparer.Ordinal).ToList(),
         };
     }
 
@@ -146,6 +158,8 @@ internal sealed class PushCommit
         (State.OwnSeq, State.OwnHead, State.OwnPacks, State.Retired, State.OutboxPushed) = (seq, headName, packs, retired, through);
         State.LastPush = _sync.Now;
         State.PushedAcks = acks;
+        State.PushedRemoved = new HashSet<string>(State.Removed.Keys, StringComparer.Ordinal);
+        State.RepackedFor = _sync.Keys.RekeyEpoch;
         foreach (RecordState record in State.Records.Values)
         {
             record.Confirmed = null; // every local version is in the repository now
@@ -209,6 +223,11 @@ internal sealed class PushCommit
         return (compacted, packs.Select(p => new RetiredPack { Name = p.Name, RetiredAtSeq = seq }).ToList());
     }
 
+    /// <summary>Whether this device's live packs predate the repository's latest re-key.</summary>
+    private bool MustRepack => _sync.Keys.RekeyEpoch != 0 && State.RepackedFor != _sync.Keys.RekeyEpoch;
+
+    /// <summary>Whether every known device that is not removed has acknowledged the head that retired the pack: a
+    /// removed device never reads again, so it holds nothing back (docs/sync-protocol.md, "Removing a device").</summary>
     private bool IsAcknowledgedByAll(RetiredPack pack) =>
-        State.Devices.Values.Where(d => d.DeviceId.Length > 0).All(d => d.AcksOfUs >= pack.RetiredAtSeq);
+        State.Devices.Where(d => d.Value.DeviceId.Length > 0 && !State.Removed.ContainsKey(d.Key)).All(d => d.Value.AcksOfUs >= pack.RetiredAtSeq);
 }

@@ -1,3 +1,5 @@
+using Ghostie.Sync.Crypto;
+
 namespace Ghostie.Sync.Internal;
 
 /// <summary>
@@ -87,9 +89,77 @@ internal sealed class SyncEngine : IDisposable
         _gate.Dispose();
     }
 
-    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeviceInfo>> ListDevicesAsync(CancellationToken cancellationToken) =>
+        SharedAsync(() => new DeviceRegistry(_sync, _objects).ListAsync(cancellationToken), cancellationToken);
+
+    public Task<DeviceInfo> RemoveDeviceAsync(string deviceId, bool revoked, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var registry = new DeviceRegistry(_sync, _objects);
+        registry.RefuseThisDevice(deviceId);
+        return ExclusiveAsync("device removal", async () =>
+        {
+            DeviceInfo? removed = null;
+            // After the pull (so its last head is applied and its history stays valid up to there), before the push
+            // (which publishes the removal in this device's head and deletes what no remaining device needs).
+            await RunCoreAsync(push: true, pull: true, progress, cancellationToken, beforePush: () => removed = registry.MarkRemoved(deviceId, revoked)).ConfigureAwait(false);
+            return removed!;
+        }, cancellationToken);
+    }
+
+    public Task<DeviceRevocation> RevokeDeviceAsync(string deviceId, string newPassphrase, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var registry = new DeviceRegistry(_sync, _objects);
+        registry.RefuseThisDevice(deviceId);
+        ArgumentException.ThrowIfNullOrEmpty(newPassphrase);
+        return ExclusiveAsync("revocation", async () =>
+        {
+            // 1. The revocation is published (under the old key: the lost device may read that it was revoked, nothing else).
+            DeviceInfo? revoked = null;
+            await RunCoreAsync(push: true, pull: true, progress, cancellationToken, beforePush: () => revoked = registry.MarkRemoved(deviceId, revoked: true)).ConfigureAwait(false);
+
+            // 2. A new master key and epoch (resumable: RepositoryKeys records each step in the repository). Recorded
+            // here once done, so a revocation run again after a crash goes on from step 3.
+            string prefix = revoked!.Prefix;
+            RekeyResult? rekey = null;
+            if (!_sync.State.Revocations.TryGetValue(prefix, out uint epoch) || epoch != _sync.Keys.RekeyEpoch || epoch == 0)
+            {
+                rekey = await _sync.Keys.RekeyAsync(newPassphrase, "primary", progress is null ? null : new ReportAs<string>(step => progress.Report(new SyncProgress("rekey-" + step, 1, 1))), cancellationToken).ConfigureAwait(false);
+                _sync.State.Revocations[prefix] = rekey.Epoch;
+                var cache = DeviceKeyCache.ForHome(_sync.Home.Root);
+                if (cache.Exists)
+                {
+                    cache.Save(_sync.Keys); // the old master key in the cache would no longer open the repository
+                }
+
+                _sync.SaveState();
+            }
+
+            // 3. This device's packs rewritten under the new epoch (the push compacts them: see PushCommit), and its
+            // head; the other remaining devices do the same at their first push with the new key.
+            SyncResult repacked = await RunCoreAsync(push: true, pull: false, progress, cancellationToken).ConfigureAwait(false);
+
+            // 4. The objects no head pins by hash (handoff packages and claims, vector data) re-encrypted in place.
+            // Objects already under the current epoch are skipped, so a run cut short goes on where it stopped.
+            var names = new List<string>();
+            foreach (string layoutPrefix in new[] { "x/", "xc/", "v/" })
+            {
+                await foreach (string name in _sync.Backend.ListAsync(layoutPrefix, cancellationToken).ConfigureAwait(false))
+                {
+                    names.Add(name);
+                }
+            }
+
+            ReencryptionResult reencrypted = await _sync.Keys.ReencryptAsync(names,
+                progress is null ? null : new ReportAs<ReencryptionProgress>(p => progress.Report(new SyncProgress("reencrypt", p.Processed, p.Total))),
+                cancellationToken).ConfigureAwait(false);
+            return new DeviceRevocation(revoked with { Status = DeviceStatus.Revoked }, _sync.State.Revocations[prefix], rekey is not null, repacked.Uploaded, reencrypted.Reencrypted);
+        }, cancellationToken);
+    }
+
+    private async Task<SyncResult> RunCoreAsync(bool push, bool pull, IProgress<SyncProgress>? progress, CancellationToken cancellationToken, Action? beforePush = null)
     {
         SyncStateDocument state = _sync.State;
+        DeviceRegistry.ThrowIfThisDeviceRemoved(_sync);
         _sync.Reads = _sync.Writes = 0;
         int uploaded = 0, downloaded = 0;
         using (SyncProfile.Time("clean-temporary"))
@@ -112,7 +182,14 @@ internal sealed class SyncEngine : IDisposable
             pulling.Dispose();
             newConflicts += conflicts;
             state.LastPull = _sync.Now;
+            if (DeviceRegistry.IsThisDeviceRemoved(_sync))
+            {
+                _sync.SaveState(); // remembered: later pushes are refused without reading anything
+                DeviceRegistry.ThrowIfThisDeviceRemoved(_sync);
+            }
         }
+
+        beforePush?.Invoke();
 
         state.LastSync = _sync.Now;
         bool saved = false;
@@ -301,4 +378,11 @@ internal sealed class SyncEngine : IDisposable
             SyncLog.LeftoversRemoved(_sync.Logger, removed);
         }
     }
+}
+
+/// <summary>Reports synchronously, on the reporting thread (unlike <see cref="Progress{T}"/>), so a caller's progress
+/// sees each step before the next begins.</summary>
+internal sealed class ReportAs<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -99,10 +99,38 @@ internal sealed class KeyRing : IDisposable
         return winner.Span;
     }
 
-    /// <summary>namesKey = HKDF-SHA256(ikm = master key, salt = repository id, info = "ghostie/v1/names/hmac-sha256").</summary>
+    /// <summary>namesKey = HKDF-SHA256(ikm = master key, salt = repository id, info = "ghostie/v1/names/hmac-sha256"),
+    /// or, in a repository that was re-keyed, the names key its key ring carries (so names never change).</summary>
     public void DeriveNamesKey(Span<byte> destination)
     {
+        if (_namesKey is not null)
+        {
+            _namesKey.Span.CopyTo(destination);
+            return;
+        }
+
         HKDF.DeriveKey(HashAlgorithmName.SHA256, _master.Span, destination, RepositoryId, Labels.Names);
+    }
+
+    private SecretBuffer? _namesKey;
+
+    /// <summary>Uses <paramref name="namesKey"/> as the names key (from a key ring record), instead of deriving it from the master key.</summary>
+    public void SetNamesKey(ReadOnlySpan<byte> namesKey)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _namesKey?.Dispose();
+            _namesKey = new SecretBuffer(namesKey);
+        }
+    }
+
+    /// <summary>Copies the key of a loaded epoch into <paramref name="destination"/> (for a key ring record); returns its creation time.</summary>
+    public long CopyEpoch(uint epoch, Span<byte> destination)
+    {
+        EpochEntry entry = _epochs[epoch];
+        entry.Key.Span.CopyTo(destination);
+        return entry.CreatedUnixMs;
     }
 
     public void Dispose()
@@ -118,6 +146,7 @@ internal sealed class KeyRing : IDisposable
             Writers.Dispose();
             Readers.Dispose();
             _master.Dispose();
+            _namesKey?.Dispose();
             foreach (EpochEntry entry in _epochs.Values)
             {
                 entry.Key.Dispose();

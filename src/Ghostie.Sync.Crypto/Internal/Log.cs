@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Repository {RepositoryId} opened from the device key cache")]
     public static partial void OpenedFromCache(ILogger logger, string repositoryId);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Repository {RepositoryId} re-keyed: key file {KeyFileId} wraps a new master key, key epoch {Epoch:x8} is current; every other key file was deleted")]
+    public static partial void Rekeyed(ILogger logger, string repositoryId, string keyFileId, uint epoch);
 }

@@ -6,19 +6,6 @@ using System.Text.RegularExpressions;
 
 namespace Ghostie.Sync.Handoff.Importers;
 
-/// <summary>Where and how a package becomes a Claude Code session.</summary>
-public sealed class ClaudeCodeSessionOptions
-{
-    /// <summary>The new session's id (default: a new random UUID).</summary>
-    public string SessionId { get; set; } = Guid.NewGuid().ToString();
-
-    /// <summary>The working directory the session runs in on this device (its <c>cwd</c>; default: the sender's project root).</summary>
-    public string? WorkingDirectory { get; set; }
-
-    /// <summary>The clock for the lines' timestamps (default system).</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-}
-
 /// <summary>
 /// Writes a handoff package as a Claude Code session transcript, so the conversation can be continued there
 /// (<c>claude --resume &lt;session id&gt;</c> in its working directory). The lines, in the shape Claude Code writes:

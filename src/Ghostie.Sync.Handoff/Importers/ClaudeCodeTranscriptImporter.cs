@@ -29,7 +29,7 @@ public static partial class ClaudeCodeTranscriptImporter
     public const string FormatName = "claude-code-jsonl";
 
     /// <summary>The opening Claude Code gives a compaction summary (also recognized without <c>isCompactSummary</c>).</summary>
-    public const string CompactSummaryOpening = "This session is being continued from a previous conversation";
+    internal const string CompactSummaryOpening = "This session is being continued from a previous conversation";
 
     /// <summary>Openings of text the host writes into the user role in the person's place.</summary>
     private static readonly string[] InjectedOpenings =

@@ -4,35 +4,6 @@ using System.Text.Json;
 
 namespace Ghostie.Sync.Handoff.Importers;
 
-/// <summary>The transcript formats the importers read.</summary>
-public enum TranscriptFormat
-{
-    /// <summary>Decide from the content (never from the file name): see <see cref="TranscriptImporter.DetectAsync"/>.</summary>
-    Auto,
-
-    /// <summary>A Claude Code session transcript (JSONL).</summary>
-    ClaudeCode,
-
-    /// <summary>A plain chat transcript: a JSON array of {role, content}, or an object with such a "messages" array.</summary>
-    ChatJson,
-
-    /// <summary>The ChatGPT data export's conversations.json (conversations with a "mapping" tree).</summary>
-    ChatGptExport,
-
-    /// <summary>The Claude.ai data export's conversations.json (conversations with "chat_messages").</summary>
-    ClaudeAiExport,
-}
-
-/// <summary>How to read a transcript file.</summary>
-public sealed class TranscriptImportOptions
-{
-    /// <summary>Its format, or <see cref="TranscriptFormat.Auto"/> (the default).</summary>
-    public TranscriptFormat Format { get; set; } = TranscriptFormat.Auto;
-
-    /// <summary>For an export that holds many conversations: the id or title of the one to read; null reads the most recently updated.</summary>
-    public string? Conversation { get; set; }
-}
-
 /// <summary>Reads a transcript file in any supported format.</summary>
 public static class TranscriptImporter
 {

@@ -42,8 +42,13 @@ internal static class GhostieCli
     }
 
     /// <summary>Starts the CLI as <see cref="RunAsync"/> does and returns the running process (stdin closed; the caller reads or drops the output).</summary>
+    /// <param name="args">The arguments after the command name.</param>
+    /// <param name="workingDirectory">The working directory.</param>
+    /// <param name="environment">Variables to set; a null value removes the variable.</param>
+    /// <param name="standardInput">Bytes to write to stdin before it is closed.</param>
+    /// <param name="keepInputOpen">Leave stdin open (a pipe) for the caller to write to, instead of closing it.</param>
     public static Process Start(IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?> environment,
-        byte[]? standardInput = null)
+        byte[]? standardInput = null, bool keepInputOpen = false)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -101,7 +106,7 @@ internal static class GhostieCli
                 }
             });
         }
-        else
+        else if (!keepInputOpen)
         {
             process.StandardInput.Close();
         }

@@ -63,13 +63,14 @@ public sealed class Cluster : IDisposable, IAsyncDisposable
     /// <summary>Adds a device: unlocks the repository (initializing it the first time) and makes its manager on a new home.</summary>
     /// <param name="deviceId">The device id (also the home's folder name).</param>
     /// <param name="through">The backend this device uses, when not the cluster's.</param>
-    public async Task<Device> AddDeviceAsync(string deviceId, IStorageBackend? through = null)
+    /// <param name="passphrase">The passphrase to unlock with; <see cref="Passphrase"/> when null (another after a revocation).</param>
+    public async Task<Device> AddDeviceAsync(string deviceId, IStorageBackend? through = null, string? passphrase = null)
     {
         IStorageBackend backend = through ?? await OpenAsync();
         RepositoryKeys keys;
         try
         {
-            keys = await RepositoryKeys.UnlockAsync(backend, Passphrase, KeyOptions());
+            keys = await RepositoryKeys.UnlockAsync(backend, passphrase ?? Passphrase, KeyOptions());
         }
         catch (GhostieSyncException ex) when (ex.Code == GhostieErrorCode.RepositoryNotInitialized)
         {
@@ -88,10 +89,11 @@ public sealed class Cluster : IDisposable, IAsyncDisposable
     /// <param name="device">The device.</param>
     /// <param name="deviceId">The id the new manager uses; the device's own when null.</param>
     /// <param name="options">The new manager's options; the cluster's defaults when null.</param>
-    public async Task ReopenAsync(Device device, string? deviceId = null, GhostieSyncOptions? options = null)
+    /// <param name="passphrase">The passphrase to unlock with; <see cref="Passphrase"/> when null (another after a revocation).</param>
+    public async Task ReopenAsync(Device device, string? deviceId = null, GhostieSyncOptions? options = null, string? passphrase = null)
     {
         device.Manager.Dispose();
-        RepositoryKeys keys = await RepositoryKeys.UnlockAsync(device.Backend, Passphrase, KeyOptions());
+        RepositoryKeys keys = await RepositoryKeys.UnlockAsync(device.Backend, passphrase ?? Passphrase, KeyOptions());
         options ??= Options(device.Home.Root);
         device.Manager = MemorySyncManager.Create(device.Backend, keys, options, deviceId ?? device.Id, ownsKeys: true);
     }

@@ -1,56 +1,5 @@
 namespace Ghostie.Sync.Handoff;
 
-/// <summary>Counts the tokens of a text for budgets. Hosts plug in their model's tokenizer; the default is an estimate.</summary>
-public interface ITokenCounter
-{
-    /// <summary>A short name recorded in packages ("estimate-v1", "cl100k", ...).</summary>
-    string Name { get; }
-
-    /// <summary>The tokens of <paramref name="text"/>.</summary>
-    /// <param name="text">The text.</param>
-    int CountTokens(string text);
-}
-
-/// <summary>
-/// The default token count, an estimate with no tokenizer: one token per 4 ASCII characters (rounded up) plus one
-/// per non-ASCII character. About right for English prose and code with BPE tokenizers (they average 3.5 to 4.5
-/// characters a token) and deliberately high for CJK and emoji text, so budgets err on the safe side.
-/// </summary>
-public sealed class EstimatingTokenCounter : ITokenCounter
-{
-    /// <summary>The shared instance.</summary>
-    public static EstimatingTokenCounter Instance { get; } = new();
-
-    /// <inheritdoc />
-    public string Name => "estimate-v1";
-
-    /// <inheritdoc />
-    public int CountTokens(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (System.Text.Ascii.IsValid(text))
-        {
-            return (text.Length + 3) / 4; // the common case, vectorized
-        }
-
-        int ascii = 0;
-        int other = 0;
-        foreach (char c in text)
-        {
-            if (c < 128)
-            {
-                ascii++;
-            }
-            else if (!char.IsLowSurrogate(c))
-            {
-                other++;
-            }
-        }
-
-        return ((ascii + 3) / 4) + other;
-    }
-}
-
 /// <summary>
 /// Real token counts with OpenAI's tiktoken encodings, through Microsoft.ML.Tokenizers and its data packages (offline:
 /// the vocabularies ship inside Microsoft.ML.Tokenizers.Data.O200kBase and .Cl100kBase). <see cref="O200kBase"/>

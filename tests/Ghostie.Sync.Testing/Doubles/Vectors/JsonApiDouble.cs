@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace Ghostie.Sync.Testing;
 
 /// <summary>One request a vector database double received: method, path and query, the body as text.</summary>
-public sealed record ReceivedRequest(string Method, string PathAndQuery, string Body);
+public sealed record VectorDoubleRequest(string Method, string PathAndQuery, string Body);
 
 /// <summary>
 /// The loopback HTTP plumbing the vector database doubles share (HttpListener on 127.0.0.1): a log of every request
@@ -19,7 +19,7 @@ public abstract class JsonApiDouble : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
     private readonly ConcurrentQueue<(int Status, string? RetryAfter)> _faults = new();
-    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private readonly ConcurrentQueue<VectorDoubleRequest> _received = new();
 
     /// <summary>The lock every double's state is changed under (requests are served one at a time per double anyway).</summary>
     protected object Gate { get; } = new();
@@ -50,7 +50,7 @@ public abstract class JsonApiDouble : IAsyncDisposable
     public Uri Uri { get; } = null!;
 
     /// <summary>Every request received so far, oldest first.</summary>
-    public IReadOnlyList<ReceivedRequest> Received => _received.ToArray();
+    public IReadOnlyList<VectorDoubleRequest> Received => _received.ToArray();
 
     /// <summary>How many requests were answered with an injected failure.</summary>
     public int InjectedAnswered { get; private set; }
@@ -117,7 +117,7 @@ public abstract class JsonApiDouble : IAsyncDisposable
             }
 
             string path = Uri.UnescapeDataString(context.Request.Url!.AbsolutePath);
-            _received.Enqueue(new ReceivedRequest(context.Request.HttpMethod, context.Request.Url.PathAndQuery, text));
+            _received.Enqueue(new VectorDoubleRequest(context.Request.HttpMethod, context.Request.Url.PathAndQuery, text));
             int status;
             JsonNode? answer;
             if (_faults.TryDequeue(out (int Status, string? RetryAfter) fault))

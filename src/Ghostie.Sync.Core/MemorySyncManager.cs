@@ -21,8 +21,6 @@ public sealed partial class MemorySyncManager : IDisposable
     // PullApply talk to the repository through RepositoryObjects, VersionApplier merges, ConflictResolver resolves.
     private readonly SyncContext _sync;
     private readonly SyncEngine _engine;
-
-    private SyncEngine Engine => _engine;
     private readonly bool _ownsKeys;
     private readonly LocalMemoryStore _store;
 

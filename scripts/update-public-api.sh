@@ -56,11 +56,11 @@ PY
   done
   for f in PublicAPI.Shipped.txt PublicAPI.Unshipped.txt; do
     # a stable order: the header first, then the entries sorted (ordinal), so diffs show only real changes
-    { head -1 "$dir/$f"; tail -n +2 "$dir/$f" | grep -v '^\s*$' | LC_ALL=C sort -u; } > "$dir/$f.tmp" && mv "$dir/$f.tmp" "$dir/$f"
+    { head -1 "$dir/$f"; tail -n +2 "$dir/$f" | { grep -v '^\s*$' || true; } | LC_ALL=C sort -u; } > "$dir/$f.tmp" && mv "$dir/$f.tmp" "$dir/$f"
   done
   if [ "$ship" = 1 ]; then
     { head -1 "$dir/PublicAPI.Shipped.txt"; { tail -n +2 "$dir/PublicAPI.Shipped.txt"; tail -n +2 "$dir/PublicAPI.Unshipped.txt"; } \
-      | grep -v '^\s*$' | grep -v '^\*REMOVED\*' | LC_ALL=C sort -u; } > "$dir/PublicAPI.Shipped.txt.tmp"
+      | { grep -v -e '^\s*$' -e '^\*REMOVED\*' || true; } | LC_ALL=C sort -u; } > "$dir/PublicAPI.Shipped.txt.tmp"
     mv "$dir/PublicAPI.Shipped.txt.tmp" "$dir/PublicAPI.Shipped.txt"
     printf '#nullable enable\n' > "$dir/PublicAPI.Unshipped.txt"
   fi

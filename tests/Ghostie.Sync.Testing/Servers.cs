@@ -24,6 +24,16 @@ public static class Servers
             port => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--inMemoryPersistence", "--disableProductStyleUrl", "--disableTelemetry", "--silent", "--skipApiVersionCheck"]);
 
+    /// <summary>Azurite's blob service over https with basic OAuth (<c>--oauth basic</c>: bearer tokens are decoded and
+    /// their lifetime, issuer and audience checked, their signature not), in memory.</summary>
+    /// <param name="certPem">The server certificate (PEM).</param>
+    /// <param name="keyPem">Its private key (PEM).</param>
+    public static Task<ServerProcess> StartAzuriteOAuthAsync(string certPem, string keyPem) =>
+        ServerProcess.StartAsync("azurite-blob (https, oauth)", ServerProcess.NpmProgram("azurite-blob"),
+            port => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--inMemoryPersistence", "--disableProductStyleUrl", "--disableTelemetry", "--silent", "--skipApiVersionCheck",
+                "--cert", certPem, "--key", keyPem, "--oauth", "basic"]);
+
     /// <summary>PGlite (PostgreSQL in WASM) with pgvector over the wire protocol.</summary>
     public static Task<ServerProcess> StartPgliteAsync() =>
         ServerProcess.StartAsync("pglite-server", ServerProcess.NpmProgram("pglite-server"),

@@ -21,6 +21,10 @@ if [ ${#projects[@]} -eq 0 ]; then
   for d in src/*/; do [ -n "$(ls "$d"*.csproj 2>/dev/null)" ] && projects+=("${d%/}"); done
 fi
 
+# Build everything once (the analyzers' findings as warnings), so each package below can be rebuilt alone: an
+# up-to-date project reports nothing, so each one is rebuilt without its references and without incremental skips.
+dotnet build Ghostie.Sync.sln -c Release -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= -nologo -v q "-clp:NoSummary" >/dev/null 2>&1 || true
+
 for dir in "${projects[@]}"; do
   csproj=$(ls "$dir"/*.csproj 2>/dev/null | head -1)
   [ -n "$csproj" ] || { echo "update-public-api: no project in $dir" >&2; exit 2; }
@@ -33,7 +37,7 @@ for dir in "${projects[@]}"; do
   # (dotnet format's code fix for these finds nothing once the files have entries, so the build is the source.)
   for attempt in 1 2 3; do
     log=$(mktemp)
-    dotnet build "$csproj" -c Release -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= -nologo -v q "-clp:NoSummary" >"$log" 2>&1 || true
+    dotnet build "$csproj" -c Release --no-incremental -p:BuildProjectReferences=false -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= -nologo -v q "-clp:NoSummary" >"$log" 2>&1 || true
     python3 - "$dir" "$log" <<'PY' || { rm -f "$log"; break; }
 import re, sys
 folder, log = sys.argv[1], sys.argv[2]
